@@ -1,0 +1,42 @@
+//! Fashion-MNIST: pinned manifest, fetching with verification, IDX decoding.
+//!
+//! The data set is identified by the digests of its four decompressed IDX
+//! payloads, pinned in `data/fashion-mnist.toml` and compiled into this
+//! crate ([`Manifest::pinned`]). [`fetch()`] fills a data directory from local
+//! mirrors or the public URLs, never leaving an unverified file under a
+//! final name; [`verify()`] re-checks a directory; [`load()`] reads it into
+//! memory, checking the digests again, and decodes the images and labels.
+//!
+//! Modules: [`manifest`] (what the data is), [`source`] (where copies may
+//! be), [`fetch`](mod@fetch) (getting them), [`verify`](mod@verify)
+//! (checking them), [`idx`] (the file format), [`dataset`] (the decoded
+//! splits), [`error`] (the one error type).
+
+pub mod dataset;
+pub mod error;
+pub mod fetch;
+pub mod idx;
+pub mod manifest;
+pub mod source;
+pub mod verify;
+
+pub use dataset::{Dataset, Split, load};
+pub use error::DataError;
+pub use fetch::{FetchOptions, FetchOutcome, FetchReport, fetch};
+pub use manifest::{FileSpec, Manifest, PINNED_MANIFEST, Role};
+pub use source::Source;
+pub use verify::{FileCheck, verify};
+
+/// Class names, indexed by label.
+pub const CLASS_NAMES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];

@@ -1,0 +1,162 @@
+//! From experiments to runs: command-line overrides, the plan of runs, and the
+//! identity of each run.
+
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::load::Experiment;
+
+/// One training run: an experiment's settings with one seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    pub experiment: String,
+    pub config: RunConfig,
+    pub seed: u64,
+    pub run_id: String,
+}
+
+/// Settings given on the command line, applied on top of every experiment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub seeds: Option<Vec<u64>>,
+    pub epochs: Option<usize>,
+    pub train_limit: Option<usize>,
+    pub val_limit: Option<usize>,
+}
+
+impl Overrides {
+    /// A smoke test: two epochs, one seed, on a subset of the data.
+    pub fn quick() -> Self {
+        Overrides {
+            seeds: Some(vec![0]),
+            epochs: Some(2),
+            train_limit: Some(6_000),
+            val_limit: Some(2_000),
+        }
+    }
+
+    pub fn apply(&self, exp: &Experiment) -> (RunConfig, Vec<u64>) {
+        let mut config = exp.config.clone();
+        if let Some(e) = self.epochs {
+            config.epochs = e;
+        }
+        if let Some(n) = self.train_limit {
+            config.train_limit = Some(config.train_limit.map_or(n, |m| m.min(n)));
+            config.batch_size = config.batch_size.min(n);
+        }
+        if let Some(n) = self.val_limit {
+            config.val_limit = Some(config.val_limit.map_or(n, |m| m.min(n)));
+        }
+        let seeds = self.seeds.clone().unwrap_or_else(|| exp.seeds.clone());
+        (config, seeds)
+    }
+}
+
+/// Every run of `experiments`, in order, with its id.
+pub fn plan(
+    experiments: &[Experiment],
+    overrides: &Overrides,
+    data_hashes: &[String],
+    code_version: u32,
+) -> Vec<RunSpec> {
+    let mut runs = Vec::new();
+    for exp in experiments {
+        let (config, seeds) = overrides.apply(exp);
+        for seed in seeds {
+            runs.push(RunSpec {
+                experiment: exp.name.clone(),
+                run_id: run_id(&config, seed, data_hashes, code_version),
+                config: config.clone(),
+                seed,
+            });
+        }
+    }
+    runs
+}
+
+/// BLAKE3 of the canonical JSON of everything that determines a run's numbers:
+/// the resolved settings, the seed, the data and the training code's version.
+/// Names, descriptions and paper references are left out on purpose, so that
+/// renaming or re-describing an experiment does not retrain it.
+pub fn run_id(config: &RunConfig, seed: u64, data_hashes: &[String], code_version: u32) -> String {
+    #[derive(Serialize)]
+    struct Identity<'a> {
+        config: &'a RunConfig,
+        seed: u64,
+        data: &'a [String],
+        training_code_version: u32,
+    }
+    let canonical = serde_json::to_vec(&Identity {
+        config,
+        seed,
+        data: data_hashes,
+        training_code_version: code_version,
+    })
+    .expect("a RunConfig always serialises");
+    blake3::hash(&canonical).to_hex()[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_dir;
+    use std::path::Path;
+
+    fn experiments() -> Vec<Experiment> {
+        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")).unwrap()
+    }
+
+    #[test]
+    fn run_ids_depend_on_settings_seed_data_and_code_only() {
+        let exps = experiments();
+        let base = &exps[0].config;
+        let data = vec!["d1".to_string()];
+        let id = run_id(base, 0, &data, 1);
+        assert_eq!(id.len(), 16);
+        assert_eq!(id, run_id(&base.clone(), 0, &data, 1), "stable");
+        assert_ne!(id, run_id(base, 1, &data, 1), "seed");
+        assert_ne!(id, run_id(base, 0, &["d2".to_string()], 1), "data");
+        assert_ne!(id, run_id(base, 0, &data, 2), "code version");
+        let mut other = base.clone();
+        other.optimizer = OptimizerConfigLr::with_lr(&other.optimizer, 0.002);
+        assert_ne!(id, run_id(&other, 0, &data, 1), "lr");
+    }
+
+    struct OptimizerConfigLr;
+    impl OptimizerConfigLr {
+        fn with_lr(o: &crate::OptimizerConfig, new: f64) -> crate::OptimizerConfig {
+            let mut o = o.clone();
+            match &mut o {
+                crate::OptimizerConfig::Sgd { lr, .. }
+                | crate::OptimizerConfig::Adam { lr, .. } => *lr = new,
+            }
+            o
+        }
+    }
+
+    #[test]
+    fn the_plan_has_one_run_per_seed_and_distinct_ids() {
+        let exps = experiments();
+        let plan = plan(&exps, &Overrides::default(), &[], 1);
+        let expected: usize = exps.iter().map(|e| e.seeds.len()).sum();
+        assert_eq!(plan.len(), expected);
+        let mut ids: Vec<&str> = plan.iter().map(|r| r.run_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), plan.len());
+    }
+
+    #[test]
+    fn overrides_change_seeds_epochs_and_subset() {
+        let exps = experiments();
+        let quick = plan(&exps, &Overrides::quick(), &[], 1);
+        assert_eq!(quick.len(), exps.len());
+        for run in &quick {
+            assert_eq!(run.config.epochs, 2);
+            assert_eq!(run.config.train_limit, Some(6_000));
+            assert_eq!(run.seed, 0);
+        }
+        let full = plan(&exps, &Overrides::default(), &[], 1);
+        assert_ne!(quick[0].run_id, full[0].run_id);
+    }
+}

@@ -1,0 +1,1011 @@
+//! The paper's claims as data, and their verdicts computed from the runs.
+//!
+//! `experiments/claims/paper.toml` lists each claim of the paper with the
+//! checks that encode it. No verdict is ever written by hand: it follows from
+//! the checks, evaluated on the stored runs.
+//!
+//! # The claims file
+//!
+//! ```toml
+//! [[claim]]
+//! id = "C4"                 # unique
+//! section = "III.A"         # where the paper makes it
+//! text = "lr = 0.01 converges faster ..."   # the paper's words
+//! [[claim.check]]
+//! what = "higher final validation accuracy"  # the check in words
+//! left = "lr-0.01:val:accuracy@last"         # a term
+//! op = ">"                                   # >, <, >=, <=, approx
+//! right = "baseline:val:accuracy@last"       # a term or a number
+//! margin = 0.0    # optional, > and < only: left > right + margin, left < right - margin
+//! # tol = 0.03    # required for approx, and only there: |left - right| <= tol
+//! ```
+//!
+//! # Terms
+//!
+//! A term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH`, or the difference `A - B` of
+//! two such terms (spaces around the minus, since names contain dashes):
+//!
+//! - `EXPERIMENT`: an experiment's name (the file stem in `experiments/`);
+//! - `SPLIT`: `train` or `val`;
+//! - `QUANTITY`: `accuracy` (a fraction, 0 to 1) or `loss` (mean cross-entropy);
+//! - `EPOCH`: a 1-based epoch number, `last` (the last recorded epoch),
+//!   `last-N` (N epochs before the last), or `best` (the epoch of that run's
+//!   highest validation accuracy, the earliest on ties).
+//!
+//! # Verdicts
+//!
+//! Each check is evaluated per seed: the runs of the experiments a claim
+//! names are paired by seed value, over the seeds present in all of them. A
+//! claim is [`Verdict::Reproduced`] when every check holds for every seed,
+//! [`Verdict::NotReproduced`] when for every seed at least one check fails,
+//! and [`Verdict::Inconclusive`] when seeds disagree, when an experiment has
+//! no runs, or when a term cannot be evaluated (e.g. epoch 10 of a 2-epoch
+//! smoke run). The numbers shown beside a verdict are the seed means.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use fmnist_metrics::{Split, StoredRun};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{FiguresError, io};
+use crate::stats::{self, Quantity};
+
+/// The outcome of checking one claim against the runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Reproduced,
+    NotReproduced,
+    Inconclusive,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::NotReproduced => "not reproduced",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Claim {
+    pub id: String,
+    pub section: String,
+    pub text: String,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Check {
+    pub what: String,
+    pub left: Expr,
+    pub op: Op,
+    pub right: Operand,
+    pub tol: Option<f64>,
+    pub margin: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Approx,
+}
+
+impl Op {
+    const ALL: [(&'static str, Op); 5] = [
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("approx", Op::Approx),
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        Op::ALL
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    Number(f64),
+    Expr(Expr),
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Number(x) => write!(f, "{x}"),
+            Operand::Expr(e) => e.fmt(f),
+        }
+    }
+}
+
+/// A term or the difference of two.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Expr {
+    pub term: Term,
+    pub minus: Option<Term>,
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.minus {
+            None => self.term.fmt(f),
+            Some(m) => write!(f, "{} - {m}", self.term),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Term {
+    pub experiment: String,
+    pub split: Split,
+    pub quantity: Quantity,
+    pub epoch: EpochRef,
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}@{}",
+            self.experiment,
+            self.split.as_str(),
+            self.quantity.as_str(),
+            self.epoch
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EpochRef {
+    Number(u32),
+    Last,
+    LastMinus(u32),
+    Best,
+}
+
+impl fmt::Display for EpochRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EpochRef::Number(n) => write!(f, "{n}"),
+            EpochRef::Last => f.write_str("last"),
+            EpochRef::LastMinus(n) => write!(f, "last-{n}"),
+            EpochRef::Best => f.write_str("best"),
+        }
+    }
+}
+
+const TERM_SHAPE: &str = "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT train|val, QUANTITY accuracy|loss, EPOCH a 1-based number, last, last-N or best), or a difference `A - B` of two terms with spaces around the minus";
+
+pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
+    let s = s.trim();
+    let Some((head, epoch)) = s.rsplit_once('@') else {
+        return Err(format!("`{s}` has no `@EPOCH`; {TERM_SHAPE}"));
+    };
+    let parts: Vec<&str> = head.split(':').collect();
+    let [experiment, split, quantity] = parts[..] else {
+        return Err(format!(
+            "`{s}` does not have three `:`-separated parts before `@`; {TERM_SHAPE}"
+        ));
+    };
+    if experiment.is_empty() || experiment.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{s}`: the experiment name is empty or has spaces; {TERM_SHAPE}"
+        ));
+    }
+    let split = match split {
+        "train" => Split::Train,
+        "val" => Split::Val,
+        other => {
+            return Err(format!(
+                "`{s}`: unknown split `{other}`, expected train or val"
+            ));
+        }
+    };
+    let quantity = match quantity {
+        "accuracy" => Quantity::Accuracy,
+        "loss" => Quantity::Loss,
+        other => {
+            return Err(format!(
+                "`{s}`: unknown quantity `{other}`, expected accuracy or loss"
+            ));
+        }
+    };
+    let bad_epoch =
+        || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
+    let epoch = match epoch {
+        "last" => EpochRef::Last,
+        "best" => EpochRef::Best,
+        e => match e.strip_prefix("last-") {
+            Some(n) => match n.parse::<u32>() {
+                Ok(n) if n >= 1 => EpochRef::LastMinus(n),
+                _ => return Err(bad_epoch()),
+            },
+            None => match e.parse::<u32>() {
+                Ok(n) if n >= 1 => EpochRef::Number(n),
+                _ => return Err(bad_epoch()),
+            },
+        },
+    };
+    Ok(Term {
+        experiment: experiment.to_string(),
+        split,
+        quantity,
+        epoch,
+    })
+}
+
+pub(crate) fn parse_expr(s: &str) -> Result<Expr, String> {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    match tokens[..] {
+        [one] => Ok(Expr {
+            term: parse_term(one)?,
+            minus: None,
+        }),
+        [a, "-", b] => Ok(Expr {
+            term: parse_term(a)?,
+            minus: Some(parse_term(b)?),
+        }),
+        _ => Err(format!("`{}` is not a term; {TERM_SHAPE}", s.trim())),
+    }
+}
+
+impl Expr {
+    fn terms(&self) -> impl Iterator<Item = &Term> {
+        std::iter::once(&self.term).chain(self.minus.as_ref())
+    }
+}
+
+impl Check {
+    fn terms(&self) -> impl Iterator<Item = &Term> {
+        let right = match &self.right {
+            Operand::Expr(e) => Some(e),
+            Operand::Number(_) => None,
+        };
+        self.left
+            .terms()
+            .chain(right.into_iter().flat_map(Expr::terms))
+    }
+
+    fn holds(&self, left: f64, right: f64) -> bool {
+        match self.op {
+            Op::Gt => left > right + self.margin,
+            Op::Lt => left < right - self.margin,
+            Op::Ge => left >= right,
+            Op::Le => left <= right,
+            Op::Approx => (left - right).abs() <= self.tol.unwrap_or(0.0),
+        }
+    }
+
+    /// The relation in words, e.g. `> (by more than 0.01)` or `approx (tol 0.03)`.
+    pub(crate) fn relation(&self) -> String {
+        match (self.op, self.tol) {
+            (Op::Approx, Some(t)) => format!("≈ (within {t})"),
+            (op @ (Op::Gt | Op::Lt), _) if self.margin > 0.0 => {
+                format!("{} (by more than {})", op.as_str(), self.margin)
+            }
+            (op, _) => op.as_str().to_string(),
+        }
+    }
+}
+
+impl Claim {
+    /// Every experiment the claim's checks name, sorted.
+    pub(crate) fn experiments(&self) -> BTreeSet<&str> {
+        self.checks
+            .iter()
+            .flat_map(Check::terms)
+            .map(|t| t.experiment.as_str())
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- loading
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    #[serde(default)]
+    claim: Vec<ClaimDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimDoc {
+    id: Spanned<String>,
+    section: String,
+    text: String,
+    #[serde(default)]
+    check: Vec<CheckDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckDoc {
+    what: String,
+    left: Spanned<String>,
+    op: Spanned<String>,
+    right: Spanned<toml::Value>,
+    tol: Option<Spanned<f64>>,
+    margin: Option<Spanned<f64>>,
+}
+
+/// Reads and validates a claims file.
+pub(crate) fn load(path: &Path) -> Result<Vec<Claim>, FiguresError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    parse(path, &text)
+}
+
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Claim>, FiguresError> {
+    let doc: FileDoc = toml::from_str(text).map_err(|e| FiguresError::ClaimsSyntax {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let invalid = |span: Range<usize>, message: String| {
+        let before = &text[..span.start.min(text.len())];
+        FiguresError::ClaimsInvalid {
+            path: path.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+            message,
+        }
+    };
+    let mut claims: Vec<Claim> = Vec::new();
+    for c in doc.claim {
+        let id = c.id.get_ref().trim().to_string();
+        if id.is_empty() {
+            return Err(invalid(c.id.span(), "`id` is empty".into()));
+        }
+        if claims.iter().any(|x| x.id == id) {
+            return Err(invalid(
+                c.id.span(),
+                format!("claim `{id}` is defined twice"),
+            ));
+        }
+        if c.check.is_empty() {
+            return Err(invalid(
+                c.id.span(),
+                format!("claim `{id}` has no [[claim.check]]; a verdict needs at least one"),
+            ));
+        }
+        let mut checks = Vec::new();
+        for k in c.check {
+            let left = parse_expr(k.left.get_ref())
+                .map_err(|m| invalid(k.left.span(), format!("`left`: {m}")))?;
+            let op = Op::ALL
+                .iter()
+                .find(|(s, _)| s == k.op.get_ref())
+                .map(|(_, o)| *o)
+                .ok_or_else(|| {
+                    invalid(
+                        k.op.span(),
+                        format!(
+                            "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
+                            k.op.get_ref()
+                        ),
+                    )
+                })?;
+            let right = match k.right.get_ref() {
+                toml::Value::Float(x) => Operand::Number(*x),
+                toml::Value::Integer(x) => Operand::Number(*x as f64),
+                toml::Value::String(s) => Operand::Expr(
+                    parse_expr(s).map_err(|m| invalid(k.right.span(), format!("`right`: {m}")))?,
+                ),
+                _ => {
+                    return Err(invalid(
+                        k.right.span(),
+                        "`right`: expected a term (a string) or a number".into(),
+                    ));
+                }
+            };
+            let tol = match (&k.tol, op) {
+                (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
+                (Some(t), Op::Approx) => {
+                    return Err(invalid(t.span(), "`tol` must not be negative".into()));
+                }
+                (Some(t), _) => {
+                    return Err(invalid(
+                        t.span(),
+                        "`tol` belongs to `op = \"approx\"` only".into(),
+                    ));
+                }
+                (None, Op::Approx) => {
+                    return Err(invalid(
+                        k.op.span(),
+                        "`op = \"approx\"` needs `tol`: |left - right| <= tol".into(),
+                    ));
+                }
+                (None, _) => None,
+            };
+            let margin = match (&k.margin, op) {
+                (None, _) => 0.0,
+                (Some(m), Op::Gt | Op::Lt) if *m.get_ref() >= 0.0 => *m.get_ref(),
+                (Some(m), Op::Gt | Op::Lt) => {
+                    return Err(invalid(m.span(), "`margin` must not be negative".into()));
+                }
+                (Some(m), _) => {
+                    return Err(invalid(
+                        m.span(),
+                        "`margin` belongs to `>` and `<` only".into(),
+                    ));
+                }
+            };
+            checks.push(Check {
+                what: k.what,
+                left,
+                op,
+                right,
+                tol,
+                margin,
+            });
+        }
+        claims.push(Claim {
+            id,
+            section: c.section,
+            text: c.text,
+            checks,
+        });
+    }
+    Ok(claims)
+}
+
+// ------------------------------------------------------------- evaluation
+
+/// The runs of each experiment, sorted by seed.
+pub(crate) type RunIndex<'a> = BTreeMap<&'a str, Vec<&'a StoredRun>>;
+
+pub(crate) fn index(runs: &[StoredRun]) -> RunIndex<'_> {
+    let mut map: RunIndex<'_> = BTreeMap::new();
+    for r in runs {
+        map.entry(r.manifest.experiment.as_str())
+            .or_default()
+            .push(r);
+    }
+    for v in map.values_mut() {
+        v.sort_by_key(|r| r.manifest.seed);
+        // The caller passes the runs of one plan; should a seed still appear
+        // twice, the first run counts, so that each seed weighs once.
+        v.dedup_by_key(|r| r.manifest.seed);
+    }
+    map
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Comparison {
+    pub left: f64,
+    pub right: f64,
+    pub holds: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CheckResult {
+    pub per_seed: Vec<(u64, Result<Comparison, String>)>,
+    /// The check on the seed means; `None` unless every seed could be evaluated.
+    pub on_means: Option<Comparison>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimResult<'c> {
+    pub claim: &'c Claim,
+    pub verdict: Verdict,
+    /// Why, in one sentence.
+    pub reason: String,
+    pub seeds: Vec<u64>,
+    /// One per check; empty when the claim could not be evaluated at all.
+    pub checks: Vec<CheckResult>,
+}
+
+fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
+    let who = || format!("{} seed {}", term.experiment, run.manifest.seed);
+    let last = stats::last_epoch(run, term.split)
+        .ok_or_else(|| format!("{} has no {} rows", who(), term.split.as_str()))?;
+    let epoch = match term.epoch {
+        EpochRef::Number(n) => n,
+        EpochRef::Last => last,
+        EpochRef::LastMinus(n) if n < last => last - n,
+        EpochRef::LastMinus(n) => {
+            return Err(format!(
+                "`{term}`: {} has only {last} epochs, there is no epoch {n} before the last",
+                who()
+            ));
+        }
+        EpochRef::Best => stats::best_val_epoch(run)
+            .ok_or_else(|| format!("{} has no finite validation accuracy", who()))?,
+    };
+    let row = stats::row(run, term.split, epoch).ok_or_else(|| {
+        format!(
+            "`{term}`: {} has no {} epoch {epoch} (it recorded {last})",
+            who(),
+            term.split.as_str()
+        )
+    })?;
+    let v = term.quantity.of(row);
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("`{term}`: {} recorded {v} at epoch {epoch}", who()))
+    }
+}
+
+fn expr_value(expr: &Expr, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String> {
+    let value = |t: &Term| {
+        let run = runs
+            .get(t.experiment.as_str())
+            .and_then(|rs| rs.iter().find(|r| r.manifest.seed == seed))
+            .ok_or_else(|| format!("no run of {} with seed {seed}", t.experiment))?;
+        term_value(t, run)
+    };
+    let a = value(&expr.term)?;
+    match &expr.minus {
+        None => Ok(a),
+        Some(b) => Ok(a - value(b)?),
+    }
+}
+
+fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String> {
+    match op {
+        Operand::Number(x) => Ok(*x),
+        Operand::Expr(e) => expr_value(e, runs, seed),
+    }
+}
+
+fn list(seeds: &[u64]) -> String {
+    seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
+    let inconclusive = |reason: String, seeds: Vec<u64>| ClaimResult {
+        claim,
+        verdict: Verdict::Inconclusive,
+        reason,
+        seeds,
+        checks: Vec::new(),
+    };
+    let experiments = claim.experiments();
+    let missing: Vec<&str> = experiments
+        .iter()
+        .copied()
+        .filter(|e| runs.get(e).is_none_or(|r| r.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        let names = missing.join(", ");
+        let noun = if missing.len() == 1 {
+            "experiment"
+        } else {
+            "experiments"
+        };
+        return inconclusive(format!("no runs for {noun} {names}"), vec![]);
+    }
+    let mut seeds: Option<BTreeSet<u64>> = None;
+    for e in &experiments {
+        let these: BTreeSet<u64> = runs[e].iter().map(|r| r.manifest.seed).collect();
+        seeds = Some(match seeds {
+            None => these,
+            Some(s) => s.intersection(&these).copied().collect(),
+        });
+    }
+    let seeds: Vec<u64> = seeds.unwrap_or_default().into_iter().collect();
+    if seeds.is_empty() {
+        return inconclusive(
+            format!(
+                "no seed was run for every experiment of the claim ({})",
+                experiments.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            seeds,
+        );
+    }
+    let checks: Vec<CheckResult> = claim
+        .checks
+        .iter()
+        .map(|check| {
+            let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
+                .iter()
+                .map(|&seed| {
+                    let left = expr_value(&check.left, runs, seed);
+                    let right = operand_value(&check.right, runs, seed);
+                    (
+                        seed,
+                        left.and_then(|l| {
+                            right.map(|r| Comparison {
+                                left: l,
+                                right: r,
+                                holds: check.holds(l, r),
+                            })
+                        }),
+                    )
+                })
+                .collect();
+            let done: Vec<Comparison> = per_seed
+                .iter()
+                .filter_map(|(_, c)| c.as_ref().ok().copied())
+                .collect();
+            let on_means = (done.len() == per_seed.len()).then(|| {
+                let n = done.len() as f64;
+                let left = done.iter().map(|c| c.left).sum::<f64>() / n;
+                let right = done.iter().map(|c| c.right).sum::<f64>() / n;
+                Comparison {
+                    left,
+                    right,
+                    holds: check.holds(left, right),
+                }
+            });
+            CheckResult { per_seed, on_means }
+        })
+        .collect();
+    if let Some(error) = checks
+        .iter()
+        .flat_map(|c| &c.per_seed)
+        .find_map(|(_, r)| r.as_ref().err())
+    {
+        return ClaimResult {
+            reason: format!("cannot be evaluated: {error}"),
+            ..inconclusive(String::new(), seeds.clone())
+        }
+        .with_checks(checks);
+    }
+    let holds_for = |seed: u64| {
+        checks.iter().all(|c| {
+            c.per_seed
+                .iter()
+                .any(|(s, r)| *s == seed && r.as_ref().is_ok_and(|c| c.holds))
+        })
+    };
+    let (good, bad): (Vec<u64>, Vec<u64>) = seeds.iter().partition(|&&s| holds_for(s));
+    let n = seeds.len();
+    let seed_words = if n == 1 {
+        format!("the one seed ({})", seeds[0])
+    } else {
+        format!("each of the {n} seeds ({})", list(&seeds))
+    };
+    let (verdict, reason) = if bad.is_empty() {
+        (
+            Verdict::Reproduced,
+            format!("every check holds for {seed_words}"),
+        )
+    } else if good.is_empty() {
+        let failing: Vec<&str> = claim
+            .checks
+            .iter()
+            .zip(&checks)
+            .filter(|(_, r)| {
+                r.per_seed
+                    .iter()
+                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
+            })
+            .map(|(c, _)| c.what.as_str())
+            .collect();
+        (
+            Verdict::NotReproduced,
+            format!(
+                "for {seed_words} at least one check fails (failing: {})",
+                failing.join("; ")
+            ),
+        )
+    } else {
+        (
+            Verdict::Inconclusive,
+            format!(
+                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
+                list(&good),
+                list(&bad)
+            ),
+        )
+    };
+    ClaimResult {
+        claim,
+        verdict,
+        reason,
+        seeds,
+        checks,
+    }
+}
+
+impl ClaimResult<'_> {
+    fn with_checks(mut self, checks: Vec<CheckResult>) -> Self {
+        self.checks = checks;
+        self
+    }
+}
+
+/// The experiment names of every term in a claims file, for validation
+/// against `experiments/`.
+#[cfg(test)]
+pub(crate) fn all_experiments(claims: &[Claim]) -> BTreeSet<String> {
+    claims
+        .iter()
+        .flat_map(|c| c.experiments())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) fn claims_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/claims/paper.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::testing::simple;
+
+    #[test]
+    fn terms_parse() {
+        let t = parse_term("lr-0.01:val:accuracy@last").unwrap();
+        assert_eq!(t.experiment, "lr-0.01");
+        assert_eq!(t.split, Split::Val);
+        assert_eq!(t.quantity, Quantity::Accuracy);
+        assert_eq!(t.epoch, EpochRef::Last);
+        assert_eq!(t.to_string(), "lr-0.01:val:accuracy@last");
+        assert_eq!(
+            parse_term("baseline:train:loss@10").unwrap().epoch,
+            EpochRef::Number(10)
+        );
+        assert_eq!(parse_term("b:val:loss@best").unwrap().epoch, EpochRef::Best);
+        assert_eq!(
+            parse_term("b:val:loss@last-5").unwrap().epoch,
+            EpochRef::LastMinus(5)
+        );
+        let d = parse_expr(" adam:train:accuracy@last - adam:val:accuracy@last ").unwrap();
+        assert_eq!(d.minus.as_ref().unwrap().split, Split::Val);
+        assert_eq!(
+            d.to_string(),
+            "adam:train:accuracy@last - adam:val:accuracy@last"
+        );
+    }
+
+    #[test]
+    fn malformed_terms_are_rejected_with_a_reason() {
+        for (bad, expect) in [
+            ("baseline:val:accuracy", "no `@EPOCH`"),
+            ("baseline:accuracy@last", "three"),
+            ("baseline:test:accuracy@last", "unknown split"),
+            ("baseline:val:acc@last", "unknown quantity"),
+            ("baseline:val:accuracy@0", "1-based"),
+            ("baseline:val:accuracy@first", "1-based"),
+            ("baseline:val:accuracy@last-0", "last-N"),
+            (":val:accuracy@1", "experiment name"),
+        ] {
+            let e = parse_term(bad).unwrap_err();
+            assert!(e.contains(expect), "{bad}: {e}");
+        }
+        for bad in [
+            "a:val:loss@1 + b:val:loss@1",
+            "a:val:loss@1 - ",
+            "a:val:loss@1 - b:val:loss@1 - c:val:loss@1",
+            "",
+        ] {
+            assert!(parse_expr(bad).is_err(), "{bad}");
+        }
+        assert!(parse_expr("a:val:loss@1-b:val:loss@1").is_err());
+    }
+
+    const ONE: &str = r#"
+[[claim]]
+id = "X1"
+section = "III"
+text = "a beats b"
+[[claim.check]]
+what = "higher final val accuracy"
+left = "a:val:accuracy@last"
+op = ">"
+right = "b:val:accuracy@last"
+[[claim.check]]
+what = "close to 0.8"
+left = "a:val:accuracy@last"
+op = "approx"
+right = 0.8
+tol = 0.05
+"#;
+
+    fn claims(text: &str) -> Vec<Claim> {
+        parse(Path::new("claims.toml"), text).unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        parse(Path::new("claims.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn claims_files_parse_and_errors_name_file_line_and_column() {
+        let c = claims(ONE);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].checks[1].op, Op::Approx);
+        assert_eq!(c[0].checks[1].right, Operand::Number(0.8));
+        assert_eq!(
+            c[0].experiments().into_iter().collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+
+        let e = err(&ONE.replace("\"b:val:accuracy@last\"", "\"b:val:acc@last\""));
+        assert!(e.starts_with("claims.toml:10:9: `right`:"), "{e}");
+        let e = err(&ONE.replace("op = \">\"", "op = \"gt\""));
+        assert!(
+            e.starts_with("claims.toml:9:6:") && e.contains("unknown operator"),
+            "{e}"
+        );
+        let e = err(&ONE.replace("tol = 0.05", ""));
+        assert!(e.contains("needs `tol`"), "{e}");
+        let e = err(&ONE.replace("op = \">\"", "op = \">\"\ntol = 1"));
+        assert!(e.contains("`tol` belongs"), "{e}");
+        let e = err(&ONE.replace("tol = 0.05", "tol = 0.05\nmargin = 0.1"));
+        assert!(e.contains("`margin` belongs"), "{e}");
+        let e = err(&ONE.replace("what = \"close", "whot = \"close"));
+        assert!(
+            e.starts_with("claims.toml: TOML parse error at line"),
+            "{e}"
+        );
+        let e = err(&format!("{ONE}{ONE}"));
+        assert!(e.contains("defined twice"), "{e}");
+        let e = err("[[claim]]\nid = \"C\"\nsection = \"\"\ntext = \"\"\n");
+        assert!(e.contains("no [[claim.check]]"), "{e}");
+        let e = err("[[claim]\n");
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn checks_hold_with_margins_and_tolerances() {
+        let mut c = claims(ONE).remove(0).checks.remove(0);
+        assert!(c.holds(0.81, 0.8));
+        assert!(!c.holds(0.8, 0.8));
+        c.margin = 0.02;
+        assert!(!c.holds(0.81, 0.8));
+        assert!(c.holds(0.83, 0.8));
+        c.op = Op::Lt;
+        assert!(c.holds(0.77, 0.8) && !c.holds(0.79, 0.8));
+        c.op = Op::Ge;
+        assert!(c.holds(0.8, 0.8));
+        c.op = Op::Le;
+        assert!(c.holds(0.8, 0.8) && !c.holds(0.81, 0.8));
+        c.op = Op::Approx;
+        c.tol = Some(0.03);
+        assert!(c.holds(0.82, 0.85) && c.holds(0.88, 0.85) && !c.holds(0.9, 0.85));
+    }
+
+    fn verdict(runs: &[StoredRun]) -> (Verdict, String) {
+        let c = claims(ONE);
+        let idx = index(runs);
+        let r = evaluate(&c[0], &idx);
+        (r.verdict, r.reason)
+    }
+
+    #[test]
+    fn verdicts_aggregate_over_seeds() {
+        // a > b and a ≈ 0.8 for both seeds.
+        let (v, why) = verdict(&[
+            simple("a", 0, &[0.5, 0.8]),
+            simple("a", 1, &[0.5, 0.82]),
+            simple("b", 0, &[0.5, 0.7]),
+            simple("b", 1, &[0.5, 0.7]),
+            simple("b", 2, &[0.5, 0.9]),
+        ]);
+        assert_eq!(v, Verdict::Reproduced, "{why}");
+        assert!(why.contains("0, 1"), "seed 2 is not shared: {why}");
+
+        // Seed 0 fails the first check, seed 1 the second.
+        let (v, why) = verdict(&[
+            simple("a", 0, &[0.5, 0.79]),
+            simple("a", 1, &[0.5, 0.95]),
+            simple("b", 0, &[0.5, 0.8]),
+            simple("b", 1, &[0.5, 0.7]),
+        ]);
+        assert_eq!(v, Verdict::NotReproduced, "{why}");
+
+        let (v, why) = verdict(&[
+            simple("a", 0, &[0.5, 0.8]),
+            simple("a", 1, &[0.5, 0.6]),
+            simple("b", 0, &[0.5, 0.7]),
+            simple("b", 1, &[0.5, 0.7]),
+        ]);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert!(why.contains("seeds disagree"), "{why}");
+
+        let (v, why) = verdict(&[simple("a", 0, &[0.5, 0.8])]);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert_eq!(why, "no runs for experiment b");
+
+        let (v, why) = verdict(&[simple("a", 0, &[0.8]), simple("b", 1, &[0.7])]);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert!(why.contains("no seed"), "{why}");
+    }
+
+    #[test]
+    fn terms_read_the_right_rows() {
+        let runs = [simple("a", 3, &[0.5, 0.9, 0.7, 0.8])];
+        let idx = index(&runs);
+        let v = |s: &str| expr_value(&parse_expr(s).unwrap(), &idx, 3);
+        assert_eq!(v("a:val:accuracy@last").unwrap(), 0.8);
+        assert_eq!(v("a:val:accuracy@best").unwrap(), 0.9);
+        assert_eq!(v("a:train:accuracy@best").unwrap(), 0.91);
+        assert_eq!(v("a:val:accuracy@last-3").unwrap(), 0.5);
+        assert!((v("a:val:loss@1").unwrap() - 0.55).abs() < 1e-12);
+        assert!((v("a:val:accuracy@2 - a:val:accuracy@1").unwrap() - 0.4).abs() < 1e-12);
+        assert!(
+            v("a:val:accuracy@5")
+                .unwrap_err()
+                .contains("no val epoch 5")
+        );
+        assert!(
+            v("a:val:accuracy@last-4")
+                .unwrap_err()
+                .contains("only 4 epochs")
+        );
+        assert!(v("z:val:accuracy@1").unwrap_err().contains("no run of z"));
+    }
+
+    #[test]
+    fn a_term_beyond_the_recorded_epochs_is_inconclusive() {
+        let c = claims(&ONE.replace(
+            "a:val:accuracy@last\"\nop = \">\"",
+            "a:val:accuracy@30\"\nop = \">\"",
+        ));
+        let runs = [simple("a", 0, &[0.8]), simple("b", 0, &[0.7])];
+        let r = evaluate(&c[0], &index(&runs));
+        assert_eq!(r.verdict, Verdict::Inconclusive);
+        assert!(r.reason.contains("epoch 30"), "{}", r.reason);
+    }
+
+    #[test]
+    fn seed_means_are_compared_too() {
+        let c = claims(ONE);
+        let runs = [
+            simple("a", 0, &[0.78]),
+            simple("a", 1, &[0.82]),
+            simple("b", 0, &[0.7]),
+            simple("b", 1, &[0.74]),
+        ];
+        let r = evaluate(&c[0], &index(&runs));
+        let m = r.checks[0].on_means.unwrap();
+        assert!((m.left - 0.8).abs() < 1e-12 && (m.right - 0.72).abs() < 1e-12 && m.holds);
+    }
+
+    #[test]
+    fn the_paper_claims_file_parses_and_names_existing_experiments() {
+        let claims = load(&claims_path()).unwrap();
+        let ids: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
+        let expected: Vec<String> = (1..=11).map(|i| format!("C{i}")).collect();
+        assert_eq!(ids, expected);
+        let dir = claims_path()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let experiments = fmnist_experiments::load_dir(&dir).unwrap();
+        let known: BTreeSet<String> = experiments.iter().map(|e| e.name.clone()).collect();
+        for name in all_experiments(&claims) {
+            assert!(
+                known.contains(&name),
+                "paper.toml names unknown experiment {name}"
+            );
+        }
+        // Every experiment that says it bears on a claim is named by that claim.
+        for e in &experiments {
+            for id in &e.paper.claims {
+                let claim = claims.iter().find(|c| &c.id == id).unwrap();
+                assert!(
+                    claim.experiments().contains(e.name.as_str()),
+                    "{id} / {}",
+                    e.name
+                );
+            }
+        }
+    }
+}

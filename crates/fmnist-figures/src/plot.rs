@@ -1,0 +1,696 @@
+//! The figures: FIG. 1 (example images), one two-panel loss/accuracy figure
+//! per experiment, and one comparison figure per study.
+//!
+//! Every figure is drawn once by a routine generic over the plotters backend
+//! and rendered twice, to PNG (for the report and for print) and to SVG.
+//! Files reach their final names by a rename, never half-written.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use fmnist_data::{CLASS_NAMES, Dataset};
+use fmnist_metrics::{Split, StoredRun, atomic_write};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::error::{FiguresError, io};
+use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
+use crate::stats::{BandPoint, Quantity, band};
+
+/// Pixel size of a two-panel figure: at 300 dpi a full-width 8-inch figure.
+pub(crate) const TWO_PANEL_SIZE: (u32, u32) = (2400, 1000);
+
+const TITLE_FONT: f64 = 50.0;
+const PANEL_TITLE_FONT: f64 = 40.0;
+const AXIS_DESC_FONT: f64 = 36.0;
+const TICK_FONT: f64 = 30.0;
+const LEGEND_FONT: f64 = 30.0;
+const LINE_WIDTH: u32 = 4;
+
+/// Matplotlib's "tab10" minus grey: familiar to readers of papers, and
+/// distinguishable in print.
+const PALETTE: [RGBColor; 9] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+const TRAIN_COLOR: RGBColor = PALETTE[0];
+const VAL_COLOR: RGBColor = PALETTE[1];
+const BASELINE_COLOR: RGBColor = RGBColor(0, 0, 0);
+
+/// One line of a panel, with its min-max band over seeds.
+#[derive(Debug, Clone)]
+pub(crate) struct Curve {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub points: Vec<BandPoint>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Panel {
+    pub title: String,
+    pub y_desc: String,
+    /// Values are fractions drawn as percentages.
+    pub percent: bool,
+    pub curves: Vec<Curve>,
+    pub legend: SeriesLabelPosition,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TwoPanel {
+    pub title: String,
+    pub panels: [Panel; 2],
+}
+
+fn font(size: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
+}
+
+fn bold(size: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Bold)
+}
+
+/// Loss (left) and accuracy (right) of one experiment, train and validation,
+/// mean over `runs` with the min-max band.
+pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> TwoPanel {
+    let curves = |q: Quantity| {
+        [
+            (Split::Train, "training", TRAIN_COLOR),
+            (Split::Val, "validation", VAL_COLOR),
+        ]
+        .into_iter()
+        .map(|(split, label, color)| Curve {
+            label: label.to_string(),
+            color,
+            dashed: false,
+            points: band(runs, split, q),
+        })
+        .collect()
+    };
+    TwoPanel {
+        title,
+        panels: [
+            Panel {
+                title: "Loss".into(),
+                y_desc: "cross-entropy loss".into(),
+                percent: false,
+                curves: curves(Quantity::Loss),
+                legend: SeriesLabelPosition::UpperRight,
+            },
+            Panel {
+                title: "Accuracy".into(),
+                y_desc: "accuracy (%)".into(),
+                percent: true,
+                curves: curves(Quantity::Accuracy),
+                legend: SeriesLabelPosition::LowerRight,
+            },
+        ],
+    }
+}
+
+/// One entry of a comparison figure.
+#[derive(Debug, Clone)]
+pub(crate) struct Variant<'a> {
+    pub label: String,
+    pub runs: Vec<&'a StoredRun>,
+    pub dashed: bool,
+    pub baseline: bool,
+}
+
+/// Validation loss (left) and validation accuracy (right) of several
+/// experiments on shared axes; the baseline black, hypotheses dashed.
+pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> TwoPanel {
+    let mut palette = PALETTE.iter().cycle();
+    let colors: Vec<RGBColor> = variants
+        .iter()
+        .map(|v| {
+            if v.baseline {
+                BASELINE_COLOR
+            } else {
+                *palette.next().expect("a cycle never ends")
+            }
+        })
+        .collect();
+    let curves = |q: Quantity| {
+        variants
+            .iter()
+            .zip(&colors)
+            .map(|(v, c)| Curve {
+                label: v.label.clone(),
+                color: *c,
+                dashed: v.dashed,
+                points: band(&v.runs, Split::Val, q),
+            })
+            .collect()
+    };
+    TwoPanel {
+        title,
+        panels: [
+            Panel {
+                title: "Validation loss".into(),
+                y_desc: "cross-entropy loss".into(),
+                percent: false,
+                curves: curves(Quantity::Loss),
+                legend: SeriesLabelPosition::UpperRight,
+            },
+            Panel {
+                title: "Validation accuracy".into(),
+                y_desc: "accuracy (%)".into(),
+                percent: true,
+                curves: curves(Quantity::Accuracy),
+                legend: SeriesLabelPosition::LowerRight,
+            },
+        ],
+    }
+}
+
+/// Writes `fig` as PNG and SVG.
+pub(crate) fn write_two_panel(fig: &TwoPanel, png: &Path, svg: &Path) -> Result<(), FiguresError> {
+    ensure_fonts()?;
+    render_png(png, TWO_PANEL_SIZE, |root| {
+        draw_two_panel(root, fig).map_err(|e| e.to_string())
+    })?;
+    render_svg(svg, TWO_PANEL_SIZE, |root| {
+        draw_two_panel(root, fig).map_err(|e| e.to_string())
+    })
+}
+
+fn temp_path(path: &Path, ext: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // The image encoder picks the format from the extension, so it comes last.
+    path.with_file_name(format!(".{name}.{}.{n}.tmp.{ext}", std::process::id()))
+}
+
+/// Renders through plotters' bitmap backend into a temporary file beside
+/// `path`, then renames it: the encoder only writes to paths.
+fn render_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<(), FiguresError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = temp_path(path, "png");
+    let result = (|| {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            FiguresError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }),
+        Err(message) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(FiguresError::Draw {
+                path: path.to_path_buf(),
+                message,
+            })
+        }
+    }
+}
+
+fn render_svg(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<(), FiguresError> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        draw(&root)
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
+            .map_err(|message| FiguresError::Draw {
+                path: path.to_path_buf(),
+                message,
+            })?;
+    }
+    atomic_write(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// The range of all values of a panel, padded; fractions become percent.
+fn y_range(panel: &Panel) -> (f64, f64) {
+    let scale = if panel.percent { 100.0 } else { 1.0 };
+    let (lo, hi) = panel
+        .curves
+        .iter()
+        .flat_map(|c| &c.points)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.min * scale), hi.max(p.max * scale))
+        });
+    if !lo.is_finite() || !hi.is_finite() {
+        return if panel.percent {
+            (0.0, 100.0)
+        } else {
+            (0.0, 1.0)
+        };
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.06
+    } else {
+        (hi.abs() * 0.05).max(0.01)
+    };
+    let mut lo = lo - pad;
+    let mut hi = hi + pad;
+    if lo < 0.0 && lo + pad >= 0.0 {
+        lo = 0.0;
+    }
+    if panel.percent && hi > 100.0 && hi - pad <= 100.0 {
+        hi = 100.0;
+    }
+    (lo, hi)
+}
+
+/// Tick labels with as many decimals as the range needs.
+fn decimals(span: f64) -> usize {
+    match span {
+        s if s >= 20.0 => 0,
+        s if s >= 2.0 => 1,
+        s if s >= 0.2 => 2,
+        _ => 3,
+    }
+}
+
+fn draw_two_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &TwoPanel,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (top, body) = root.split_vertically(100);
+    top.draw_text(
+        &fig.title,
+        &TextStyle::from(bold(TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, 55),
+    )?;
+    let (left, right) = body.split_horizontally(w / 2);
+    let last_epoch = fig
+        .panels
+        .iter()
+        .flat_map(|p| &p.curves)
+        .flat_map(|c| &c.points)
+        .map(|p| p.epoch)
+        .max()
+        .unwrap_or(1);
+    for (area, panel) in [(&left, &fig.panels[0]), (&right, &fig.panels[1])] {
+        draw_panel(area, panel, last_epoch)?;
+    }
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    last_epoch: u32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (x0, x1) = if last_epoch <= 1 {
+        (0.5, 1.5)
+    } else {
+        (1.0, f64::from(last_epoch))
+    };
+    let (y0, y1) = y_range(panel);
+    let scale = if panel.percent { 100.0 } else { 1.0 };
+    let mut chart = ChartBuilder::on(area)
+        .margin(20)
+        .margin_right(60)
+        .caption(&panel.title, bold(PANEL_TITLE_FONT))
+        .x_label_area_size(100)
+        .y_label_area_size(140)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let y_decimals = decimals(y1 - y0);
+    let x_fmt = |x: &f64| {
+        // Epochs are whole numbers; a fractional tick would read as an epoch.
+        if (x - x.round()).abs() < 1e-9 {
+            format!("{}", x.round())
+        } else {
+            String::new()
+        }
+    };
+    let y_fmt = |y: &f64| format!("{y:.y_decimals$}");
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(&panel.y_desc)
+        .axis_desc_style(font(AXIS_DESC_FONT))
+        .label_style(font(TICK_FONT))
+        .x_labels((last_epoch as usize).clamp(2, 11))
+        .y_labels(8)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .bold_line_style(BLACK.mix(0.12).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(BLACK.stroke_width(2))
+        .set_all_tick_mark_size(10)
+        .draw()?;
+
+    // Bands first, so that no band hides a line.
+    for curve in &panel.curves {
+        let spread = curve.points.iter().any(|p| p.max > p.min);
+        if curve.points.len() >= 2 && spread {
+            let mut outline: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .map(|p| (f64::from(p.epoch), p.max * scale))
+                .collect();
+            outline.extend(
+                curve
+                    .points
+                    .iter()
+                    .rev()
+                    .map(|p| (f64::from(p.epoch), p.min * scale)),
+            );
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                curve.color.mix(0.18).filled(),
+            )))?;
+        }
+    }
+    for curve in &panel.curves {
+        let points: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .map(|p| (f64::from(p.epoch), p.mean * scale))
+            .collect();
+        let style = curve.color.stroke_width(LINE_WIDTH);
+        let color = curve.color;
+        let anno = if curve.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))?
+        };
+        anno.label(curve.label.clone());
+        if curve.dashed {
+            anno.legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(LINE_WIDTH))
+                    + PathElement::new(vec![(30, 0), (48, 0)], color.stroke_width(LINE_WIDTH))
+            });
+        } else {
+            anno.legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
+            });
+        }
+        if points.len() <= 40 {
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
+            )?;
+        }
+    }
+    if panel.curves.iter().any(|c| !c.points.is_empty()) {
+        chart
+            .configure_series_labels()
+            .position(panel.legend.clone())
+            .label_font(font(LEGEND_FONT))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .margin(24)
+            .legend_area_size(64)
+            .draw()?;
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------------- FIG. 1
+
+/// Images per class in FIG. 1.
+const EXAMPLES_PER_CLASS: usize = 8;
+const EXAMPLE_SCALE: u32 = 5;
+const EXAMPLE_GAP: u32 = 14;
+const LABEL_WIDTH: u32 = 330;
+const MARGIN: u32 = 24;
+const FIG1_TITLE_HEIGHT: u32 = 110;
+
+/// The first images of each class in the training split, as (label, indices).
+fn examples(ds: &Dataset) -> Vec<(usize, Vec<usize>)> {
+    let split = &ds.train;
+    (0..CLASS_NAMES.len())
+        .map(|c| {
+            let idx = (0..split.len)
+                .filter(|&i| usize::from(split.labels[i]) == c)
+                .take(EXAMPLES_PER_CLASS)
+                .collect::<Vec<_>>();
+            (c, idx)
+        })
+        .filter(|(_, idx)| !idx.is_empty())
+        .collect()
+}
+
+struct Grid {
+    rows: Vec<(usize, Vec<usize>)>,
+    cols: u32,
+    img_w: u32,
+    img_h: u32,
+}
+
+impl Grid {
+    fn new(ds: &Dataset) -> Grid {
+        let rows = examples(ds);
+        let cols = rows.iter().map(|(_, i)| i.len()).max().unwrap_or(1) as u32;
+        Grid {
+            rows,
+            cols,
+            img_w: ds.train.cols as u32 * EXAMPLE_SCALE,
+            img_h: ds.train.rows as u32 * EXAMPLE_SCALE,
+        }
+    }
+
+    /// Size of the image grid alone.
+    fn grid_size(&self) -> (u32, u32) {
+        let n = self.rows.len().max(1) as u32;
+        (
+            self.cols * (self.img_w + EXAMPLE_GAP) - EXAMPLE_GAP,
+            n * (self.img_h + EXAMPLE_GAP) - EXAMPLE_GAP,
+        )
+    }
+
+    /// Where the grid starts in the whole figure.
+    fn origin(&self) -> (u32, u32) {
+        (MARGIN + LABEL_WIDTH, FIG1_TITLE_HEIGHT)
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let (gw, gh) = self.grid_size();
+        let (ox, oy) = self.origin();
+        (ox + gw + MARGIN, oy + gh + MARGIN)
+    }
+
+    fn row_center(&self, r: usize) -> u32 {
+        self.origin().1 + r as u32 * (self.img_h + EXAMPLE_GAP) + self.img_h / 2
+    }
+}
+
+const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST: the first training images of each class";
+
+fn draw_images<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ds: &Dataset,
+    grid: &Grid,
+    (ox, oy): (u32, u32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let s = EXAMPLE_SCALE as i32;
+    for (r, (_, indices)) in grid.rows.iter().enumerate() {
+        for (c, &i) in indices.iter().enumerate() {
+            let x0 = (ox + c as u32 * (grid.img_w + EXAMPLE_GAP)) as i32;
+            let y0 = (oy + r as u32 * (grid.img_h + EXAMPLE_GAP)) as i32;
+            let pixels = ds.train.image(i);
+            for (p, &v) in pixels.iter().enumerate() {
+                let (py, px) = ((p / ds.train.cols) as i32, (p % ds.train.cols) as i32);
+                let (x, y) = (x0 + px * s, y0 + py * s);
+                area.draw(&Rectangle::new(
+                    [(x, y), (x + s, y + s)],
+                    RGBColor(v, v, v).filled(),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn draw_examples<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ds: &Dataset,
+    grid: &Grid,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    root.draw_text(
+        FIG1_TITLE,
+        &TextStyle::from(bold(44.0)).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, FIG1_TITLE_HEIGHT as i32 / 2),
+    )?;
+    for (r, (class, _)) in grid.rows.iter().enumerate() {
+        root.draw_text(
+            CLASS_NAMES[*class],
+            &TextStyle::from(font(36.0)).pos(Pos::new(HPos::Right, VPos::Center)),
+            (
+                (MARGIN + LABEL_WIDTH - 24) as i32,
+                grid.row_center(r) as i32,
+            ),
+        )?;
+    }
+    draw_images(root, ds, grid, grid.origin())
+}
+
+/// FIG. 1 as PNG, and as SVG with vector text around the images, embedded
+/// as one PNG (pixel-per-rectangle SVG of 80 photographs would be megabytes).
+pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<(), FiguresError> {
+    ensure_fonts()?;
+    let grid = Grid::new(ds);
+    render_png(png, grid.size(), |root| {
+        draw_examples(root, ds, &grid).map_err(|e| e.to_string())
+    })?;
+
+    let tmp = temp_path(svg, "png");
+    render_png(&tmp, grid.grid_size(), |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        draw_images(root, ds, &grid, (0, 0)).map_err(|e| e.to_string())
+    })?;
+    let bytes = std::fs::read(&tmp).map_err(io(&tmp));
+    let _ = std::fs::remove_file(&tmp);
+    let bytes = bytes?;
+
+    let (w, h) = grid.size();
+    let (gw, gh) = grid.grid_size();
+    let (ox, oy) = grid.origin();
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
+         width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
+         <rect width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\n\
+         <text x=\"{}\" y=\"{}\" font-family=\"{SVG_FAMILY}\" font-size=\"44\" font-weight=\"bold\" \
+         text-anchor=\"middle\" dominant-baseline=\"central\">{}</text>\n",
+        w / 2,
+        FIG1_TITLE_HEIGHT / 2,
+        xml_escape(FIG1_TITLE)
+    );
+    for (r, (class, _)) in grid.rows.iter().enumerate() {
+        out.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" font-family=\"{SVG_FAMILY}\" font-size=\"36\" \
+             text-anchor=\"end\" dominant-baseline=\"central\">{}</text>\n",
+            MARGIN + LABEL_WIDTH - 24,
+            grid.row_center(r),
+            xml_escape(CLASS_NAMES[*class])
+        ));
+    }
+    out.push_str(&format!(
+        "<image x=\"{ox}\" y=\"{oy}\" width=\"{gw}\" height=\"{gh}\" \
+         xlink:href=\"data:image/png;base64,{}\"/>\n</svg>\n",
+        base64(&bytes)
+    ));
+    atomic_write(svg, out.as_bytes())?;
+    Ok(())
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Standard base64 with padding (RFC 4648), for the data URI.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::testing::simple;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded);
+        }
+    }
+
+    #[test]
+    fn y_ranges_pad_and_clamp() {
+        let a = simple("a", 0, &[0.5, 0.9]);
+        let b = simple("a", 1, &[0.6, 1.0]);
+        let fig = experiment_figure("t".into(), &[&a, &b]);
+        let (lo, hi) = y_range(&fig.panels[1]);
+        assert!(lo < 50.0 && lo > 40.0, "{lo}");
+        assert_eq!(hi, 100.0, "accuracy never above 100%");
+        let (lo, _) = y_range(&fig.panels[0]);
+        assert!(lo >= 0.0, "loss never below 0: {lo}");
+        assert_eq!(decimals(60.0), 0);
+        assert_eq!(decimals(0.05), 3);
+    }
+
+    #[test]
+    fn comparison_gives_the_baseline_black_and_others_distinct_colours() {
+        let a = simple("a", 0, &[0.5, 0.9]);
+        let b = simple("b", 0, &[0.6, 0.8]);
+        let c = simple("c", 0, &[0.6, 0.8]);
+        let v = |label: &str, r: &'static StoredRun, baseline, dashed| Variant {
+            label: label.into(),
+            runs: vec![r],
+            dashed,
+            baseline,
+        };
+        let (a, b, c) = (
+            Box::leak(Box::new(a)),
+            Box::leak(Box::new(b)),
+            Box::leak(Box::new(c)),
+        );
+        let fig = comparison_figure(
+            "t".into(),
+            &[
+                v("b", b, false, false),
+                v("base", a, true, false),
+                v("c", c, false, true),
+            ],
+        );
+        let curves = &fig.panels[1].curves;
+        assert_eq!(curves[1].color, BASELINE_COLOR);
+        assert_ne!(curves[0].color, curves[2].color);
+        assert!(curves[2].dashed && !curves[0].dashed);
+        assert_eq!(curves[0].points[1].mean, 0.8);
+    }
+}

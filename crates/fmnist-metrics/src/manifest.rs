@@ -1,0 +1,59 @@
+//! What is recorded beside each run's metrics: every setting, the data, the
+//! code, the machine, and how the run ended.
+
+use fmnist_experiments::RunConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    pub run_id: String,
+    pub experiment: String,
+    /// The experiment file, relative to the repository when possible.
+    pub experiment_file: String,
+    pub seed: u64,
+    /// The fully resolved settings the run was trained with.
+    pub config: RunConfig,
+    pub status: RunStatus,
+    pub data: Vec<DataFile>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub wall_seconds: f64,
+    pub device: String,
+    pub threads: usize,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub project_version: String,
+    pub rustc_version: String,
+    pub training_code_version: u32,
+    pub host: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    pub name: String,
+    pub blake3: String,
+}
+
+/// How a stored run ended. Only finished runs are stored: an interrupted or
+/// failed run leaves no result and is trained again next time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RunStatus {
+    Complete,
+    /// The loss became non-finite; metrics hold the epochs before it.
+    Diverged {
+        epoch: usize,
+        batch: usize,
+    },
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStatus::Complete => f.write_str("complete"),
+            RunStatus::Diverged { epoch, batch } => {
+                write!(f, "diverged at epoch {epoch}, batch {batch}")
+            }
+        }
+    }
+}

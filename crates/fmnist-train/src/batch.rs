@@ -1,0 +1,74 @@
+//! Turning u8 images into normalised f32 batches. Images stay as u8 (55 MB for
+//! the training set) and are converted one batch at a time, which keeps
+//! several concurrent runs within a small memory budget.
+
+use candle_core::{Device, Tensor};
+use fmnist_data::Split;
+use fmnist_experiments::InputConfig;
+
+use crate::error::TrainError;
+
+/// `(pixel / 255 - mean) / std` for each of the 256 pixel values, computed in
+/// f32 as torchvision's `ToTensor` then `Normalize` would.
+#[derive(Debug, Clone)]
+pub struct Normaliser {
+    table: [f32; 256],
+}
+
+impl Normaliser {
+    pub fn new(input: &InputConfig) -> Self {
+        let (mean, std) = (input.mean as f32, input.std as f32);
+        let mut table = [0f32; 256];
+        for (v, t) in table.iter_mut().enumerate() {
+            *t = (v as f32 / 255.0 - mean) / std;
+        }
+        Normaliser { table }
+    }
+
+    /// The images at `indices` as a `[indices.len(), pixels]` tensor, and
+    /// their labels.
+    pub fn gather(
+        &self,
+        split: &Split,
+        indices: &[u32],
+        device: &Device,
+    ) -> Result<(Tensor, Vec<u8>), TrainError> {
+        let pixels = split.rows * split.cols;
+        let mut x = Vec::with_capacity(indices.len() * pixels);
+        let mut y = Vec::with_capacity(indices.len());
+        for &i in indices {
+            let i = i as usize;
+            x.extend(split.image(i).iter().map(|&p| self.table[p as usize]));
+            y.push(split.labels[i]);
+        }
+        Ok((Tensor::from_vec(x, (indices.len(), pixels), device)?, y))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_to_minus_one_one_by_default() {
+        let n = Normaliser::new(&InputConfig {
+            mean: 0.5,
+            std: 0.5,
+        });
+        assert_eq!(n.table[0], -1.0);
+        assert_eq!(n.table[255], 1.0);
+        assert!((n.table[128] - (128.0 / 255.0 - 0.5) / 0.5).abs() < 1e-7);
+        let split = Split {
+            images: (0..2 * 4).map(|v| v as u8 * 30).collect(),
+            labels: vec![3, 7],
+            len: 2,
+            rows: 2,
+            cols: 2,
+        };
+        let (x, y) = n.gather(&split, &[1, 0], &Device::Cpu).unwrap();
+        assert_eq!(y, vec![7, 3]);
+        let x: Vec<Vec<f32>> = x.to_vec2().unwrap();
+        assert_eq!(x[1][0], -1.0);
+        assert_eq!(x[0][0], n.table[120]);
+    }
+}

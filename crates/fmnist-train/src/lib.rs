@@ -1,0 +1,31 @@
+//! The paper's feed-forward network and its training loop, on candle.
+//!
+//! Forward and backward passes are written out by hand (a multilayer
+//! perceptron's gradients are short) so that every operation, and every random
+//! draw, is the project's own: initialisation, shuffling and dropout masks all
+//! come from seeded ChaCha8 streams, never from candle's unseeded generators.
+//! The numerics follow PyTorch's defaults (`nn.Linear`, `nn.Dropout`,
+//! `nn.CrossEntropyLoss`, `torch.optim.SGD`/`Adam`).
+//!
+//! This crate trains and reports; it writes no file and draws no figure.
+
+mod batch;
+mod bench;
+mod device;
+mod error;
+mod model;
+mod optim;
+mod rng;
+mod train;
+
+pub use bench::matmul_gflops;
+pub use device::{DeviceSpec, describe_device};
+pub use error::TrainError;
+pub use model::Mlp;
+pub use optim::Optimizer;
+pub use rng::{Streams, seeded};
+pub use train::{EpochReport, Event, Outcome, RunResult, train};
+
+/// Bump when a change alters the numbers training produces: it is part of
+/// every run id, so stored results of older code are not reused.
+pub const TRAINING_CODE_VERSION: u32 = 1;

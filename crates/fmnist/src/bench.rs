@@ -1,0 +1,103 @@
+//! `fmnist bench`: training throughput of the baseline, stated against the
+//! machine's own matrix-multiply speed measured in the same process.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use fmnist_train::{DeviceSpec, Event, matmul_gflops};
+
+use crate::cli::BenchArgs;
+use crate::commands::{load_dataset, set_bench_threads};
+
+/// Multiply-adds of the matrix products of one epoch, counted as 2 flops:
+/// forward (all layers), backward weight gradients (all layers) and
+/// backward input gradients (all but the first layer) on the training
+/// set, plus a forward pass on the validation set.
+pub fn flops_per_epoch(sizes: &[usize], train: usize, val: usize) -> f64 {
+    let products: Vec<f64> = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).collect();
+    let forward: f64 = products.iter().sum::<f64>() * 2.0;
+    let backward_inputs: f64 = products[1..].iter().sum::<f64>() * 2.0;
+    train as f64 * (2.0 * forward + backward_inputs) + val as f64 * forward
+}
+
+pub fn bench(root: &Path, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    set_bench_threads();
+    let data = load_dataset(root, args.data_dir.clone())?;
+    let baseline = fmnist_experiments::load_file(&root.join("experiments/baseline.toml"))
+        .context("loading experiments/baseline.toml")?;
+    let mut config = baseline.config.clone();
+    config.epochs = args.epochs.max(1);
+    let device = DeviceSpec::Cpu.open()?;
+
+    let gflops_peak = matmul_gflops(args.matmul, 5, &device)?;
+    let stop = AtomicBool::new(false);
+    let mut seconds = Vec::new();
+    fmnist_train::train(&config, 0, &data, &device, &stop, &mut |e| {
+        if let Event::Epoch(r) = e {
+            seconds.push(r.seconds);
+        }
+    })?;
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    let mut sizes = vec![784];
+    sizes.extend(&config.model.hidden);
+    sizes.push(10);
+    let flops = flops_per_epoch(&sizes, data.train.len, data.test.len);
+    let achieved = flops / median / 1e9;
+
+    // Two runs at once, one thread each: the grid's throughput on this machine.
+    let jobs = 2;
+    let mut grid = config.clone();
+    grid.epochs = 2;
+    let t = Instant::now();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let handles: Vec<_> = (0..jobs)
+            .map(|seed| {
+                let (grid, data, device, stop) = (&grid, &data, &device, &stop);
+                s.spawn(move || fmnist_train::train(grid, seed, data, device, stop, &mut |_| {}))
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("training does not panic")?;
+        }
+        Ok(())
+    })?;
+    let grid_rate = (jobs as usize * grid.epochs) as f64 / t.elapsed().as_secs_f64();
+
+    println!(
+        "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread:"
+    );
+    println!(
+        "  median seconds per epoch      {median:.3} s  (over {} epochs)",
+        seconds.len()
+    );
+    println!("  matrix-product work per epoch {:.1} GFLOP", flops / 1e9);
+    println!("  achieved                      {achieved:.1} GFLOP/s");
+    println!(
+        "  machine f32 matmul {0}x{0}x{0}  {gflops_peak:.1} GFLOP/s (1 thread, candle, same process)",
+        args.matmul
+    );
+    println!(
+        "  ratio achieved / peak         {:.1}%",
+        100.0 * achieved / gflops_peak
+    );
+    println!("grid throughput, --jobs {jobs} (1 thread per run): {grid_rate:.2} epochs/s");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_the_matrix_products_of_an_epoch() {
+        // 784-128-64-10: forward 2*(100352 + 8192 + 640) = 218,368 flops per image.
+        let f = flops_per_epoch(&[784, 128, 64, 10], 1, 0);
+        assert_eq!(f, 2.0 * 218_368.0 + 2.0 * (8192.0 + 640.0));
+        let e = flops_per_epoch(&[784, 128, 64, 10], 60_000, 10_000);
+        assert!((e / 1e9 - 29.45).abs() < 0.05, "{e}");
+    }
+}

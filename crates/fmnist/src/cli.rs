@@ -1,0 +1,152 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fmnist",
+    version,
+    about = "Reproduce \"Red neuronal feed-forward junto a Fashion-MNIST\": data, training, metrics, report."
+)]
+pub struct Cli {
+    /// The repository root (holds experiments/, data/, reports/).
+    #[arg(long, global = true, default_value = ".", env = "FMNIST_ROOT")]
+    pub root: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fill the data directory from local mirrors or the public URLs, verifying every byte.
+    FetchData(DataArgs),
+    /// Re-hash the data directory against the pinned manifest.
+    VerifyData {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// List the experiments, their runs, and which are stored.
+    List(ListArgs),
+    /// Train the given experiment files (runs already stored are skipped).
+    Run(RunArgs),
+    /// Everything: data, every experiment, figures, tables, claims and REPORT.md.
+    Reproduce(ReproduceArgs),
+    /// Regenerate figures, tables and REPORT.md from stored results, without training.
+    Figures(FiguresArgs),
+    /// Measure training throughput against the machine's matrix-multiply speed.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// Where the four .gz files live [default: ROOT/data/fashion-mnist].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// An extra source to try first: a directory or an http(s) URL prefix. Repeatable.
+    #[arg(long = "mirror", value_name = "DIR|URL")]
+    pub mirrors: Vec<String>,
+    /// Do not contact the public download URLs.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// Results directory [default: ROOT/results].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// List the smoke-test plan (as `--quick` would run it).
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+/// Flags that change which runs are planned.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanArgs {
+    /// Seeds for every experiment, e.g. `0,1,2` (overrides the files).
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
+    /// Number of epochs for every experiment (overrides the files).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+}
+
+/// Flags shared by everything that trains.
+#[derive(Debug, Args, Clone)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Retrain runs even if a stored result exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Results directory [default: ROOT/results, or ROOT/results-quick with --quick].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// `cpu`, `cuda` or `cuda:N`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Runs trained at once [default: number of cores on CPU, 1 on CUDA].
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Threads per run for candle's matrix products (1 is fastest for this small network).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Smoke test: 2 epochs, seed 0, 6,000 training and 2,000 test images;
+    /// written to separate results and report directories.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Experiment files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReproduceArgs {
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Report directory [default: ROOT/reports, or ROOT/reports-quick with --quick].
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FiguresArgs {
+    /// Results directory [default: ROOT/results, or ROOT/results-quick with --quick].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Report directory [default: ROOT/reports, or ROOT/reports-quick with --quick].
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    /// Report on the smoke-test results.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Where the data lives (for FIG. 1) [default: ROOT/data/fashion-mnist].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    /// Epochs of the baseline to time (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Side of the square matrix product that measures the machine.
+    #[arg(long, default_value_t = 1024)]
+    pub matmul: usize,
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}

@@ -1,0 +1,121 @@
+//! What the user watches: one bar for the whole plan and one per active run on
+//! a terminal; plain lines otherwise (CI logs).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Debug, Clone)]
+pub struct Progress {
+    multi: Option<MultiProgress>,
+    overall: ProgressBar,
+}
+
+/// The bar of one run (hidden in plain mode).
+#[derive(Debug)]
+pub struct RunBar {
+    bar: ProgressBar,
+    name: String,
+    plain: bool,
+}
+
+impl Progress {
+    pub fn new(total_runs: usize) -> Progress {
+        if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(total_runs as u64));
+            overall.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>8.bold} [{bar:30.cyan/blue}] {pos}/{len} runs  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            overall.set_prefix("plan");
+            overall.enable_steady_tick(Duration::from_millis(250));
+            Progress {
+                multi: Some(multi),
+                overall,
+            }
+        } else {
+            Progress {
+                multi: None,
+                overall: ProgressBar::hidden(),
+            }
+        }
+    }
+
+    /// Prints a line above the bars (or plainly).
+    pub fn println(&self, line: impl AsRef<str>) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(line.as_ref());
+            }
+            None => eprintln!("{}", line.as_ref()),
+        }
+    }
+
+    pub fn run_done(&self) {
+        self.overall.inc(1);
+    }
+
+    pub fn start_run(&self, name: String, epochs: usize) -> RunBar {
+        match &self.multi {
+            Some(m) => {
+                let bar = m.add(ProgressBar::new(epochs as u64));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix:>8} {msg:<40} epoch {pos}/{len} [{bar:20}] {per_sec}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar.set_prefix("train");
+                bar.set_message(name.clone());
+                RunBar {
+                    bar,
+                    name,
+                    plain: false,
+                }
+            }
+            None => {
+                eprintln!("start  {name}");
+                RunBar {
+                    bar: ProgressBar::hidden(),
+                    name,
+                    plain: true,
+                }
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        self.overall.finish_and_clear();
+    }
+}
+
+impl RunBar {
+    /// Within an epoch: a fraction of the bar, so long epochs still move.
+    pub fn batch(&self, batch: usize, batches: usize) {
+        if !self.plain && (batch % 16 == 0 || batch == batches) {
+            let epoch = self.bar.position();
+            self.bar
+                .set_message(format!("{}  batch {batch}/{batches}", self.name));
+            self.bar.set_position(epoch);
+        }
+    }
+
+    pub fn epoch(&self, epoch: usize, epochs: usize, line: &str) {
+        if self.plain {
+            eprintln!("       {}  epoch {epoch}/{epochs}  {line}", self.name);
+        } else {
+            self.bar.set_position(epoch as u64);
+            self.bar.set_message(format!("{}  {line}", self.name));
+        }
+    }
+
+    pub fn close(self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,114 @@
+//! `cargo xtask`: builds the project binary `fmnist` with optimisations and
+//! runs it. It holds no pipeline logic: everything it does can be done by
+//! running `target/release/fmnist` directly, which is what a cluster's
+//! compute nodes do.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build the project binary in release mode and run one of its commands."
+)]
+struct Xtask {
+    /// Build with CUDA support (candle's `cuda` feature; needs the CUDA toolkit).
+    #[arg(long, global = true)]
+    cuda: bool,
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Data, every experiment, figures, tables, claims and REPORT.md, in one go.
+    Reproduce(Passthrough),
+    /// Train the given experiment files.
+    Run(Passthrough),
+    /// List experiments and which of their runs are stored.
+    List(Passthrough),
+    /// Regenerate figures, tables and REPORT.md from stored results (no training).
+    Figures(Passthrough),
+    /// Fill data/fashion-mnist from local mirrors or the public URLs, verified.
+    FetchData(Passthrough),
+    /// Re-hash the data directory against the pinned manifest (for CI).
+    VerifyData(Passthrough),
+    /// Measure training throughput against the machine's matmul speed.
+    Bench(Passthrough),
+}
+
+#[derive(Debug, clap::Args)]
+struct Passthrough {
+    /// Arguments for `fmnist <command>`; see `cargo xtask <command> -- --help`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let xtask = Xtask::parse();
+    let (name, pass) = match &xtask.task {
+        Task::Reproduce(p) => ("reproduce", p),
+        Task::Run(p) => ("run", p),
+        Task::List(p) => ("list", p),
+        Task::Figures(p) => ("figures", p),
+        Task::FetchData(p) => ("fetch-data", p),
+        Task::VerifyData(p) => ("verify-data", p),
+        Task::Bench(p) => ("bench", p),
+    };
+    let root = workspace_root();
+    let binary = build(&root, xtask.cuda)?;
+    // The child handles Ctrl-C itself (finishing cleanly); this process only
+    // waits for it, so it must not die first.
+    let _ = ctrlc::set_handler(|| {});
+    let status = Command::new(&binary)
+        .arg("--root")
+        .arg(&root)
+        .arg(name)
+        .args(&pass.args)
+        .status()
+        .with_context(|| format!("running {}", binary.display()))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(c) => ExitCode::from(c.clamp(1, 255) as u8),
+        None => ExitCode::from(130),
+    })
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+/// `cargo build --release -p fmnist`: training must run optimised.
+fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--release", "--quiet", "-p", "fmnist"]);
+    if cuda {
+        cmd.args(["--features", "cuda"]);
+    }
+    let status = cmd.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("building the fmnist binary failed (see cargo's output above)");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release").join("fmnist"))
+}
