@@ -45,7 +45,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fmnist_metrics::{Split, StoredRun};
 use serde::Deserialize;
@@ -285,23 +285,56 @@ impl Check {
             Op::Lt => left < right - self.margin,
             Op::Ge => left >= right,
             Op::Le => left <= right,
-            Op::Approx => (left - right).abs() <= self.tol.unwrap_or(0.0),
+            // The slack absorbs binary rounding: 0.88 - 0.85 is 0.0300000000000000266.
+            Op::Approx => (left - right).abs() <= self.tol.unwrap_or(0.0) + 1e-12,
         }
     }
 
-    /// The relation in words, e.g. `> (by more than 0.01)` or `approx (tol 0.03)`.
-    pub(crate) fn relation(&self) -> String {
-        match (self.op, self.tol) {
-            (Op::Approx, Some(t)) => format!("≈ (within {t})"),
-            (op @ (Op::Gt | Op::Lt), _) if self.margin > 0.0 => {
-                format!("{} (by more than {})", op.as_str(), self.margin)
-            }
-            (op, _) => op.as_str().to_string(),
+    /// The check written out with numbers, e.g. `0.8512 > 0.8433 + 0.01` or
+    /// `0.8312 ≈ 0.85 ± 0.03`.
+    pub(crate) fn written(&self, left: &str, right: &str) -> String {
+        match self.op {
+            Op::Approx => format!("{left} ≈ {right} ± {}", self.tol.unwrap_or(0.0)),
+            Op::Gt if self.margin > 0.0 => format!("{left} > {right} + {}", self.margin),
+            Op::Lt if self.margin > 0.0 => format!("{left} < {right} − {}", self.margin),
+            op => format!("{left} {} {right}", op.as_str()),
         }
     }
 }
 
 impl Claim {
+    /// The same claim about `to` instead of `from`, e.g. to check a claim
+    /// about the baseline under another reading of its settings.
+    pub(crate) fn renamed(&self, from: &str, to: &str) -> Claim {
+        let term = |t: &Term| Term {
+            experiment: if t.experiment == from {
+                to.to_string()
+            } else {
+                t.experiment.clone()
+            },
+            ..t.clone()
+        };
+        let expr = |e: &Expr| Expr {
+            term: term(&e.term),
+            minus: e.minus.as_ref().map(term),
+        };
+        Claim {
+            checks: self
+                .checks
+                .iter()
+                .map(|c| Check {
+                    left: expr(&c.left),
+                    right: match &c.right {
+                        Operand::Expr(e) => Operand::Expr(expr(e)),
+                        n @ Operand::Number(_) => n.clone(),
+                    },
+                    ..c.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Every experiment the claim's checks name, sorted.
     pub(crate) fn experiments(&self) -> BTreeSet<&str> {
         self.checks
@@ -735,7 +768,7 @@ pub(crate) fn all_experiments(claims: &[Claim]) -> BTreeSet<String> {
 }
 
 #[cfg(test)]
-pub(crate) fn claims_path() -> PathBuf {
+pub(crate) fn claims_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/claims/paper.toml")
 }
 
@@ -960,6 +993,13 @@ tol = 0.05
         let r = evaluate(&c[0], &index(&runs));
         assert_eq!(r.verdict, Verdict::Inconclusive);
         assert!(r.reason.contains("epoch 30"), "{}", r.reason);
+    }
+
+    #[test]
+    fn a_claim_can_be_moved_to_another_experiment() {
+        let c = claims(ONE).remove(0).renamed("a", "h");
+        assert_eq!(c.experiments().into_iter().collect::<Vec<_>>(), ["b", "h"]);
+        assert_eq!(c.checks[1].right, Operand::Number(0.8));
     }
 
     #[test]

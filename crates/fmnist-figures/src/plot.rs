@@ -408,7 +408,9 @@ fn draw_panel<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
             });
         }
-        if points.len() <= 40 {
+        // Markers help read a short run; on a long one they would hide the
+        // dashes that mark a hypothesis.
+        if points.len() <= 15 && !curve.dashed {
             chart.draw_series(
                 points
                     .iter()
@@ -439,6 +441,7 @@ const EXAMPLE_GAP: u32 = 14;
 const LABEL_WIDTH: u32 = 330;
 const MARGIN: u32 = 24;
 const FIG1_TITLE_HEIGHT: u32 = 110;
+const FIG1_TITLE_FONT: f64 = 44.0;
 
 /// The first images of each class in the training split, as (label, indices).
 fn examples(ds: &Dataset) -> Vec<(usize, Vec<usize>)> {
@@ -491,7 +494,11 @@ impl Grid {
     fn size(&self) -> (u32, u32) {
         let (gw, gh) = self.grid_size();
         let (ox, oy) = self.origin();
-        (ox + gw + MARGIN, oy + gh + MARGIN)
+        // Wide enough for the title even when few images per class exist.
+        let title = bold(FIG1_TITLE_FONT)
+            .layout_box(FIG1_TITLE)
+            .map_or(1200, |((x0, _), (x1, _))| (x1 - x0).max(0) as u32);
+        ((ox + gw + MARGIN).max(title + 2 * MARGIN), oy + gh + MARGIN)
     }
 
     fn row_center(&self, r: usize) -> u32 {
@@ -499,7 +506,7 @@ impl Grid {
     }
 }
 
-const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST: the first training images of each class";
+const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST training examples";
 
 fn draw_images<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -535,7 +542,7 @@ fn draw_examples<DB: DrawingBackend>(
     let (w, _) = root.dim_in_pixel();
     root.draw_text(
         FIG1_TITLE,
-        &TextStyle::from(bold(44.0)).pos(Pos::new(HPos::Center, VPos::Center)),
+        &TextStyle::from(bold(FIG1_TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
         (w as i32 / 2, FIG1_TITLE_HEIGHT as i32 / 2),
     )?;
     for (r, (class, _)) in grid.rows.iter().enumerate() {
@@ -553,7 +560,8 @@ fn draw_examples<DB: DrawingBackend>(
 
 /// FIG. 1 as PNG, and as SVG with vector text around the images, embedded
 /// as one PNG (pixel-per-rectangle SVG of 80 photographs would be megabytes).
-pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<(), FiguresError> {
+/// Returns how many images per class it shows.
+pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<usize, FiguresError> {
     ensure_fonts()?;
     let grid = Grid::new(ds);
     render_png(png, grid.size(), |root| {
@@ -576,7 +584,7 @@ pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<(),
         "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
          width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
          <rect width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\n\
-         <text x=\"{}\" y=\"{}\" font-family=\"{SVG_FAMILY}\" font-size=\"44\" font-weight=\"bold\" \
+         <text x=\"{}\" y=\"{}\" font-family=\"{SVG_FAMILY}\" font-size=\"{FIG1_TITLE_FONT}\" font-weight=\"bold\" \
          text-anchor=\"middle\" dominant-baseline=\"central\">{}</text>\n",
         w / 2,
         FIG1_TITLE_HEIGHT / 2,
@@ -597,7 +605,7 @@ pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<(),
         base64(&bytes)
     ));
     atomic_write(svg, out.as_bytes())?;
-    Ok(())
+    Ok(grid.cols as usize)
 }
 
 fn xml_escape(s: &str) -> String {
@@ -652,7 +660,7 @@ mod tests {
     #[test]
     fn y_ranges_pad_and_clamp() {
         let a = simple("a", 0, &[0.5, 0.9]);
-        let b = simple("a", 1, &[0.6, 1.0]);
+        let b = simple("a", 1, &[0.6, 0.985]);
         let fig = experiment_figure("t".into(), &[&a, &b]);
         let (lo, hi) = y_range(&fig.panels[1]);
         assert!(lo < 50.0 && lo > 40.0, "{lo}");

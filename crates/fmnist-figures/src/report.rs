@@ -99,7 +99,8 @@ impl Shown {
         format!(
             "![{alt}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n",
             alt = self.alt.replace(['[', ']'], ""),
-            stem = self.stem,
+            // A name is a file stem and may hold spaces, which end a Markdown link.
+            stem = self.stem.replace(' ', "%20"),
             caption = self.caption
         )
     }
@@ -126,13 +127,13 @@ pub fn write_report(
     let fig1 = match input.dataset {
         Some(ds) => {
             let (png, svg) = out.figure(FIG1);
-            plot::write_examples(ds, &png, &svg)?;
+            let per_class = plot::write_examples(ds, &png, &svg)?;
             Some(Shown {
                 stem: FIG1.into(),
                 alt: "FIG. 1: example images".into(),
                 caption: format!(
                     "FIG. 1 — Example images of Fashion-MNIST: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
-                    ds.train.len.min(8)
+                    per_class
                 ),
             })
         }
@@ -330,7 +331,7 @@ pub fn write_report(
     let _ = writeln!(w, "## Results\n\n{}", results_table.markdown());
 
     claims_section(w, &results, &claims_table, quick);
-    hypotheses_section(w, input.experiments, baseline, &runs);
+    hypotheses_section(w, input.experiments, baseline, &runs, &results);
 
     out.text("REPORT.md", &md)?;
     Ok(ReportSummary {
@@ -429,8 +430,8 @@ fn run_notes(exp: &Experiment, runs: &[&StoredRun]) -> String {
 
 fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
     let fig = match &exp.paper.figure {
-        Some(f) => format!("{f} (reproduced)"),
-        None => "Not a figure of the paper".to_string(),
+        Some(f) => format!("{f} of the paper, redrawn from these runs"),
+        None => "Not among the paper's figures".to_string(),
     };
     let seeds = if runs.len() == 1 {
         format!("one seed ({}), so no band", seed_list(runs))
@@ -567,7 +568,14 @@ fn provenance_section(w: &mut String, input: &ReportInput<'_>, runs: &RunIndex<'
     let devices: BTreeSet<String> = runs
         .values()
         .flatten()
-        .map(|r| format!("{} ({} threads)", r.manifest.device, r.manifest.threads))
+        .map(|r| {
+            let t = r.manifest.threads;
+            format!(
+                "{} ({t} thread{})",
+                r.manifest.device,
+                if t == 1 { "" } else { "s" }
+            )
+        })
         .collect();
     if !devices.is_empty() {
         let _ = writeln!(
@@ -682,6 +690,7 @@ fn hypotheses_section(
     experiments: &[Experiment],
     baseline: Option<&Experiment>,
     runs: &RunIndex<'_>,
+    verdicts: &[ClaimResult<'_>],
 ) {
     let _ = writeln!(w, "## Hypotheses\n");
     let hyps: Vec<&Experiment> = experiments
@@ -782,6 +791,29 @@ fn hypotheses_section(
             notes: vec![],
         };
         let _ = writeln!(w, "{}", t.markdown());
+        // Claims about the baseline alone can be read under the hypothesis;
+        // comparative claims cannot, since their other side keeps the
+        // literal settings.
+        let alone: Vec<&ClaimResult<'_>> = verdicts
+            .iter()
+            .filter(|r| r.claim.experiments().into_iter().eq([BASELINE]))
+            .collect();
+        if !hr.is_empty() && !alone.is_empty() {
+            let _ = writeln!(
+                w,
+                "Claims about the baseline alone, checked on this run instead (for comparison only; the verdicts above stand):\n"
+            );
+            for r in alone {
+                let moved = r.claim.renamed(BASELINE, &h.name);
+                let under = claims::evaluate(&moved, runs);
+                let _ = writeln!(
+                    w,
+                    "- **{}**: {} under this hypothesis ({}); {} under the literal reading.",
+                    r.claim.id, under.verdict, under.reason, r.verdict
+                );
+            }
+            w.push('\n');
+        }
         if hr.is_empty() {
             let _ = writeln!(w, "*No runs of `{}` in this plan.*\n", h.name);
         } else {

@@ -144,7 +144,7 @@ pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
 /// store repeats an epoch's time on its train and val rows; each epoch counts once.
 pub(crate) fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
     let mut epochs: Vec<(u32, f64)> = run.rows.iter().map(|r| (r.epoch, r.seconds)).collect();
-    epochs.sort_by(|a, b| a.0.cmp(&b.0));
+    epochs.sort_by_key(|e| e.0);
     epochs.dedup_by_key(|e| e.0);
     let values: Vec<f64> = epochs.into_iter().map(|e| e.1).collect();
     summarize(&values).map(|s| s.mean)
@@ -182,13 +182,11 @@ pub(crate) mod testing {
         }
     }
 
-    /// A run whose epoch `e` (1-based) has the given (train, val) accuracy
-    /// and (train, val) loss.
-    pub(crate) fn run(
-        experiment: &str,
-        seed: u64,
-        epochs: &[((f64, f64), (f64, f64))],
-    ) -> StoredRun {
+    /// One epoch: ((train, val) accuracy, (train, val) loss).
+    pub(crate) type Epoch = ((f64, f64), (f64, f64));
+
+    /// A run with the given epochs, the first being epoch 1.
+    pub(crate) fn run(experiment: &str, seed: u64, epochs: &[Epoch]) -> StoredRun {
         let mut rows = Vec::new();
         for (i, ((ta, va), (tl, vl))) in epochs.iter().enumerate() {
             let epoch = i as u32 + 1;

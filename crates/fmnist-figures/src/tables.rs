@@ -492,10 +492,9 @@ pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
                         format!("{:.4}", m.right)
                     };
                     format!(
-                        "{}: {:.4} {} {right} — {} on the means, for {held}/{n} seeds",
+                        "{}: {} — {} on the means, for {held}/{n} seeds",
                         check.what,
-                        m.left,
-                        check.relation(),
+                        check.written(&format!("{:.4}", m.left), &right),
                         mark(m.holds),
                     )
                 }
@@ -533,12 +532,12 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
         columns: vec![
             ("claim".into(), Align::Left),
             ("section".into(), Align::Left),
-            ("the paper says".into(), Align::Para("4.5cm")),
+            ("the paper says".into(), Align::Para("4cm")),
             (
                 "measured (seed means; accuracy as a fraction)".into(),
-                Align::Para("6.5cm"),
+                Align::Para("5.5cm"),
             ),
-            ("verdict".into(), Align::Para("3.5cm")),
+            ("verdict".into(), Align::Para("3cm")),
         ],
         rows,
         notes: vec![format!(

@@ -18,8 +18,16 @@ use crate::cli::{
 use crate::provenance::Provenance;
 use crate::runner::{self, Context, Job, Summary};
 
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let root = cli.root.clone();
+pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    // Paths the user typed are relative to where they typed them; everything
+    // else is relative to the repository root, which becomes the working
+    // directory so that manifests and the report record short, portable paths.
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    absolutize_args(&mut cli.command, &cwd);
+    let root_abs = cwd.join(&cli.root);
+    std::env::set_current_dir(&root_abs)
+        .with_context(|| format!("entering the repository root {}", root_abs.display()))?;
+    let root = PathBuf::from(".");
     match cli.command {
         Command::FetchData(args) => fetch_data(&root, &args).map(|_| ExitCode::SUCCESS),
         Command::VerifyData { data_dir } => verify_data(&root, data_dir),
@@ -42,16 +50,63 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn absolutize_args(command: &mut Command, cwd: &Path) {
+    let abs = |p: &mut PathBuf| *p = cwd.join(&*p);
+    let abs_opt = |p: &mut Option<PathBuf>| {
+        if let Some(p) = p {
+            *p = cwd.join(&*p);
+        }
+    };
+    let data = |d: &mut DataArgs| {
+        abs_opt(&mut d.data_dir);
+        for m in &mut d.mirrors {
+            if !m.starts_with("http://") && !m.starts_with("https://") {
+                *m = cwd.join(&*m).display().to_string();
+            }
+        }
+    };
+    match command {
+        Command::FetchData(d) => data(d),
+        Command::VerifyData { data_dir } => abs_opt(data_dir),
+        Command::List(l) => abs_opt(&mut l.results),
+        Command::Run(r) => {
+            r.files.iter_mut().for_each(abs);
+            abs_opt(&mut r.train.results);
+            data(&mut r.train.data);
+        }
+        Command::Reproduce(r) => {
+            abs_opt(&mut r.train.results);
+            abs_opt(&mut r.reports);
+            data(&mut r.train.data);
+        }
+        Command::Figures(f) => {
+            abs_opt(&mut f.results);
+            abs_opt(&mut f.reports);
+            abs_opt(&mut f.data_dir);
+        }
+        Command::Bench(b) => abs_opt(&mut b.data_dir),
+    }
+}
+
 fn data_dir(root: &Path, given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| root.join("data").join("fashion-mnist"))
+    given.unwrap_or_else(|| in_root(root, "data/fashion-mnist"))
 }
 
 fn results_dir(root: &Path, given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| root.join(if quick { "results-quick" } else { "results" }))
+    given.unwrap_or_else(|| in_root(root, if quick { "results-quick" } else { "results" }))
 }
 
 fn reports_dir(root: &Path, given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| root.join(if quick { "reports-quick" } else { "reports" }))
+    given.unwrap_or_else(|| in_root(root, if quick { "reports-quick" } else { "reports" }))
+}
+
+/// `root/rel`, without a leading `./` when the root is the working directory.
+fn in_root(root: &Path, rel: &str) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(rel)
+    } else {
+        root.join(rel)
+    }
 }
 
 fn fetch_data(root: &Path, args: &DataArgs) -> anyhow::Result<PathBuf> {
@@ -111,7 +166,7 @@ fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
 }
 
 fn load_experiments(root: &Path) -> anyhow::Result<Vec<Experiment>> {
-    let dir = root.join("experiments");
+    let dir = in_root(root, "experiments");
     fmnist_experiments::load_dir(&dir)
         .with_context(|| format!("loading the experiments in {}", dir.display()))
 }
@@ -393,7 +448,7 @@ fn write_report(
         experiments,
         runs: &current,
         dataset: dataset.as_ref(),
-        claims_file: &root.join("experiments").join("claims").join("paper.toml"),
+        claims_file: &in_root(root, "experiments/claims/paper.toml"),
         provenance: fmnist_figures::Provenance {
             commit: p.git_commit.unwrap_or_else(|| "unknown".into()),
             dirty: p.git_dirty.unwrap_or(false),

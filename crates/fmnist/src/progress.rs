@@ -98,7 +98,7 @@ impl Progress {
 impl RunBar {
     /// Within an epoch: a fraction of the bar, so long epochs still move.
     pub fn batch(&self, batch: usize, batches: usize) {
-        if !self.plain && (batch % 16 == 0 || batch == batches) {
+        if !self.plain && (batch.is_multiple_of(16) || batch == batches) {
             let epoch = self.bar.position();
             self.bar
                 .set_message(format!("{}  batch {batch}/{batches}", self.name));
