@@ -88,7 +88,12 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the program it runs; prefer it to
+    // the compile-time value, which is stale when several checkouts share one
+    // target directory.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace root")
         .to_path_buf()
