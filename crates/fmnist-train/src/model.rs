@@ -153,10 +153,22 @@ pub fn cross_entropy(
     with_grad: bool,
 ) -> Result<(f64, usize, Option<Tensor>), TrainError> {
     let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    let rows = log_probs.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+    let classes = log_probs.dim(D::Minus1)?;
+    // Read back in the tensor's own precision and widen on the host (exact),
+    // rather than converting on the device first: one pass fewer.
+    let flat: Vec<f64> = match log_probs.dtype() {
+        DType::F64 => log_probs.flatten_all()?.to_vec1::<f64>()?,
+        _ => log_probs
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+    };
     let mut loss = 0.0;
     let mut correct = 0;
-    for (row, &y) in rows.iter().zip(labels) {
+    for (row, &y) in flat.chunks_exact(classes).zip(labels) {
         loss -= row[y as usize];
         let best = row
             .iter()
@@ -166,7 +178,6 @@ pub fn cross_entropy(
     }
     let n = labels.len();
     let grad = if with_grad {
-        let classes = rows.first().map_or(0, Vec::len);
         let mut onehot = vec![0f32; n * classes];
         for (i, &y) in labels.iter().enumerate() {
             onehot[i * classes + y as usize] = 1.0;

@@ -45,6 +45,28 @@ impl Rng {
         ((self.inner.next_u64() as u128 * n as u128) >> 64) as usize
     }
 
+    /// Zeroes each element of `out` whose uniform draw `unit_f32()` is below
+    /// `p`, consuming the same draws in the same order as calling
+    /// `unit_f32()` once per element, but generated in bulk.
+    pub fn drop_units(&mut self, p: f32, out: &mut [f32]) {
+        // unit_f32() < p  <=>  (w >> 8) * 2^-24 < p  <=>  (w >> 8) < ceil(p * 2^24):
+        // scaling by a power of two is exact, so the comparison is too.
+        let threshold = (p * 16_777_216.0).ceil() as u32;
+        let mut words = [0u8; 4 * 256];
+        for chunk in out.chunks_mut(256) {
+            let bytes = &mut words[..4 * chunk.len()];
+            // ChaCha's block generator emits its 32-bit words in order,
+            // little-endian, whether asked for words or for bytes.
+            self.inner.fill_bytes(bytes);
+            for (x, w) in chunk.iter_mut().zip(bytes.chunks_exact(4)) {
+                let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                // Multiplying by exactly 1 or 0 keeps the loop branch-free
+                // (the draws are random, so a branch mispredicts often).
+                *x *= f32::from(u8::from((w >> 8) >= threshold));
+            }
+        }
+    }
+
     /// A uniformly random permutation of `0..n` (Fisher-Yates).
     pub fn permutation(&mut self, n: usize) -> Vec<u32> {
         let mut p: Vec<u32> = (0..n as u32).collect();
@@ -91,6 +113,28 @@ mod tests {
 
     // Recorded from rand_chacha 0.9's ChaCha8Rng::seed_from_u64(0), stream 0.
     const PINNED_SEED0: [u32; 3] = [2_811_902_828, 3_045_455_719, 3_134_767_159];
+
+    #[test]
+    fn bulk_dropout_draws_equal_one_at_a_time_draws() {
+        for p in [0.0f32, 0.2, 0.5, 0.999, 1.0 / 3.0] {
+            let mut one = seeded(9, Streams::Dropout);
+            let mut bulk = seeded(9, Streams::Dropout);
+            // Lengths that straddle chunk and ChaCha block boundaries.
+            for n in [1usize, 63, 256, 1000, 12_801] {
+                let expected: Vec<f32> = (0..n)
+                    .map(|_| if one.unit_f32() < p { 0.0 } else { 1.0 })
+                    .collect();
+                let mut got = vec![1.0f32; n];
+                bulk.drop_units(p, &mut got);
+                assert_eq!(got, expected, "p = {p}, n = {n}");
+            }
+            assert_eq!(
+                one.inner.next_u32(),
+                bulk.inner.next_u32(),
+                "streams stay aligned"
+            );
+        }
+    }
 
     #[test]
     fn uniform_draws_stay_in_range_and_look_uniform() {

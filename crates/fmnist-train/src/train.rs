@@ -193,11 +193,9 @@ fn dropout_mask(
     if p == 0.0 {
         return Ok(None);
     }
-    let p32 = p as f32;
     let scale = (1.0 / (1.0 - p)) as f32;
-    let mask: Vec<f32> = (0..rows * width)
-        .map(|_| if rng.unit_f32() < p32 { 0.0 } else { scale })
-        .collect();
+    let mut mask = vec![scale; rows * width];
+    rng.drop_units(p as f32, &mut mask);
     Ok(Some(Tensor::from_vec(mask, (rows, width), device)?))
 }
 
