@@ -104,7 +104,8 @@ fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--quiet", "-p", "fmnist"]);
+        // Not quiet: the first build takes many minutes and should be seen.
+        .args(["build", "--release", "-p", "fmnist"]);
     if cuda {
         cmd.args(["--features", "cuda"]);
     }
