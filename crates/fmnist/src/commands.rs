@@ -194,11 +194,12 @@ fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
     );
     let mut stored_total = 0;
     for exp in &experiments {
-        let mine: Vec<&RunSpec> = runs.iter().filter(|r| r.experiment == exp.name).collect();
-        let stored = mine
+        let mine: Vec<(&RunSpec, bool)> = runs
             .iter()
-            .filter(|r| store.finished(&r.experiment, &r.run_id).is_some())
-            .count();
+            .filter(|r| r.experiment == exp.name)
+            .map(|r| (r, store.finished(&r.experiment, &r.run_id).is_some()))
+            .collect();
+        let stored = mine.iter().filter(|(_, done)| *done).count();
         stored_total += stored;
         let c = &exp.config;
         println!(
@@ -214,19 +215,15 @@ fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
             c.model.dropout,
             c.model.hidden,
             c.batch_size,
-            mine.first().map_or(c.epochs, |r| r.config.epochs),
+            mine.first().map_or(c.epochs, |(r, _)| r.config.epochs),
             if exp.report.hypothesis.is_some() {
                 "  (hypothesis)"
             } else {
                 ""
             }
         );
-        for r in mine {
-            let mark = if store.finished(&r.experiment, &r.run_id).is_some() {
-                "stored "
-            } else {
-                "missing"
-            };
+        for (r, done) in mine {
+            let mark = if done { "stored " } else { "missing" };
             println!("    seed {:<4} run {}  {mark}", r.seed, r.run_id);
         }
     }
