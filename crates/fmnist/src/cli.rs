@@ -37,6 +37,51 @@ pub enum Command {
     Figures(FiguresArgs),
     /// Measure training throughput against the machine's matrix-multiply speed.
     Bench(BenchArgs),
+    /// Train one run of a frozen Slurm plan (what each array task runs).
+    #[command(hide = true)]
+    RunTask(RunTaskArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunTaskArgs {
+    /// The plan file written by `--executor slurm`.
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// Which run of the plan [default: $SLURM_ARRAY_TASK_ID].
+    #[arg(long)]
+    pub index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Executor {
+    /// Worker threads in this process.
+    #[default]
+    Local,
+    /// One Slurm job array, one task per run, submitted with sbatch.
+    Slurm,
+}
+
+/// How runs are submitted to Slurm.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SlurmArgs {
+    /// Partition (`sbatch --partition`) [default: the cluster's default].
+    #[arg(long = "slurm-partition")]
+    pub partition: Option<String>,
+    /// Time limit per task (`sbatch --time`).
+    #[arg(long = "slurm-time", default_value = "01:00:00")]
+    pub time: String,
+    /// CPUs per task (`sbatch --cpus-per-task`); runs use `--threads` of them.
+    #[arg(long = "slurm-cpus", default_value_t = 1)]
+    pub cpus: usize,
+    /// Memory per task (`sbatch --mem`).
+    #[arg(long = "slurm-mem", default_value = "1G")]
+    pub mem: String,
+    /// Most tasks running at once (the `%N` of `--array`) [default: no limit].
+    #[arg(long = "slurm-max-parallel")]
+    pub max_parallel: Option<usize>,
+    /// Extra sbatch argument, written as an `#SBATCH` line. Repeatable.
+    #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
+    pub extra: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -101,6 +146,11 @@ pub struct TrainArgs {
     pub quick: bool,
     #[command(flatten)]
     pub data: DataArgs,
+    /// Where runs execute.
+    #[arg(long, value_enum, default_value = "local")]
+    pub executor: Executor,
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -13,7 +13,7 @@ use fmnist_metrics::{DataFile, Store, StoredRun};
 use fmnist_train::{DeviceSpec, TRAINING_CODE_VERSION};
 
 use crate::cli::{
-    Cli, Command, DataArgs, FiguresArgs, ListArgs, PlanArgs, ReproduceArgs, TrainArgs,
+    Cli, Command, DataArgs, Executor, FiguresArgs, ListArgs, PlanArgs, ReproduceArgs, TrainArgs,
 };
 use crate::provenance::Provenance;
 use crate::runner::{self, Context, Job, Summary};
@@ -47,6 +47,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reproduce(args) => reproduce(&root, &args),
         Command::Figures(args) => figures(&root, &args),
         Command::Bench(args) => crate::bench::bench(&root, &args),
+        Command::RunTask(args) => crate::slurm::run_task(&args),
     }
 }
 
@@ -85,6 +86,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
             abs_opt(&mut f.data_dir);
         }
         Command::Bench(b) => abs_opt(&mut b.data_dir),
+        Command::RunTask(t) => abs(&mut t.plan),
     }
 }
 
@@ -238,7 +240,7 @@ fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
 
 /// Ctrl-C once: stop after the current batch, keep finished runs, discard the
 /// unfinished ones. Twice: exit at once.
-fn install_interrupt() -> Arc<AtomicBool> {
+pub fn install_interrupt() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let result = ctrlc::set_handler(move || {
@@ -259,7 +261,7 @@ fn install_interrupt() -> Arc<AtomicBool> {
 /// Candle's CPU matrix products read RAYON_NUM_THREADS at each call; runs
 /// are parallel across workers, so each run gets `threads` threads.
 #[allow(unsafe_code)]
-fn set_threads(threads: usize) {
+pub fn set_threads(threads: usize) {
     // SAFETY: called from the main thread before any other thread exists
     // (the Ctrl-C handler thread and the workers start later).
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string()) };
@@ -300,14 +302,7 @@ fn train_plan(
     let ctx = Context {
         store: Store::new(results_dir(root, args.results.clone(), args.quick)),
         data: Arc::new(data),
-        data_files: manifest
-            .files
-            .iter()
-            .map(|f| DataFile {
-                name: f.name.clone(),
-                blake3: f.raw_blake3.clone(),
-            })
-            .collect(),
+        data_files: data_files(&manifest),
         device,
         workers,
         threads: args.threads,
@@ -315,7 +310,10 @@ fn train_plan(
         stop: stop.clone(),
         provenance: Provenance::collect(root),
     };
-    let summary = runner::execute(jobs, &ctx);
+    let summary = match args.executor {
+        Executor::Local => runner::execute(jobs, &ctx),
+        Executor::Slurm => crate::slurm::execute(jobs, &ctx, &args.slurm, &data_dir)?,
+    };
     eprintln!(
         "trained {} runs, reused {} stored runs in {:.1}s{}{}",
         summary.trained,
@@ -347,6 +345,17 @@ fn train_plan(
         );
     }
     Ok(summary)
+}
+
+pub fn data_files(manifest: &Manifest) -> Vec<DataFile> {
+    manifest
+        .files
+        .iter()
+        .map(|f| DataFile {
+            name: f.name.clone(),
+            blake3: f.raw_blake3.clone(),
+        })
+        .collect()
 }
 
 fn relative(root: &Path, path: &Path) -> String {

@@ -9,6 +9,7 @@ mod commands;
 mod progress;
 mod provenance;
 mod runner;
+mod slurm;
 
 use clap::Parser;
 
