@@ -29,6 +29,8 @@ pub struct Plan {
     pub results: PathBuf,
     pub device: String,
     pub threads: usize,
+    /// `--force`: tasks retrain even if their run is stored.
+    pub force: bool,
     pub runs: Vec<PlannedRun>,
 }
 
@@ -72,6 +74,7 @@ pub fn execute(
         results: cwd.join(ctx.store.root()),
         device: ctx.device.to_string(),
         threads: ctx.threads,
+        force: ctx.force,
         runs: missing
             .iter()
             .map(|j| PlannedRun {
@@ -323,7 +326,7 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         device: plan.device.parse()?,
         workers: 1,
         threads: plan.threads,
-        force: false,
+        force: plan.force,
         stop,
         provenance: Provenance::collect(Path::new(".")),
     };
