@@ -1,7 +1,12 @@
 //! `cargo xtask`: builds the project binary `fmnist` with optimisations and
 //! runs it. It holds no pipeline logic: everything it does can be done by
-//! running `target/release/fmnist` directly, which is what a cluster's
+//! running `target/debug/fmnist` directly, which is what a cluster's
 //! compute nodes do.
+//!
+//! The binary is built in the `dev` profile, whose dependencies and training
+//! crate are optimised as in `--release` (see the workspace `Cargo.toml`), so
+//! that `cargo xtask reproduce` and `cargo test` compile the dependency tree
+//! once between them instead of twice.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -12,7 +17,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Build the project binary in release mode and run one of its commands."
+    about = "Build the project binary (optimised) and run one of its commands."
 )]
 struct Xtask {
     /// Build with CUDA support (candle's `cuda` feature; needs the CUDA toolkit).
@@ -99,13 +104,14 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `cargo build --release -p fmnist`: training must run optimised.
+/// `cargo build -p fmnist`: the `dev` profile optimises everything that
+/// trains, and shares its dependencies with `cargo test`.
 fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
         // Not quiet: the first build takes many minutes and should be seen.
-        .args(["build", "--release", "-p", "fmnist"]);
+        .args(["build", "-p", "fmnist"]);
     if cuda {
         cmd.args(["--features", "cuda"]);
     }
@@ -116,5 +122,5 @@ fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release").join("fmnist"))
+    Ok(target.join("debug").join("fmnist"))
 }

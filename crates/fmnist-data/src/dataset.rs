@@ -10,7 +10,7 @@ use crate::{DataError, FileSpec, Manifest, Role, idx};
 
 /// One split: `len` images of `rows` x `cols` u8 pixels and their labels.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Split {
+pub struct ImageSet {
     /// `len * rows * cols` pixels, image after image, each row-major.
     pub images: Vec<u8>,
     /// `len` class indices in `0..10`.
@@ -20,7 +20,7 @@ pub struct Split {
     pub cols: usize,
 }
 
-impl Split {
+impl ImageSet {
     /// Pixels per image (`rows * cols`).
     pub fn pixels_per_image(&self) -> usize {
         self.rows * self.cols
@@ -37,9 +37,9 @@ impl Split {
     }
 
     /// The first `n` examples (all of them if `n >= len`), e.g. for quick runs.
-    pub fn truncated(&self, n: usize) -> Split {
+    pub fn truncated(&self, n: usize) -> ImageSet {
         let len = n.min(self.len);
-        Split {
+        ImageSet {
             images: self.images[..len * self.pixels_per_image()].to_vec(),
             labels: self.labels[..len].to_vec(),
             len,
@@ -54,9 +54,9 @@ impl Split {
 }
 
 // The derived Debug would print millions of pixels.
-impl fmt::Debug for Split {
+impl fmt::Debug for ImageSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Split")
+        f.debug_struct("ImageSet")
             .field("len", &self.len)
             .field("rows", &self.rows)
             .field("cols", &self.cols)
@@ -67,8 +67,8 @@ impl fmt::Debug for Split {
 /// The whole data set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataset {
-    pub train: Split,
-    pub test: Split,
+    pub train: ImageSet,
+    pub test: ImageSet,
 }
 
 /// Reads the four .gz files of `manifest` from `data_dir`, checks each
@@ -86,7 +86,7 @@ fn load_split(
     data_dir: &Path,
     images_role: Role,
     labels_role: Role,
-) -> Result<Split, DataError> {
+) -> Result<ImageSet, DataError> {
     let spec = |role| {
         manifest
             .file(role)
@@ -113,7 +113,7 @@ fn load_split(
             labels: labels.len(),
         });
     }
-    Ok(Split {
+    Ok(ImageSet {
         images,
         labels,
         len,
@@ -225,7 +225,7 @@ mod tests {
         assert!(ds.train.truncated(0).is_empty());
         assert_eq!(
             format!("{:?}", ds.test),
-            "Split { len: 2, rows: 28, cols: 28, .. }"
+            "ImageSet { len: 2, rows: 28, cols: 28, .. }"
         );
     }
 

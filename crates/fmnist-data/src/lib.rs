@@ -20,7 +20,7 @@ pub mod manifest;
 pub mod source;
 pub mod verify;
 
-pub use dataset::{Dataset, Split, load};
+pub use dataset::{Dataset, ImageSet, load};
 pub use error::DataError;
 pub use fetch::{FetchOptions, FetchOutcome, FetchReport, fetch};
 pub use manifest::{FileSpec, Manifest, PINNED_MANIFEST, Role};

@@ -590,10 +590,11 @@ fn provenance_section(w: &mut String, input: &ReportInput<'_>, runs: &RunIndex<'
         .map(|r| {
             let c = r
                 .manifest
+                .provenance
                 .git_commit
                 .clone()
                 .unwrap_or_else(|| "unknown".into());
-            match r.manifest.git_dirty {
+            match r.manifest.provenance.git_dirty {
                 Some(true) => format!("`{c}` (dirty)"),
                 _ => format!("`{c}`"),
             }

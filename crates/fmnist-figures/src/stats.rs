@@ -214,14 +214,20 @@ pub(crate) mod testing {
                 wall_seconds: 60.0,
                 device: "cpu".into(),
                 threads: 2,
-                git_commit: None,
-                git_dirty: None,
-                project_version: "0.0.0".into(),
-                rustc_version: "1.95".into(),
                 training_code_version: 1,
-                host: "test".into(),
+
+                provenance: fmnist_metrics::Provenance {
+                    git_commit: None,
+                    git_dirty: None,
+                    project_version: "0.0.0".into(),
+                    rustc_version: "1.95".into(),
+                    host: "test".into(),
+                    machine: String::new(),
+                },
             },
             rows,
+            confusion: vec![],
+            mistakes: vec![],
             dir: std::path::PathBuf::from(format!("/nonexistent/{experiment}/{seed}")),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fmnist_data::{Dataset, Split as DataSplit};
+use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, load_file};
 use fmnist_figures::{FiguresError, Provenance, ReportInput, Verdict, write_report};
 use fmnist_metrics::{MetricRow, RunManifest, RunStatus, Split, StoredRun};
@@ -52,14 +52,20 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
             wall_seconds: 60.0,
             device: "cpu".into(),
             threads: 2,
-            git_commit: Some("0123abc".into()),
-            git_dirty: Some(false),
-            project_version: "0.0.0".into(),
-            rustc_version: "1.95.0".into(),
             training_code_version: 1,
-            host: "test".into(),
+
+            provenance: fmnist_metrics::Provenance {
+                git_commit: Some("0123abc".into()),
+                git_dirty: Some(false),
+                project_version: "0.0.0".into(),
+                rustc_version: "1.95.0".into(),
+                host: "test".into(),
+                machine: String::new(),
+            },
         },
         rows,
+        confusion: vec![],
+        mistakes: vec![],
         dir: PathBuf::from("/nonexistent"),
     }
 }
@@ -76,7 +82,7 @@ fn dataset() -> Dataset {
                 images.push(if on { 120 + (i % 10) as u8 * 13 } else { 0 });
             }
         }
-        DataSplit {
+        ImageSet {
             images,
             labels: (0..n).map(|i| (i % 10) as u8).collect(),
             len: n,

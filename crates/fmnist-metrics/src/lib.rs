@@ -7,6 +7,7 @@
 //! complete. Runs are claimed with lock files so that several processes can
 //! share one results directory.
 
+mod classes;
 mod error;
 mod lock;
 mod manifest;
@@ -14,9 +15,10 @@ mod store;
 mod table;
 mod time;
 
+pub use classes::{ConfusionCell, Mistake};
 pub use error::MetricsError;
-pub use lock::{Claim, ClaimOutcome};
-pub use manifest::{DataFile, RunManifest, RunStatus};
+pub use lock::{LockOutcome, RunLock};
+pub use manifest::{DataFile, Provenance, RunManifest, RunStatus};
 pub use store::{Store, StoredRun, atomic_write};
 pub use table::{MetricRow, Split};
 pub use time::{rfc3339, unix_seconds};

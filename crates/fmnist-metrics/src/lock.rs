@@ -1,4 +1,4 @@
-//! Claiming a run, so that two processes sharing a results directory never
+//! Locking a run, so that two processes sharing a results directory never
 //! train (and write) the same run at once.
 
 use std::io::Write;
@@ -6,22 +6,22 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{MetricsError, io};
 
-/// Holding a claim means this process alone may train the run; dropping it
+/// Holding a lock means this process alone may train the run; dropping it
 /// releases the run.
 #[derive(Debug)]
-pub struct Claim {
+pub struct RunLock {
     path: PathBuf,
 }
 
-impl Drop for Claim {
+impl Drop for RunLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
 #[derive(Debug)]
-pub enum ClaimOutcome {
-    Claimed(Claim),
+pub enum LockOutcome {
+    Acquired(RunLock),
     /// Another live process holds it; `holder` says which ("host pid N").
     HeldBy {
         holder: String,
@@ -40,7 +40,7 @@ pub(crate) fn process_alive(pid: u32) -> bool {
     !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
-pub(crate) fn claim(lock_dir: &Path, run_id: &str) -> Result<ClaimOutcome, MetricsError> {
+pub(crate) fn acquire(lock_dir: &Path, run_id: &str) -> Result<LockOutcome, MetricsError> {
     std::fs::create_dir_all(lock_dir).map_err(io(lock_dir))?;
     let path = lock_dir.join(format!("{run_id}.lock"));
     let me = format!("{} pid {}", host_name(), std::process::id());
@@ -52,7 +52,7 @@ pub(crate) fn claim(lock_dir: &Path, run_id: &str) -> Result<ClaimOutcome, Metri
         {
             Ok(mut f) => {
                 f.write_all(me.as_bytes()).map_err(io(&path))?;
-                return Ok(ClaimOutcome::Claimed(Claim { path }));
+                return Ok(LockOutcome::Acquired(RunLock { path }));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default();
@@ -61,12 +61,12 @@ pub(crate) fn claim(lock_dir: &Path, run_id: &str) -> Result<ClaimOutcome, Metri
                     let _ = std::fs::remove_file(&path);
                     continue;
                 }
-                return Ok(ClaimOutcome::HeldBy { holder });
+                return Ok(LockOutcome::HeldBy { holder });
             }
             Err(e) => return Err(io(&path)(e)),
         }
     }
-    Ok(ClaimOutcome::HeldBy {
+    Ok(LockOutcome::HeldBy {
         holder: std::fs::read_to_string(&path).unwrap_or_default(),
     })
 }
@@ -89,22 +89,22 @@ mod tests {
     #[test]
     fn a_claim_excludes_others_until_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let first = claim(dir.path(), "r1").unwrap();
-        assert!(matches!(first, ClaimOutcome::Claimed(_)));
-        match claim(dir.path(), "r1").unwrap() {
-            ClaimOutcome::HeldBy { holder } => {
+        let first = acquire(dir.path(), "r1").unwrap();
+        assert!(matches!(first, LockOutcome::Acquired(_)));
+        match acquire(dir.path(), "r1").unwrap() {
+            LockOutcome::HeldBy { holder } => {
                 assert!(holder.contains(&std::process::id().to_string()))
             }
-            ClaimOutcome::Claimed(_) => panic!("claimed twice"),
+            LockOutcome::Acquired(_) => panic!("claimed twice"),
         }
         assert!(matches!(
-            claim(dir.path(), "r2").unwrap(),
-            ClaimOutcome::Claimed(_)
+            acquire(dir.path(), "r2").unwrap(),
+            LockOutcome::Acquired(_)
         ));
         drop(first);
         assert!(matches!(
-            claim(dir.path(), "r1").unwrap(),
-            ClaimOutcome::Claimed(_)
+            acquire(dir.path(), "r1").unwrap(),
+            LockOutcome::Acquired(_)
         ));
     }
 
@@ -118,13 +118,13 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            claim(dir.path(), "r").unwrap(),
-            ClaimOutcome::Claimed(_)
+            acquire(dir.path(), "r").unwrap(),
+            LockOutcome::Acquired(_)
         ));
         std::fs::write(dir.path().join("s.lock"), "other-host pid 99999999").unwrap();
         assert!(matches!(
-            claim(dir.path(), "s").unwrap(),
-            ClaimOutcome::HeldBy { .. }
+            acquire(dir.path(), "s").unwrap(),
+            LockOutcome::HeldBy { .. }
         ));
     }
 }

@@ -20,12 +20,25 @@ pub struct RunManifest {
     pub wall_seconds: f64,
     pub device: String,
     pub threads: usize,
+    pub training_code_version: u32,
+    /// The code and machine that trained it.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+/// Facts about the code and the machine, recorded in every run manifest and
+/// in the report. The binary collects them (git, rustc, /proc); this crate
+/// only stores them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
     pub git_commit: Option<String>,
     pub git_dirty: Option<bool>,
     pub project_version: String,
     pub rustc_version: String,
-    pub training_code_version: u32,
     pub host: String,
+    /// "CPU model, N cores, M GiB, os arch".
+    #[serde(default)]
+    pub machine: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

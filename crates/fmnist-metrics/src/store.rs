@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{MetricsError, io};
-use crate::lock::{ClaimOutcome, claim, process_alive};
+use crate::lock::{LockOutcome, acquire, process_alive};
 use crate::manifest::RunManifest;
 use crate::table::{MetricRow, read_parquet, write_parquet};
 
@@ -22,6 +22,10 @@ pub struct Store {
 pub struct StoredRun {
     pub manifest: RunManifest,
     pub rows: Vec<MetricRow>,
+    /// The final network's confusion matrix on the validation images.
+    pub confusion: Vec<crate::ConfusionCell>,
+    /// The validation images it gets most confidently wrong, most confident first.
+    pub mistakes: Vec<crate::Mistake>,
     pub dir: PathBuf,
 }
 
@@ -75,9 +79,9 @@ impl Store {
         serde_json::from_str(&text).ok()
     }
 
-    /// Claims a run for training; see [`crate::Claim`].
-    pub fn claim(&self, run_id: &str) -> Result<ClaimOutcome, MetricsError> {
-        claim(&self.root.join(".locks"), run_id)
+    /// Locks a run for training; see [`crate::RunLock`].
+    pub fn lock_run(&self, run_id: &str) -> Result<LockOutcome, MetricsError> {
+        acquire(&self.root.join(".locks"), run_id)
     }
 
     /// Stores a finished run: both files are written into a staging directory,
@@ -172,6 +176,8 @@ impl Store {
                 runs.push(StoredRun {
                     manifest,
                     rows,
+                    confusion: Vec::new(),
+                    mistakes: Vec::new(),
                     dir,
                 });
             }
@@ -229,12 +235,16 @@ mod tests {
             wall_seconds: 1.0,
             device: "cpu".into(),
             threads: 1,
-            git_commit: None,
-            git_dirty: None,
-            project_version: "0.0.0".into(),
-            rustc_version: "rustc".into(),
             training_code_version: 1,
-            host: "h".into(),
+
+            provenance: crate::Provenance {
+                git_commit: None,
+                git_dirty: None,
+                project_version: "0.0.0".into(),
+                rustc_version: "rustc".into(),
+                host: "h".into(),
+                machine: String::new(),
+            },
         }
     }
 

@@ -3,7 +3,7 @@
 //! several concurrent runs within a small memory budget.
 
 use candle_core::{Device, Tensor};
-use fmnist_data::Split;
+use fmnist_data::ImageSet;
 use fmnist_experiments::InputConfig;
 
 use crate::error::TrainError;
@@ -29,7 +29,7 @@ impl Normaliser {
     /// their labels.
     pub fn gather(
         &self,
-        split: &Split,
+        split: &ImageSet,
         indices: &[u32],
         device: &Device,
     ) -> Result<(Tensor, Vec<u8>), TrainError> {
@@ -58,7 +58,7 @@ mod tests {
         assert_eq!(n.table[0], -1.0);
         assert_eq!(n.table[255], 1.0);
         assert!((n.table[128] - (128.0 / 255.0 - 0.5) / 0.5).abs() < 1e-7);
-        let split = Split {
+        let split = ImageSet {
             images: (0..2 * 4).map(|v| v as u8 * 30).collect(),
             labels: vec![3, 7],
             len: 2,

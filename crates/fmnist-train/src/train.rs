@@ -174,7 +174,10 @@ pub fn train(
     })
 }
 
-fn limit(split: &fmnist_data::Split, n: Option<usize>) -> std::borrow::Cow<'_, fmnist_data::Split> {
+fn limit(
+    split: &fmnist_data::ImageSet,
+    n: Option<usize>,
+) -> std::borrow::Cow<'_, fmnist_data::ImageSet> {
     match n {
         Some(n) if n < split.len => std::borrow::Cow::Owned(split.truncated(n)),
         _ => std::borrow::Cow::Borrowed(split),
@@ -203,7 +206,7 @@ fn dropout_mask(
 pub fn evaluate(
     model: &Mlp,
     normaliser: &Normaliser,
-    split: &fmnist_data::Split,
+    split: &fmnist_data::ImageSet,
     device: &Device,
 ) -> Result<(f64, f64), TrainError> {
     let (mut loss_sum, mut correct) = (0.0, 0usize);
@@ -224,12 +227,12 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fmnist_data::Split;
+    use fmnist_data::ImageSet;
     use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig};
 
     /// Ten classes, each a bright 4x4 block at its own place on a noisy
     /// background: learnable, but not in one step.
-    fn synthetic(n: usize, seed: u64) -> Split {
+    fn synthetic(n: usize, seed: u64) -> ImageSet {
         let mut rng = seeded(seed, Streams::Init);
         let mut images = Vec::with_capacity(n * 784);
         let mut labels = Vec::with_capacity(n);
@@ -249,7 +252,7 @@ mod tests {
             }
             labels.push(class as u8);
         }
-        Split {
+        ImageSet {
             images,
             labels,
             len: n,

@@ -15,7 +15,6 @@ use fmnist_train::{DeviceSpec, TRAINING_CODE_VERSION};
 use crate::cli::{
     Cli, Command, DataArgs, Executor, FiguresArgs, ListArgs, PlanArgs, ReproduceArgs, TrainArgs,
 };
-use crate::provenance::Provenance;
 use crate::runner::{self, Context, Job, Summary};
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
@@ -308,7 +307,7 @@ fn train_plan(
         threads: args.threads,
         force: args.force,
         stop: stop.clone(),
-        provenance: Provenance::collect(root),
+        provenance: crate::provenance::collect(root),
     };
     let summary = match args.executor {
         Executor::Local => runner::execute(jobs, &ctx),
@@ -449,7 +448,7 @@ fn write_report(
             "note: the data is not present, so FIG. 1 is skipped (run `cargo xtask fetch-data`)"
         );
     }
-    let p = Provenance::collect(root);
+    let p = crate::provenance::collect(root);
     let input = fmnist_figures::ReportInput {
         experiments,
         runs: &current,

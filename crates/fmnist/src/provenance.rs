@@ -4,42 +4,33 @@
 use std::path::Path;
 use std::process::Command;
 
-#[derive(Debug, Clone)]
-pub struct Provenance {
-    pub git_commit: Option<String>,
-    pub git_dirty: Option<bool>,
-    pub project_version: String,
-    pub rustc_version: String,
-    pub host: String,
-    pub machine: String,
-}
+use fmnist_metrics::Provenance;
 
-impl Provenance {
-    pub fn collect(root: &Path) -> Provenance {
-        let git = |args: &[&str]| -> Option<String> {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(root)
-                .args(args)
-                .output()
-                .ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        };
-        let git_commit = git(&["rev-parse", "HEAD"]);
-        let git_dirty = git_commit
-            .as_ref()
-            .and_then(|_| git(&["status", "--porcelain", "--untracked-files=no"]))
-            .map(|s| !s.is_empty());
-        Provenance {
-            git_commit,
-            git_dirty,
-            project_version: env!("CARGO_PKG_VERSION").to_string(),
-            rustc_version: env!("FMNIST_RUSTC_VERSION").to_string(),
-            host: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
-            machine: machine(),
-        }
+/// Reads the facts of [`Provenance`] from git, the build and `/proc`.
+pub fn collect(root: &Path) -> Provenance {
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let git_commit = git(&["rev-parse", "HEAD"]);
+    let git_dirty = git_commit
+        .as_ref()
+        .and_then(|_| git(&["status", "--porcelain", "--untracked-files=no"]))
+        .map(|s| !s.is_empty());
+    Provenance {
+        git_commit,
+        git_dirty,
+        project_version: env!("CARGO_PKG_VERSION").to_string(),
+        rustc_version: env!("FMNIST_RUSTC_VERSION").to_string(),
+        host: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
+        machine: machine(),
     }
 }
 

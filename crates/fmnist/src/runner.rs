@@ -10,12 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use fmnist_data::Dataset;
 use fmnist_experiments::RunSpec;
 use fmnist_metrics::{
-    ClaimOutcome, DataFile, MetricRow, RunManifest, RunStatus, Split, Store, rfc3339,
+    DataFile, LockOutcome, MetricRow, RunManifest, RunStatus, Split, Store, rfc3339,
 };
 use fmnist_train::{DeviceSpec, Event, Outcome, describe_device};
 
 use crate::progress::Progress;
-use crate::provenance::Provenance;
 
 /// A run to execute, with what its manifest needs beyond the spec.
 #[derive(Debug, Clone)]
@@ -44,7 +43,7 @@ pub struct Context {
     pub threads: usize,
     pub force: bool,
     pub stop: Arc<AtomicBool>,
-    pub provenance: Provenance,
+    pub provenance: fmnist_metrics::Provenance,
 }
 
 #[derive(Debug, Default)]
@@ -124,12 +123,12 @@ fn worker(
         let Some(job) = queue.lock().expect("no panics hold it").pop_front() else {
             return;
         };
-        match ctx.store.claim(&job.spec.run_id) {
-            Ok(ClaimOutcome::Claimed(claim)) => {
+        match ctx.store.lock_run(&job.spec.run_id) {
+            Ok(LockOutcome::Acquired(lock)) => {
                 train_one(ctx, &job, summary, progress);
-                drop(claim);
+                drop(lock);
             }
-            Ok(ClaimOutcome::HeldBy { holder }) => {
+            Ok(LockOutcome::HeldBy { holder }) => {
                 progress.println(format!(
                     "skip   {}: another process is training it ({holder}); will wait for it at the end",
                     job.name()
@@ -137,7 +136,7 @@ fn worker(
                 waiting.lock().expect("no panics hold it").push(job);
             }
             Err(e) => {
-                progress.println(format!("FAILED {}: cannot claim: {e}", job.name()));
+                progress.println(format!("FAILED {}: cannot lock: {e}", job.name()));
                 summary
                     .lock()
                     .expect("no panics hold it")
@@ -164,15 +163,15 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Summary>, progress: &Progre
             progress.run_done();
             return;
         }
-        match ctx.store.claim(&job.spec.run_id) {
-            Ok(ClaimOutcome::Claimed(claim)) => {
+        match ctx.store.lock_run(&job.spec.run_id) {
+            Ok(LockOutcome::Acquired(lock)) => {
                 // Its holder finished without a result (failed or was
                 // interrupted): train it here.
                 train_one(ctx, &job, summary, progress);
-                drop(claim);
+                drop(lock);
                 return;
             }
-            Ok(ClaimOutcome::HeldBy { holder }) => {
+            Ok(LockOutcome::HeldBy { holder }) => {
                 if !announced {
                     progress.println(format!("wait   for {} held by {holder}", job.name()));
                     announced = true;
@@ -271,7 +270,6 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
             })
         })
         .collect();
-    let p = &ctx.provenance;
     let manifest = RunManifest {
         run_id: spec.run_id.clone(),
         experiment: spec.experiment.clone(),
@@ -285,12 +283,8 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
         wall_seconds: clock.elapsed().as_secs_f64(),
         device: describe_device(&device),
         threads: ctx.threads,
-        git_commit: p.git_commit.clone(),
-        git_dirty: p.git_dirty,
-        project_version: p.project_version.clone(),
-        rustc_version: p.rustc_version.clone(),
         training_code_version: fmnist_train::TRAINING_CODE_VERSION,
-        host: p.host.clone(),
+        provenance: ctx.provenance.clone(),
     };
     ctx.store
         .write_run(&manifest, &rows)

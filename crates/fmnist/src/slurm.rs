@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{RunTaskArgs, SlurmArgs};
 use crate::commands::{data_files, install_interrupt, set_threads};
-use crate::provenance::Provenance;
 use crate::runner::{self, Context, Job, Summary};
 
 /// What every task needs, frozen at submission time.
@@ -328,7 +327,7 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         threads: plan.threads,
         force: plan.force,
         stop,
-        provenance: Provenance::collect(Path::new(".")),
+        provenance: crate::provenance::collect(Path::new(".")),
     };
     let job = Job {
         spec: RunSpec {
