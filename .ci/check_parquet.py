@@ -1,13 +1,18 @@
-"""Reads the metrics store as one table with polars and with DuckDB, as a user would."""
+"""Reads the metrics table with polars, pandas and DuckDB, each in the one line the README shows."""
 import sys
 
 import duckdb
+import pandas as pd
 import polars as pl
 
 root = sys.argv[1] if len(sys.argv) > 1 else "results"
-pattern = f"{root}/metrics/**/*.parquet"
 
-df = pl.scan_parquet(pattern).collect()
+# The README's lines, with `results` replaced by the directory checked.
+df = pl.read_parquet(f"{root}/metrics/*.parquet")
+pdf = pd.read_parquet(f"{root}/metrics")
+con = duckdb.connect()
+n = con.execute(f"select count(*) from '{root}/metrics/*.parquet'").fetchone()[0]
+
 expected = {"experiment": pl.String, "run_id": pl.String, "seed": pl.Int64, "epoch": pl.Int64,
             "split": pl.String, "loss": pl.Float64, "accuracy": pl.Float64, "seconds": pl.Float64}
 for name, dtype in expected.items():
@@ -15,13 +20,20 @@ for name, dtype in expected.items():
 dupes = df.group_by(["run_id", "epoch", "split"]).len().filter(pl.col("len") > 1)
 assert dupes.height == 0, dupes
 assert set(df["split"].unique()) == {"train", "val"}
+assert n == df.height == len(pdf), (n, df.height, len(pdf))
 
-con = duckdb.connect()
-n = con.execute(f"select count(*) from read_parquet('{pattern}')").fetchone()[0]
-assert n == df.height, (n, df.height)
+confusion = pd.read_parquet(f"{root}/confusion")
+per_run = confusion.groupby("run_id")["count"].sum()
+val = df.filter(pl.col("split") == "val").sort("epoch").group_by("run_id").last()
+for run_id, acc in zip(val["run_id"], val["accuracy"]):
+    c = confusion[confusion.run_id == run_id]
+    right = c[c.true_class == c.predicted_class]["count"].sum()
+    assert right / per_run[run_id] == acc, (run_id, right, per_run[run_id], acc)
+
 best = con.execute(
-    f"select experiment, max(accuracy) from read_parquet('{pattern}') where split = 'val' group by 1 order by 1"
+    f"select experiment, max(accuracy) from '{root}/metrics/*.parquet' where split = 'val' group by 1 order by 1"
 ).fetchall()
-print(f"polars and DuckDB read {df.height} rows of {df['run_id'].n_unique()} runs; best val accuracy:")
+print(f"polars, pandas and DuckDB read {df.height} rows of {df['run_id'].n_unique()} runs;"
+      f" the confusion matrices agree with the accuracies; best val accuracy:")
 for exp, acc in best:
     print(f"  {exp:<28} {acc:.4f}")

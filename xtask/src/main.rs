@@ -43,6 +43,10 @@ enum Task {
     VerifyData(Passthrough),
     /// Measure training throughput against the machine's matmul speed.
     Bench(Passthrough),
+    /// Evaluate stored weights again and check them against the stored accuracy.
+    Evaluate(Passthrough),
+    /// Describe another MNIST-format data set (four .gz files) as a manifest for `--dataset`.
+    DataManifest(Passthrough),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +76,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::FetchData(p) => ("fetch-data", p),
         Task::VerifyData(p) => ("verify-data", p),
         Task::Bench(p) => ("bench", p),
+        Task::Evaluate(p) => ("evaluate", p),
+        Task::DataManifest(p) => ("data-manifest", p),
     };
     let root = workspace_root();
     let binary = build(&root, xtask.cuda)?;

@@ -13,7 +13,7 @@ use crate::{DataError, FileSpec, Manifest, Role, idx};
 pub struct ImageSet {
     /// `len * rows * cols` pixels, image after image, each row-major.
     pub images: Vec<u8>,
-    /// `len` class indices in `0..10`.
+    /// `len` class indices, each below the data set's number of classes.
     pub labels: Vec<u8>,
     pub len: usize,
     pub rows: usize,
@@ -69,6 +69,8 @@ impl fmt::Debug for ImageSet {
 pub struct Dataset {
     pub train: ImageSet,
     pub test: ImageSet,
+    /// Class names, indexed by label (from the manifest).
+    pub classes: Vec<String>,
 }
 
 /// Reads the four .gz files of `manifest` from `data_dir`, checks each
@@ -78,6 +80,7 @@ pub fn load(manifest: &Manifest, data_dir: &Path) -> Result<Dataset, DataError> 
     Ok(Dataset {
         train: load_split(manifest, data_dir, Role::TrainImages, Role::TrainLabels)?,
         test: load_split(manifest, data_dir, Role::TestImages, Role::TestLabels)?,
+        classes: manifest.classes.clone(),
     })
 }
 
@@ -105,6 +108,18 @@ fn load_split(
 
     let raw = read_payload(labels_spec, data_dir)?;
     let labels = idx::decode_labels(&labels_spec.name, &raw)?;
+    if let Some(&bad) = labels
+        .iter()
+        .find(|&&l| usize::from(l) >= manifest.classes.len())
+    {
+        return Err(DataError::idx(
+            &labels_spec.name,
+            format!(
+                "label {bad} but the manifest names only {} classes",
+                manifest.classes.len()
+            ),
+        ));
+    }
     if labels.len() != len {
         return Err(DataError::CountMismatch {
             images_file: images_spec.name.clone(),
@@ -201,6 +216,9 @@ mod tests {
             })
             .collect();
         Manifest {
+            name: "test".into(),
+            classes: (0..10).map(|c| c.to_string()).collect(),
+            help: None,
             files,
             mirrors: vec![],
             local_mirrors: vec![],
@@ -226,6 +244,43 @@ mod tests {
         assert_eq!(
             format!("{:?}", ds.test),
             "ImageSet { len: 2, rows: 28, cols: 28, .. }"
+        );
+    }
+
+    #[test]
+    fn a_label_beyond_the_classes_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = tiny(dir.path(), &[0, 5, 9], &[1, 2]);
+        m.classes.truncate(9);
+        let msg = load(&m, dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "train-labels.gz: invalid IDX data: label 9 but the manifest names only 9 classes"
+        );
+    }
+
+    #[test]
+    fn describe_writes_a_manifest_that_loads_the_same_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = tiny(dir.path(), &[0, 5, 9], &[1, 2]);
+        let names = Role::ALL.map(|r| format!("{r}.gz"));
+        let names = [0, 1, 2, 3].map(|i| names[i].as_str());
+        let classes: Vec<String> = (0..10).map(|c| format!("c{c}")).collect();
+        let described = Manifest::describe("tiny", classes.clone(), dir.path(), names).unwrap();
+        assert_eq!(described.data_hashes(), m.data_hashes());
+        assert_eq!(described.local_mirrors, [dir.path().to_owned()]);
+        let reread = Manifest::from_str(&described.to_toml()).unwrap();
+        assert_eq!(reread, described);
+        let ds = load(&reread, dir.path()).unwrap();
+        assert_eq!(
+            (ds.train.labels.as_slice(), ds.classes),
+            (&[0, 5, 9][..], classes)
+        );
+        // A file that is not IDX data is refused.
+        std::fs::write(dir.path().join("x.gz"), gzip(b"not idx")).unwrap();
+        let names = ["x.gz", names[1], names[2], names[3]];
+        assert!(
+            Manifest::describe("tiny", vec!["a".into(), "b".into()], dir.path(), names).is_err()
         );
     }
 

@@ -61,10 +61,12 @@ pub enum DataError {
 
     /// No source could supply a verified copy of `file`. `attempts` holds
     /// `(source, reason)` for every source tried, in order.
-    #[error("{}", AllSourcesFailedDisplay { file, attempts })]
+    /// `help` is the manifest's advice on where to get the data.
+    #[error("{}", AllSourcesFailedDisplay { file, attempts, help })]
     AllSourcesFailed {
         file: String,
         attempts: Vec<(String, String)>,
+        help: Option<String>,
     },
 }
 
@@ -93,6 +95,7 @@ impl DataError {
 struct AllSourcesFailedDisplay<'a> {
     file: &'a str,
     attempts: &'a [(String, String)],
+    help: &'a Option<String>,
 }
 
 impl fmt::Display for AllSourcesFailedDisplay<'_> {
@@ -108,7 +111,15 @@ impl fmt::Display for AllSourcesFailedDisplay<'_> {
         for (source, reason) in self.attempts {
             write!(f, "\n  - {source}: {reason}")?;
         }
-        Ok(())
+        write!(f, "\nto fix: ")?;
+        if let Some(help) = self.help {
+            write!(f, "{help}; or ")?;
+        }
+        write!(
+            f,
+            "copy the .gz files into a directory and pass `--mirror DIR` (or an http URL); \
+             or check the network connection"
+        )
     }
 }
 
@@ -124,6 +135,7 @@ mod tests {
                 ("/mirror/x.gz".into(), "not present".into()),
                 ("http://h/x.gz".into(), "http status 404".into()),
             ],
+            help: Some("install the package".into()),
         };
         let msg = err.to_string();
         assert!(
@@ -132,6 +144,16 @@ mod tests {
         );
         assert!(msg.contains("- /mirror/x.gz: not present"), "{msg}");
         assert!(msg.contains("- http://h/x.gz: http status 404"), "{msg}");
+        // It ends with what to do.
+        let last = msg.lines().last().unwrap();
+        assert!(
+            last.starts_with("to fix: install the package; or "),
+            "{msg}"
+        );
+        assert!(
+            last.contains("--mirror DIR") && last.contains("network"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -139,6 +161,7 @@ mod tests {
         let err = DataError::AllSourcesFailed {
             file: "x.gz".into(),
             attempts: vec![],
+            help: None,
         };
         assert!(err.to_string().contains("no sources to try"));
     }

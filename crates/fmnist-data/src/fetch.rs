@@ -8,12 +8,10 @@
 //! and a bad file already there is only ever replaced by a good one.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read};
+use std::io::{self, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::verify::{self, Depth, StreamError};
 use crate::{DataError, FileSpec, Manifest, Source};
@@ -30,9 +28,6 @@ pub struct FetchOptions {
     pub use_default_local: bool,
     /// Also try the manifest's public URL `mirrors`.
     pub use_public: bool,
-    /// Report progress on stderr: a progress bar if stderr is a terminal,
-    /// otherwise one line per file (plus one per failed source).
-    pub progress: bool,
     /// Limit for connecting, for the response headers, and for each read of
     /// the body (so a stalled transfer fails, a slow one does not).
     pub timeout: Duration,
@@ -44,7 +39,7 @@ pub struct FetchOptions {
 }
 
 impl FetchOptions {
-    /// Defaults: local and public mirrors on, progress on, 30 s timeout,
+    /// Defaults: local and public mirrors on, 30 s timeout,
     /// 3 retries starting at 500 ms.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         FetchOptions {
@@ -52,7 +47,6 @@ impl FetchOptions {
             extra_mirrors: Vec::new(),
             use_default_local: true,
             use_public: true,
-            progress: true,
             timeout: Duration::from_secs(30),
             retries: 3,
             backoff: Duration::from_millis(500),
@@ -95,6 +89,21 @@ impl FetchOptions {
     }
 }
 
+/// What [`fetch()`] reports as it goes. This crate draws nothing: the caller
+/// turns these into progress bars or log lines (or ignores them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchEvent<'a> {
+    /// One line about one file: already present, copied, downloaded, or a
+    /// source that failed and why.
+    Note(String),
+    /// Bytes start to flow for `file`; `total` is the size of the .gz if known.
+    Transfer { file: &'a str, total: Option<u64> },
+    /// `n` more bytes of the current transfer have been read and hashed.
+    Progress(u64),
+    /// The current transfer ended, delivered or not.
+    TransferEnd,
+}
+
 /// What `fetch` did, per file, in manifest order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchReport {
@@ -115,15 +124,20 @@ pub enum FetchOutcome {
 /// Makes sure every file of `manifest` is in `opts.data_dir` and matches
 /// its pinned digests, fetching what is missing or bad. Stops at the first
 /// file no source can supply.
-pub fn fetch(manifest: &Manifest, opts: &FetchOptions) -> Result<FetchReport, DataError> {
+/// Progress goes to `on_event`.
+pub fn fetch(
+    manifest: &Manifest,
+    opts: &FetchOptions,
+    on_event: &dyn Fn(FetchEvent<'_>),
+) -> Result<FetchReport, DataError> {
     fs::create_dir_all(&opts.data_dir)
         .map_err(DataError::io("creating data directory", &opts.data_dir))?;
     let sources = opts.sources(manifest);
-    let ui = Ui::new(opts.progress);
+    let ui = Ui(on_event);
     let agent = http_agent(opts.timeout);
     let mut report = FetchReport { files: Vec::new() };
     for spec in &manifest.files {
-        let outcome = fetch_one(spec, &sources, opts, &agent, &ui)?;
+        let outcome = fetch_one(spec, &sources, opts, &agent, &ui, &manifest.help)?;
         report.files.push((spec.name.clone(), outcome));
     }
     Ok(report)
@@ -134,7 +148,8 @@ fn fetch_one(
     sources: &[Source],
     opts: &FetchOptions,
     agent: &ureq::Agent,
-    ui: &Ui,
+    ui: &Ui<'_>,
+    help: &Option<String>,
 ) -> Result<FetchOutcome, DataError> {
     let name = &spec.name;
     let dest = opts.data_dir.join(name);
@@ -180,6 +195,7 @@ fn fetch_one(
     Err(DataError::AllSourcesFailed {
         file: name.clone(),
         attempts,
+        help: help.clone(),
     })
 }
 
@@ -191,7 +207,7 @@ enum Failure {
     Local(DataError),
 }
 
-fn copy_from(path: &Path, spec: &FileSpec, data_dir: &Path, ui: &Ui) -> Result<(), Failure> {
+fn copy_from(path: &Path, spec: &FileSpec, data_dir: &Path, ui: &Ui<'_>) -> Result<(), Failure> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -220,7 +236,7 @@ fn download(
     url: &str,
     spec: &FileSpec,
     opts: &FetchOptions,
-    ui: &Ui,
+    ui: &Ui<'_>,
 ) -> Result<(), Failure> {
     let mut attempt = 0u32;
     loop {
@@ -260,7 +276,7 @@ fn download_once(
     url: &str,
     spec: &FileSpec,
     data_dir: &Path,
-    ui: &Ui,
+    ui: &Ui<'_>,
 ) -> Result<(), HttpFailure> {
     let response = agent.get(url).call().map_err(classify)?;
     let total = response.body().content_length();
@@ -336,7 +352,7 @@ fn install(
     src: impl Read,
     spec: &FileSpec,
     data_dir: &Path,
-    bar: &Bar,
+    bar: &Bar<'_>,
 ) -> Result<(), InstallError> {
     let tmp = TempFile::create(data_dir, &spec.name).map_err(InstallError::Local)?;
     let sink = BufWriter::with_capacity(1 << 16, tmp.file());
@@ -421,64 +437,30 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Where progress goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ui {
-    Quiet,
-    Lines,
-    Bars,
-}
+/// Where progress goes: the caller's callback.
+struct Ui<'a>(&'a dyn Fn(FetchEvent<'_>));
 
-impl Ui {
-    fn new(progress: bool) -> Ui {
-        match (progress, io::stderr().is_terminal()) {
-            (false, _) => Ui::Quiet,
-            (true, false) => Ui::Lines,
-            (true, true) => Ui::Bars,
-        }
-    }
-
+impl Ui<'_> {
     fn line(&self, msg: String) {
-        if *self != Ui::Quiet {
-            eprintln!("fmnist-data: {msg}");
-        }
+        (self.0)(FetchEvent::Note(msg));
     }
 
-    fn bar(&self, name: &str, total: Option<u64>) -> Bar {
-        if *self != Ui::Bars {
-            return Bar(None);
-        }
-        let bar = match total {
-            Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            ),
-            None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} {msg} {bytes} {binary_bytes_per_sec}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            ),
-        };
-        Bar(Some(bar.with_message(name.to_owned())))
+    fn bar(&self, name: &str, total: Option<u64>) -> Bar<'_> {
+        (self.0)(FetchEvent::Transfer { file: name, total });
+        Bar(self.0)
     }
 }
 
-/// A progress bar, or nothing.
-struct Bar(Option<ProgressBar>);
+/// The transfer in progress, as the caller sees it.
+struct Bar<'a>(&'a dyn Fn(FetchEvent<'_>));
 
-impl Bar {
+impl Bar<'_> {
     fn inc(&self, n: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(n);
-        }
+        (self.0)(FetchEvent::Progress(n));
     }
 
     fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
-        }
+        (self.0)(FetchEvent::TransferEnd);
     }
 }
 
@@ -490,7 +472,7 @@ mod tests {
     fn defaults() {
         let o = FetchOptions::new("d");
         assert_eq!(o.data_dir, PathBuf::from("d"));
-        assert!(o.use_default_local && o.use_public && o.progress);
+        assert!(o.use_default_local && o.use_public);
         assert_eq!((o.timeout, o.retries), (Duration::from_secs(30), 3));
         assert_eq!(o.backoff, Duration::from_millis(500));
     }

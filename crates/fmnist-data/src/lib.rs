@@ -22,7 +22,7 @@ pub mod verify;
 
 pub use dataset::{Dataset, ImageSet, load};
 pub use error::DataError;
-pub use fetch::{FetchOptions, FetchOutcome, FetchReport, fetch};
+pub use fetch::{FetchEvent, FetchOptions, FetchOutcome, FetchReport, fetch};
 pub use manifest::{FileSpec, Manifest, PINNED_MANIFEST, Role};
 pub use source::Source;
 pub use verify::{FileCheck, verify};

@@ -61,9 +61,11 @@ pub struct FileSpec {
     pub role: Role,
     /// Size of the officially published .gz; informational only, since
     /// other copies may carry a different gzip header.
-    pub gz_size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gz_size: Option<u64>,
     /// MD5 of the officially published .gz; informational only.
-    pub gz_md5: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gz_md5: Option<String>,
     /// Length of the decompressed IDX payload.
     pub raw_len: u64,
     pub raw_md5: String,
@@ -75,14 +77,22 @@ pub struct FileSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    #[serde(rename = "file")]
-    pub files: Vec<FileSpec>,
+    /// The data set's name, e.g. "Fashion-MNIST"; shown in the report.
+    pub name: String,
+    /// Class names, indexed by label; every label must be below their count.
+    pub classes: Vec<String>,
+    /// Where to get the data when no source has it, e.g. the package to
+    /// install; ends the error that says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
     /// URL prefixes; a file's URL is the prefix followed by its name.
     #[serde(default)]
     pub mirrors: Vec<String>,
     /// Directories that may already hold the .gz files.
     #[serde(default)]
     pub local_mirrors: Vec<PathBuf>,
+    #[serde(rename = "file")]
+    pub files: Vec<FileSpec>,
 }
 
 impl Manifest {
@@ -115,8 +125,10 @@ impl Manifest {
                 error: Box::new(error),
             })?;
         for spec in &mut manifest.files {
+            if let Some(d) = &mut spec.gz_md5 {
+                d.make_ascii_lowercase();
+            }
             for digest in [
-                &mut spec.gz_md5,
                 &mut spec.raw_md5,
                 &mut spec.raw_sha256,
                 &mut spec.raw_blake3,
@@ -136,6 +148,12 @@ impl Manifest {
     /// Checks what the TOML schema cannot: one file per role, sane names
     /// (they are joined onto directories and URLs), well-formed digests.
     fn validate(&self) -> Result<(), String> {
+        if self.classes.len() < 2 || self.classes.len() > 256 {
+            return Err(format!(
+                "classes must name between 2 and 256 classes, got {}",
+                self.classes.len()
+            ));
+        }
         for role in Role::ALL {
             let n = self.files.iter().filter(|f| f.role == role).count();
             if n != 1 {
@@ -156,12 +174,16 @@ impl Manifest {
             if self.files.iter().filter(|f| &f.name == name).count() > 1 {
                 return Err(format!("file name {name:?} appears more than once"));
             }
-            for (field, value, len) in [
-                ("gz_md5", &spec.gz_md5, 32),
-                ("raw_md5", &spec.raw_md5, 32),
-                ("raw_sha256", &spec.raw_sha256, 64),
-                ("raw_blake3", &spec.raw_blake3, 64),
-            ] {
+            let gz_md5 = spec.gz_md5.as_ref();
+            for (field, value, len) in [("gz_md5", gz_md5, 32)]
+                .into_iter()
+                .filter_map(|(f, v, l)| Some((f, v?, l)))
+                .chain([
+                    ("raw_md5", &spec.raw_md5, 32),
+                    ("raw_sha256", &spec.raw_sha256, 64),
+                    ("raw_blake3", &spec.raw_blake3, 64),
+                ])
+            {
                 if value.len() != len || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(format!(
                         "{name}: {field} must be {len} hex digits, got {value:?}"
@@ -181,6 +203,55 @@ impl Manifest {
     /// built by [`Manifest::parse`] always does).
     pub fn file(&self, role: Role) -> Option<&FileSpec> {
         self.files.iter().find(|f| f.role == role)
+    }
+
+    /// Describes the four .gz files found in `dir` (their names given by
+    /// role, in the order of [`Role::ALL`]): the manifest of another
+    /// MNIST-format data set, with `dir` as its local mirror. Each payload is
+    /// decompressed and hashed; the IDX headers are checked.
+    pub fn describe(
+        name: &str,
+        classes: Vec<String>,
+        dir: &Path,
+        file_names: [&str; 4],
+    ) -> Result<Manifest, DataError> {
+        let mut files = Vec::new();
+        for (role, file) in Role::ALL.into_iter().zip(file_names) {
+            let path = dir.join(file);
+            let digest = crate::verify::digest_path(&path)?;
+            files.push(FileSpec {
+                name: file.to_owned(),
+                role,
+                gz_size: None,
+                gz_md5: None,
+                raw_len: digest.raw_len,
+                raw_md5: digest.raw_md5.unwrap_or_default(),
+                raw_sha256: digest.raw_sha256.unwrap_or_default(),
+                raw_blake3: digest.raw_blake3,
+            });
+        }
+        let manifest = Manifest {
+            name: name.to_owned(),
+            classes,
+            help: None,
+            mirrors: Vec::new(),
+            local_mirrors: vec![dir.to_owned()],
+            files,
+        };
+        manifest
+            .validate()
+            .map_err(|problem| DataError::ManifestInvalid {
+                origin: dir.display().to_string(),
+                problem,
+            })?;
+        // Decoding proves the files are IDX data of matching counts.
+        crate::load(&manifest, dir)?;
+        Ok(manifest)
+    }
+
+    /// The manifest as TOML, readable by [`Manifest::from_path`].
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a manifest is plain data")
     }
 
     /// The BLAKE3 of each decompressed payload, in manifest order; what a
@@ -205,6 +276,13 @@ mod tests {
     #[test]
     fn pinned_manifest_parses_and_covers_every_role() {
         let m = Manifest::pinned();
+        assert_eq!(m.name, "Fashion-MNIST");
+        assert_eq!(m.classes.len(), 10);
+        assert_eq!(
+            (m.classes[0].as_str(), m.classes[9].as_str()),
+            ("T-shirt/top", "Ankle boot")
+        );
+        assert!(m.help.as_deref().unwrap().contains("dataset-fashion-mnist"));
         assert_eq!(m.files.len(), 4);
         for role in Role::ALL {
             assert!(m.file(role).is_some(), "{role}");
@@ -274,6 +352,26 @@ mod tests {
             assert!(msg.contains(expect), "{to}: {msg}");
             assert!(msg.contains("<string>"), "{msg}");
         }
+    }
+
+    #[test]
+    fn toml_round_trips() {
+        let m = Manifest::pinned();
+        assert_eq!(Manifest::from_str(&m.to_toml()).unwrap(), m);
+    }
+
+    #[test]
+    fn classes_are_required_and_counted() {
+        let msg = edited("classes = [", "unused = [").unwrap_err().to_string();
+        assert!(msg.contains("classes"), "{msg}");
+        let line = PINNED_MANIFEST
+            .lines()
+            .find(|l| l.starts_with("classes = "))
+            .unwrap();
+        let msg = edited(line, "classes = [\"only\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("between 2 and 256 classes, got 1"), "{msg}");
     }
 
     #[test]

@@ -71,6 +71,24 @@ pub(crate) fn check_file(spec: &FileSpec, path: &Path) -> Result<(), String> {
     }
 }
 
+/// Every digest of the payload of the .gz at `path`, for describing a new
+/// data set (no expected length, so no early stop).
+pub(crate) fn digest_path(path: &Path) -> Result<PayloadDigest, DataError> {
+    let file = File::open(path).map_err(DataError::io("opening", path))?;
+    let decoder = MultiGzDecoder::new(BufReader::new(file));
+    hash_payload(decoder, Depth::Full, u64::MAX).map_err(|e| match e {
+        StreamError::Content(problem) => DataError::Corrupt {
+            file: path.display().to_string(),
+            problem,
+        },
+        StreamError::Source(error) | StreamError::Sink(error) => DataError::Io {
+            action: "reading",
+            path: path.to_owned(),
+            error,
+        },
+    })
+}
+
 /// How much hashing to do: BLAKE3 alone identifies the payload and is fast
 /// enough to run on every start; a fresh copy also gets the slower SHA-256
 /// and MD5 so that it matches every published digest.
@@ -277,8 +295,8 @@ pub(crate) mod tests {
         FileSpec {
             name: name.into(),
             role,
-            gz_size: 0,
-            gz_md5: "0".repeat(32),
+            gz_size: None,
+            gz_md5: None,
             raw_len: raw.len() as u64,
             raw_md5: hex(&Md5::digest(raw)),
             raw_sha256: hex(&Sha256::digest(raw)),
@@ -391,6 +409,9 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let raws: Vec<Vec<u8>> = (0..4u8).map(|i| vec![i; 100 + usize::from(i)]).collect();
         let manifest = Manifest {
+            name: "test".into(),
+            classes: (0..10).map(|c| c.to_string()).collect(),
+            help: None,
             files: Role::ALL
                 .iter()
                 .zip(&raws)

@@ -16,8 +16,8 @@ use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use fmnist_data::{
-    DataError, FetchOptions, FetchOutcome, FileSpec, Manifest, Role, Source, fetch, idx, load,
-    verify,
+    DataError, FetchEvent, FetchOptions, FetchOutcome, FileSpec, Manifest, Role, Source, fetch,
+    idx, load, verify,
 };
 use md5::Md5;
 use sha2::{Digest, Sha256};
@@ -168,6 +168,9 @@ impl Fixture {
             .collect();
         Fixture {
             manifest: Manifest {
+                name: "test".into(),
+                classes: (0..10).map(|c| c.to_string()).collect(),
+                help: None,
                 files,
                 mirrors: vec![],
                 local_mirrors: vec![],
@@ -197,8 +200,8 @@ fn spec(name: &str, role: Role, raw: &[u8]) -> FileSpec {
     FileSpec {
         name: name.into(),
         role,
-        gz_size: 0,
-        gz_md5: "0".repeat(32),
+        gz_size: None,
+        gz_md5: None,
         raw_len: raw.len() as u64,
         raw_md5: hex(&Md5::digest(raw)),
         raw_sha256: hex(&Sha256::digest(raw)),
@@ -238,7 +241,6 @@ fn options(data_dir: &Path, mirrors: Vec<Source>) -> FetchOptions {
         extra_mirrors: mirrors,
         use_default_local: false,
         use_public: false,
-        progress: false,
         timeout: Duration::from_millis(500),
         retries: 2,
         backoff: Duration::from_millis(10),
@@ -257,7 +259,7 @@ fn dir_listing(dir: &Path) -> Vec<String> {
 
 fn all_sources_failed(err: DataError) -> (String, Vec<(String, String)>) {
     match err {
-        DataError::AllSourcesFailed { file, attempts } => (file, attempts),
+        DataError::AllSourcesFailed { file, attempts, .. } => (file, attempts),
         other => panic!("expected AllSourcesFailed, got {other}"),
     }
 }
@@ -289,7 +291,7 @@ fn falls_back_past_failing_sources_to_a_good_one() {
         ],
     );
 
-    let report = fetch(&fx.manifest, &opts).unwrap();
+    let report = fetch(&fx.manifest, &opts, &|_| {}).unwrap();
 
     let names: Vec<&str> = report.files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, NAMES);
@@ -333,7 +335,7 @@ fn local_mirror_directory_is_copied_before_any_url() {
     // The URL is listed first but directories are tried first.
     let opts = options(&data, vec![srv.url("good"), Source::Dir(mirror.clone())]);
 
-    let report = fetch(&fx.manifest, &opts).unwrap();
+    let report = fetch(&fx.manifest, &opts, &|_| {}).unwrap();
 
     for (_, outcome) in &report.files {
         assert_eq!(outcome, &FetchOutcome::Copied(Source::Dir(mirror.clone())));
@@ -353,7 +355,7 @@ fn corrupted_or_truncated_downloads_never_land() {
     let tmp = tempfile::tempdir().unwrap();
     for dir in ["flipped", "tampered", "truncated"] {
         let data = tmp.path().join(dir);
-        let err = fetch(&fx.manifest, &options(&data, vec![srv.url(dir)])).unwrap_err();
+        let err = fetch(&fx.manifest, &options(&data, vec![srv.url(dir)]), &|_| {}).unwrap_err();
         let (file, attempts) = all_sources_failed(err);
         assert_eq!(file, NAMES[0]);
         assert_eq!(attempts.len(), 1);
@@ -390,12 +392,22 @@ fn bad_file_in_data_dir_is_kept_until_a_verified_replacement_exists() {
     assert_eq!(checks[1].path, data.join(NAMES[1]));
 
     // Only a bad source: the error names it, and the old file is untouched.
-    let err = fetch(&fx.manifest, &options(&data, vec![srv.url("tampered")])).unwrap_err();
+    let err = fetch(
+        &fx.manifest,
+        &options(&data, vec![srv.url("tampered")]),
+        &|_| {},
+    )
+    .unwrap_err();
     assert_eq!(all_sources_failed(err).0, NAMES[1]);
     assert_eq!(std::fs::read(data.join(NAMES[1])).unwrap(), bad);
 
     // A good source repairs it; the others are not fetched again.
-    let report = fetch(&fx.manifest, &options(&data, vec![srv.url("good")])).unwrap();
+    let report = fetch(
+        &fx.manifest,
+        &options(&data, vec![srv.url("good")]),
+        &|_| {},
+    )
+    .unwrap();
     let outcomes: Vec<_> = report.files.iter().map(|(_, o)| o.clone()).collect();
     assert_eq!(
         outcomes,
@@ -423,7 +435,12 @@ fn present_good_files_are_not_refetched() {
     let srv = server([fx.routes("good", |gz| Behaviour::Serve(gz.to_vec()))]);
     let tmp = tempfile::tempdir().unwrap();
     fx.write_all(tmp.path());
-    let report = fetch(&fx.manifest, &options(tmp.path(), vec![srv.url("good")])).unwrap();
+    let report = fetch(
+        &fx.manifest,
+        &options(tmp.path(), vec![srv.url("good")]),
+        &|_| {},
+    )
+    .unwrap();
     assert!(
         report
             .files
@@ -441,10 +458,30 @@ fn server_error_then_success_is_retried() {
         body: gz.to_vec(),
     })]);
     let tmp = tempfile::tempdir().unwrap();
-    let mut opts = options(tmp.path(), vec![srv.url("flaky")]);
-    // Exercises the plain-line progress output too (stderr is captured).
-    opts.progress = true;
-    let report = fetch(&fx.manifest, &opts).unwrap();
+    let opts = options(tmp.path(), vec![srv.url("flaky")]);
+    let notes = std::sync::Mutex::new(Vec::new());
+    let bytes = std::sync::atomic::AtomicU64::new(0);
+    let report = fetch(&fx.manifest, &opts, &|e| match e {
+        FetchEvent::Note(n) => notes.lock().unwrap().push(n),
+        FetchEvent::Progress(n) => {
+            bytes.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+        _ => {}
+    })
+    .unwrap();
+    // The caller is told of the retry and of each file's delivery, and sees
+    // the bytes flow.
+    let notes = notes.into_inner().unwrap();
+    assert!(notes.iter().any(|n| n.contains("retrying in")), "{notes:?}");
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.contains("downloaded from"))
+            .count(),
+        4,
+        "{notes:?}"
+    );
+    assert!(bytes.into_inner() > 0);
     for (name, outcome) in &report.files {
         assert_eq!(outcome, &FetchOutcome::Downloaded(srv.url("flaky")));
         assert_eq!(srv.hits(&format!("/flaky/{name}")), 2);
@@ -467,7 +504,7 @@ fn stalled_transfer_times_out_and_fails_over() {
     opts.timeout = Duration::from_millis(200);
     opts.retries = 0;
     let start = Instant::now();
-    let report = fetch(&fx.manifest, &opts).unwrap();
+    let report = fetch(&fx.manifest, &opts, &|_| {}).unwrap();
     assert!(
         start.elapsed() < stall,
         "gave up on the stall before it ended"
@@ -490,6 +527,7 @@ fn stalled_transfer_times_out_and_fails_over() {
                 data_dir: data.clone(),
                 ..opts
             },
+            &|_| {},
         )
         .unwrap_err(),
     );
@@ -524,7 +562,7 @@ fn all_sources_failed_lists_every_source() {
         srv.url("truncated"),
         Source::Url(closed.clone()),
     ];
-    let err = fetch(&fx.manifest, &options(&data, mirrors)).unwrap_err();
+    let err = fetch(&fx.manifest, &options(&data, mirrors), &|_| {}).unwrap_err();
     let msg = err.to_string();
     eprintln!("{msg}"); // for --nocapture readers
     let (file, attempts) = all_sources_failed(err);
@@ -562,9 +600,30 @@ fn all_sources_failed_lists_every_source() {
 }
 
 // ---------------------------------------------------------------------------
-// The real data set, from Debian's dataset-fashion-mnist package.
+// The real data set, obtained the way the pipeline obtains it.
 
-const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
+/// The real Fashion-MNIST in one cache shared by the workspace's tests,
+/// filled through the pipeline's own source order: what the cache already
+/// holds, the manifest's local mirrors (Debian's `dataset-fashion-mnist`),
+/// any mirrors in `$FMNIST_MIRROR` (comma-separated directories or URLs,
+/// e.g. an http server on 127.0.0.1), then the public URLs.
+fn real_data() -> (PathBuf, Vec<(String, FetchOutcome)>) {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fashion-mnist");
+    let mut opts = FetchOptions::new(&cache);
+    opts.extra_mirrors = std::env::var("FMNIST_MIRROR")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| m.trim().parse().unwrap())
+        .collect();
+    let report = fetch(&Manifest::pinned(), &opts, &|e| {
+        if let FetchEvent::Note(n) = e {
+            eprintln!("{n}");
+        }
+    })
+    .unwrap_or_else(|e| panic!("no source had the real data: {e}"));
+    (cache, report.files)
+}
 
 /// As published in the zalandoresearch/fashion-mnist README: name, size and
 /// MD5 of the official .gz files.
@@ -591,50 +650,54 @@ const PUBLISHED: [(&str, u64, &str); 4] = [
     ),
 ];
 
-/// Rebuilds the official .gz from Debian's: Debian's copies carry the same
-/// deflate stream under a different header (no FNAME field, their own
-/// MTIME). The official headers are `1f 8b 08 08`, the MTIME below, XFL 0,
-/// OS 3 (Unix), then the name without `.gz` and a NUL.
-fn official_gz(name: &str, debian: &[u8]) -> Vec<u8> {
+/// The official form of a .gz copy: the official files are kept as they
+/// are; Debian's carry the same deflate stream under a different header (no
+/// FNAME field, their own MTIME), so the official header is rebuilt: `1f 8b
+/// 08 08`, the MTIME below, XFL 0, OS 3 (Unix), then the name without `.gz`
+/// and a NUL.
+fn official_gz(name: &str, gz: &[u8]) -> Vec<u8> {
+    const FNAME: u8 = 0x08;
+    assert_eq!(&gz[..3], [0x1f, 0x8b, 0x08], "{name}: not a gzip file");
+    if gz[3] & FNAME != 0 {
+        return gz.to_vec();
+    }
     let mtime: u32 = if name.starts_with("train") {
         1_504_176_606 // 2017-08-31 10:50:06 UTC
     } else {
         1_504_176_627 // 2017-08-31 10:50:27 UTC
     };
-    assert_eq!(
-        &debian[..4],
-        [0x1f, 0x8b, 0x08, 0x00],
-        "{name}: expected a header without FNAME"
-    );
-    let mut gz = vec![0x1f, 0x8b, 0x08, 0x08];
-    gz.extend(mtime.to_le_bytes());
-    gz.extend([0x00, 0x03]);
-    gz.extend(name.trim_end_matches(".gz").as_bytes());
-    gz.push(0);
-    gz.extend_from_slice(&debian[10..]);
-    gz
+    assert_eq!(gz[3], 0x00, "{name}: unexpected gzip header flags");
+    let mut official = vec![0x1f, 0x8b, 0x08, 0x08];
+    official.extend(mtime.to_le_bytes());
+    official.extend([0x00, 0x03]);
+    official.extend(name.trim_end_matches(".gz").as_bytes());
+    official.push(0);
+    official.extend_from_slice(&gz[10..]);
+    official
 }
 
 #[test]
 fn real_files_match_the_pinned_manifest_and_load() {
-    let debian = Path::new(DEBIAN_DIR);
-    assert!(
-        debian.is_dir(),
-        "{DEBIAN_DIR} is missing: install the Debian package dataset-fashion-mnist"
-    );
+    let (cache, outcomes) = real_data();
     let pinned = Manifest::pinned();
-    assert_eq!(pinned.local_mirrors, [PathBuf::from(DEBIAN_DIR)]);
+    for (name, outcome) in &outcomes {
+        eprintln!("{name}: {outcome:?}");
+    }
 
     for (spec, (name, size, md5)) in pinned.files.iter().zip(PUBLISHED) {
         assert_eq!(spec.name, name);
-        let gz = std::fs::read(debian.join(name)).unwrap();
+        let gz = std::fs::read(cache.join(name)).unwrap();
 
-        // The published MD5 and size of the official .gz hold for the
-        // Debian file once its original header is restored.
+        // The published MD5 and size of the official .gz hold for the copy,
+        // whichever source supplied it, once in its official form.
         let official = official_gz(name, &gz);
         assert_eq!(official.len() as u64, size, "{name}");
         assert_eq!(hex(&Md5::digest(&official)), md5, "{name}");
-        assert_eq!((spec.gz_size, spec.gz_md5.as_str()), (size, md5), "{name}");
+        assert_eq!(
+            (spec.gz_size, spec.gz_md5.as_deref()),
+            (Some(size), Some(md5)),
+            "{name}"
+        );
 
         // The pinned raw digests are those of the payload.
         let mut raw = Vec::new();
@@ -649,22 +712,21 @@ fn real_files_match_the_pinned_manifest_and_load() {
         );
     }
 
-    // The crate's own path: copy from the local mirror (full hashing),
-    // then load (hashing again) and decode.
+    // The crate's own path once more, from the cache as a local mirror
+    // (full hashing), then load (hashing again) and decode.
     let tmp = tempfile::tempdir().unwrap();
     let opts = FetchOptions {
         use_public: false,
-        progress: false,
+        use_default_local: false,
+        extra_mirrors: vec![Source::Dir(cache.clone())],
         ..FetchOptions::new(tmp.path())
     };
-    let report = fetch(&pinned, &opts).unwrap();
+    let report = fetch(&pinned, &opts, &|_| {}).unwrap();
     for (_, outcome) in &report.files {
-        assert_eq!(
-            outcome,
-            &FetchOutcome::Copied(Source::Dir(DEBIAN_DIR.into()))
-        );
+        assert_eq!(outcome, &FetchOutcome::Copied(Source::Dir(cache.clone())));
     }
     let ds = load(&pinned, tmp.path()).unwrap();
+    assert_eq!(ds.classes, pinned.classes);
     for (split, len) in [(&ds.train, 60_000), (&ds.test, 10_000)] {
         assert_eq!((split.len, split.rows, split.cols), (len, 28, 28));
         assert_eq!(split.images.len(), len * 784);

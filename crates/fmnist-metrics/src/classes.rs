@@ -16,7 +16,7 @@ pub struct ConfusionCell {
 /// A validation image the final network classifies wrongly, with the
 /// probability (softmax) it gives its wrong answer. A run keeps the most
 /// confident of these, most confident first.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mistake {
     /// Index of the image in the validation (official test) set.
     pub index: u32,

@@ -1,11 +1,13 @@
-//! The metrics store: one tidy Parquet table and one JSON manifest per run,
-//! under `RESULTS/metrics/<experiment>/<run_id>/`.
+//! The metrics store: per run, a tidy Parquet table of its learning curves,
+//! its confusion matrix (Parquet too), a JSON manifest of every setting, and
+//! its final weights; see [`Store`] for the layout.
 //!
-//! Every file reaches its final name by an atomic rename of a whole run
-//! directory, so a reader (polars, pandas, DuckDB, or this crate) never sees a
-//! half-written run, and a run killed mid-way leaves nothing that looks
-//! complete. Runs are claimed with lock files so that several processes can
-//! share one results directory.
+//! A run becomes visible only once all its files are in place, each having
+//! reached its final name by an atomic rename, so a reader (polars, pandas,
+//! DuckDB, or this crate) never sees a half-written run, and a run killed
+//! mid-way leaves nothing that looks complete. Runs are locked with lock
+//! files carrying a lease, so that several processes (or a cluster's nodes)
+//! can share one results directory.
 
 mod classes;
 mod error;
@@ -18,7 +20,7 @@ mod time;
 pub use classes::{ConfusionCell, Mistake};
 pub use error::MetricsError;
 pub use lock::{LockOutcome, RunLock};
-pub use manifest::{DataFile, Provenance, RunManifest, RunStatus};
-pub use store::{Store, StoredRun, atomic_write};
+pub use manifest::{Architecture, DataFile, Provenance, RunManifest, RunStatus};
+pub use store::{RunRecord, Store, StoredRun, atomic_write};
 pub use table::{MetricRow, Split};
 pub use time::{rfc3339, unix_seconds};

@@ -15,12 +15,21 @@ pub struct RunManifest {
     pub config: RunConfig,
     pub status: RunStatus,
     pub data: Vec<DataFile>,
+    /// Class names of the data set, indexed by label.
+    pub classes: Vec<String>,
+    /// How to rebuild the stored network (`model.safetensors`).
+    pub architecture: Architecture,
     pub started_at: String,
     pub finished_at: String,
     pub wall_seconds: f64,
     pub device: String,
     pub threads: usize,
     pub training_code_version: u32,
+    /// Set when the run was resumed from a checkpoint after an interruption:
+    /// the last epoch completed before it. The numbers are the same as
+    /// those of an uninterrupted run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from_epoch: Option<usize>,
     /// The code and machine that trained it.
     #[serde(flatten)]
     pub provenance: Provenance,
@@ -39,6 +48,15 @@ pub struct Provenance {
     /// "CPU model, N cores, M GiB, os arch".
     #[serde(default)]
     pub machine: String,
+}
+
+/// The stored network: the widths of its layers, input to output, and the
+/// PyTorch module whose `state_dict` the safetensors file holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    pub layer_sizes: Vec<usize>,
+    /// Python, after `from torch import nn`, e.g. `nn.Sequential(nn.Linear(784, 128), ...)`.
+    pub torch: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

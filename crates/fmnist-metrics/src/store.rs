@@ -1,20 +1,47 @@
 //! The results directory: where each run lives, how it gets there atomically,
 //! and reading everything back.
+//!
+//! ```text
+//! RESULTS/
+//!   metrics/<run_id>.parquet     one tidy table per run (only Parquet here, so the
+//!   confusion/<run_id>.parquet   directory reads as one table in polars, pandas, DuckDB)
+//!   runs/<run_id>/manifest.json  every setting, the data, the code, the machine
+//!   runs/<run_id>/model.safetensors  the final network, PyTorch state_dict names
+//!   runs/<run_id>/mistakes.json  the validation images it gets most confidently wrong
+//!   .staging/  .locks/  .checkpoints/   work in progress, never read as results
+//! ```
+//!
+//! Runs are content-addressed: the run id is a hash of everything that
+//! determines the numbers, not of the experiment's name, so two experiments
+//! that resolve to the same settings share one stored run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::classes::{ConfusionCell, Mistake};
 use crate::error::{MetricsError, io};
 use crate::lock::{LockOutcome, acquire, process_alive};
 use crate::manifest::RunManifest;
-use crate::table::{MetricRow, read_parquet, write_parquet};
+use crate::table::{MetricRow, read_confusion, read_parquet, write_confusion, write_parquet};
 
-const METRICS_FILE: &str = "metrics.parquet";
 const MANIFEST_FILE: &str = "manifest.json";
+const MODEL_FILE: &str = "model.safetensors";
+const MISTAKES_FILE: &str = "mistakes.json";
 
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+}
+
+/// Everything a finished run leaves, as handed to [`Store::write_run`].
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub manifest: RunManifest,
+    pub rows: Vec<MetricRow>,
+    pub confusion: Vec<ConfusionCell>,
+    pub mistakes: Vec<Mistake>,
+    /// The final network, as safetensors bytes.
+    pub model: Vec<u8>,
 }
 
 /// A finished run read back from the store.
@@ -23,9 +50,10 @@ pub struct StoredRun {
     pub manifest: RunManifest,
     pub rows: Vec<MetricRow>,
     /// The final network's confusion matrix on the validation images.
-    pub confusion: Vec<crate::ConfusionCell>,
+    pub confusion: Vec<ConfusionCell>,
     /// The validation images it gets most confidently wrong, most confident first.
-    pub mistakes: Vec<crate::Mistake>,
+    pub mistakes: Vec<Mistake>,
+    /// The run's directory (manifest, model).
     pub dir: PathBuf,
 }
 
@@ -60,19 +88,42 @@ impl Store {
         &self.root
     }
 
-    /// Where the Parquet files live: `polars.scan_parquet(f"{dir}/**/*.parquet")`.
+    /// The metrics table: one Parquet file per run and nothing else, so
+    /// `pandas.read_parquet(dir)` reads it whole.
     pub fn metrics_dir(&self) -> PathBuf {
         self.root.join("metrics")
     }
 
-    fn run_dir(&self, experiment: &str, run_id: &str) -> PathBuf {
-        self.metrics_dir().join(experiment).join(run_id)
+    /// The confusion-matrix table, laid out like [`Store::metrics_dir`].
+    pub fn confusion_dir(&self) -> PathBuf {
+        self.root.join("confusion")
     }
 
-    /// The manifest of a finished run, if the store holds one.
-    pub fn finished(&self, experiment: &str, run_id: &str) -> Option<RunManifest> {
-        let dir = self.run_dir(experiment, run_id);
-        if !dir.join(METRICS_FILE).is_file() {
+    /// Where the run's manifest, weights and mistakes live.
+    pub fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.root.join("runs").join(run_id)
+    }
+
+    /// The final weights of a stored run.
+    pub fn model_path(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join(MODEL_FILE)
+    }
+
+    fn metrics_file(&self, run_id: &str) -> PathBuf {
+        self.metrics_dir().join(format!("{run_id}.parquet"))
+    }
+
+    fn confusion_file(&self, run_id: &str) -> PathBuf {
+        self.confusion_dir().join(format!("{run_id}.parquet"))
+    }
+
+    /// The manifest of a finished run, if the store holds all of it.
+    pub fn finished(&self, run_id: &str) -> Option<RunManifest> {
+        let dir = self.run_dir(run_id);
+        if !dir.join(MODEL_FILE).is_file()
+            || !self.metrics_file(run_id).is_file()
+            || !self.confusion_file(run_id).is_file()
+        {
             return None;
         }
         let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).ok()?;
@@ -84,53 +135,91 @@ impl Store {
         acquire(&self.root.join(".locks"), run_id)
     }
 
-    /// Stores a finished run: both files are written into a staging directory,
-    /// then the directory is renamed into place, replacing an older result.
-    pub fn write_run(
-        &self,
-        manifest: &RunManifest,
-        rows: &[MetricRow],
-    ) -> Result<PathBuf, MetricsError> {
+    /// Where the checkpoint of an unfinished run is kept between epochs.
+    pub fn checkpoint_path(&self, run_id: &str) -> PathBuf {
+        self.root
+            .join(".checkpoints")
+            .join(format!("{run_id}.ckpt"))
+    }
+
+    /// Replaces the run's checkpoint, atomically.
+    pub fn write_checkpoint(&self, run_id: &str, bytes: &[u8]) -> Result<(), MetricsError> {
+        atomic_write(&self.checkpoint_path(run_id), bytes)
+    }
+
+    /// The run's last checkpoint, if one was written.
+    pub fn read_checkpoint(&self, run_id: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.checkpoint_path(run_id)).ok()
+    }
+
+    pub fn remove_checkpoint(&self, run_id: &str) {
+        let _ = std::fs::remove_file(self.checkpoint_path(run_id));
+    }
+
+    /// Stores a finished run, replacing an older result of the same id. Its
+    /// files are written into a staging directory first; the two table files
+    /// are then renamed into their tables and the run directory is renamed
+    /// into `runs/` last. The store counts a run only once all are in place,
+    /// so a crash part-way leaves a run that is trained again.
+    pub fn write_run(&self, record: &RunRecord) -> Result<PathBuf, MetricsError> {
+        let run_id = &record.manifest.run_id;
         let staging_root = self.root.join(".staging");
         std::fs::create_dir_all(&staging_root).map_err(io(&staging_root))?;
-        let staging = staging_root.join(format!("{}.{}", manifest.run_id, std::process::id()));
+        let staging = staging_root.join(format!("{run_id}.{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        let result = self.publish(&staging, manifest, rows);
+        let result = self.publish(&staging, record);
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result
     }
 
-    fn publish(
-        &self,
-        staging: &Path,
-        manifest: &RunManifest,
-        rows: &[MetricRow],
-    ) -> Result<PathBuf, MetricsError> {
-        write_parquet(&staging.join(METRICS_FILE), manifest, rows)?;
+    fn publish(&self, staging: &Path, record: &RunRecord) -> Result<PathBuf, MetricsError> {
+        let manifest = &record.manifest;
+        let run_id = &manifest.run_id;
+        let run = staging.join("run");
+        std::fs::create_dir_all(&run).map_err(io(&run))?;
+        let metrics = staging.join("metrics.parquet");
+        let confusion = staging.join("confusion.parquet");
+        write_parquet(&metrics, manifest, &record.rows)?;
+        write_confusion(&confusion, manifest, &record.confusion)?;
+        atomic_write(&run.join(MODEL_FILE), &record.model)?;
+        let mistakes = serde_json::to_vec_pretty(&record.mistakes).map_err(|source| {
+            MetricsError::Manifest {
+                path: run.join(MISTAKES_FILE),
+                source,
+            }
+        })?;
+        atomic_write(&run.join(MISTAKES_FILE), &mistakes)?;
         let json =
             serde_json::to_vec_pretty(manifest).map_err(|source| MetricsError::Manifest {
-                path: staging.join(MANIFEST_FILE),
+                path: run.join(MANIFEST_FILE),
                 source,
             })?;
-        atomic_write(&staging.join(MANIFEST_FILE), &json)?;
-        let target = self.run_dir(&manifest.experiment, &manifest.run_id);
+        atomic_write(&run.join(MANIFEST_FILE), &json)?;
+
+        for (from, to) in [
+            (&metrics, self.metrics_file(run_id)),
+            (&confusion, self.confusion_file(run_id)),
+        ] {
+            let parent = to.parent().expect("table files have a parent");
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+            std::fs::rename(from, &to).map_err(io(&to))?;
+        }
+        let target = self.run_dir(run_id);
         let parent = target.parent().expect("run dirs have a parent");
         std::fs::create_dir_all(parent).map_err(io(parent))?;
         if target.exists() {
             // A forced rerun: move the old result aside first, since a
             // directory cannot be renamed over a non-empty one.
-            let old = staging.with_extension("old");
+            let old = staging.join("old");
             std::fs::rename(&target, &old).map_err(io(&target))?;
-            std::fs::rename(staging, &target).map_err(io(&target))?;
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(staging, &target).map_err(io(&target))?;
         }
+        std::fs::rename(&run, &target).map_err(io(&target))?;
+        let _ = std::fs::remove_dir_all(staging);
         Ok(target)
     }
 
@@ -141,45 +230,87 @@ impl Store {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name.split('.').nth(1).and_then(|p| p.parse::<u32>().ok());
+            let pid = name.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
             if pid.is_none_or(|p| !process_alive(p)) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
 
+    /// Moves results stored by earlier versions of this program, which kept
+    /// `metrics/<experiment>/<run_id>/{metrics.parquet,manifest.json}` and no
+    /// weights, to `legacy/`, so that they are neither reused as if complete
+    /// nor mixed into the metrics table. Returns how many runs were moved.
+    pub fn move_legacy(&self) -> Result<usize, MetricsError> {
+        let metrics = self.metrics_dir();
+        let Ok(entries) = std::fs::read_dir(&metrics) else {
+            return Ok(0);
+        };
+        let mut moved = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let runs = std::fs::read_dir(&path)
+                .map_err(io(&path))?
+                .flatten()
+                .filter(|r| r.path().join(MANIFEST_FILE).is_file())
+                .count();
+            let target = self
+                .root
+                .join("legacy")
+                .join("metrics")
+                .join(entry.file_name());
+            std::fs::create_dir_all(target.parent().expect("has a parent")).map_err(io(&target))?;
+            if target.exists() {
+                std::fs::remove_dir_all(&target).map_err(io(&target))?;
+            }
+            std::fs::rename(&path, &target).map_err(io(&path))?;
+            moved += runs;
+        }
+        Ok(moved)
+    }
+
+    /// One finished run, read back whole.
+    pub fn read_run(&self, run_id: &str) -> Result<Option<StoredRun>, MetricsError> {
+        let Some(manifest) = self.finished(run_id) else {
+            return Ok(None);
+        };
+        let dir = self.run_dir(run_id);
+        let rows = read_parquet(&self.metrics_file(run_id))?;
+        let confusion = read_confusion(&self.confusion_file(run_id))?;
+        let mistakes_path = dir.join(MISTAKES_FILE);
+        let mistakes = match std::fs::read(&mistakes_path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| MetricsError::Manifest {
+                    path: mistakes_path.clone(),
+                    source,
+                })?
+            }
+            Err(_) => Vec::new(),
+        };
+        Ok(Some(StoredRun {
+            manifest,
+            rows,
+            confusion,
+            mistakes,
+            dir,
+        }))
+    }
+
     /// Every finished run, sorted by experiment, seed and run id.
     pub fn read_all(&self) -> Result<Vec<StoredRun>, MetricsError> {
         let mut runs = Vec::new();
-        let metrics = self.metrics_dir();
-        let Ok(experiments) = std::fs::read_dir(&metrics) else {
+        let dir = self.root.join("runs");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
             return Ok(runs);
         };
-        for exp in experiments {
-            let exp = exp.map_err(io(&metrics))?.path();
-            if !exp.is_dir() {
-                continue;
-            }
-            for run in std::fs::read_dir(&exp).map_err(io(&exp))? {
-                let dir = run.map_err(io(&exp))?.path();
-                let manifest_path = dir.join(MANIFEST_FILE);
-                if !dir.is_dir() || !manifest_path.is_file() {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-                let manifest: RunManifest =
-                    serde_json::from_str(&text).map_err(|source| MetricsError::Manifest {
-                        path: manifest_path.clone(),
-                        source,
-                    })?;
-                let rows = read_parquet(&dir.join(METRICS_FILE))?;
-                runs.push(StoredRun {
-                    manifest,
-                    rows,
-                    confusion: Vec::new(),
-                    mistakes: Vec::new(),
-                    dir,
-                });
+        for entry in entries {
+            let entry = entry.map_err(io(&dir))?;
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if let Some(run) = self.read_run(&id)? {
+                runs.push(run);
             }
         }
         runs.sort_by(|a, b| {
@@ -194,7 +325,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::manifest::RunStatus;
     use crate::table::Split;
@@ -230,13 +361,18 @@ mod tests {
             },
             status: RunStatus::Complete,
             data: vec![],
+            classes: vec!["a".into(), "b".into()],
+            architecture: crate::Architecture {
+                layer_sizes: vec![784, 128, 64, 10],
+                torch: "nn.Sequential()".into(),
+            },
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: "2026-01-01T00:00:01Z".into(),
             wall_seconds: 1.0,
             device: "cpu".into(),
             threads: 1,
             training_code_version: 1,
-
+            resumed_from_epoch: None,
             provenance: crate::Provenance {
                 git_commit: None,
                 git_dirty: None,
@@ -264,38 +400,97 @@ mod tests {
         rows
     }
 
+    pub(crate) fn record(experiment: &str, run_id: &str, seed: u64, scale: f64) -> RunRecord {
+        RunRecord {
+            manifest: manifest(experiment, run_id, seed),
+            rows: rows(scale),
+            confusion: (0..2u8)
+                .flat_map(|t| {
+                    (0..2u8).map(move |p| ConfusionCell {
+                        true_class: t,
+                        predicted_class: p,
+                        count: if t == p { 40 } else { 10 },
+                    })
+                })
+                .collect(),
+            mistakes: vec![Mistake {
+                index: 3,
+                true_class: 0,
+                predicted_class: 1,
+                confidence: 0.75,
+            }],
+            model: b"weights".to_vec(),
+        }
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     #[test]
     fn a_run_round_trips_through_parquet_and_json() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        assert!(store.finished("baseline", "abc").is_none());
-        let m = manifest("baseline", "abc", 7);
-        let path = store.write_run(&m, &rows(1.0)).unwrap();
-        assert!(path.join("metrics.parquet").is_file());
-        assert_eq!(store.finished("baseline", "abc"), Some(m.clone()));
+        assert!(store.finished("abc").is_none());
+        let r = record("baseline", "abc", 7, 1.0);
+        let path = store.write_run(&r).unwrap();
+        assert_eq!(path, store.run_dir("abc"));
+        assert_eq!(
+            listing(&path),
+            ["manifest.json", "mistakes.json", "model.safetensors"]
+        );
+        // The table directories hold Parquet files and nothing else.
+        assert_eq!(listing(&store.metrics_dir()), ["abc.parquet"]);
+        assert_eq!(listing(&store.confusion_dir()), ["abc.parquet"]);
+        assert_eq!(store.finished("abc"), Some(r.manifest.clone()));
+        assert_eq!(std::fs::read(store.model_path("abc")).unwrap(), b"weights");
         let all = store.read_all().unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].manifest, m);
-        assert_eq!(all[0].rows, rows(1.0));
+        assert_eq!(all[0].manifest, r.manifest);
+        assert_eq!(all[0].rows, r.rows);
+        assert_eq!(all[0].confusion, r.confusion);
+        assert_eq!(all[0].mistakes, r.mistakes);
         // Nothing is left in staging.
-        assert_eq!(
-            std::fs::read_dir(dir.path().join(".staging"))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert_eq!(listing(&dir.path().join(".staging")), Vec::<String>::new());
     }
 
     #[test]
     fn rewriting_a_run_replaces_it_whole() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let m = manifest("baseline", "abc", 0);
-        store.write_run(&m, &rows(1.0)).unwrap();
-        store.write_run(&m, &rows(3.0)).unwrap();
+        store.write_run(&record("baseline", "abc", 0, 1.0)).unwrap();
+        store.write_run(&record("baseline", "abc", 0, 3.0)).unwrap();
         let all = store.read_all().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].rows, rows(3.0));
+        assert_eq!(listing(&dir.path().join(".staging")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_run_missing_any_part_is_not_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.write_run(&record("baseline", "abc", 0, 1.0)).unwrap();
+        for part in [
+            store.model_path("abc"),
+            store.metrics_file("abc"),
+            store.confusion_file("abc"),
+        ] {
+            let bytes = std::fs::read(&part).unwrap();
+            std::fs::remove_file(&part).unwrap();
+            assert!(store.finished("abc").is_none(), "{}", part.display());
+            assert!(store.read_all().unwrap().is_empty());
+            std::fs::write(&part, bytes).unwrap();
+            assert!(store.finished("abc").is_some());
+        }
     }
 
     #[test]
@@ -304,21 +499,44 @@ mod tests {
         let store = Store::new(dir.path());
         // What a process killed while staging leaves behind.
         let staging = dir.path().join(".staging").join("abc.99999999");
-        std::fs::create_dir_all(&staging).unwrap();
+        std::fs::create_dir_all(staging.join("run")).unwrap();
         std::fs::write(staging.join("metrics.parquet"), b"partial").unwrap();
         assert!(store.read_all().unwrap().is_empty());
-        assert!(store.finished("baseline", "abc").is_none());
+        assert!(store.finished("abc").is_none());
         store.clean_stale();
         assert!(!staging.exists());
     }
 
     #[test]
-    fn atomic_write_leaves_no_temporary_file() {
+    fn checkpoints_are_replaced_and_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/x.txt");
-        atomic_write(&p, b"one").unwrap();
-        atomic_write(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+        let store = Store::new(dir.path());
+        assert_eq!(store.read_checkpoint("r"), None);
+        store.write_checkpoint("r", b"epoch 1").unwrap();
+        store.write_checkpoint("r", b"epoch 2").unwrap();
+        assert_eq!(store.read_checkpoint("r").as_deref(), Some(&b"epoch 2"[..]));
+        assert_eq!(listing(&dir.path().join(".checkpoints")), ["r.ckpt"]);
+        store.remove_checkpoint("r");
+        assert_eq!(store.read_checkpoint("r"), None);
+    }
+
+    #[test]
+    fn results_of_the_old_layout_are_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let old = dir.path().join("metrics/baseline/abc");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("manifest.json"), b"{}").unwrap();
+        std::fs::write(old.join("metrics.parquet"), b"x").unwrap();
+        store.write_run(&record("baseline", "def", 0, 1.0)).unwrap();
+        assert_eq!(store.move_legacy().unwrap(), 1);
+        assert_eq!(listing(&store.metrics_dir()), ["def.parquet"]);
+        assert!(
+            dir.path()
+                .join("legacy/metrics/baseline/abc/manifest.json")
+                .is_file()
+        );
+        assert_eq!(store.move_legacy().unwrap(), 0);
+        assert_eq!(store.read_all().unwrap().len(), 1);
     }
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::classes::ConfusionCell;
 use crate::error::MetricsError;
 use crate::manifest::RunManifest;
 
@@ -129,4 +130,94 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> 
         });
     }
     Ok(rows)
+}
+
+/// The confusion matrix of a run as a tidy table: one row per (true class,
+/// predicted class), zeros included, with the class names beside the indices.
+pub(crate) fn write_confusion(
+    path: &Path,
+    manifest: &RunManifest,
+    cells: &[ConfusionCell],
+) -> Result<(), MetricsError> {
+    let n = cells.len();
+    let name = |c: u8| {
+        manifest
+            .classes
+            .get(usize::from(c))
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("experiment".into(), vec![manifest.experiment.as_str(); n]),
+            Column::new("run_id".into(), vec![manifest.run_id.as_str(); n]),
+            Column::new("seed".into(), vec![manifest.seed as i64; n]),
+            Column::new(
+                "true_class".into(),
+                cells
+                    .iter()
+                    .map(|c| i64::from(c.true_class))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "true_name".into(),
+                cells.iter().map(|c| name(c.true_class)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "predicted_class".into(),
+                cells
+                    .iter()
+                    .map(|c| i64::from(c.predicted_class))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "predicted_name".into(),
+                cells
+                    .iter()
+                    .map(|c| name(c.predicted_class))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "count".into(),
+                cells.iter().map(|c| i64::from(c.count)).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(parquet_err(path))?;
+    let mut file = std::fs::File::create(path).map_err(crate::error::io(path))?;
+    ParquetWriter::new(&mut file)
+        .finish(&mut df)
+        .map_err(parquet_err(path))?;
+    file.sync_all().map_err(crate::error::io(path))?;
+    Ok(())
+}
+
+pub(crate) fn read_confusion(path: &Path) -> Result<Vec<ConfusionCell>, MetricsError> {
+    let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(parquet_err(path))?;
+    let col = |name: &str| -> Result<Vec<Option<i64>>, MetricsError> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.i64().map(|c| (0..c.len()).map(|i| c.get(i)).collect()))
+            .map_err(parquet_err(path))?)
+    };
+    let (t, p, n) = (col("true_class")?, col("predicted_class")?, col("count")?);
+    let corrupt = || MetricsError::Corrupt {
+        path: path.to_path_buf(),
+        message: "null or out-of-range class or count".into(),
+    };
+    t.into_iter()
+        .zip(p)
+        .zip(n)
+        .map(|((t, p), n)| {
+            Ok(ConfusionCell {
+                true_class: t.and_then(|v| u8::try_from(v).ok()).ok_or_else(corrupt)?,
+                predicted_class: p.and_then(|v| u8::try_from(v).ok()).ok_or_else(corrupt)?,
+                count: n.and_then(|v| u32::try_from(v).ok()).ok_or_else(corrupt)?,
+            })
+        })
+        .collect()
 }

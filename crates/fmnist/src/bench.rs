@@ -1,7 +1,6 @@
 //! `fmnist bench`: training throughput of the baseline, stated against the
 //! machine's own matrix-multiply speed measured in the same process.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -9,8 +8,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use fmnist_train::{DeviceSpec, Event, matmul_gflops};
 
-use crate::cli::BenchArgs;
-use crate::commands::{load_dataset, set_bench_threads};
+use crate::cli::{BenchArgs, DataArgs};
+use crate::commands::Global;
+use crate::setup::{self, DataSet};
 
 /// Multiply-adds of the matrix products of one epoch, counted as 2 flops:
 /// forward (all layers), backward weight gradients (all layers) and
@@ -23,11 +23,18 @@ pub fn flops_per_epoch(sizes: &[usize], train: usize, val: usize) -> f64 {
     train as f64 * (2.0 * forward + backward_inputs) + val as f64 * forward
 }
 
-pub fn bench(root: &Path, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    set_bench_threads();
-    let data = load_dataset(root, args.data_dir.clone())?;
-    let baseline = fmnist_experiments::load_file(&root.join("experiments/baseline.toml"))
-        .context("loading experiments/baseline.toml")?;
+pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    setup::set_threads(1);
+    let data = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.fetch_and_load(
+        &DataArgs {
+            data_dir: args.data_dir.clone(),
+            mirrors: vec![],
+            offline: false,
+        },
+    )?;
+    let baseline = fmnist_experiments::load_file(std::path::Path::new("experiments/baseline.toml"))
+        .context("loading experiments/baseline.toml")?
+        .remove(0);
     let mut config = baseline.config.clone();
     config.epochs = args.epochs.max(1);
     let device = DeviceSpec::Cpu.open()?;
@@ -35,7 +42,7 @@ pub fn bench(root: &Path, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let gflops_peak = matmul_gflops(args.matmul, 5, &device)?;
     let stop = AtomicBool::new(false);
     let mut seconds = Vec::new();
-    fmnist_train::train(&config, 0, &data, &device, &stop, &mut |e| {
+    fmnist_train::train(&config, 0, &data, &device, &stop, None, &mut |e| {
         if let Event::Epoch(r) = e {
             seconds.push(r.seconds);
         }
@@ -57,7 +64,9 @@ pub fn bench(root: &Path, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         let handles: Vec<_> = (0..jobs)
             .map(|seed| {
                 let (grid, data, device, stop) = (&grid, &data, &device, &stop);
-                s.spawn(move || fmnist_train::train(grid, seed, data, device, stop, &mut |_| {}))
+                s.spawn(move || {
+                    fmnist_train::train(grid, seed, data, device, stop, None, &mut |_| {})
+                })
             })
             .collect();
         for h in handles {

@@ -14,6 +14,11 @@ pub struct Cli {
     /// The repository root (holds experiments/, data/, reports/).
     #[arg(long, global = true, default_value = ".", env = "FMNIST_ROOT")]
     pub root: PathBuf,
+    /// Another MNIST-format data set: its manifest (the four files, their
+    /// hashes, the class names; `fmnist data-manifest` writes one)
+    /// [default: the pinned Fashion-MNIST, data/fashion-mnist.toml].
+    #[arg(long, global = true, env = "FMNIST_DATASET", value_name = "MANIFEST")]
+    pub dataset: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -27,6 +32,12 @@ pub enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Write the manifest of another MNIST-format data set (four IDX .gz
+    /// files in a directory), to use with `--dataset`.
+    DataManifest(DataManifestArgs),
+    /// Evaluate stored weights again on the validation images and check them
+    /// against the stored accuracy.
+    Evaluate(EvaluateArgs),
     /// List the experiments, their runs, and which are stored.
     List(ListArgs),
     /// Train the given experiment files (runs already stored are skipped).
@@ -85,12 +96,54 @@ pub struct SlurmArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct DataManifestArgs {
+    /// The directory holding the four .gz files.
+    pub dir: PathBuf,
+    /// The data set's name, shown in reports.
+    #[arg(long)]
+    pub name: String,
+    /// Class names in label order, comma-separated [default: 0,1,...,9].
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    /// File names in the order train images, train labels, test images, test labels.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 4,
+        default_value = "train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz"
+    )]
+    pub files: Vec<String>,
+    /// Write the manifest here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EvaluateArgs {
+    /// Run ids (or unique prefixes) to evaluate [default: every stored run].
+    pub runs: Vec<String>,
+    /// Results directory [default: ROOT/results].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// Where the four .gz files live [default: ROOT/data/fashion-mnist].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// An extra source to try first: a directory or an http(s) URL prefix. Repeatable.
-    #[arg(long = "mirror", value_name = "DIR|URL")]
+    /// An extra source to try first: a directory or an http(s) URL prefix.
+    /// Repeatable; also read, comma-separated, from $FMNIST_MIRROR.
+    #[arg(
+        long = "mirror",
+        value_name = "DIR|URL",
+        env = "FMNIST_MIRROR",
+        value_delimiter = ','
+    )]
     pub mirrors: Vec<String>,
     /// Do not contact the public download URLs.
     #[arg(long)]

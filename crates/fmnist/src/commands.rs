@@ -1,21 +1,31 @@
-//! One function per subcommand; the work itself lives in the library crates.
+//! One function per subcommand; the work itself lives in the library crates
+//! and in the modules `setup` (data, threads, Ctrl-C), `runner` (training a
+//! plan), `slurm`, `report` and `evaluate`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use fmnist_data::{FetchOptions, Manifest, Source};
 use fmnist_experiments::{Experiment, Overrides, RunSpec};
-use fmnist_metrics::{DataFile, Store, StoredRun};
+use fmnist_metrics::Store;
 use fmnist_train::{DeviceSpec, TRAINING_CODE_VERSION};
 
 use crate::cli::{
-    Cli, Command, DataArgs, Executor, FiguresArgs, ListArgs, PlanArgs, ReproduceArgs, TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ListArgs, PlanArgs,
+    ReproduceArgs, TrainArgs,
 };
 use crate::runner::{self, Context, Job, Summary};
+use crate::setup::{self, DataSet};
+
+/// Settings that hold for the whole invocation.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `--dataset`, absolute.
+    pub dataset: Option<PathBuf>,
+}
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Paths the user typed are relative to where they typed them; everything
@@ -23,14 +33,21 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // directory so that manifests and the report record short, portable paths.
     let cwd = std::env::current_dir().context("reading the current directory")?;
     absolutize_args(&mut cli.command, &cwd);
+    let global = Global {
+        dataset: cli.dataset.as_ref().map(|p| cwd.join(p)),
+    };
     let root_abs = cwd.join(&cli.root);
     std::env::set_current_dir(&root_abs)
         .with_context(|| format!("entering the repository root {}", root_abs.display()))?;
-    let root = PathBuf::from(".");
     match cli.command {
-        Command::FetchData(args) => fetch_data(&root, &args).map(|_| ExitCode::SUCCESS),
-        Command::VerifyData { data_dir } => verify_data(&root, data_dir),
-        Command::List(args) => list(&root, &args),
+        Command::FetchData(args) => {
+            DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.fetch(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyData { data_dir } => verify_data(&global, data_dir),
+        Command::DataManifest(args) => data_manifest(&args),
+        Command::Evaluate(args) => crate::evaluate::evaluate(&global, &args),
+        Command::List(args) => list(&global, &args),
         Command::Run(args) => {
             let experiments = args
                 .files
@@ -39,13 +56,16 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
                     fmnist_experiments::load_file(f)
                         .with_context(|| format!("loading experiment {}", f.display()))
                 })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let summary = train_plan(&root, &experiments, &args.train)?;
+                .collect::<anyhow::Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>();
+            let summary = train_plan(&global, &experiments, &args.train)?;
             Ok(exit_code(&summary))
         }
-        Command::Reproduce(args) => reproduce(&root, &args),
-        Command::Figures(args) => figures(&root, &args),
-        Command::Bench(args) => crate::bench::bench(&root, &args),
+        Command::Reproduce(args) => reproduce(&global, &args),
+        Command::Figures(args) => figures(&global, &args),
+        Command::Bench(args) => crate::bench::bench(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
     }
 }
@@ -60,14 +80,22 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
     let data = |d: &mut DataArgs| {
         abs_opt(&mut d.data_dir);
         for m in &mut d.mirrors {
-            if !m.starts_with("http://") && !m.starts_with("https://") {
-                *m = cwd.join(&*m).display().to_string();
+            if !m.starts_with("http://") && !m.starts_with("https://") && !m.trim().is_empty() {
+                *m = cwd.join(m.trim()).display().to_string();
             }
         }
     };
     match command {
         Command::FetchData(d) => data(d),
         Command::VerifyData { data_dir } => abs_opt(data_dir),
+        Command::DataManifest(m) => {
+            abs(&mut m.dir);
+            abs_opt(&mut m.output);
+        }
+        Command::Evaluate(e) => {
+            abs_opt(&mut e.results);
+            data(&mut e.data);
+        }
         Command::List(l) => abs_opt(&mut l.results),
         Command::Run(r) => {
             r.files.iter_mut().for_each(abs);
@@ -89,47 +117,18 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
     }
 }
 
-fn data_dir(root: &Path, given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| in_root(root, "data/fashion-mnist"))
+pub fn results_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
+    given.unwrap_or_else(|| PathBuf::from(if quick { "results-quick" } else { "results" }))
 }
 
-fn results_dir(root: &Path, given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| in_root(root, if quick { "results-quick" } else { "results" }))
+pub fn reports_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
+    given.unwrap_or_else(|| PathBuf::from(if quick { "reports-quick" } else { "reports" }))
 }
 
-fn reports_dir(root: &Path, given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| in_root(root, if quick { "reports-quick" } else { "reports" }))
-}
-
-/// `root/rel`, without a leading `./` when the root is the working directory.
-fn in_root(root: &Path, rel: &str) -> PathBuf {
-    if root == Path::new(".") {
-        PathBuf::from(rel)
-    } else {
-        root.join(rel)
-    }
-}
-
-fn fetch_data(root: &Path, args: &DataArgs) -> anyhow::Result<PathBuf> {
-    let dir = data_dir(root, args.data_dir.clone());
-    let mut opts = FetchOptions::new(&dir);
-    opts.extra_mirrors = args
-        .mirrors
-        .iter()
-        .map(|m| m.parse::<Source>().expect("infallible"))
-        .collect();
-    opts.use_public = !args.offline;
-    let report = fmnist_data::fetch(&Manifest::pinned(), &opts)
-        .with_context(|| format!("fetching Fashion-MNIST into {}", dir.display()))?;
-    // fmnist-data reports each file as it goes; nothing to repeat here.
-    let _ = report;
-    Ok(dir)
-}
-
-fn verify_data(root: &Path, data_dir_arg: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let dir = data_dir(root, data_dir_arg);
-    let checks = fmnist_data::verify(&Manifest::pinned(), &dir)
-        .with_context(|| format!("verifying {}", dir.display()))?;
+fn verify_data(global: &Global, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let set = DataSet::choose(global.dataset.as_deref(), data_dir)?;
+    let checks = fmnist_data::verify(&set.manifest, &set.dir)
+        .with_context(|| format!("verifying {}", set.dir.display()))?;
     let mut bad = 0;
     for c in &checks {
         match &c.problem {
@@ -151,7 +150,35 @@ fn verify_data(root: &Path, data_dir_arg: Option<PathBuf>) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
+fn data_manifest(args: &DataManifestArgs) -> anyhow::Result<ExitCode> {
+    let classes = args
+        .classes
+        .clone()
+        .unwrap_or_else(|| (0..10).map(|c| c.to_string()).collect());
+    let files: [&str; 4] = [0, 1, 2, 3].map(|i| args.files[i].as_str());
+    let manifest = fmnist_data::Manifest::describe(&args.name, classes, &args.dir, files)
+        .with_context(|| format!("describing the data set in {}", args.dir.display()))?;
+    let text = format!(
+        "# The data set {:?}, described by `fmnist data-manifest`: the digests of each\n\
+         # decompressed IDX payload, checked whenever the data is fetched or loaded.\n{}",
+        args.name,
+        manifest.to_toml()
+    );
+    match &args.output {
+        Some(path) => {
+            fmnist_metrics::atomic_write(path, text.as_bytes())?;
+            eprintln!(
+                "wrote {}; use it with `--dataset {}`",
+                path.display(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
     let mut o = if quick {
         Overrides::quick()
     } else {
@@ -166,29 +193,31 @@ fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
     o
 }
 
-fn load_experiments(root: &Path) -> anyhow::Result<Vec<Experiment>> {
-    let dir = in_root(root, "experiments");
-    fmnist_experiments::load_dir(&dir)
+pub fn load_experiments() -> anyhow::Result<Vec<Experiment>> {
+    let dir = Path::new("experiments");
+    fmnist_experiments::load_dir(dir)
         .with_context(|| format!("loading the experiments in {}", dir.display()))
 }
 
-fn data_hashes() -> Vec<String> {
-    Manifest::pinned().data_hashes()
-}
-
-fn plan(experiments: &[Experiment], plan: &PlanArgs, quick: bool) -> Vec<RunSpec> {
+pub fn plan(
+    experiments: &[Experiment],
+    plan: &PlanArgs,
+    quick: bool,
+    data: &DataSet,
+) -> Vec<RunSpec> {
     fmnist_experiments::plan(
         experiments,
         &overrides(plan, quick),
-        &data_hashes(),
+        &data.hashes(),
         TRAINING_CODE_VERSION,
     )
 }
 
-fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let experiments = load_experiments(root)?;
-    let store = Store::new(results_dir(root, args.results.clone(), args.quick));
-    let runs = plan(&experiments, &args.plan, args.quick);
+fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let experiments = load_experiments()?;
+    let data = DataSet::choose(global.dataset.as_deref(), None)?;
+    let store = Store::new(results_dir(args.results.clone(), args.quick));
+    let runs = plan(&experiments, &args.plan, args.quick, &data);
     println!(
         "{:<26} {:<8} {:<7} {:<10} {:>6}  settings",
         "experiment", "figure", "section", "claims", "stored"
@@ -198,7 +227,7 @@ fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
         let mine: Vec<(&RunSpec, bool)> = runs
             .iter()
             .filter(|r| r.experiment == exp.name)
-            .map(|r| (r, store.finished(&r.experiment, &r.run_id).is_some()))
+            .map(|r| (r, store.finished(&r.run_id).is_some()))
             .collect();
         let stored = mine.iter().filter(|(_, done)| *done).count();
         stored_total += stored;
@@ -225,62 +254,48 @@ fn list(root: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
         );
         for (r, done) in mine {
             let mark = if done { "stored " } else { "missing" };
-            println!("    seed {:<4} run {}  {mark}", r.seed, r.run_id);
+            println!(
+                "    seed {:<4} run {}  {mark}",
+                r.seed,
+                fmnist_figures::short_id(&r.run_id)
+            );
         }
     }
+    let unique = crate::runner::unique_runs(&runs);
+    let missing: Vec<&RunSpec> = unique
+        .iter()
+        .copied()
+        .filter(|r| store.finished(&r.run_id).is_none())
+        .collect();
     println!(
-        "{} experiments, {} runs, {stored_total} stored in {}",
+        "{} experiments, {} runs ({} distinct), {stored_total} stored in {}",
         experiments.len(),
         runs.len(),
+        unique.len(),
         store.root().display()
+    );
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "to train: {} runs, {}",
+        missing.len(),
+        crate::estimate::describe(&missing, &store, jobs)
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C once: stop after the current batch, keep finished runs, discard the
-/// unfinished ones. Twice: exit at once.
-pub fn install_interrupt() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let result = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted again: exiting now");
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ninterrupt: stopping; finished runs are kept, unfinished ones discarded (Ctrl-C again to exit at once)"
-        );
-    });
-    if let Err(e) = result {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
-    }
-    stop
-}
-
-/// Candle's CPU matrix products read RAYON_NUM_THREADS at each call; runs
-/// are parallel across workers, so each run gets `threads` threads.
-#[allow(unsafe_code)]
-pub fn set_threads(threads: usize) {
-    // SAFETY: called from the main thread before any other thread exists
-    // (the Ctrl-C handler thread and the workers start later).
-    unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string()) };
-}
-
 fn train_plan(
-    root: &Path,
+    global: &Global,
     experiments: &[Experiment],
     args: &TrainArgs,
 ) -> anyhow::Result<Summary> {
-    set_threads(args.threads);
+    setup::set_threads(args.threads);
     let device: DeviceSpec = args.device.parse()?;
     // Fail before loading anything if the device cannot be opened.
     device.open()?;
-    let stop = install_interrupt();
-    let data_dir = fetch_data(root, &args.data)?;
-    let manifest = Manifest::pinned();
-    let data = fmnist_data::load(&manifest, &data_dir)
-        .with_context(|| format!("loading the data in {}", data_dir.display()))?;
-    let runs = plan(experiments, &args.plan, args.quick);
+    let stop = setup::install_interrupt();
+    let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
+    let data = data_set.fetch_and_load(&args.data)?;
+    let runs = plan(experiments, &args.plan, args.quick, &data_set);
     let jobs: Vec<Job> = runs
         .into_iter()
         .map(|spec| {
@@ -289,7 +304,7 @@ fn train_plan(
                 .find(|e| e.name == spec.experiment)
                 .expect("planned from these experiments");
             Job {
-                experiment_file: relative(root, &exp.path),
+                experiment_file: relative(&exp.path),
                 spec,
             }
         })
@@ -299,28 +314,50 @@ fn train_plan(
         DeviceSpec::Cuda(_) => 1,
     });
     let ctx = Context {
-        store: Store::new(results_dir(root, args.results.clone(), args.quick)),
+        store: Store::new(results_dir(args.results.clone(), args.quick)),
         data: Arc::new(data),
-        data_files: data_files(&manifest),
+        data_files: data_set.files(),
         device,
         workers,
         threads: args.threads,
         force: args.force,
         stop: stop.clone(),
-        provenance: crate::provenance::collect(root),
+        provenance: crate::provenance::collect(Path::new(".")),
     };
+    let moved = ctx
+        .store
+        .move_legacy()
+        .context("moving results of an earlier layout aside")?;
+    if moved > 0 {
+        eprintln!(
+            "note: moved {moved} runs stored by an earlier version (without weights) to {}; \
+             they are trained again",
+            ctx.store.root().join("legacy").display()
+        );
+    }
     let summary = match args.executor {
         Executor::Local => runner::execute(jobs, &ctx),
-        Executor::Slurm => crate::slurm::execute(jobs, &ctx, &args.slurm, &data_dir)?,
+        Executor::Slurm => crate::slurm::execute(
+            jobs,
+            &ctx,
+            &args.slurm,
+            &data_set,
+            global.dataset.as_deref(),
+        )?,
     };
     eprintln!(
-        "trained {} runs, reused {} stored runs in {:.1}s{}{}",
+        "trained {} runs, reused {} stored runs in {:.1}s{}{}{}",
         summary.trained,
         summary.reused,
         summary.seconds,
+        if summary.resumed > 0 {
+            format!("; {} resumed from a checkpoint", summary.resumed)
+        } else {
+            String::new()
+        },
         if summary.interrupted > 0 {
             format!(
-                "; {} interrupted (will be trained next time)",
+                "; {} interrupted (they resume from their last epoch next time)",
                 summary.interrupted
             )
         } else {
@@ -346,21 +383,10 @@ fn train_plan(
     Ok(summary)
 }
 
-pub fn data_files(manifest: &Manifest) -> Vec<DataFile> {
-    manifest
-        .files
-        .iter()
-        .map(|f| DataFile {
-            name: f.name.clone(),
-            blake3: f.raw_blake3.clone(),
-        })
-        .collect()
-}
-
-fn relative(root: &Path, path: &Path) -> String {
-    let abs_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+fn relative(path: &Path) -> String {
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    abs.strip_prefix(&abs_root)
+    abs.strip_prefix(root.canonicalize().unwrap_or(root))
         .unwrap_or(&abs)
         .display()
         .to_string()
@@ -374,11 +400,11 @@ fn exit_code(summary: &Summary) -> ExitCode {
     }
 }
 
-fn reproduce(root: &Path, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
+fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let experiments = load_experiments(root)?;
-    let summary = train_plan(root, &experiments, &args.train)?;
-    let reports = reports_dir(root, args.reports.clone(), args.train.quick);
+    let experiments = load_experiments()?;
+    let summary = train_plan(global, &experiments, &args.train)?;
+    let reports = reports_dir(args.reports.clone(), args.train.quick);
     let figures = FiguresArgs {
         results: args.train.results.clone(),
         reports: Some(reports.clone()),
@@ -386,7 +412,7 @@ fn reproduce(root: &Path, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
         plan: args.train.plan.clone(),
         data_dir: args.train.data.data_dir.clone(),
     };
-    let written = write_report(root, &experiments, &figures, "cargo xtask reproduce")?;
+    let written = crate::report::write(global, &experiments, &figures, "cargo xtask reproduce")?;
     eprintln!(
         "reproduce: trained {} runs, reused {}, report of {written} files written in {:.1}s: {}",
         summary.trained,
@@ -397,97 +423,15 @@ fn reproduce(root: &Path, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&summary))
 }
 
-fn figures(root: &Path, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
+fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let experiments = load_experiments(root)?;
-    let written = write_report(root, &experiments, args, "cargo xtask figures")?;
-    let reports = reports_dir(root, args.reports.clone(), args.quick);
+    let experiments = load_experiments()?;
+    let written = crate::report::write(global, &experiments, args, "cargo xtask figures")?;
+    let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
         "figures: {written} files written in {:.1}s: {}",
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Figures, tables, claims and REPORT.md from the stored runs of the current
-/// plan; runs of older settings that are still stored are left out.
-fn write_report(
-    root: &Path,
-    experiments: &[Experiment],
-    args: &FiguresArgs,
-    command: &str,
-) -> anyhow::Result<usize> {
-    let store = Store::new(results_dir(root, args.results.clone(), args.quick));
-    let runs = plan(experiments, &args.plan, args.quick);
-    let stored = store
-        .read_all()
-        .with_context(|| format!("reading results from {}", store.root().display()))?;
-    let current: Vec<StoredRun> = stored
-        .into_iter()
-        .filter(|s| {
-            runs.iter()
-                .any(|r| r.run_id == s.manifest.run_id && r.experiment == s.manifest.experiment)
-        })
-        .collect();
-    let missing = runs.len() - current.len();
-    if current.is_empty() {
-        bail!(
-            "no stored results for the current experiments in {}: run `cargo xtask reproduce{}` first",
-            store.root().display(),
-            if args.quick { " --quick" } else { "" }
-        );
-    }
-    if missing > 0 {
-        eprintln!("note: {missing} planned runs have no stored result; the report covers the rest");
-    }
-    let manifest = Manifest::pinned();
-    let dataset = fmnist_data::load(&manifest, &data_dir(root, args.data_dir.clone())).ok();
-    if dataset.is_none() {
-        eprintln!(
-            "note: the data is not present, so FIG. 1 is skipped (run `cargo xtask fetch-data`)"
-        );
-    }
-    let p = crate::provenance::collect(root);
-    let input = fmnist_figures::ReportInput {
-        experiments,
-        runs: &current,
-        dataset: dataset.as_ref(),
-        claims_file: &in_root(root, "experiments/claims/paper.toml"),
-        provenance: fmnist_figures::Provenance {
-            commit: p.git_commit.unwrap_or_else(|| "unknown".into()),
-            dirty: p.git_dirty.unwrap_or(false),
-            date: fmnist_metrics::rfc3339(std::time::SystemTime::now()),
-            data_hashes: manifest
-                .files
-                .iter()
-                .map(|f| (f.name.clone(), f.raw_blake3.clone()))
-                .collect(),
-            machine: p.machine,
-            command: command.to_string(),
-            quick: args.quick,
-        },
-    };
-    let out = reports_dir(root, args.reports.clone(), args.quick);
-    let summary = fmnist_figures::write_report(&input, &out)
-        .with_context(|| format!("writing the report into {}", out.display()))?;
-    for (id, verdict) in &summary.verdicts {
-        eprintln!("  {id}: {verdict:?}");
-    }
-    Ok(summary.files.len())
-}
-
-pub fn load_dataset(root: &Path, dir: Option<PathBuf>) -> anyhow::Result<fmnist_data::Dataset> {
-    let args = DataArgs {
-        data_dir: dir,
-        mirrors: vec![],
-        offline: false,
-    };
-    let dir = fetch_data(root, &args)?;
-    fmnist_data::load(&Manifest::pinned(), &dir)
-        .with_context(|| format!("loading the data in {}", dir.display()))
-}
-
-pub fn set_bench_threads() {
-    set_threads(1);
 }

@@ -6,9 +6,13 @@
 mod bench;
 mod cli;
 mod commands;
+mod estimate;
+mod evaluate;
 mod progress;
 mod provenance;
+mod report;
 mod runner;
+mod setup;
 mod slurm;
 
 use clap::Parser;

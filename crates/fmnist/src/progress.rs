@@ -119,3 +119,58 @@ impl RunBar {
         self.bar.finish_and_clear();
     }
 }
+
+/// Draws what the data crate reports while fetching: a byte bar per
+/// transfer on a terminal, one line per event otherwise.
+#[derive(Debug)]
+pub struct FetchProgress {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+    terminal: bool,
+}
+
+impl FetchProgress {
+    pub fn new() -> FetchProgress {
+        FetchProgress {
+            bar: std::sync::Mutex::new(None),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn event(&self, event: fmnist_data::FetchEvent<'_>) {
+        use fmnist_data::FetchEvent;
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            FetchEvent::Note(line) => match bar.as_ref() {
+                Some(b) => b.println(format!("data: {line}")),
+                None => eprintln!("data: {line}"),
+            },
+            FetchEvent::Transfer { file, total } if self.terminal => {
+                let b = match total {
+                    Some(n) => ProgressBar::new(n).with_style(
+                        ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+                        )
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                    ),
+                    None => ProgressBar::new_spinner().with_style(
+                        ProgressStyle::with_template("{spinner} {msg} {bytes} {binary_bytes_per_sec}")
+                            .expect("valid template"),
+                    ),
+                };
+                *bar = Some(b.with_message(file.to_owned()));
+            }
+            FetchEvent::Progress(n) => {
+                if let Some(b) = bar.as_ref() {
+                    b.inc(n);
+                }
+            }
+            FetchEvent::TransferEnd => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}

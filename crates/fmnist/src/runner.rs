@@ -1,6 +1,7 @@
-//! Executes a plan of runs: skips what is stored, claims each run so that
+//! Executes a plan of runs: skips what is stored, locks each run so that
 //! concurrent processes never train the same one, trains on a pool of worker
-//! threads, stores results atomically, and stops cleanly on Ctrl-C.
+//! threads, checkpoints every epoch, resumes what an interruption left,
+//! stores results atomically, and stops cleanly on Ctrl-C or SIGTERM.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,26 +11,32 @@ use std::time::{Duration, Instant, SystemTime};
 use fmnist_data::Dataset;
 use fmnist_experiments::RunSpec;
 use fmnist_metrics::{
-    DataFile, LockOutcome, MetricRow, RunManifest, RunStatus, Split, Store, rfc3339,
+    Architecture, ConfusionCell, DataFile, LockOutcome, MetricRow, Mistake, RunLock, RunManifest,
+    RunRecord, RunStatus, Split, Store, rfc3339,
 };
-use fmnist_train::{DeviceSpec, Event, Outcome, describe_device};
+use fmnist_train::{Checkpoint, DeviceSpec, Event, Outcome, describe_device};
+use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
 
-/// A run to execute, with what its manifest needs beyond the spec.
-#[derive(Debug, Clone)]
+/// How many of the validation images a run gets most confidently wrong are kept.
+const MISTAKES_KEPT: usize = 32;
+
+/// A run to execute, with what its manifest needs beyond the spec. This is
+/// also what a Slurm plan freezes, one per array task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub spec: RunSpec,
     pub experiment_file: String,
 }
 
 impl Job {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         format!(
             "{} seed {} ({})",
             self.spec.experiment,
             self.spec.seed,
-            &self.spec.run_id[..8]
+            fmnist_figures::short_id(&self.spec.run_id)
         )
     }
 }
@@ -53,27 +60,47 @@ pub struct Summary {
     pub diverged: Vec<String>,
     pub failed: Vec<String>,
     pub interrupted: usize,
+    /// Trained runs that continued from a checkpoint.
+    pub resumed: usize,
     pub seconds: f64,
+}
+
+/// The distinct runs of a plan, first occurrence first: experiments that
+/// resolve to the same settings share their runs.
+pub fn unique_runs(runs: &[RunSpec]) -> Vec<&RunSpec> {
+    let mut seen = std::collections::HashSet::new();
+    runs.iter()
+        .filter(|r| seen.insert(r.run_id.as_str()))
+        .collect()
+}
+
+/// The jobs still to train: one per distinct run id, without those already
+/// stored (unless `force`); the second number counts the planned runs reused.
+pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> (Vec<Job>, usize) {
+    let mut seen = std::collections::HashSet::new();
+    let (mut todo, mut reused) = (Vec::new(), 0);
+    for job in jobs {
+        if !seen.insert(job.spec.run_id.clone())
+            || (!force && store.finished(&job.spec.run_id).is_some())
+        {
+            reused += 1;
+        } else {
+            todo.push(job);
+        }
+    }
+    (todo, reused)
 }
 
 /// Runs every job that has no stored result (all of them with `force`).
 pub fn execute(jobs: Vec<Job>, ctx: &Context) -> Summary {
     let started = Instant::now();
     ctx.store.clean_stale();
-    let mut summary = Summary::default();
-    let mut todo = VecDeque::new();
-    for job in jobs {
-        if !ctx.force
-            && ctx
-                .store
-                .finished(&job.spec.experiment, &job.spec.run_id)
-                .is_some()
-        {
-            summary.reused += 1;
-        } else {
-            todo.push_back(job);
-        }
-    }
+    let (todo, reused) = pending(jobs, &ctx.store, ctx.force);
+    let mut summary = Summary {
+        reused,
+        ..Summary::default()
+    };
+    let todo = VecDeque::from(todo);
     if todo.is_empty() {
         summary.seconds = started.elapsed().as_secs_f64();
         return summary;
@@ -125,8 +152,7 @@ fn worker(
         };
         match ctx.store.lock_run(&job.spec.run_id) {
             Ok(LockOutcome::Acquired(lock)) => {
-                train_one(ctx, &job, summary, progress);
-                drop(lock);
+                train_one(ctx, &job, lock, summary, progress);
             }
             Ok(LockOutcome::HeldBy { holder }) => {
                 progress.println(format!(
@@ -154,11 +180,7 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Summary>, progress: &Progre
         if ctx.stop.load(Ordering::Relaxed) {
             return;
         }
-        if ctx
-            .store
-            .finished(&job.spec.experiment, &job.spec.run_id)
-            .is_some()
-        {
+        if ctx.store.finished(&job.spec.run_id).is_some() {
             summary.lock().expect("no panics hold it").reused += 1;
             progress.run_done();
             return;
@@ -166,9 +188,8 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Summary>, progress: &Progre
         match ctx.store.lock_run(&job.spec.run_id) {
             Ok(LockOutcome::Acquired(lock)) => {
                 // Its holder finished without a result (failed or was
-                // interrupted): train it here.
-                train_one(ctx, &job, summary, progress);
-                drop(lock);
+                // interrupted): train it here, from its checkpoint if any.
+                train_one(ctx, &job, lock, summary, progress);
                 return;
             }
             Ok(LockOutcome::HeldBy { holder }) => {
@@ -190,23 +211,39 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Summary>, progress: &Progre
     }
 }
 
-fn train_one(ctx: &Context, job: &Job, summary: &Mutex<Summary>, progress: &Progress) {
+fn train_one(
+    ctx: &Context,
+    job: &Job,
+    mut lock: RunLock,
+    summary: &Mutex<Summary>,
+    progress: &Progress,
+) {
     let name = job.name();
-    let result = train_and_store(ctx, job, progress);
+    if let Some(previous) = lock.took_over() {
+        progress.println(format!("lock   {name}: took over the lock of {previous}"));
+    }
+    let result = train_and_store(ctx, job, &mut lock, progress);
+    drop(lock);
     let mut s = summary.lock().expect("no panics hold it");
     match result {
-        Ok(Outcome::Complete) => s.trained += 1,
-        Ok(Outcome::Diverged { epoch, batch }) => {
+        Ok((Outcome::Complete, resumed)) => {
             s.trained += 1;
+            s.resumed += usize::from(resumed);
+        }
+        Ok((Outcome::Diverged { epoch, batch }, resumed)) => {
+            s.trained += 1;
+            s.resumed += usize::from(resumed);
             s.diverged
                 .push(format!("{name}: diverged at epoch {epoch}, batch {batch}"));
             progress.println(format!(
                 "DIVERGED {name} at epoch {epoch}, batch {batch} (stored with that status)"
             ));
         }
-        Ok(Outcome::Interrupted) => {
+        Ok((Outcome::Interrupted, _)) => {
             s.interrupted += 1;
-            progress.println(format!("stop   {name}: interrupted, nothing stored"));
+            progress.println(format!(
+                "stop   {name}: interrupted; it resumes from its last complete epoch next time"
+            ));
         }
         Err(e) => {
             progress.println(format!("FAILED {name}: {e:#}"));
@@ -216,7 +253,34 @@ fn train_one(ctx: &Context, job: &Job, summary: &Mutex<Summary>, progress: &Prog
     progress.run_done();
 }
 
-fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Result<Outcome> {
+/// The checkpoint a previous attempt left for this run, if it belongs to it.
+fn resume_point(ctx: &Context, job: &Job, progress: &Progress) -> Option<Checkpoint> {
+    let bytes = ctx.store.read_checkpoint(&job.spec.run_id)?;
+    if ctx.force {
+        ctx.store.remove_checkpoint(&job.spec.run_id);
+        return None;
+    }
+    match Checkpoint::from_bytes(&bytes)
+        .and_then(|c| c.check(&job.spec.config, job.spec.seed).map(|()| c))
+    {
+        Ok(c) => Some(c),
+        Err(e) => {
+            progress.println(format!(
+                "note   {}: ignoring its checkpoint ({e}); training from the start",
+                job.name()
+            ));
+            ctx.store.remove_checkpoint(&job.spec.run_id);
+            None
+        }
+    }
+}
+
+fn train_and_store(
+    ctx: &Context,
+    job: &Job,
+    lock: &mut RunLock,
+    progress: &Progress,
+) -> anyhow::Result<(Outcome, bool)> {
     use anyhow::Context as _;
     let spec = &job.spec;
     let device = ctx.device.open()?;
@@ -224,14 +288,30 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
     let started_at = SystemTime::now();
     let clock = Instant::now();
     let epochs = spec.config.epochs;
+    let resume = resume_point(ctx, job, progress);
+    let resumed_from = resume.as_ref().map(Checkpoint::epoch);
+    if let Some(epoch) = resumed_from {
+        progress.println(format!(
+            "resume {}: from its checkpoint after epoch {epoch}/{epochs}",
+            job.name()
+        ));
+    }
+    let mut store_error: Option<anyhow::Error> = None;
     let result = fmnist_train::train(
         &spec.config,
         spec.seed,
         &ctx.data,
         &device,
         &ctx.stop,
+        resume,
         &mut |event| match event {
-            Event::Batch { batch, batches, .. } => bar.batch(batch, batches),
+            Event::Batch { batch, batches, .. } => {
+                bar.batch(batch, batches);
+                if let Err(e) = lock.renew() {
+                    store_error
+                        .get_or_insert(anyhow::Error::from(e).context("renewing the run's lock"));
+                }
+            }
             Event::Epoch(e) => bar.epoch(
                 e.epoch,
                 epochs,
@@ -244,14 +324,23 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
                     e.seconds
                 ),
             ),
+            Event::Checkpoint(c) => {
+                if let Err(e) = ctx.store.write_checkpoint(&spec.run_id, &c.to_bytes()) {
+                    store_error
+                        .get_or_insert(anyhow::Error::from(e).context("writing a checkpoint"));
+                }
+            }
         },
     );
     bar.close();
     let result = result.with_context(|| format!("training {}", job.name()))?;
+    if let Some(e) = store_error {
+        return Err(e.context(format!("training {}", job.name())));
+    }
     let status = match result.outcome {
         Outcome::Complete => RunStatus::Complete,
         Outcome::Diverged { epoch, batch } => RunStatus::Diverged { epoch, batch },
-        Outcome::Interrupted => return Ok(Outcome::Interrupted),
+        Outcome::Interrupted => return Ok((Outcome::Interrupted, resumed_from.is_some())),
     };
     let rows: Vec<MetricRow> = result
         .epochs
@@ -270,6 +359,34 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
             })
         })
         .collect();
+    let evaluation = fmnist_train::evaluate_classes(
+        &result.model,
+        &spec.config,
+        &ctx.data,
+        &device,
+        MISTAKES_KEPT,
+    )
+    .with_context(|| format!("evaluating {} per class", job.name()))?;
+    let classes = evaluation.classes;
+    let confusion: Vec<ConfusionCell> = (0..classes)
+        .flat_map(|t| (0..classes).map(move |p| (t, p)))
+        .map(|(t, p)| ConfusionCell {
+            true_class: t as u8,
+            predicted_class: p as u8,
+            count: evaluation.confusion[t * classes + p],
+        })
+        .collect();
+    let mistakes: Vec<Mistake> = evaluation
+        .mistakes
+        .iter()
+        .map(|m| Mistake {
+            index: m.index,
+            true_class: m.true_class,
+            predicted_class: m.predicted_class,
+            confidence: m.confidence,
+        })
+        .collect();
+    let sizes = result.model.layer_sizes();
     let manifest = RunManifest {
         run_id: spec.run_id.clone(),
         experiment: spec.experiment.clone(),
@@ -278,24 +395,42 @@ fn train_and_store(ctx: &Context, job: &Job, progress: &Progress) -> anyhow::Res
         config: spec.config.clone(),
         status,
         data: ctx.data_files.clone(),
+        classes: ctx.data.classes.clone(),
+        architecture: Architecture {
+            torch: fmnist_train::torch_architecture(&sizes, spec.config.model.dropout),
+            layer_sizes: sizes,
+        },
         started_at: rfc3339(started_at),
         finished_at: rfc3339(SystemTime::now()),
         wall_seconds: clock.elapsed().as_secs_f64(),
         device: describe_device(&device),
         threads: ctx.threads,
         training_code_version: fmnist_train::TRAINING_CODE_VERSION,
+        resumed_from_epoch: resumed_from,
         provenance: ctx.provenance.clone(),
     };
+    let record = RunRecord {
+        model: result
+            .model
+            .to_safetensors()
+            .with_context(|| format!("serialising the weights of {}", job.name()))?,
+        manifest,
+        rows,
+        confusion,
+        mistakes,
+    };
     ctx.store
-        .write_run(&manifest, &rows)
+        .write_run(&record)
         .with_context(|| format!("storing {}", job.name()))?;
+    ctx.store.remove_checkpoint(&spec.run_id);
     if let Some(last) = result.epochs.last() {
         progress.println(format!(
-            "done   {}  val acc {:.2}%  {:.1}s",
+            "done   {}  val acc {:.2}%  {:.1}s{}",
             job.name(),
             100.0 * last.val_accuracy,
-            manifest.wall_seconds
+            record.manifest.wall_seconds,
+            resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
         ));
     }
-    Ok(result.outcome)
+    Ok((result.outcome, resumed_from.is_some()))
 }

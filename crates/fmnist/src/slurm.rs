@@ -2,7 +2,9 @@
 //! the results directory, one job array is submitted with `sbatch` (one task
 //! per run), and each task runs this binary's hidden `run-task` command, which
 //! trains its run and stores it exactly as a local run would (same run ids,
-//! same claims, same atomic publication). The results directory is the only
+//! same locks, same checkpoints, same atomic publication). A task stopped by
+//! Slurm (SIGTERM before a time limit, preemption, `scancel`) keeps its last
+//! epoch's checkpoint, so the next submission resumes it. The results directory is the only
 //! thing tasks share, and the store, not Slurm's accounting, says what is done.
 
 use std::path::{Path, PathBuf};
@@ -12,34 +14,27 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use fmnist_data::Manifest;
-use fmnist_experiments::{RunConfig, RunSpec};
 use fmnist_metrics::{Store, atomic_write};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{RunTaskArgs, SlurmArgs};
-use crate::commands::{data_files, install_interrupt, set_threads};
 use crate::runner::{self, Context, Job, Summary};
+use crate::setup::{self, DataSet};
 
 /// What every task needs, frozen at submission time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The data set's manifest (`--dataset`); `None` for the pinned one.
+    #[serde(default)]
+    pub dataset: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub results: PathBuf,
     pub device: String,
     pub threads: usize,
     /// `--force`: tasks retrain even if their run is stored.
     pub force: bool,
-    pub runs: Vec<PlannedRun>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedRun {
-    pub experiment: String,
-    pub experiment_file: String,
-    pub seed: u64,
-    pub run_id: String,
-    pub config: RunConfig,
+    /// The runs, one per array task, in task order.
+    pub runs: Vec<Job>,
 }
 
 /// Submits the missing runs of `jobs` as one array and waits for it.
@@ -47,43 +42,28 @@ pub fn execute(
     jobs: Vec<Job>,
     ctx: &Context,
     slurm: &SlurmArgs,
-    data_dir: &Path,
+    data: &DataSet,
+    dataset: Option<&Path>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let mut summary = Summary::default();
-    let missing: Vec<Job> = jobs
-        .into_iter()
-        .filter(|j| {
-            let done = !ctx.force
-                && ctx
-                    .store
-                    .finished(&j.spec.experiment, &j.spec.run_id)
-                    .is_some();
-            summary.reused += usize::from(done);
-            !done
-        })
-        .collect();
+    let (missing, reused) = runner::pending(jobs, &ctx.store, ctx.force);
+    let mut summary = Summary {
+        reused,
+        ..Summary::default()
+    };
     if missing.is_empty() {
         return Ok(summary);
     }
     let cwd = std::env::current_dir()?;
     let slurm_dir = cwd.join(ctx.store.root()).join("slurm");
     let plan = Plan {
-        data_dir: cwd.join(data_dir),
+        dataset: dataset.map(|d| cwd.join(d)),
+        data_dir: cwd.join(&data.dir),
         results: cwd.join(ctx.store.root()),
         device: ctx.device.to_string(),
         threads: ctx.threads,
         force: ctx.force,
-        runs: missing
-            .iter()
-            .map(|j| PlannedRun {
-                experiment: j.spec.experiment.clone(),
-                experiment_file: j.experiment_file.clone(),
-                seed: j.spec.seed,
-                run_id: j.spec.run_id.clone(),
-                config: j.spec.config.clone(),
-            })
-            .collect(),
+        runs: missing,
     };
     let plan_json = serde_json::to_vec_pretty(&plan)?;
     let tag = &blake3::hash(&plan_json).to_hex()[..12];
@@ -112,8 +92,9 @@ pub fn execute(
     );
     wait(&job_id, &plan, ctx, &slurm_dir)?;
 
-    for (i, run) in plan.runs.iter().enumerate() {
-        match ctx.store.finished(&run.experiment, &run.run_id) {
+    for (i, job) in plan.runs.iter().enumerate() {
+        let run = &job.spec;
+        match ctx.store.finished(&run.run_id) {
             Some(m) => {
                 summary.trained += 1;
                 if let fmnist_metrics::RunStatus::Diverged { epoch, batch } = m.status {
@@ -273,7 +254,7 @@ fn wait(job_id: &str, plan: &Plan, ctx: &Context, slurm_dir: &Path) -> anyhow::R
         let stored = plan
             .runs
             .iter()
-            .filter(|r| ctx.store.finished(&r.experiment, &r.run_id).is_some())
+            .filter(|j| ctx.store.finished(&j.spec.run_id).is_some())
             .count();
         let line = format!(
             "slurm: job {job_id}: {} ; {stored}/{} runs stored (logs in {})",
@@ -306,22 +287,21 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading the plan {}", args.plan.display()))?;
     let plan: Plan = serde_json::from_slice(&text)
         .with_context(|| format!("parsing the plan {}", args.plan.display()))?;
-    let Some(run) = plan.runs.get(index) else {
+    let Some(job) = plan.runs.get(index) else {
         bail!(
             "task {index} is beyond the plan's {} runs ({})",
             plan.runs.len(),
             args.plan.display()
         );
     };
-    set_threads(plan.threads);
-    let stop = install_interrupt();
-    let manifest = Manifest::pinned();
-    let data = fmnist_data::load(&manifest, &plan.data_dir)
-        .with_context(|| format!("loading the data in {}", plan.data_dir.display()))?;
+    setup::set_threads(plan.threads);
+    let stop = setup::install_interrupt();
+    let data_set = DataSet::choose(plan.dataset.as_deref(), Some(plan.data_dir.clone()))?;
+    let data = data_set.load()?;
     let ctx = Context {
         store: Store::new(&plan.results),
         data: Arc::new(data),
-        data_files: data_files(&manifest),
+        data_files: data_set.files(),
         device: plan.device.parse()?,
         workers: 1,
         threads: plan.threads,
@@ -329,23 +309,15 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         stop,
         provenance: crate::provenance::collect(Path::new(".")),
     };
-    let job = Job {
-        spec: RunSpec {
-            experiment: run.experiment.clone(),
-            config: run.config.clone(),
-            seed: run.seed,
-            run_id: run.run_id.clone(),
-        },
-        experiment_file: run.experiment_file.clone(),
-    };
-    let summary = runner::execute(vec![job], &ctx);
+    let summary = runner::execute(vec![job.clone()], &ctx);
     eprintln!(
-        "task {index}: {} seed {}: trained {}, already stored {}, failed {}",
-        run.experiment,
-        run.seed,
+        "task {index}: {}: trained {}, already stored {}, resumed {}, failed {}, interrupted {}",
+        job.name(),
         summary.trained,
         summary.reused,
-        summary.failed.len()
+        summary.resumed,
+        summary.failed.len(),
+        summary.interrupted
     );
     Ok(if summary.failed.is_empty() && summary.interrupted == 0 {
         ExitCode::SUCCESS

@@ -1,12 +1,15 @@
 //! The binary as a user drives it: experiment errors, reuse of stored runs,
-//! a killed run, the data checks and the report. Uses the real Fashion-MNIST
-//! from the local Debian mirror (`dataset-fashion-mnist`), never the network.
+//! a killed run resuming bit for bit, stored weights evaluated again, the data
+//! checks and the report. These tests need no real data and no network: they
+//! write a small MNIST-format data set of their own, describe it with
+//! `fmnist data-manifest`, and run everything with `--dataset`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
-use fmnist_metrics::Store;
+use fmnist_metrics::{Split, Store, StoredRun};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fmnist");
 
@@ -14,27 +17,92 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A scratch project: its own experiments, results and reports, sharing one
-/// verified copy of the data.
-struct Project {
-    dir: tempfile::TempDir,
+/// Images of ten classes, each a bright block at its own place on a noisy
+/// background: learnable in a few epochs, not in one batch.
+fn synthetic(n: usize, salt: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ salt;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut pixels, mut labels) = (Vec::with_capacity(n * 784), Vec::with_capacity(n));
+    for i in 0..n {
+        let class = (i * 7 + salt as usize) % 10;
+        let (r0, c0) = (2 + (class / 5) * 12, 2 + (class % 5) * 5);
+        for r in 0..28 {
+            for c in 0..28 {
+                let noise = (next() % 140) as u8;
+                let inside = (r0..r0 + 6).contains(&r) && (c0..c0 + 4).contains(&c);
+                pixels.push(if inside {
+                    noise.saturating_add(100)
+                } else {
+                    noise
+                });
+            }
+        }
+        labels.push(class as u8);
+    }
+    (pixels, labels)
 }
 
-fn shared_data_dir() -> PathBuf {
-    // One copy for all tests of this binary; fetch-data is idempotent and
-    // atomic, so concurrent tests may race to fill it safely.
-    let dir = std::env::temp_dir().join("fmnist-cli-test-data");
-    let out = Command::new(BIN)
-        .args(["fetch-data", "--offline", "--data-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fetch-data failed (is dataset-fashion-mnist installed?): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(raw).unwrap();
+    e.finish().unwrap()
+}
+
+/// The test data set: a mirror directory with the four .gz files and the
+/// manifest `fmnist data-manifest` wrote for it. Made once per test binary.
+fn tiny_dataset() -> &'static (PathBuf, PathBuf) {
+    static DATASET: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DATASET.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("fmnist-cli-tiny-{}", std::process::id()));
+        let mirror = dir.join("mirror");
+        std::fs::create_dir_all(&mirror).unwrap();
+        let (train_x, train_y) = synthetic(1000, 1);
+        let (test_x, test_y) = synthetic(500, 2);
+        for (name, raw) in [
+            (
+                "train-images-idx3-ubyte.gz",
+                fmnist_data::idx::encode_images(1000, 28, 28, &train_x),
+            ),
+            (
+                "train-labels-idx1-ubyte.gz",
+                fmnist_data::idx::encode_labels(&train_y),
+            ),
+            (
+                "t10k-images-idx3-ubyte.gz",
+                fmnist_data::idx::encode_images(500, 28, 28, &test_x),
+            ),
+            (
+                "t10k-labels-idx1-ubyte.gz",
+                fmnist_data::idx::encode_labels(&test_y),
+            ),
+        ] {
+            std::fs::write(mirror.join(name), gzip(&raw)).unwrap();
+        }
+        let manifest = dir.join("tiny.toml");
+        let out = Command::new(BIN)
+            .arg("data-manifest")
+            .arg(&mirror)
+            .args(["--name", "tiny", "--classes"])
+            .arg("zero,one,two,three,four,five,six,seven,eight,nine")
+            .arg("--output")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        (manifest, mirror)
+    })
+}
+
+/// A scratch project: its own experiments, results, reports and data
+/// directory, on the tiny data set.
+struct Project {
+    dir: tempfile::TempDir,
 }
 
 const SMALL: &str = r#"
@@ -45,12 +113,11 @@ dropout = 0.2
 [optimizer]
 kind = "sgd"
 lr = 0.01
+momentum = 0.9
 [training]
 batch_size = 100
 epochs = 2
 seeds = [0]
-train_limit = 1000
-val_limit = 500
 "#;
 
 impl Project {
@@ -72,18 +139,21 @@ impl Project {
         self.dir.path()
     }
 
+    /// `fmnist --root P --dataset tiny.toml ARGS`.
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
-        c.arg("--root").arg(self.path()).args(args);
+        c.arg("--root")
+            .arg(self.path())
+            .arg("--dataset")
+            .arg(&tiny_dataset().0)
+            .args(args)
+            .env_remove("FMNIST_MIRROR");
         c
     }
 
     fn train(&self, args: &[&str]) -> Output {
-        let data = shared_data_dir();
         let mut c = self.cmd(&["run"]);
-        c.args(args)
-            .args(["--offline", "--jobs", "2", "--data-dir"])
-            .arg(data);
+        c.args(args).args(["--offline", "--jobs", "2"]);
         c.output().unwrap()
     }
 
@@ -99,10 +169,30 @@ impl Project {
             })
             .collect()
     }
+
+    fn store(&self) -> Store {
+        Store::new(self.path().join("results"))
+    }
 }
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Losses and accuracies of every epoch and split, as bits: what must be
+/// identical between two runs of one seed (the seconds are wall time).
+fn numbers(run: &StoredRun) -> Vec<(u32, bool, u64, u64)> {
+    run.rows
+        .iter()
+        .map(|r| {
+            (
+                r.epoch,
+                r.split == Split::Train,
+                r.loss.to_bits(),
+                r.accuracy.to_bits(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -123,21 +213,24 @@ fn a_misspelt_key_fails_naming_file_line_and_key() {
 #[test]
 fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     let child = "extends = \"a.toml\"\n[optimizer]\nlr = 0.02\n";
-    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child)]);
-    let files = p.experiments(&["a.toml", "b.toml"]);
+    // Same settings as a.toml under another name: content-addressed, so
+    // it shares a.toml's run instead of training its own.
+    let twin = "extends = \"a.toml\"\ndescription = \"a twin\"\n";
+    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child), ("twin.toml", twin)]);
+    let files = p.experiments(&["a.toml", "b.toml", "twin.toml"]);
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
 
     let first = p.train(&files);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("trained 2 runs, reused 0"),
+        stderr(&first).contains("trained 2 runs, reused 1"),
         "{}",
         stderr(&first)
     );
 
     let again = p.train(&files);
     assert!(
-        stderr(&again).contains("trained 0 runs, reused 2"),
+        stderr(&again).contains("trained 0 runs, reused 3"),
         "{}",
         stderr(&again)
     );
@@ -149,104 +242,162 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     .unwrap();
     let edited = p.train(&files);
     assert!(
-        stderr(&edited).contains("trained 1 runs, reused 1"),
+        stderr(&edited).contains("trained 1 runs, reused 2"),
         "{}",
         stderr(&edited)
     );
 
-    let runs = Store::new(p.path().join("results")).read_all().unwrap();
+    let runs = p.store().read_all().unwrap();
     // The old b run stays stored (it is still a valid result of old settings).
     assert_eq!(runs.len(), 3);
     for run in &runs {
         assert_eq!(run.rows.len(), 2 * 2, "2 epochs x 2 splits");
-        assert_eq!(run.manifest.config.train_limit, Some(1000));
+        // The confusion matrix covers every validation image.
+        assert_eq!(run.confusion.len(), 100);
+        let total: u32 = run.confusion.iter().map(|c| c.count).sum();
+        let right: u32 = run
+            .confusion
+            .iter()
+            .filter(|c| c.true_class == c.predicted_class)
+            .map(|c| c.count)
+            .sum();
+        assert_eq!(total, 500);
+        let last = run.rows.iter().rfind(|r| r.split == Split::Val).unwrap();
+        assert_eq!(f64::from(right) / 500.0, last.accuracy);
+        assert!(p.store().model_path(&run.manifest.run_id).is_file());
     }
 
-    // The report is rebuilt from stored results alone, without training.
+    // The report is rebuilt from stored results alone, without training;
+    // the twin gets its own figure from the shared run.
     let out = p.cmd(&["figures"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(p.path().join("reports/REPORT.md").is_file());
     assert!(p.path().join("reports/figures/a.png").is_file());
+    assert!(p.path().join("reports/figures/twin.png").is_file());
+
+    // Stored weights, loaded again, give the stored accuracy to the image.
+    let out = p.cmd(&["evaluate", "--offline"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("3 runs reproduce their stored accuracy, 0 do not"),
+        "{text}"
+    );
 }
 
 #[test]
-fn a_killed_run_leaves_nothing_and_is_trained_next_time() {
-    let long = SMALL.replace("epochs = 2", "epochs = 400");
+fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
+    let long = SMALL.replace("epochs = 2", "epochs = 300");
     let p = Project::new(&[("long.toml", &long)]);
     let files = p.experiments(&["long.toml"]);
-    let data = shared_data_dir();
     let mut child = p
-        .cmd(&["run", &files[0], "--offline", "--data-dir"])
-        .arg(&data)
+        .cmd(&["run", &files[0], "--offline"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     // Plain progress lines (stderr is a pipe): wait for a finished epoch.
     for line in lines.by_ref() {
-        if line.unwrap().contains("epoch 2/400") {
+        if line.unwrap().contains("epoch 3/300") {
             break;
         }
     }
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
-    let store = Store::new(p.path().join("results"));
+    let store = p.store();
     assert!(
         store.read_all().unwrap().is_empty(),
         "nothing looks complete"
     );
 
-    // Shorter now, so the retry finishes quickly; a new id, trained in full.
-    std::fs::write(p.path().join("experiments/long.toml"), SMALL).unwrap();
     let out = p.train(&[&files[0]]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let runs = store.read_all().unwrap();
-    assert_eq!(runs.len(), 1);
-    let mut keys: Vec<(u32, &str)> = runs[0]
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r.epoch,
-                if r.split == fmnist_metrics::Split::Train {
-                    "train"
-                } else {
-                    "val"
-                },
-            )
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    assert_eq!(keys.len(), runs[0].rows.len(), "one row per (epoch, split)");
+    let err = stderr(&out);
+    assert!(err.contains("from its checkpoint after epoch"), "{err}");
+    assert!(err.contains("1 resumed from a checkpoint"), "{err}");
+    let resumed = store.read_all().unwrap();
+    assert_eq!(resumed.len(), 1);
+    assert!(resumed[0].manifest.resumed_from_epoch.unwrap() >= 3);
+    assert!(
+        !p.path().join("results/.checkpoints").exists()
+            || std::fs::read_dir(p.path().join("results/.checkpoints"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "a finished run keeps no checkpoint"
+    );
+
+    // The same run uninterrupted, in another results directory.
+    let fresh = p.path().join("fresh");
+    let out = p
+        .cmd(&["run", &files[0], "--offline", "--results"])
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let straight = Store::new(&fresh).read_all().unwrap();
+    assert_eq!(straight[0].manifest.run_id, resumed[0].manifest.run_id);
+    assert_eq!(numbers(&straight[0]), numbers(&resumed[0]));
+    assert_eq!(straight[0].confusion, resumed[0].confusion);
+    let id = &resumed[0].manifest.run_id;
+    assert_eq!(
+        std::fs::read(Store::new(&fresh).model_path(id)).unwrap(),
+        std::fs::read(store.model_path(id)).unwrap(),
+        "the weights are identical byte for byte"
+    );
 }
 
 #[test]
 fn verify_data_names_a_corrupted_file_and_fetch_data_repairs_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let fetch = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap()
-    };
-    assert!(fetch(&["fetch-data", "--offline"]).status.success());
-    assert!(fetch(&["verify-data"]).status.success());
+    let p = Project::new(&[]);
+    let data = p.path().join("data/tiny");
+    let run = |args: &[&str]| p.cmd(args).output().unwrap();
+    assert!(run(&["fetch-data", "--offline"]).status.success());
+    assert!(run(&["verify-data"]).status.success());
     let victim = data.join("t10k-labels-idx1-ubyte.gz");
     let mut bytes = std::fs::read(&victim).unwrap();
     let i = bytes.len() / 2;
     bytes[i] ^= 0x01;
     std::fs::write(&victim, bytes).unwrap();
-    let out = fetch(&["verify-data"]);
+    let out = run(&["verify-data"]);
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("BAD") && text.contains("t10k-labels-idx1-ubyte.gz"),
         "{text}"
     );
-    assert!(fetch(&["fetch-data", "--offline"]).status.success());
-    assert!(fetch(&["verify-data"]).status.success());
+    assert!(run(&["fetch-data", "--offline"]).status.success());
+    assert!(run(&["verify-data"]).status.success());
+}
+
+#[test]
+fn with_no_source_the_error_says_what_to_do() {
+    let p = Project::new(&[]);
+    let mut c = Command::new(BIN);
+    let empty = p.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    // A manifest whose mirror directory holds nothing.
+    let text = std::fs::read_to_string(&tiny_dataset().0).unwrap().replace(
+        &tiny_dataset().1.display().to_string(),
+        &empty.display().to_string(),
+    );
+    let manifest = p.path().join("nowhere.toml");
+    std::fs::write(&manifest, text).unwrap();
+    let out = c
+        .arg("--root")
+        .arg(p.path())
+        .arg("--dataset")
+        .arg(&manifest)
+        .args(["fetch-data", "--offline"])
+        .env_remove("FMNIST_MIRROR")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("to fix: "), "{err}");
+    assert!(
+        last.contains("--mirror DIR") && last.contains("network"),
+        "{err}"
+    );
 }

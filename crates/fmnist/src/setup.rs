@@ -1,0 +1,125 @@
+//! What every command that trains or reads data sets up first: which data set
+//! (the pinned Fashion-MNIST or a manifest given with `--dataset`), where its
+//! files live, fetching and loading them, the thread count, and Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use fmnist_data::{Dataset, FetchOptions, Manifest, Source};
+use fmnist_metrics::DataFile;
+
+use crate::cli::DataArgs;
+
+/// A data set: its manifest and its data directory.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    pub manifest: Manifest,
+    pub dir: PathBuf,
+}
+
+impl DataSet {
+    /// `--dataset FILE` (a manifest) or the pinned Fashion-MNIST, with its
+    /// files in `--data-dir` or `data/<name of the manifest file>`.
+    pub fn choose(dataset: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<DataSet> {
+        let (manifest, default_dir) = match dataset {
+            None => (Manifest::pinned(), PathBuf::from("data/fashion-mnist")),
+            Some(path) => {
+                let manifest = Manifest::from_path(path)
+                    .with_context(|| format!("reading the data set manifest {}", path.display()))?;
+                let stem = path
+                    .file_stem()
+                    .map_or_else(|| "dataset".into(), |s| s.to_string_lossy().into_owned());
+                (manifest, PathBuf::from("data").join(stem))
+            }
+        };
+        Ok(DataSet {
+            manifest,
+            dir: data_dir.unwrap_or(default_dir),
+        })
+    }
+
+    /// Fills the data directory from the sources in order (what is there,
+    /// local mirrors, `--mirror`s and `$FMNIST_MIRROR`, the public URLs),
+    /// verifying every file.
+    pub fn fetch(&self, args: &DataArgs) -> anyhow::Result<()> {
+        let mut opts = FetchOptions::new(&self.dir);
+        opts.extra_mirrors = args
+            .mirrors
+            .iter()
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| m.trim().parse::<Source>().expect("infallible"))
+            .collect();
+        opts.use_public = !args.offline;
+        let report = crate::progress::FetchProgress::new();
+        fmnist_data::fetch(&self.manifest, &opts, &|e| report.event(e)).with_context(|| {
+            format!(
+                "fetching {} into {}",
+                self.manifest.name,
+                self.dir.display()
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Reads the data into memory, checking every file's hash again.
+    pub fn load(&self) -> anyhow::Result<Dataset> {
+        fmnist_data::load(&self.manifest, &self.dir)
+            .with_context(|| format!("loading the data in {}", self.dir.display()))
+    }
+
+    /// [`DataSet::fetch`] then [`DataSet::load`].
+    pub fn fetch_and_load(&self, args: &DataArgs) -> anyhow::Result<Dataset> {
+        self.fetch(args)?;
+        self.load()
+    }
+
+    /// The BLAKE3 of each payload: part of every run's identity.
+    pub fn hashes(&self) -> Vec<String> {
+        self.manifest.data_hashes()
+    }
+
+    /// What each run manifest records about the data.
+    pub fn files(&self) -> Vec<DataFile> {
+        self.manifest
+            .files
+            .iter()
+            .map(|f| DataFile {
+                name: f.name.clone(),
+                blake3: f.raw_blake3.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Ctrl-C (or SIGTERM, as Slurm sends before a time limit) once: stop after
+/// the current batch, keep finished runs and the checkpoints of unfinished
+/// ones. Twice: exit at once.
+pub fn install_interrupt() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let result = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: exiting now");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupt: stopping after this batch; finished runs are kept, unfinished ones \
+             resume from their last epoch next time (Ctrl-C again to exit at once)"
+        );
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
+    stop
+}
+
+/// Candle's CPU matrix products read RAYON_NUM_THREADS at each call; runs
+/// are parallel across workers, so each run gets `threads` threads.
+#[allow(unsafe_code)]
+pub fn set_threads(threads: usize) {
+    // SAFETY: called from the main thread before any other thread exists
+    // (the Ctrl-C handler thread and the workers start later).
+    unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string()) };
+}
