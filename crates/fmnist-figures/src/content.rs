@@ -622,6 +622,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_date_and_data_come_from_the_runs_and_odd_data_is_named() {
+        use crate::stats::testing::simple;
+        use fmnist_metrics::DataFile;
+
+        let data = |hash: &str| {
+            vec![DataFile {
+                name: "train".into(),
+                blake3: hash.into(),
+            }]
+        };
+        let mut runs = vec![
+            simple("a", 0, &[0.5]),
+            simple("a", 1, &[0.5]),
+            simple("b", 0, &[0.5]),
+        ];
+        runs[0].manifest.data = data("aaaa");
+        runs[1].manifest.data = data("aaaa");
+        runs[2].manifest.data = data("bbbb");
+        runs[2].manifest.run_id = "0123456789abcdef".into();
+        runs[1].manifest.finished_at = "2024-03-02T00:00:00Z".into();
+        let provenance = fmnist_metrics::Provenance::default();
+        let input = ReportInput {
+            experiments: &[],
+            runs: &runs,
+            dataset: None,
+            class_names: &[],
+            claims_file: std::path::Path::new("claims.toml"),
+            provenance: &provenance,
+            command: "fmnist figures",
+            quick: false,
+        };
+        let a = about(&input, &claims::index(&runs), "claims.toml");
+        assert_eq!(a.date.as_deref(), Some("2024-03-02T00:00:00Z"));
+        assert_eq!(a.data, [("train".to_string(), "aaaa".to_string())]);
+        assert_eq!(a.other_data, ["b seed 0 (01234567)"]);
+        assert_eq!((a.runs, a.experiments), (3, 2));
+
+        let none = about(&ReportInput { runs: &[], ..input }, &claims::index(&[]), "");
+        assert_eq!(none.date, None);
+        assert!(none.data.is_empty() && none.other_data.is_empty());
+    }
+
+    #[test]
     fn slugs_and_figure_numbers() {
         assert_eq!(slug("learning rate"), "learning-rate");
         assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");

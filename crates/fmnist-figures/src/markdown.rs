@@ -114,13 +114,26 @@ fn about(w: &mut String, a: &About) {
     }
 }
 
+/// A file stem as a relative URL: experiment names may hold spaces and, for
+/// sweep points, brackets and `=`, which Markdown links must not see raw.
+fn url(stem: &str) -> String {
+    let mut out = String::with_capacity(stem.len());
+    for b in stem.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn figure(w: &mut String, f: &Figure<'_>) {
     let _ = write!(
         w,
         "![{alt}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n",
         alt = f.alt.replace(['[', ']'], ""),
-        // A name is a file stem and may hold spaces, which end a Markdown link.
-        stem = f.stem.replace(' ', "%20"),
+        stem = url(&f.stem),
         caption = f.caption
     );
 }
@@ -272,11 +285,28 @@ fn hypotheses(w: &mut String, hyps: &[Hypothesis]) {
         if h.has_runs {
             let _ = writeln!(
                 w,
-                "Its figure: [figures/{0}.png](figures/{0}.png).\n",
-                h.name.replace(' ', "%20")
+                "Its figure: [figures/{}.png](figures/{}.png).\n",
+                h.name,
+                url(&h.name)
             );
         } else {
             let _ = writeln!(w, "*No runs of `{}` in this plan.*\n", h.name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_become_urls_that_markdown_keeps_whole() {
+        assert_eq!(url("lr-0.01"), "lr-0.01");
+        assert_eq!(
+            url("lr-sweep[optimizer.lr=0.003]"),
+            "lr-sweep%5Boptimizer.lr%3D0.003%5D"
+        );
+        assert_eq!(url("a b(c)"), "a%20b%28c%29");
+        assert_eq!(url("é"), "%C3%A9");
     }
 }
