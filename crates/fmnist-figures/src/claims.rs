@@ -53,6 +53,7 @@ use toml::Spanned;
 
 use crate::error::{FiguresError, io};
 use crate::stats::{self, Quantity};
+use crate::text::seed_list;
 
 /// The outcome of checking one claim against the runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -375,25 +376,104 @@ struct CheckDoc {
     margin: Option<Spanned<f64>>,
 }
 
-/// Reads and validates a claims file.
-pub(crate) fn load(path: &Path) -> Result<Vec<Claim>, FiguresError> {
+/// Reads and validates a claims file; every experiment its terms name must
+/// be one of `experiments`.
+pub(crate) fn load(path: &Path, experiments: &[&str]) -> Result<Vec<Claim>, FiguresError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
-    parse(path, &text)
+    parse(path, &text, experiments)
 }
 
-pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Claim>, FiguresError> {
+/// The 1-based line and column of byte `offset` of `text`.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// Where each term of the string value at `span` names its experiment, as
+/// (name, byte offset of the name in `text`).
+fn term_names(text: &str, span: &Range<usize>, expr: &Expr) -> Vec<(String, usize)> {
+    let raw = &text[span.clone()];
+    // A basic or literal string, single- or multi-line; names hold no escapes.
+    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    let body = &raw[quote.min(raw.len())..];
+    let mut offsets = body
+        .split_whitespace()
+        .filter(|t| *t != "-")
+        .map(|t| t.as_ptr() as usize - body.as_ptr() as usize);
+    expr.terms()
+        .map(|t| {
+            let at = offsets.next().unwrap_or(0);
+            (t.experiment.clone(), span.start + quote + at)
+        })
+        .collect()
+}
+
+/// The name among `candidates` closest to `word` by edit distance (the
+/// first in sorted order on ties).
+pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let mut sorted = candidates.to_vec();
+    sorted.sort_unstable();
+    sorted.into_iter().min_by_key(|c| levenshtein(word, c))
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Parses a claims file's text; `path` only names it in errors. Every
+/// experiment a term names must be one of `experiments`.
+pub(crate) fn parse(
+    path: &Path,
+    text: &str,
+    experiments: &[&str],
+) -> Result<Vec<Claim>, FiguresError> {
     let doc: FileDoc = toml::from_str(text).map_err(|e| FiguresError::ClaimsSyntax {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
     let invalid = |span: Range<usize>, message: String| {
-        let before = &text[..span.start.min(text.len())];
+        let (line, column) = position(text, span.start);
         FiguresError::ClaimsInvalid {
             path: path.to_path_buf(),
-            line: before.matches('\n').count() + 1,
-            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+            line,
+            column,
             message,
         }
+    };
+    // A misspelt name would otherwise only make its claim "inconclusive: no
+    // runs", which reads like a result rather than a typo.
+    let known = |span: Range<usize>, expr: &Expr| -> Result<(), FiguresError> {
+        for (name, at) in term_names(text, &span, expr) {
+            if !experiments.contains(&name.as_str()) {
+                let (line, column) = position(text, at);
+                return Err(FiguresError::ClaimsUnknownExperiment {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    nearest: nearest(&name, experiments).map(str::to_string),
+                    name,
+                });
+            }
+        }
+        Ok(())
     };
     let mut claims: Vec<Claim> = Vec::new();
     for c in doc.claim {
@@ -417,6 +497,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Claim>, FiguresError>
         for k in c.check {
             let left = parse_expr(k.left.get_ref())
                 .map_err(|m| invalid(k.left.span(), format!("`left`: {m}")))?;
+            known(k.left.span(), &left)?;
             let op = Op::ALL
                 .iter()
                 .find(|(s, _)| s == k.op.get_ref())
@@ -433,9 +514,12 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Claim>, FiguresError>
             let right = match k.right.get_ref() {
                 toml::Value::Float(x) => Operand::Number(*x),
                 toml::Value::Integer(x) => Operand::Number(*x as f64),
-                toml::Value::String(s) => Operand::Expr(
-                    parse_expr(s).map_err(|m| invalid(k.right.span(), format!("`right`: {m}")))?,
-                ),
+                toml::Value::String(s) => {
+                    let e = parse_expr(s)
+                        .map_err(|m| invalid(k.right.span(), format!("`right`: {m}")))?;
+                    known(k.right.span(), &e)?;
+                    Operand::Expr(e)
+                }
                 _ => {
                     return Err(invalid(
                         k.right.span(),
@@ -594,14 +678,6 @@ fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, St
     }
 }
 
-fn list(seeds: &[u64]) -> String {
-    seeds
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
     let inconclusive = |reason: String, seeds: Vec<u64>| ClaimResult {
         claim,
@@ -668,16 +744,17 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
                 .iter()
                 .filter_map(|(_, c)| c.as_ref().ok().copied())
                 .collect();
-            let on_means = (done.len() == per_seed.len()).then(|| {
-                let n = done.len() as f64;
-                let left = done.iter().map(|c| c.left).sum::<f64>() / n;
-                let right = done.iter().map(|c| c.right).sum::<f64>() / n;
-                Comparison {
-                    left,
-                    right,
-                    holds: check.holds(left, right),
-                }
-            });
+            let on_means = if done.len() == per_seed.len() {
+                stats::mean(done.iter().map(|c| c.left))
+                    .zip(stats::mean(done.iter().map(|c| c.right)))
+                    .map(|(left, right)| Comparison {
+                        left,
+                        right,
+                        holds: check.holds(left, right),
+                    })
+            } else {
+                None
+            };
             CheckResult { per_seed, on_means }
         })
         .collect();
@@ -704,7 +781,10 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
     let seed_words = if n == 1 {
         format!("the one seed ({})", seeds[0])
     } else {
-        format!("each of the {n} seeds ({})", list(&seeds))
+        format!(
+            "each of the {n} seeds ({})",
+            seed_list(seeds.iter().copied())
+        )
     };
     let (verdict, reason) = if bad.is_empty() {
         (
@@ -735,8 +815,8 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
             Verdict::Inconclusive,
             format!(
                 "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
-                list(&good),
-                list(&bad)
+                seed_list(good.iter().copied()),
+                seed_list(bad.iter().copied())
             ),
         )
     };
@@ -754,17 +834,6 @@ impl ClaimResult<'_> {
         self.checks = checks;
         self
     }
-}
-
-/// The experiment names of every term in a claims file, for validation
-/// against `experiments/`.
-#[cfg(test)]
-pub(crate) fn all_experiments(claims: &[Claim]) -> BTreeSet<String> {
-    claims
-        .iter()
-        .flat_map(|c| c.experiments())
-        .map(str::to_string)
-        .collect()
 }
 
 #[cfg(test)]
@@ -846,14 +915,67 @@ right = 0.8
 tol = 0.05
 "#;
 
+    const NAMES: &[&str] = &["a", "b", "h"];
+
     fn claims(text: &str) -> Vec<Claim> {
-        parse(Path::new("claims.toml"), text).unwrap()
+        parse(Path::new("claims.toml"), text, NAMES).unwrap()
     }
 
     fn err(text: &str) -> String {
-        parse(Path::new("claims.toml"), text)
+        parse(Path::new("claims.toml"), text, NAMES)
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn an_unknown_experiment_is_an_error_at_its_name_with_the_nearest_name() {
+        let names = ["baseline", "lr-0.01", "adam"];
+        let text = ONE
+            .replace(
+                "\"a:val:accuracy@last\"\nop = \"approx\"",
+                "\"adam:val:accuracy@last\"\nop = \"approx\"",
+            )
+            .replace("a:val:accuracy@last", "lr-0.01:val:accuracy@last")
+            .replace("b:val:accuracy@last", "baselin:val:accuracy@last");
+        let e = parse(Path::new("paper.toml"), &text, &names).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "paper.toml:10:10: no experiment named `baselin`; did you mean `baseline`?"
+        );
+        let FiguresError::ClaimsUnknownExperiment {
+            line,
+            column,
+            name,
+            nearest,
+            ..
+        } = e
+        else {
+            panic!("{e}")
+        };
+        assert_eq!((line, column), (10, 10));
+        assert_eq!(
+            (name.as_str(), nearest.as_deref()),
+            ("baselin", Some("baseline"))
+        );
+
+        // The second term of a difference, on the left.
+        let text = ONE.replace(
+            "left = \"a:val:accuracy@last\"\nop = \">\"",
+            "left = \"a:val:accuracy@last - lr-001:val:accuracy@last\"\nop = \">\"",
+        );
+        let e = parse(Path::new("c.toml"), &text, &["a", "b", "lr-0.01"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml:8:31: no experiment named `lr-001`; did you mean `lr-0.01`?"
+        );
+        let e = parse(Path::new("c.toml"), ONE, &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:8:9: no experiment named `a`; there are no experiments"),
+            "{e}"
+        );
+        assert_eq!(super::nearest("adma", &["baseline", "adam"]), Some("adam"));
+        assert_eq!(levenshtein("baselin", "baseline"), 1);
     }
 
     #[test]
@@ -1018,10 +1140,6 @@ tol = 0.05
 
     #[test]
     fn the_paper_claims_file_parses_and_names_existing_experiments() {
-        let claims = load(&claims_path()).unwrap();
-        let ids: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
-        let expected: Vec<String> = (1..=11).map(|i| format!("C{i}")).collect();
-        assert_eq!(ids, expected);
         let dir = claims_path()
             .parent()
             .unwrap()
@@ -1029,13 +1147,12 @@ tol = 0.05
             .unwrap()
             .to_path_buf();
         let experiments = fmnist_experiments::load_dir(&dir).unwrap();
-        let known: BTreeSet<String> = experiments.iter().map(|e| e.name.clone()).collect();
-        for name in all_experiments(&claims) {
-            assert!(
-                known.contains(&name),
-                "paper.toml names unknown experiment {name}"
-            );
-        }
+        let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
+        // Loading checks every name against the experiments.
+        let claims = load(&claims_path(), &names).unwrap();
+        let ids: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
+        let expected: Vec<String> = (1..=11).map(|i| format!("C{i}")).collect();
+        assert_eq!(ids, expected);
         // Every experiment that says it bears on a claim is named by that claim.
         for e in &experiments {
             for id in &e.paper.claims {

@@ -28,10 +28,32 @@ pub enum FiguresError {
         column: usize,
         message: String,
     },
+    /// A term of the claims file names an experiment that is not among the
+    /// report's experiments (the files in `experiments/`).
+    #[error(
+        "{path}:{line}:{column}: no experiment named `{name}`{}",
+        did_you_mean(.nearest.as_deref())
+    )]
+    ClaimsUnknownExperiment {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        name: String,
+        /// The experiment name closest to `name` by edit distance; `None`
+        /// when there are no experiments at all.
+        nearest: Option<String>,
+    },
     #[error("{path}: drawing failed: {message}")]
     Draw { path: PathBuf, message: String },
     #[error("the shipped font {name} is not a usable TrueType font")]
     Font { name: &'static str },
+}
+
+fn did_you_mean(nearest: Option<&str>) -> String {
+    match nearest {
+        Some(n) => format!("; did you mean `{n}`?"),
+        None => "; there are no experiments (each is a file in experiments/)".into(),
+    }
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> FiguresError + '_ {

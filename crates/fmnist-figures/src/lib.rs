@@ -12,22 +12,32 @@
 //! - `tables/{table1,results,claims}.{md,tex}`;
 //! - `REPORT.md`, which shows all of it with provenance and verdicts.
 //!
+//! Regenerating it from the same inputs changes no file, and figures or
+//! tables it no longer produces are removed from `figures/` and `tables/`.
+//!
 //! The paper's claims are data (`experiments/claims/paper.toml`); their term
 //! language and the verdict rules are documented in the [`claims`](mod@claims)
 //! module (see also the comment at the top of that file).
 //!
-//! Modules: `font` (the shipped fonts), `plot` (figures), `tables`,
-//! `claims`, `stats` (aggregation over seeds), `report` (putting it
-//! together), `error`.
+//! Modules: `report` (`write_report`: from inputs to files), `content` (what
+//! the report says, as data), `markdown` (`REPORT.md` from that), `plot`
+//! (figures), `font` (the shipped fonts), `tables` (Markdown and LaTeX
+//! tables), `claims`, `stats` (numbers out of runs, aggregation over seeds),
+//! [`text`] (phrases shared with the binary), `output` (writing only what
+//! changed, removing stale files), `error`.
 
 pub mod claims;
+mod content;
 mod error;
 mod font;
+mod markdown;
+mod output;
 mod plot;
 mod report;
 mod stats;
 mod tables;
+pub mod text;
 
 pub use claims::Verdict;
 pub use error::FiguresError;
-pub use report::{Provenance, ReportInput, ReportSummary, write_report};
+pub use report::{ReportInput, ReportSummary, write_report};

@@ -3,19 +3,23 @@
 //!
 //! Every figure is drawn once by a routine generic over the plotters backend
 //! and rendered twice, to PNG (for the report and for print) and to SVG.
-//! Files reach their final names by a rename, never half-written.
+//! Files reach their final names by a rename, never half-written, and a
+//! file whose bytes would not change is not touched (plotters' PNG and SVG
+//! output depends on nothing but the drawing, so a figure redrawn from the
+//! same runs is the same file).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fmnist_data::{CLASS_NAMES, Dataset};
-use fmnist_metrics::{Split, StoredRun, atomic_write};
+use fmnist_data::Dataset;
+use fmnist_metrics::{Split, StoredRun};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{FiguresError, io};
 use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
+use crate::output::{publish, write_if_changed};
 use crate::stats::{BandPoint, Quantity, band};
 
 /// Pixel size of a two-panel figure: at 300 dpi a full-width 8-inch figure.
@@ -195,7 +199,7 @@ fn temp_path(path: &Path, ext: &str) -> PathBuf {
 }
 
 /// Renders through plotters' bitmap backend into a temporary file beside
-/// `path`, then renames it: the encoder only writes to paths.
+/// `path`, then publishes it: the encoder only writes to paths.
 fn render_png(
     path: &Path,
     size: (u32, u32),
@@ -210,13 +214,7 @@ fn render_png(
         root.present().map_err(|e| e.to_string())
     })();
     match result {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            FiguresError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }),
+        Ok(()) => publish(&tmp, path).map(drop),
         Err(message) => {
             let _ = std::fs::remove_file(&tmp);
             Err(FiguresError::Draw {
@@ -242,7 +240,7 @@ fn render_svg(
                 message,
             })?;
     }
-    atomic_write(path, text.as_bytes())?;
+    write_if_changed(path, text.as_bytes())?;
     Ok(())
 }
 
@@ -444,9 +442,9 @@ const FIG1_TITLE_HEIGHT: u32 = 110;
 const FIG1_TITLE_FONT: f64 = 44.0;
 
 /// The first images of each class in the training split, as (label, indices).
-fn examples(ds: &Dataset) -> Vec<(usize, Vec<usize>)> {
+fn examples(ds: &Dataset, classes: usize) -> Vec<(usize, Vec<usize>)> {
     let split = &ds.train;
-    (0..CLASS_NAMES.len())
+    (0..classes)
         .map(|c| {
             let idx = (0..split.len)
                 .filter(|&i| usize::from(split.labels[i]) == c)
@@ -466,8 +464,8 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(ds: &Dataset) -> Grid {
-        let rows = examples(ds);
+    fn new(ds: &Dataset, classes: usize) -> Grid {
+        let rows = examples(ds, classes);
         let cols = rows.iter().map(|(_, i)| i.len()).max().unwrap_or(1) as u32;
         Grid {
             rows,
@@ -533,9 +531,18 @@ fn draw_images<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A class's name for a label, which the data may hold beyond the names given.
+fn class_name(class_names: &[String], class: usize) -> String {
+    class_names
+        .get(class)
+        .cloned()
+        .unwrap_or_else(|| format!("class {class}"))
+}
+
 fn draw_examples<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ds: &Dataset,
+    class_names: &[String],
     grid: &Grid,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
@@ -547,7 +554,7 @@ fn draw_examples<DB: DrawingBackend>(
     )?;
     for (r, (class, _)) in grid.rows.iter().enumerate() {
         root.draw_text(
-            CLASS_NAMES[*class],
+            &class_name(class_names, *class),
             &TextStyle::from(font(36.0)).pos(Pos::new(HPos::Right, VPos::Center)),
             (
                 (MARGIN + LABEL_WIDTH - 24) as i32,
@@ -560,12 +567,17 @@ fn draw_examples<DB: DrawingBackend>(
 
 /// FIG. 1 as PNG, and as SVG with vector text around the images, embedded
 /// as one PNG (pixel-per-rectangle SVG of 80 photographs would be megabytes).
-/// Returns how many images per class it shows.
-pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<usize, FiguresError> {
+/// One row per class of `class_names`; [`examples_per_class`] images each.
+pub(crate) fn write_examples(
+    ds: &Dataset,
+    class_names: &[String],
+    png: &Path,
+    svg: &Path,
+) -> Result<(), FiguresError> {
     ensure_fonts()?;
-    let grid = Grid::new(ds);
+    let grid = Grid::new(ds, class_names.len());
     render_png(png, grid.size(), |root| {
-        draw_examples(root, ds, &grid).map_err(|e| e.to_string())
+        draw_examples(root, ds, class_names, &grid).map_err(|e| e.to_string())
     })?;
 
     let tmp = temp_path(svg, "png");
@@ -596,7 +608,7 @@ pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<usi
              text-anchor=\"end\" dominant-baseline=\"central\">{}</text>\n",
             MARGIN + LABEL_WIDTH - 24,
             grid.row_center(r),
-            xml_escape(CLASS_NAMES[*class])
+            xml_escape(&class_name(class_names, *class))
         ));
     }
     out.push_str(&format!(
@@ -604,8 +616,14 @@ pub(crate) fn write_examples(ds: &Dataset, png: &Path, svg: &Path) -> Result<usi
          xlink:href=\"data:image/png;base64,{}\"/>\n</svg>\n",
         base64(&bytes)
     ));
-    atomic_write(svg, out.as_bytes())?;
-    Ok(grid.cols as usize)
+    write_if_changed(svg, out.as_bytes())?;
+    Ok(())
+}
+
+/// How many images per class FIG. 1 shows: up to a fixed number, fewer when
+/// the training split holds fewer of some class.
+pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
+    Grid::new(ds, classes).cols as usize
 }
 
 fn xml_escape(s: &str) -> String {

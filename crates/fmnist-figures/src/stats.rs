@@ -47,7 +47,7 @@ pub(crate) fn summarize(values: &[f64]) -> Option<Summary> {
         return None;
     }
     let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
+    let mean = mean(values.iter().copied()).expect("not empty");
     let std = if n > 1 {
         (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
     } else {
@@ -138,6 +138,39 @@ pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
             _ => Some(r),
         })
         .map(|r| r.epoch)
+}
+
+/// The value of `split`/`q` at the last recorded epoch.
+pub(crate) fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
+    final_row(run, split).map(|r| q.of(r))
+}
+
+/// The highest validation accuracy of the run (at [`best_val_epoch`]).
+pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
+    let e = best_val_epoch(run)?;
+    row(run, Split::Val, e).map(|r| r.accuracy)
+}
+
+/// One number per run, summarised over the runs (seeds); runs without the
+/// number, or with a non-finite one, are left out.
+pub(crate) fn over_runs(
+    runs: &[&StoredRun],
+    f: impl Fn(&StoredRun) -> Option<f64>,
+) -> Option<Summary> {
+    let values: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| f(r))
+        .filter(|v| v.is_finite())
+        .collect();
+    summarize(&values)
+}
+
+/// The arithmetic mean; `None` for no values.
+pub(crate) fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (n, sum) = values
+        .into_iter()
+        .fold((0usize, 0.0), |(n, sum), v| (n + 1, sum + v));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// Mean wall time of an epoch (training and evaluation) over the run. The
@@ -277,5 +310,24 @@ mod tests {
         assert_eq!(final_row(&r, Split::Val).unwrap().accuracy, 0.8);
         assert_eq!(best_val_epoch(&r), Some(2), "earliest of the tied best");
         assert_eq!(seconds_per_epoch(&r), Some(3.0));
+        assert_eq!(final_value(&r, Split::Val, Quantity::Accuracy), Some(0.8));
+        assert_eq!(best_val_accuracy(&r), Some(0.9));
+    }
+
+    #[test]
+    fn over_runs_leaves_out_missing_and_non_finite_values() {
+        let a = simple("x", 0, &[0.5, 0.6]);
+        let b = simple("x", 1, &[0.7, 0.8]);
+        let mut c = simple("x", 2, &[0.7, 0.1]);
+        c.rows.retain(|r| r.epoch == 1);
+        c.rows.iter_mut().for_each(|r| r.accuracy = f64::NAN);
+        let s = over_runs(&[&a, &b, &c], |r| {
+            final_value(r, Split::Val, Quantity::Accuracy)
+        })
+        .unwrap();
+        assert_eq!(s.n, 2);
+        assert!((s.mean - 0.7).abs() < 1e-12);
+        assert_eq!(mean([]), None);
+        assert_eq!(mean([1.0, 2.0]), Some(1.5));
     }
 }

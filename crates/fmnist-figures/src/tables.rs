@@ -5,10 +5,11 @@
 //! formats cannot disagree. Cells may mark bold text with `**...**`.
 
 use fmnist_experiments::{Experiment, OptimizerConfig, RunConfig};
-use fmnist_metrics::{RunStatus, Split, StoredRun};
+use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
-use crate::stats::{self, Summary, summarize};
+use crate::stats::{self, Quantity, Summary, over_runs};
+use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Align {
@@ -155,13 +156,21 @@ pub(crate) fn setting(x: f64) -> String {
     }
 }
 
+/// A fraction over seeds as "mean ± std" in percent.
 fn pct(s: Option<Summary>) -> String {
     s.map_or("—".into(), |s| {
         format!("{:.2} ± {:.2}", 100.0 * s.mean, 100.0 * s.std)
     })
 }
 
-fn mean(s: Option<Summary>, decimals: usize) -> String {
+/// A number over seeds as "mean ± std".
+fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
+    s.map_or("—".into(), |s| {
+        format!("{:.decimals$} ± {:.decimals$}", s.mean, s.std)
+    })
+}
+
+fn mean_cell(s: Option<Summary>, decimals: usize) -> String {
     s.map_or("—".into(), |s| format!("{:.decimals$}", s.mean))
 }
 
@@ -313,11 +322,7 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         vec!["initialisation".into(), init, UNSTATED.into()],
         vec![
             "seeds".into(),
-            exp.seeds
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            text::seed_list(exp.seeds.iter().copied()),
             "not in the paper; this reproduction".into(),
         ],
     ];
@@ -357,36 +362,9 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
     }
 }
 
-/// One row's numbers, per experiment: a summary over seeds of each run's value.
-fn over_runs(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<Summary> {
-    let values: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| f(r))
-        .filter(|v| v.is_finite())
-        .collect();
-    summarize(&values)
-}
-
-pub(crate) fn final_value(run: &StoredRun, split: Split, q: stats::Quantity) -> Option<f64> {
-    stats::final_row(run, split).map(|r| q.of(r))
-}
-
-pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
-    let e = stats::best_val_epoch(run)?;
-    stats::row(run, Split::Val, e).map(|r| r.accuracy)
-}
-
+/// How an experiment's runs ended, for the status column.
 pub(crate) fn status(runs: &[&StoredRun]) -> String {
-    let diverged: Vec<String> = runs
-        .iter()
-        .filter_map(|r| match r.manifest.status {
-            RunStatus::Diverged { epoch, batch } => Some(format!(
-                "seed {} diverged at epoch {epoch}, batch {batch}",
-                r.manifest.seed
-            )),
-            RunStatus::Complete => None,
-        })
-        .collect();
+    let diverged = text::diverged_runs(runs);
     if runs.is_empty() {
         "**no runs**".into()
     } else if diverged.is_empty() {
@@ -397,7 +375,8 @@ pub(crate) fn status(runs: &[&StoredRun]) -> String {
 }
 
 pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
-    use stats::Quantity::{Accuracy, Loss};
+    use Quantity::{Accuracy, Loss};
+    use stats::{best_val_accuracy, final_value};
     let rows = experiments
         .iter()
         .map(|exp| {
@@ -405,14 +384,7 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
             let seeds = if rs.is_empty() {
                 "0".to_string()
             } else {
-                format!(
-                    "{} ({})",
-                    rs.len(),
-                    rs.iter()
-                        .map(|r| r.manifest.seed.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("{} ({})", rs.len(), text::seeds_of(rs))
             };
             let epochs = rs
                 .iter()
@@ -426,13 +398,13 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
                 epochs,
                 pct(over_runs(rs, |r| final_value(r, Split::Val, Accuracy))),
                 pct(over_runs(rs, best_val_accuracy)),
-                mean(
+                mean_cell(
                     over_runs(rs, |r| stats::best_val_epoch(r).map(f64::from)),
                     1,
                 ),
-                mean(over_runs(rs, |r| final_value(r, Split::Train, Loss)), 4),
-                mean(over_runs(rs, |r| final_value(r, Split::Val, Loss)), 4),
-                mean(over_runs(rs, stats::seconds_per_epoch), 2),
+                mean_cell(over_runs(rs, |r| final_value(r, Split::Train, Loss)), 4),
+                mean_cell(over_runs(rs, |r| final_value(r, Split::Val, Loss)), 4),
+                mean_cell(over_runs(rs, stats::seconds_per_epoch), 2),
                 status(rs),
             ]
         })
@@ -545,6 +517,72 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
              Reproduced: every check holds for every seed; not reproduced: for every seed at \
              least one check fails; inconclusive: seeds disagree, or runs are missing."
         )],
+    }
+}
+
+/// A hypothesis experiment beside the literal reading (the baseline): the
+/// same final and best numbers, mean ± std over seeds.
+pub(crate) fn hypothesis(
+    hypothesis: &Experiment,
+    runs: &[&StoredRun],
+    literal: Option<(&Experiment, &[&StoredRun])>,
+) -> Table {
+    use Quantity::{Accuracy, Loss};
+    use stats::{best_val_accuracy, final_value};
+    type Getter = fn(&StoredRun) -> Option<f64>;
+    let quantities: [(&str, Getter, bool); 5] = [
+        (
+            "final training accuracy (%)",
+            |r| final_value(r, Split::Train, Accuracy),
+            true,
+        ),
+        (
+            "final validation accuracy (%)",
+            |r| final_value(r, Split::Val, Accuracy),
+            true,
+        ),
+        ("best validation accuracy (%)", best_val_accuracy, true),
+        (
+            "final training loss",
+            |r| final_value(r, Split::Train, Loss),
+            false,
+        ),
+        (
+            "final validation loss",
+            |r| final_value(r, Split::Val, Loss),
+            false,
+        ),
+    ];
+    let cell = |rs: &[&StoredRun], f: Getter, percent: bool| {
+        let s = over_runs(rs, f);
+        if percent { pct(s) } else { plus_minus(s, 4) }
+    };
+    let literal_label = literal.map_or("literal reading (no baseline)".to_string(), |(b, _)| {
+        format!("literal reading: {}", b.label())
+    });
+    let rows = quantities
+        .iter()
+        .map(|&(name, f, percent)| {
+            vec![
+                name.to_string(),
+                literal.map_or("—".into(), |(_, rs)| cell(rs, f, percent)),
+                cell(runs, f, percent),
+            ]
+        })
+        .collect();
+    Table {
+        caption: format!(
+            "{} beside the literal reading (mean ± std over seeds)",
+            hypothesis.label()
+        ),
+        label: "hypothesis",
+        columns: vec![
+            ("".into(), Align::Left),
+            (literal_label, Align::Right),
+            (format!("hypothesis: {}", hypothesis.label()), Align::Right),
+        ],
+        rows,
+        notes: vec![],
     }
 }
 

@@ -1,19 +1,30 @@
-//! `write_report` end to end on synthetic runs: every file it promises, PNGs
-//! that decode as PNGs of the right size, and verdicts known in advance.
+//! `write_report` end to end on a small fixed fixture (the experiments and
+//! claims in `tests/fixtures/`, synthetic runs): every file it promises, PNGs
+//! that decode as PNGs of the right size, verdicts known in advance, the
+//! exact text of REPORT.md and the tables (`tests/snapshots/`; regenerate
+//! with `UPDATE_EXPECT=1 cargo test -p fmnist-figures`), byte-identical
+//! reruns that touch no file, and no stale files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use fmnist_data::{Dataset, ImageSet};
-use fmnist_experiments::{Experiment, load_file};
-use fmnist_figures::{FiguresError, Provenance, ReportInput, Verdict, write_report};
-use fmnist_metrics::{MetricRow, RunManifest, RunStatus, Split, StoredRun};
+use expect_test::expect_file;
+use fmnist_data::{CLASS_NAMES, Dataset, ImageSet};
+use fmnist_experiments::{Experiment, load_dir};
+use fmnist_figures::{FiguresError, ReportInput, Verdict, write_report};
+use fmnist_metrics::{DataFile, MetricRow, Provenance, RunManifest, RunStatus, Split, StoredRun};
 
-fn experiments_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+/// Relative to the crate (the working directory of its tests), so that the
+/// paths the report prints are the same on every machine.
+const FIXTURES: &str = "tests/fixtures";
+
+fn experiments() -> Vec<Experiment> {
+    load_dir(&Path::new(FIXTURES).join("experiments")).unwrap()
 }
 
-fn experiment(name: &str) -> Experiment {
-    load_file(&experiments_dir().join(format!("{name}.toml"))).unwrap()
+fn claims_file() -> PathBuf {
+    Path::new(FIXTURES).join("claims.toml")
 }
 
 /// A run with the given validation accuracy per epoch; training accuracy is
@@ -35,26 +46,32 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
         }
     }
     let mut config = exp.config.clone();
-    // A diverged run stops early but was planned for as many epochs as the others.
-    config.epochs = 3;
     config.train_limit = Some(600);
     StoredRun {
         manifest: RunManifest {
-            run_id: format!("{}-{seed}", exp.name),
+            run_id: format!("{:0>16x}", seed + 16 * exp.name.len() as u64),
             experiment: exp.name.clone(),
             experiment_file: format!("experiments/{}.toml", exp.name),
             seed,
             config,
             status,
-            data: vec![],
+            data: vec![
+                DataFile {
+                    name: "train-images-idx3-ubyte".into(),
+                    blake3: "ab12".into(),
+                },
+                DataFile {
+                    name: "train-labels-idx1-ubyte".into(),
+                    blake3: "cd34".into(),
+                },
+            ],
             started_at: "2024-05-01T10:00:00Z".into(),
-            finished_at: "2024-05-01T10:01:00Z".into(),
+            finished_at: format!("2024-05-01T10:0{seed}:30Z"),
             wall_seconds: 60.0,
             device: "cpu".into(),
             threads: 2,
             training_code_version: 1,
-
-            provenance: fmnist_metrics::Provenance {
+            provenance: Provenance {
                 git_commit: Some("0123abc".into()),
                 git_dirty: Some(false),
                 project_version: "0.0.0".into(),
@@ -68,6 +85,28 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
         mistakes: vec![],
         dir: PathBuf::from("/nonexistent"),
     }
+}
+
+/// The runs of the fixture: claim R holds for both seeds, N fails for both,
+/// D splits the seeds, M has no runs; lr-0.01's seed 1 diverged.
+fn runs(experiments: &[Experiment]) -> Vec<StoredRun> {
+    let by = |name: &str| experiments.iter().find(|e| e.name == name).unwrap();
+    let (base, lr, mom) = (by("baseline"), by("lr-0.01"), by("momentum"));
+    vec![
+        run(base, 0, &[0.60, 0.70, 0.78], RunStatus::Complete),
+        run(base, 1, &[0.62, 0.78, 0.80], RunStatus::Complete),
+        // Seed 0 is 6 pp ahead at epoch 2, seed 1 only 4 pp: claim D splits.
+        // Seed 1 diverged: its last epoch is 2, still above the baseline's last.
+        run(lr, 0, &[0.70, 0.76, 0.88], RunStatus::Complete),
+        run(
+            lr,
+            1,
+            &[0.70, 0.82],
+            RunStatus::Diverged { epoch: 3, batch: 7 },
+        ),
+        run(mom, 0, &[0.75, 0.83, 0.86], RunStatus::Complete),
+        run(mom, 1, &[0.74, 0.82, 0.84], RunStatus::Complete),
+    ]
 }
 
 fn dataset() -> Dataset {
@@ -96,49 +135,57 @@ fn dataset() -> Dataset {
     }
 }
 
-const CLAIMS: &str = r#"
-[[claim]]
-id = "R"
-section = "III.A"
-text = "lr = 0.01 beats the baseline."
-[[claim.check]]
-what = "higher final validation accuracy"
-left = "lr-0.01:val:accuracy@last"
-op = ">"
-right = "baseline:val:accuracy@last"
+fn class_names() -> Vec<String> {
+    CLASS_NAMES.iter().map(|s| s.to_string()).collect()
+}
 
-[[claim]]
-id = "N"
-section = "III"
-text = "The baseline reaches 85%."
-[[claim.check]]
-what = "final validation accuracy within 3 pp of 85%"
-left = "baseline:val:accuracy@last"
-op = "approx"
-right = 0.85
-tol = 0.03
+fn provenance() -> Provenance {
+    Provenance {
+        git_commit: Some("4567def".into()),
+        git_dirty: Some(true),
+        project_version: "0.0.0".into(),
+        rustc_version: "rustc 1.95.0".into(),
+        host: "reporter".into(),
+        machine: "test machine".into(),
+    }
+}
 
-[[claim]]
-id = "D"
-section = "III.A"
-text = "lr = 0.01 beats the baseline by 5 pp at epoch 2."
-[[claim.check]]
-what = "5 pp better at epoch 2"
-left = "lr-0.01:val:accuracy@2"
-op = ">"
-right = "baseline:val:accuracy@2"
-margin = 0.05
+/// Everything the fixture's report is made from, borrowed by `input`.
+struct Fixture {
+    experiments: Vec<Experiment>,
+    runs: Vec<StoredRun>,
+    dataset: Dataset,
+    class_names: Vec<String>,
+    claims: PathBuf,
+    provenance: Provenance,
+}
 
-[[claim]]
-id = "M"
-section = "III.D"
-text = "Adam beats the baseline."
-[[claim.check]]
-what = "higher final validation accuracy"
-left = "adam:val:accuracy@last"
-op = ">"
-right = "baseline:val:accuracy@last"
-"#;
+impl Fixture {
+    fn new() -> Fixture {
+        let experiments = experiments();
+        Fixture {
+            runs: runs(&experiments),
+            experiments,
+            dataset: dataset(),
+            class_names: class_names(),
+            claims: claims_file(),
+            provenance: provenance(),
+        }
+    }
+
+    fn input(&self) -> ReportInput<'_> {
+        ReportInput {
+            experiments: &self.experiments,
+            runs: &self.runs,
+            dataset: Some(&self.dataset),
+            class_names: &self.class_names,
+            claims_file: &self.claims,
+            provenance: &self.provenance,
+            command: "fmnist figures --quick",
+            quick: true,
+        }
+    }
+}
 
 fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap();
@@ -149,43 +196,33 @@ fn png_size(path: &Path) -> (u32, u32) {
     (be(&bytes[16..20]), be(&bytes[20..24]))
 }
 
+/// Every file under `dir` with its bytes and modification time.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let m = std::fs::metadata(&p).unwrap().modified().unwrap();
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    (std::fs::read(&p).unwrap(), m),
+                );
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn write_report_writes_every_figure_table_and_verdict() {
     let tmp = tempfile::tempdir().unwrap();
-    let claims = tmp.path().join("claims.toml");
-    std::fs::write(&claims, CLAIMS).unwrap();
-    let experiments = vec![experiment("baseline"), experiment("lr-0.01")];
-    let (base, lr) = (&experiments[0], &experiments[1]);
-    let runs = vec![
-        run(base, 0, &[0.60, 0.70, 0.78], RunStatus::Complete),
-        run(base, 1, &[0.62, 0.78, 0.80], RunStatus::Complete),
-        // Seed 0 is 6 pp ahead at epoch 2, seed 1 only 4 pp: claim D splits.
-        // Seed 1 diverged: its last epoch is 2, still above the baseline's last.
-        run(lr, 0, &[0.70, 0.76, 0.88], RunStatus::Complete),
-        run(
-            lr,
-            1,
-            &[0.70, 0.82],
-            RunStatus::Diverged { epoch: 3, batch: 7 },
-        ),
-    ];
-    let ds = dataset();
+    let fx = Fixture::new();
     let out = tmp.path().join("reports");
-    let input = ReportInput {
-        experiments: &experiments,
-        runs: &runs,
-        dataset: Some(&ds),
-        claims_file: &claims,
-        provenance: Provenance {
-            commit: "0123abc".into(),
-            dirty: true,
-            date: "2024-05-01".into(),
-            data_hashes: vec![("train-images-idx3-ubyte".into(), "ab12".into())],
-            machine: "test machine".into(),
-            command: "fmnist report --quick".into(),
-            quick: true,
-        },
-    };
+    let input = fx.input();
     let summary = write_report(&input, &out).unwrap();
 
     assert_eq!(
@@ -197,12 +234,29 @@ fn write_report_writes_every_figure_table_and_verdict() {
             ("M".to_string(), Verdict::Inconclusive),
         ]
     );
+    let printed: Vec<String> = summary
+        .verdicts
+        .iter()
+        .map(|(id, v)| format!("{id}: {v}"))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "R: reproduced",
+            "N: not reproduced",
+            "D: inconclusive",
+            "M: inconclusive"
+        ]
+    );
+    assert!(summary.removed.is_empty());
 
     for stem in [
         "fig1-examples",
         "baseline",
         "lr-0.01",
+        "momentum",
         "compare-learning-rate",
+        "compare-optimizer",
     ] {
         let png = out.join("figures").join(format!("{stem}.png"));
         let svg = out.join("figures").join(format!("{stem}.svg"));
@@ -216,6 +270,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
         assert!(svg_text.starts_with("<svg") && svg_text.trim_end().ends_with("</svg>"));
         assert!(summary.files.contains(&png) && summary.files.contains(&svg));
     }
+    assert!(!out.join("figures/adam.png").exists(), "adam has no runs");
     let fig1_svg = std::fs::read_to_string(out.join("figures/fig1-examples.svg")).unwrap();
     assert!(fig1_svg.contains("Ankle boot") && fig1_svg.contains("data:image/png;base64,"));
     let base_svg = std::fs::read_to_string(out.join("figures/baseline.svg")).unwrap();
@@ -232,34 +287,25 @@ fn write_report_writes_every_figure_table_and_verdict() {
             assert!(summary.files.contains(&p));
         }
     }
-    let table1 = std::fs::read_to_string(out.join("tables/table1.md")).unwrap();
-    assert!(
-        table1.contains("| learning rate | 0.001 | Table I |"),
-        "{table1}"
-    );
-    assert!(table1.contains("not stated in the paper"), "{table1}");
     let results = std::fs::read_to_string(out.join("tables/results.md")).unwrap();
     // Final val accuracy of the baseline: 79 ± 1.41 %.
     assert!(results.contains("79.00 ± 1.41"), "{results}");
-    assert!(results.contains("seed 1 diverged at epoch 3"), "{results}");
+    assert!(
+        results.contains("seed 1 diverged at epoch 3, batch 7"),
+        "{results}"
+    );
 
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(summary.files.contains(&out.join("REPORT.md")));
     for needle in [
         "SMOKE RUN",
-        "`0123abc` (**dirty**",
+        "`4567def` (**dirty**",
+        "| date | 2024-05-01T10:01:30Z",
         "BLAKE3 `ab12`",
-        "fmnist report --quick",
-        "![FIG. 1: example images](figures/fig1-examples.png)",
-        "](figures/baseline.png)",
-        "](figures/lr-0.01.png)",
-        "](figures/compare-learning-rate.png)",
+        "fmnist figures --quick",
         "**N is not reproduced.**",
         "no runs for experiment adam",
         "seeds disagree",
-        "## Hypotheses",
-        "Seed 1 diverged",
-        "These runs used",
     ] {
         assert!(
             report.contains(needle),
@@ -281,13 +327,16 @@ fn write_report_writes_every_figure_table_and_verdict() {
     }
 
     // Without a data set FIG. 1 is skipped with a note; the real claims file
-    // works on the same runs (claims about experiments not run are inconclusive).
+    // works beside the real experiments (claims about experiments not run
+    // are inconclusive).
     let out2 = tmp.path().join("reports2");
-    let paper_claims = experiments_dir().join("claims/paper.toml");
+    let real = load_dir(Path::new("../../experiments")).unwrap();
+    let paper_claims = Path::new("../../experiments/claims/paper.toml");
     let summary = write_report(
         &ReportInput {
+            experiments: &real,
             dataset: None,
-            claims_file: &paper_claims,
+            claims_file: paper_claims,
             ..input
         },
         &out2,
@@ -302,21 +351,158 @@ fn write_report_writes_every_figure_table_and_verdict() {
 }
 
 #[test]
+fn the_report_and_its_tables_match_their_snapshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    write_report(&fx.input(), tmp.path()).unwrap();
+    let read = |rel: &str| std::fs::read_to_string(tmp.path().join(rel)).unwrap();
+    expect_file!["snapshots/REPORT.md"].assert_eq(&read("REPORT.md"));
+    expect_file!["snapshots/table1.md"].assert_eq(&read("tables/table1.md"));
+    expect_file!["snapshots/results.md"].assert_eq(&read("tables/results.md"));
+    expect_file!["snapshots/claims.md"].assert_eq(&read("tables/claims.md"));
+    expect_file!["snapshots/claims.tex"].assert_eq(&read("tables/claims.tex"));
+}
+
+#[test]
+fn a_second_report_from_the_same_inputs_is_identical_and_rewrites_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    write_report(&fx.input(), &a).unwrap();
+    // Back-date every file, so that a rewrite shows in its modification time.
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    for p in tree(&a).keys() {
+        std::fs::File::options()
+            .write(true)
+            .open(a.join(p))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let first = tree(&a);
+    let summary = write_report(&fx.input(), &a).unwrap();
+    assert!(summary.removed.is_empty());
+    let second = tree(&a);
+    assert_eq!(first.len(), summary.files.len());
+    for (p, (bytes, mtime)) in &second {
+        assert_eq!(*mtime, old, "{} was rewritten", p.display());
+        assert!(first[p].0 == *bytes, "{} changed", p.display());
+    }
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+
+    // Another directory, another process state: the same bytes, PNGs included.
+    write_report(&fx.input(), &b).unwrap();
+    let other = tree(&b);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        other.keys().collect::<Vec<_>>()
+    );
+    for (p, (bytes, _)) in &other {
+        assert!(
+            first[p].0 == *bytes,
+            "{} differs between reports",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn figures_of_a_deleted_experiment_disappear_and_nothing_else_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("reports");
+    let mut fx = Fixture::new();
+    write_report(&fx.input(), &out).unwrap();
+    std::fs::write(out.join("figures/notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("elsewhere.png"), "mine").unwrap();
+    assert!(out.join("figures/momentum.png").exists());
+
+    // The hypothesis file is deleted: its experiment and runs are gone.
+    fx.experiments.retain(|e| e.name != "momentum");
+    fx.runs.retain(|r| r.manifest.experiment != "momentum");
+    let summary = write_report(&fx.input(), &out).unwrap();
+    // The optimizer study is left with no drawn member (adam has no runs).
+    let gone: Vec<PathBuf> = [
+        "figures/compare-optimizer.png",
+        "figures/compare-optimizer.svg",
+        "figures/momentum.png",
+        "figures/momentum.svg",
+    ]
+    .iter()
+    .map(|f| out.join(f))
+    .collect();
+    assert_eq!(summary.removed, gone);
+    for p in &gone {
+        assert!(!p.exists(), "{}", p.display());
+    }
+    for kept in [
+        "figures/baseline.png",
+        "figures/lr-0.01.svg",
+        "figures/compare-learning-rate.png",
+        "figures/notes.txt",
+        "elsewhere.png",
+        "tables/results.md",
+    ] {
+        assert!(out.join(kept).exists(), "{kept}");
+    }
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(!report.contains("momentum 0.9 (hypothesis)"), "{report}");
+    assert!(report.contains("No hypothesis experiments"), "{report}");
+}
+
+#[test]
+fn a_misspelt_experiment_in_the_claims_file_is_an_error_with_the_nearest_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let claims = tmp.path().join("paper.toml");
+    let text = std::fs::read_to_string(claims_file()).unwrap().replacen(
+        "right = \"baseline:",
+        "right = \"baselin:",
+        1,
+    );
+    std::fs::write(&claims, text).unwrap();
+    let fx = Fixture::new();
+    let err = write_report(
+        &ReportInput {
+            claims_file: &claims,
+            ..fx.input()
+        },
+        &tmp.path().join("out"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:11:10: no experiment named `baselin`; did you mean `baseline`?",
+            claims.display()
+        )
+    );
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+#[test]
 fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let claims = tmp.path().join("bad.toml");
     std::fs::write(
         &claims,
-        CLAIMS.replace("lr-0.01:val:accuracy@last", "lr-0.01:val@last"),
+        std::fs::read_to_string(claims_file())
+            .unwrap()
+            .replace("lr-0.01:val:accuracy@last", "lr-0.01:val@last"),
     )
     .unwrap();
+    let provenance = Provenance::default();
     let err = write_report(
         &ReportInput {
             experiments: &[],
             runs: &[],
             dataset: None,
+            class_names: &[],
             claims_file: &claims,
-            provenance: Provenance::default(),
+            provenance: &provenance,
+            command: "",
+            quick: false,
         },
         &tmp.path().join("out"),
     )
@@ -325,7 +511,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
         matches!(
             err,
             FiguresError::ClaimsInvalid {
-                line: 8,
+                line: 9,
                 column: 8,
                 ..
             }
@@ -334,7 +520,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
     );
     assert!(
         err.to_string()
-            .starts_with(&format!("{}:8:8:", claims.display())),
+            .starts_with(&format!("{}:9:8:", claims.display())),
         "{err}"
     );
     assert!(!tmp.path().join("out").exists(), "nothing written");

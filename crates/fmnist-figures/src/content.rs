@@ -1,0 +1,676 @@
+//! What the report says, computed from the experiments, the runs and the
+//! claims: its facts, tables, figures (as drawings still to be rendered),
+//! verdicts and hypotheses, with no file and no Markdown syntax in it.
+//! `markdown` renders a [`Report`] as `REPORT.md`; `report` draws its
+//! figures and writes its files.
+//!
+//! Everything here follows from the inputs alone (the date is that of the
+//! runs, not of the call), so the same inputs give the same report.
+
+use std::collections::BTreeSet;
+
+use fmnist_data::Dataset;
+use fmnist_experiments::Experiment;
+use fmnist_metrics::StoredRun;
+
+use crate::claims::{self, ClaimResult, RunIndex, Verdict};
+use crate::plot::{self, TwoPanel, Variant};
+use crate::report::ReportInput;
+use crate::tables::{self, Table};
+use crate::text;
+
+/// The experiment whose settings are Table I and which every study is compared to.
+pub(crate) const BASELINE: &str = "baseline";
+
+/// The file stem of FIG. 1 in `figures/`.
+pub(crate) const FIG1: &str = "fig1-examples";
+
+#[derive(Debug)]
+pub(crate) struct Report<'a> {
+    /// A smoke run (few epochs, data subset): the report says so loudly.
+    pub quick: bool,
+    pub about: About,
+    /// `None` without a baseline (or a Table I) experiment.
+    pub table1: Option<Table>,
+    /// `None` when the data set was not loaded.
+    pub fig1: Option<Figure<'a>>,
+    /// In the report's order: paper figures by number, then the rest in
+    /// the experiments' order.
+    pub experiments: Vec<ExperimentEntry<'a>>,
+    pub comparisons: Vec<Comparison<'a>>,
+    pub results: Table,
+    pub claims: Vec<ClaimVerdict>,
+    pub claims_table: Table,
+    pub hypotheses: Vec<Hypothesis>,
+}
+
+/// How and from what the report was produced.
+#[derive(Debug, Default)]
+pub(crate) struct About {
+    /// The commit of the code that wrote the report; `None` outside git.
+    pub commit: Option<String>,
+    /// `None` when unknown.
+    pub dirty: Option<bool>,
+    /// "fmnist 0.1.0, rustc 1.89.0".
+    pub code: String,
+    /// When the last of the reported runs finished; `None` without runs.
+    pub date: Option<String>,
+    pub machine: String,
+    pub command: String,
+    pub claims_file: String,
+    pub seeds: String,
+    pub runs: usize,
+    pub experiments: usize,
+    /// Devices and thread counts, sorted.
+    pub trained_on: Vec<String>,
+    /// (commit, dirty) of the code that trained the runs, sorted.
+    pub run_commits: Vec<(String, bool)>,
+    /// (file, BLAKE3) of the data most of the runs were trained on.
+    pub data: Vec<(String, String)>,
+    /// The runs trained on other data than `data`, as "experiment seed N (id)".
+    pub other_data: Vec<String>,
+}
+
+/// A figure: where it goes, what the report says about it, and what to draw.
+#[derive(Debug)]
+pub(crate) struct Figure<'a> {
+    /// File stem in `figures/`.
+    pub stem: String,
+    pub alt: String,
+    pub caption: String,
+    pub drawing: Drawing<'a>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Drawing<'a> {
+    Examples {
+        dataset: &'a Dataset,
+        class_names: &'a [String],
+    },
+    TwoPanel(TwoPanel),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Category {
+    PaperFigure,
+    TextOnly,
+    Other,
+}
+
+#[derive(Debug)]
+pub(crate) struct ExperimentEntry<'a> {
+    pub name: String,
+    pub heading: String,
+    pub category: Category,
+    /// `None` when the experiment has no runs.
+    pub figure: Option<Figure<'a>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Comparison<'a> {
+    pub heading: String,
+    pub figure: Figure<'a>,
+}
+
+/// A claim with its verdict and the numbers behind it, in plain text.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimVerdict {
+    pub id: String,
+    pub text: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    /// One line per check.
+    pub measured: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Hypothesis {
+    pub name: String,
+    pub label: String,
+    pub hypothesis: String,
+    pub description: String,
+    pub table: Table,
+    /// Claims about the baseline alone, checked on this experiment instead.
+    pub moved_claims: Vec<MovedClaim>,
+    pub has_runs: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MovedClaim {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub literal: Verdict,
+}
+
+/// Computes the report from its inputs and the evaluated claims.
+pub(crate) fn build<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'_>,
+    results: &[ClaimResult<'_>],
+) -> Report<'a> {
+    let quick = input.quick;
+    let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
+
+    let fig1 = input.dataset.map(|dataset| Figure {
+        stem: FIG1.into(),
+        alt: "FIG. 1: example images".into(),
+        caption: format!(
+            "FIG. 1 — Example images of Fashion-MNIST: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
+            plot::examples_per_class(dataset, input.class_names.len())
+        ),
+        drawing: Drawing::Examples {
+            dataset,
+            class_names: input.class_names,
+        },
+    });
+
+    let mut experiments: Vec<ExperimentEntry<'a>> = input
+        .experiments
+        .iter()
+        .map(|exp| {
+            let rs = runs_of(&exp.name);
+            let figure = (!rs.is_empty()).then(|| Figure {
+                stem: exp.name.clone(),
+                alt: figure_title(exp, false),
+                caption: experiment_caption(exp, &rs),
+                drawing: Drawing::TwoPanel(plot::experiment_figure(figure_title(exp, quick), &rs)),
+            });
+            ExperimentEntry {
+                name: exp.name.clone(),
+                heading: figure_title(exp, false),
+                category: category(exp),
+                figure,
+            }
+        })
+        .collect();
+    let number = |name: &str| {
+        input
+            .experiments
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.paper.figure.as_deref())
+            .and_then(figure_number)
+            .unwrap_or(u32::MAX)
+    };
+    // Stable: experiments of one category keep their order.
+    experiments.sort_by_key(|e| match e.category {
+        Category::PaperFigure => (0, number(&e.name)),
+        Category::TextOnly => (1, 0),
+        Category::Other => (2, 0),
+    });
+
+    let baseline = input.experiments.iter().find(|e| e.name == BASELINE);
+    let comparisons = studies(input.experiments)
+        .into_iter()
+        .filter_map(|study| comparison(input, baseline, study, runs))
+        .collect();
+
+    let table1 = baseline
+        .or_else(|| {
+            input
+                .experiments
+                .iter()
+                .find(|e| e.paper.table.as_deref() == Some("Table I"))
+        })
+        .map(|b| {
+            let ran = runs_of(&b.name).first().map(|r| r.manifest.config.clone());
+            tables::table1(b, ran.as_ref())
+        });
+
+    let claims_file = input.claims_file.display().to_string();
+    Report {
+        quick,
+        about: about(input, runs, &claims_file),
+        table1,
+        fig1,
+        experiments,
+        comparisons,
+        results: tables::results(input.experiments, runs),
+        claims: results
+            .iter()
+            .map(|r| ClaimVerdict {
+                id: r.claim.id.clone(),
+                text: r.claim.text.clone(),
+                verdict: r.verdict,
+                reason: r.reason.clone(),
+                measured: tables::measured(r),
+            })
+            .collect(),
+        claims_table: tables::claims(results, &claims_file),
+        hypotheses: hypotheses(input.experiments, baseline, runs, results),
+    }
+}
+
+fn comparison<'a>(
+    input: &ReportInput<'a>,
+    baseline: Option<&Experiment>,
+    study: &str,
+    runs: &RunIndex<'_>,
+) -> Option<Comparison<'a>> {
+    let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
+    let mut variants: Vec<Variant<'_>> = Vec::new();
+    if let Some(b) = baseline {
+        let rs = runs_of(&b.name);
+        if !rs.is_empty() {
+            variants.push(Variant {
+                label: b.label().to_string(),
+                runs: rs,
+                dashed: b.report.hypothesis.is_some(),
+                baseline: true,
+            });
+        }
+    }
+    let members: Vec<&Experiment> = input
+        .experiments
+        .iter()
+        .filter(|e| e.name != BASELINE && e.report.study.as_deref() == Some(study))
+        .collect();
+    for e in &members {
+        let rs = runs_of(&e.name);
+        if !rs.is_empty() {
+            variants.push(Variant {
+                label: e.label().to_string(),
+                runs: rs,
+                dashed: e.report.hypothesis.is_some(),
+                baseline: false,
+            });
+        }
+    }
+    if variants.iter().all(|v| v.baseline) {
+        return None;
+    }
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    Some(Comparison {
+        heading: format!("Study: {study}"),
+        figure: Figure {
+            stem: format!("compare-{}", slug(study)),
+            alt: format!("comparison: {study}"),
+            caption: comparison_caption(study, &variants, &members, runs),
+            drawing: Drawing::TwoPanel(plot::comparison_figure(
+                format!("Study: {study} — validation curves{smoke}"),
+                &variants,
+            )),
+        },
+    })
+}
+
+fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> About {
+    let p = input.provenance;
+    let all: Vec<&StoredRun> = runs.values().flatten().copied().collect();
+
+    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
+    for e in input.experiments {
+        let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let seeds = text::seeds_of(rs);
+        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
+            Some((_, names)) => names.push(&e.name),
+            None => seed_sets.push((seeds, vec![&e.name])),
+        }
+    }
+    let seeds = match seed_sets.as_slice() {
+        [] => "no runs".to_string(),
+        [(s, _)] => format!("{s} (every experiment)"),
+        many => many
+            .iter()
+            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+
+    let trained_on: BTreeSet<String> = all
+        .iter()
+        .map(|r| {
+            let t = r.manifest.threads;
+            format!(
+                "{} ({t} thread{})",
+                r.manifest.device,
+                if t == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
+    let run_commits: BTreeSet<(String, bool)> = all
+        .iter()
+        .map(|r| {
+            let p = &r.manifest.provenance;
+            (
+                p.git_commit.clone().unwrap_or_else(|| "unknown".into()),
+                p.git_dirty == Some(true),
+            )
+        })
+        .collect();
+
+    // The data most runs were trained on (the first such set in report
+    // order on ties); runs on any other data are named.
+    let data_of = |r: &StoredRun| -> Vec<(String, String)> {
+        let mut d: Vec<(String, String)> = r
+            .manifest
+            .data
+            .iter()
+            .map(|f| (f.name.clone(), f.blake3.clone()))
+            .collect();
+        d.sort();
+        d
+    };
+    let mut data_sets: Vec<(Vec<(String, String)>, usize)> = Vec::new();
+    for r in all.iter().filter(|r| !r.manifest.data.is_empty()) {
+        let d = data_of(r);
+        match data_sets.iter_mut().find(|(s, _)| *s == d) {
+            Some((_, n)) => *n += 1,
+            None => data_sets.push((d, 1)),
+        }
+    }
+    let data = data_sets
+        .iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| d.clone())
+        .unwrap_or_default();
+    let other_data = all
+        .iter()
+        .filter(|r| !r.manifest.data.is_empty() && data_of(r) != data)
+        .map(|r| {
+            format!(
+                "{} seed {} ({})",
+                r.manifest.experiment,
+                r.manifest.seed,
+                text::short_run_id(&r.manifest.run_id)
+            )
+        })
+        .collect();
+
+    About {
+        commit: p.git_commit.clone(),
+        dirty: p.git_dirty,
+        code: format!(
+            "fmnist {}, rustc {}",
+            p.project_version,
+            p.rustc_version.trim_start_matches("rustc ")
+        ),
+        // RFC 3339 in UTC sorts as text.
+        date: all.iter().map(|r| r.manifest.finished_at.clone()).max(),
+        machine: if p.machine.is_empty() {
+            p.host.clone()
+        } else {
+            p.machine.clone()
+        },
+        command: input.command.to_string(),
+        claims_file: claims_file.to_string(),
+        seeds,
+        runs: all.len(),
+        experiments: runs.values().filter(|r| !r.is_empty()).count(),
+        trained_on: trained_on.into_iter().collect(),
+        run_commits: run_commits.into_iter().collect(),
+        data,
+        other_data,
+    }
+}
+
+fn hypotheses(
+    experiments: &[Experiment],
+    baseline: Option<&Experiment>,
+    runs: &RunIndex<'_>,
+    results: &[ClaimResult<'_>],
+) -> Vec<Hypothesis> {
+    let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
+    // Claims about the baseline alone can be read under a hypothesis;
+    // comparative claims cannot, since their other side keeps the literal
+    // settings.
+    let alone: Vec<&ClaimResult<'_>> = results
+        .iter()
+        .filter(|r| r.claim.experiments().into_iter().eq([BASELINE]))
+        .collect();
+    let literal_runs = baseline.map(|b| runs_of(&b.name));
+    experiments
+        .iter()
+        .filter(|e| e.report.hypothesis.is_some())
+        .map(|h| {
+            let hr = runs_of(&h.name);
+            let literal = baseline.zip(literal_runs.as_deref());
+            let moved_claims = if hr.is_empty() {
+                Vec::new()
+            } else {
+                alone
+                    .iter()
+                    .map(|r| {
+                        let moved = r.claim.renamed(BASELINE, &h.name);
+                        let under = claims::evaluate(&moved, runs);
+                        MovedClaim {
+                            id: r.claim.id.clone(),
+                            verdict: under.verdict,
+                            reason: under.reason,
+                            literal: r.verdict,
+                        }
+                    })
+                    .collect()
+            };
+            Hypothesis {
+                name: h.name.clone(),
+                label: h.label().to_string(),
+                hypothesis: h.report.hypothesis.clone().unwrap_or_default(),
+                description: h.description.trim().to_string(),
+                table: tables::hypothesis(h, &hr, literal),
+                moved_claims,
+                has_runs: !hr.is_empty(),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn category(exp: &Experiment) -> Category {
+    let p = &exp.paper;
+    if p.figure.is_some() {
+        Category::PaperFigure
+    } else if exp.report.hypothesis.is_none()
+        && (p.section.is_some() || p.table.is_some() || !p.claims.is_empty())
+    {
+        Category::TextOnly
+    } else {
+        Category::Other
+    }
+}
+
+fn figure_number(fig: &str) -> Option<u32> {
+    let digits: String = fig
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().ok()
+}
+
+fn figure_title(exp: &Experiment, quick: bool) -> String {
+    let base = match (
+        &exp.paper.figure,
+        &exp.report.hypothesis,
+        &exp.paper.section,
+    ) {
+        (Some(f), _, _) => format!("{f} — {}", exp.label()),
+        (None, Some(_), _) => format!("{} — hypothesis, not the paper's setting", exp.label()),
+        (None, None, Some(s)) => format!("{} — §{s}, no figure in the paper", exp.label()),
+        (None, None, None) => exp.label().to_string(),
+    };
+    if quick {
+        format!("{base} [smoke run]")
+    } else {
+        base
+    }
+}
+
+/// What a reader must know about how the runs were made, beyond the figure.
+fn run_notes(exp: &Experiment, runs: &[&StoredRun]) -> String {
+    let mut notes = String::new();
+    let diverged = text::diverged_runs(runs);
+    if !diverged.is_empty() {
+        notes.push_str(&format!(
+            " **Diverged** (non-finite loss): {}. The curves of a diverged seed stop at its last finite epoch, and later means are over the remaining seeds.",
+            diverged.join("; ")
+        ));
+    }
+    let mut diffs: Vec<String> = runs
+        .iter()
+        .flat_map(|r| tables::differences(&exp.config, &r.manifest.config))
+        .collect();
+    diffs.sort();
+    diffs.dedup();
+    if !diffs.is_empty() {
+        notes.push_str(&format!(
+            " These runs used {} (not the experiment's settings).",
+            diffs.join(", ")
+        ));
+    }
+    notes
+}
+
+fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
+    let fig = match &exp.paper.figure {
+        Some(f) => format!("{f} of the paper, redrawn from these runs"),
+        None => "Not among the paper's figures".to_string(),
+    };
+    let seeds = if runs.len() == 1 {
+        format!("one seed ({}), so no band", text::seeds_of(runs))
+    } else {
+        format!(
+            "mean over {} seeds ({}); shaded band: min–max over seeds",
+            runs.len(),
+            text::seeds_of(runs)
+        )
+    };
+    let desc = if exp.description.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", exp.description.trim())
+    };
+    format!(
+        "{fig} — {label}.{desc} Left: cross-entropy loss; right: accuracy; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
+        label = exp.label(),
+        notes = run_notes(exp, runs)
+    )
+}
+
+fn comparison_caption(
+    study: &str,
+    variants: &[Variant<'_>],
+    members: &[&Experiment],
+    runs: &RunIndex<'_>,
+) -> String {
+    let labels: Vec<String> = variants
+        .iter()
+        .filter(|v| !v.baseline)
+        .map(|v| v.label.clone())
+        .collect();
+    let mut s = format!(
+        "Study: {study}. Validation loss (left) and validation accuracy (right) per epoch of {} ",
+        labels.join(", ")
+    );
+    if variants.iter().any(|v| v.baseline) {
+        s.push_str("beside the baseline (black)");
+    } else {
+        s.push_str("(no baseline runs in this plan)");
+    }
+    s.push_str("; lines are means over seeds, shaded bands the min–max over seeds; both panels share the epoch axis.");
+    if variants.iter().any(|v| v.dashed) {
+        s.push_str(" Dashed: hypotheses, not the paper's settings.");
+    }
+    let missing: Vec<&str> = members
+        .iter()
+        .filter(|e| runs.get(e.name.as_str()).is_none_or(|r| r.is_empty()))
+        .map(|e| e.label())
+        .collect();
+    if !missing.is_empty() {
+        s.push_str(&format!(" Not shown, no runs: {}.", missing.join(", ")));
+    }
+    s
+}
+
+/// The studies present, in the order of their first experiment.
+fn studies(experiments: &[Experiment]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for e in experiments {
+        if let Some(s) = e.report.study.as_deref()
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// "learning rate" -> "learning-rate".
+pub(crate) fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "study".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_and_data_come_from_the_runs_and_odd_data_is_named() {
+        use crate::stats::testing::simple;
+        use fmnist_metrics::DataFile;
+
+        let data = |hash: &str| {
+            vec![DataFile {
+                name: "train".into(),
+                blake3: hash.into(),
+            }]
+        };
+        let mut runs = vec![
+            simple("a", 0, &[0.5]),
+            simple("a", 1, &[0.5]),
+            simple("b", 0, &[0.5]),
+        ];
+        runs[0].manifest.data = data("aaaa");
+        runs[1].manifest.data = data("aaaa");
+        runs[2].manifest.data = data("bbbb");
+        runs[2].manifest.run_id = "0123456789abcdef".into();
+        runs[1].manifest.finished_at = "2024-03-02T00:00:00Z".into();
+        let provenance = fmnist_metrics::Provenance::default();
+        let input = ReportInput {
+            experiments: &[],
+            runs: &runs,
+            dataset: None,
+            class_names: &[],
+            claims_file: std::path::Path::new("claims.toml"),
+            provenance: &provenance,
+            command: "fmnist figures",
+            quick: false,
+        };
+        let a = about(&input, &claims::index(&runs), "claims.toml");
+        assert_eq!(a.date.as_deref(), Some("2024-03-02T00:00:00Z"));
+        assert_eq!(a.data, [("train".to_string(), "aaaa".to_string())]);
+        assert_eq!(a.other_data, ["b seed 0 (01234567)"]);
+        assert_eq!((a.runs, a.experiments), (3, 2));
+
+        let none = about(&ReportInput { runs: &[], ..input }, &claims::index(&[]), "");
+        assert_eq!(none.date, None);
+        assert!(none.data.is_empty() && none.other_data.is_empty());
+    }
+
+    #[test]
+    fn slugs_and_figure_numbers() {
+        assert_eq!(slug("learning rate"), "learning-rate");
+        assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");
+        assert_eq!(slug("??"), "study");
+        assert_eq!(figure_number("FIG. 7"), Some(7));
+        assert_eq!(figure_number("FIG. 12"), Some(12));
+        assert_eq!(figure_number("Figure"), None);
+    }
+}

@@ -1,0 +1,312 @@
+//! `REPORT.md`: a [`Report`] rendered as GitHub Markdown. Nothing here
+//! computes a number or chooses what the report says; it only lays out what
+//! `content` decided.
+
+use std::fmt::Write as _;
+
+use crate::claims::Verdict;
+use crate::content::{About, BASELINE, Category, ClaimVerdict, Figure, Hypothesis, Report};
+
+/// The whole of `REPORT.md`.
+pub(crate) fn render(report: &Report<'_>) -> String {
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(
+        w,
+        "# Reproduction report: a feed-forward network on Fashion-MNIST\n"
+    );
+    let _ = writeln!(
+        w,
+        "Reproduces *Red neuronal feed-forward junto a Fashion-MNIST* (I. Martinez Goloboff, 2024): \
+         a 784-n1-n2-10 ReLU network with dropout, trained with SGD (and Adam) on Fashion-MNIST. \
+         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n"
+    );
+    if report.quick {
+        let _ = writeln!(
+            w,
+            "> [!WARNING]\n> **SMOKE RUN: few epochs on a data subset — not the paper's settings.**\n\
+             > The numbers and verdicts below only show that the pipeline works end to end; \
+             they say nothing about whether the paper reproduces.\n"
+        );
+    }
+    about(w, &report.about);
+
+    let _ = writeln!(w, "## Table I\n");
+    match &report.table1 {
+        Some(t) => {
+            let _ = writeln!(w, "{}", t.markdown());
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "No experiment named `{BASELINE}` in this plan: Table I is not generated.\n"
+            );
+        }
+    }
+
+    figures(w, report);
+
+    let _ = writeln!(w, "## Results\n\n{}", report.results.markdown());
+    claims(w, report);
+    hypotheses(w, &report.hypotheses);
+    md
+}
+
+/// A cell of a two-column key/value table.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn about(w: &mut String, a: &About) {
+    let _ = writeln!(w, "## How this report was produced\n");
+    let _ = writeln!(w, "| | |\n| --- | --- |");
+    let state = match a.dirty {
+        Some(true) => " (**dirty**: the working tree had uncommitted changes)",
+        Some(false) => " (clean working tree)",
+        None => "",
+    };
+    let _ = writeln!(
+        w,
+        "| commit | `{}`{state} |",
+        a.commit.as_deref().unwrap_or("unknown")
+    );
+    let _ = writeln!(w, "| code | {} |", cell(&a.code));
+    let date = a.date.as_deref().map_or("no runs".to_string(), |d| {
+        format!("{d} (when the last of these runs finished)")
+    });
+    let _ = writeln!(w, "| date | {date} |");
+    let _ = writeln!(w, "| machine | {} |", cell(&a.machine));
+    let _ = writeln!(w, "| command | `{}` |", cell(&a.command));
+    let _ = writeln!(w, "| claims | `{}` |", cell(&a.claims_file));
+    let _ = writeln!(w, "| seeds | {} |", a.seeds);
+    let _ = writeln!(
+        w,
+        "| runs | {} runs of {} experiments |",
+        a.runs, a.experiments
+    );
+    if !a.trained_on.is_empty() {
+        let _ = writeln!(w, "| trained on | {} |", a.trained_on.join(", "));
+    }
+    if !a.run_commits.is_empty() {
+        let commits: Vec<String> = a
+            .run_commits
+            .iter()
+            .map(|(c, dirty)| {
+                if *dirty {
+                    format!("`{c}` (dirty)")
+                } else {
+                    format!("`{c}`")
+                }
+            })
+            .collect();
+        let _ = writeln!(w, "| runs trained at | {} |", commits.join(", "));
+    }
+    for (file, hash) in &a.data {
+        let _ = writeln!(w, "| data `{file}` | BLAKE3 `{hash}` |");
+    }
+    w.push('\n');
+    if !a.other_data.is_empty() {
+        let _ = writeln!(
+            w,
+            "> [!CAUTION]\n> These runs were trained on data with other hashes than the above: {}.\n",
+            a.other_data.join(", ")
+        );
+    }
+}
+
+/// A file stem as a relative URL: experiment names may hold spaces and, for
+/// sweep points, brackets and `=`, which Markdown links must not see raw.
+fn url(stem: &str) -> String {
+    let mut out = String::with_capacity(stem.len());
+    for b in stem.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn figure(w: &mut String, f: &Figure<'_>) {
+    let _ = write!(
+        w,
+        "![{alt}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n",
+        alt = f.alt.replace(['[', ']'], ""),
+        stem = url(&f.stem),
+        caption = f.caption
+    );
+}
+
+fn figures(w: &mut String, report: &Report<'_>) {
+    let _ = writeln!(w, "## Figures\n");
+    let _ = writeln!(
+        w,
+        "Each experiment's figure shows loss (left) and accuracy (right) per epoch on the training \
+         and validation sets: lines are means over seeds, shaded bands the min–max range over seeds. \
+         The comparison figures at the end draw the validation curves of each study beside the baseline.\n"
+    );
+    let _ = writeln!(w, "### FIG. 1 — example images\n");
+    match &report.fig1 {
+        Some(f) => figure(w, f),
+        None => {
+            let _ = writeln!(
+                w,
+                "*FIG. 1 is skipped: the data set was not loaded for this report.*\n"
+            );
+        }
+    }
+    let groups = [
+        (Category::PaperFigure, None),
+        (
+            Category::TextOnly,
+            Some("Runs the paper describes without a figure"),
+        ),
+        (
+            Category::Other,
+            Some("Other experiments (not in the paper)"),
+        ),
+    ];
+    for (category, title) in groups {
+        let members: Vec<_> = report
+            .experiments
+            .iter()
+            .filter(|e| e.category == category)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let level = match title {
+            Some(t) => {
+                let _ = writeln!(w, "### {t}\n");
+                "####"
+            }
+            None => "###",
+        };
+        for e in members {
+            let _ = writeln!(w, "{level} {}\n", e.heading);
+            match &e.figure {
+                Some(f) => figure(w, f),
+                None => {
+                    let _ = writeln!(w, "*No runs of `{}` in this plan: no figure.*\n", e.name);
+                }
+            }
+        }
+    }
+    if !report.comparisons.is_empty() {
+        let _ = writeln!(w, "### Comparisons by study\n");
+        for c in &report.comparisons {
+            let _ = writeln!(w, "#### {}\n", c.heading);
+            figure(w, &c.figure);
+        }
+    }
+}
+
+fn claims(w: &mut String, report: &Report<'_>) {
+    let results = &report.claims;
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
+    let _ = writeln!(w, "## Claims\n");
+    if report.quick {
+        let _ = writeln!(
+            w,
+            "> [!WARNING]\n> Smoke run: these verdicts are computed on a few epochs of a data subset and do not speak to the paper.\n"
+        );
+    }
+    let _ = writeln!(
+        w,
+        "Of {} claims, **{} {}**, **{} {}**, **{} {}**.\n",
+        results.len(),
+        count(Verdict::Reproduced),
+        Verdict::Reproduced,
+        count(Verdict::NotReproduced),
+        Verdict::NotReproduced,
+        count(Verdict::Inconclusive),
+        Verdict::Inconclusive,
+    );
+    let _ = writeln!(w, "{}", report.claims_table.markdown());
+    let of =
+        |v: Verdict| -> Vec<&ClaimVerdict> { results.iter().filter(|r| r.verdict == v).collect() };
+    let not = of(Verdict::NotReproduced);
+    if !not.is_empty() {
+        let _ = writeln!(w, "### Not reproduced\n");
+        for r in not {
+            let _ = writeln!(
+                w,
+                "- **{} is not reproduced.** The paper says: \"{}\" Our runs do not show this: {}.\n  Measured (seed means): {}\n",
+                r.id,
+                r.text,
+                r.reason,
+                r.measured.replace('\n', "; ")
+            );
+        }
+    }
+    let unclear = of(Verdict::Inconclusive);
+    if !unclear.is_empty() {
+        let _ = writeln!(w, "### Inconclusive\n");
+        for r in unclear {
+            let _ = writeln!(w, "- **{}**: {}", r.id, r.reason);
+        }
+        w.push('\n');
+    }
+}
+
+fn hypotheses(w: &mut String, hyps: &[Hypothesis]) {
+    let _ = writeln!(w, "## Hypotheses\n");
+    if hyps.is_empty() {
+        let _ = writeln!(w, "No hypothesis experiments in this plan.\n");
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "These experiments test other readings of settings the paper leaves unstated. They are shown \
+         beside the literal reading (the baseline); every verdict above uses the literal reading only.\n"
+    );
+    for h in hyps {
+        let _ = writeln!(w, "### {}\n", h.label);
+        let _ = writeln!(w, "**Hypothesis.** {}\n", h.hypothesis);
+        if !h.description.is_empty() {
+            let _ = writeln!(w, "{}\n", h.description);
+        }
+        let _ = writeln!(w, "{}", h.table.markdown());
+        if !h.moved_claims.is_empty() {
+            let _ = writeln!(
+                w,
+                "Claims about the baseline alone, checked on this run instead (for comparison only; the verdicts above stand):\n"
+            );
+            for m in &h.moved_claims {
+                let _ = writeln!(
+                    w,
+                    "- **{}**: {} under this hypothesis ({}); {} under the literal reading.",
+                    m.id, m.verdict, m.reason, m.literal
+                );
+            }
+            w.push('\n');
+        }
+        if h.has_runs {
+            let _ = writeln!(
+                w,
+                "Its figure: [figures/{}.png](figures/{}.png).\n",
+                h.name,
+                url(&h.name)
+            );
+        } else {
+            let _ = writeln!(w, "*No runs of `{}` in this plan.*\n", h.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_become_urls_that_markdown_keeps_whole() {
+        assert_eq!(url("lr-0.01"), "lr-0.01");
+        assert_eq!(
+            url("lr-sweep[optimizer.lr=0.003]"),
+            "lr-sweep%5Boptimizer.lr%3D0.003%5D"
+        );
+        assert_eq!(url("a b(c)"), "a%20b%28c%29");
+        assert_eq!(url("é"), "%C3%A9");
+    }
+}

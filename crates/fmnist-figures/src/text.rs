@@ -1,0 +1,74 @@
+//! The few phrases that several parts of the report (and the binary's
+//! console output) write about runs: a list of seeds, a diverged run, a
+//! shortened run id. Each is spelled here once so that the tables, captions,
+//! claim reasons and terminal lines cannot drift apart.
+
+use fmnist_metrics::{RunStatus, StoredRun};
+
+/// How many hex digits of a run id identify it for a reader; the full id is
+/// in the run's manifest.
+pub const SHORT_RUN_ID_LEN: usize = 8;
+
+/// The first [`SHORT_RUN_ID_LEN`] characters of a run id (all of a shorter one).
+pub fn short_run_id(run_id: &str) -> &str {
+    match run_id.char_indices().nth(SHORT_RUN_ID_LEN) {
+        Some((i, _)) => &run_id[..i],
+        None => run_id,
+    }
+}
+
+/// Seeds as a reader lists them: "0, 1, 2".
+pub fn seed_list<I>(seeds: I) -> String
+where
+    I: IntoIterator<Item = u64>,
+{
+    seeds
+        .into_iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The seeds of `runs`, in their order, as [`seed_list`] writes them.
+pub(crate) fn seeds_of(runs: &[&StoredRun]) -> String {
+    seed_list(runs.iter().map(|r| r.manifest.seed))
+}
+
+/// "seed 1 diverged at epoch 3, batch 7" for a diverged run, `None` for a
+/// complete one.
+pub fn diverged(seed: u64, status: &RunStatus) -> Option<String> {
+    match status {
+        RunStatus::Diverged { .. } => Some(format!("seed {seed} {status}")),
+        RunStatus::Complete => None,
+    }
+}
+
+/// [`diverged`] for each diverged run of `runs`, in their order.
+pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
+    runs.iter()
+        .filter_map(|r| diverged(r.manifest.seed, &r.manifest.status))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_shorten_to_eight_characters() {
+        assert_eq!(short_run_id("0123456789abcdef"), "01234567");
+        assert_eq!(short_run_id("abc"), "abc");
+        assert_eq!(short_run_id("ééééééééé"), "éééééééé");
+    }
+
+    #[test]
+    fn seeds_and_divergence_read_as_words() {
+        assert_eq!(seed_list([0, 1, 2]), "0, 1, 2");
+        assert_eq!(seed_list([]), "");
+        assert_eq!(
+            diverged(1, &RunStatus::Diverged { epoch: 3, batch: 7 }).as_deref(),
+            Some("seed 1 diverged at epoch 3, batch 7")
+        );
+        assert_eq!(diverged(0, &RunStatus::Complete), None);
+    }
+}
