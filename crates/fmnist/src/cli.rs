@@ -48,6 +48,8 @@ pub enum Command {
     Figures(FiguresArgs),
     /// Measure training throughput against the machine's matrix-multiply speed.
     Bench(BenchArgs),
+    /// Compare training on a GPU with training on the CPU (needs the CUDA build).
+    GpuCheck(GpuCheckArgs),
     /// Train one run of a frozen Slurm plan (what each array task runs).
     #[command(hide = true)]
     RunTask(RunTaskArgs),
@@ -238,6 +240,15 @@ pub struct FiguresArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
     /// Where the data lives (for FIG. 1) [default: ROOT/data/fashion-mnist].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GpuCheckArgs {
+    /// The GPU to check.
+    #[arg(long, default_value = "cuda")]
+    pub device: String,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

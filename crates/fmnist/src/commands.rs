@@ -66,6 +66,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reproduce(args) => reproduce(&global, &args),
         Command::Figures(args) => figures(&global, &args),
         Command::Bench(args) => crate::bench::bench(&global, &args),
+        Command::GpuCheck(args) => crate::gpu_check::gpu_check(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
     }
 }
@@ -113,6 +114,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
             abs_opt(&mut f.data_dir);
         }
         Command::Bench(b) => abs_opt(&mut b.data_dir),
+        Command::GpuCheck(g) => abs_opt(&mut g.data_dir),
         Command::RunTask(t) => abs(&mut t.plan),
     }
 }
@@ -257,7 +259,7 @@ fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "    seed {:<4} run {}  {mark}",
                 r.seed,
-                fmnist_figures::short_id(&r.run_id)
+                fmnist_figures::text::short_run_id(&r.run_id)
             );
         }
     }

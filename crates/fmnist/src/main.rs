@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod estimate;
 mod evaluate;
+mod gpu_check;
 mod progress;
 mod provenance;
 mod report;

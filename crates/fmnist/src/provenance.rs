@@ -22,7 +22,20 @@ pub fn collect(root: &Path) -> Provenance {
     let git_commit = git(&["rev-parse", "HEAD"]);
     let git_dirty = git_commit
         .as_ref()
-        .and_then(|_| git(&["status", "--porcelain", "--untracked-files=no"]))
+        // The report directories are what the program writes: a report
+        // regenerated into a tracked `reports/` must not call its own
+        // output a dirty tree.
+        .and_then(|_| {
+            git(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)reports",
+                ":(exclude)reports-quick",
+            ])
+        })
         .map(|s| !s.is_empty());
     Provenance {
         git_commit,

@@ -36,7 +36,7 @@ impl Job {
             "{} seed {} ({})",
             self.spec.experiment,
             self.spec.seed,
-            fmnist_figures::short_id(&self.spec.run_id)
+            fmnist_figures::text::short_run_id(&self.spec.run_id)
         )
     }
 }

@@ -1,0 +1,108 @@
+//! `fmnist gpu-check`: the CUDA path against the CPU path on the smoke
+//! configuration (the baseline, two epochs, a data subset), with one verdict.
+//! Same seed, so the same initial weights bit for bit, the same shuffles and
+//! dropout masks (all drawn on the host from the project's streams); the
+//! arithmetic differs (cuBLAS against gemm), so losses and accuracies are
+//! compared within stated tolerances.
+
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context as _, bail};
+use candle_core::DType;
+use fmnist_experiments::Overrides;
+use fmnist_train::{DeviceSpec, Event, Mlp, Streams, describe_device, seeded};
+
+use crate::cli::{DataArgs, GpuCheckArgs};
+use crate::commands::Global;
+use crate::setup::{self, DataSet};
+
+/// Largest relative difference allowed between the first epoch's training
+/// losses: float32 sums in another order drift by about 1e-6.
+const LOSS_REL_TOL: f64 = 1e-4;
+/// Largest difference allowed in validation accuracy after the last epoch, in
+/// percentage points: a few borderline images may flip.
+const ACCURACY_PP_TOL: f64 = 0.5;
+
+pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCode> {
+    setup::set_threads(1);
+    let gpu: DeviceSpec = args.device.parse()?;
+    if gpu == DeviceSpec::Cpu {
+        bail!("--device must name a GPU (cuda or cuda:N)");
+    }
+    let cuda = gpu.open()?;
+    let cpu = DeviceSpec::Cpu.open()?;
+    let data = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.fetch_and_load(
+        &DataArgs {
+            data_dir: args.data_dir.clone(),
+            mirrors: vec![],
+            offline: false,
+        },
+    )?;
+    let baseline = fmnist_experiments::load_file(std::path::Path::new("experiments/baseline.toml"))
+        .context("loading experiments/baseline.toml")?
+        .remove(0);
+    let (config, _) = Overrides::quick().apply(&baseline);
+
+    let mut sizes = vec![data.train.rows * data.train.cols];
+    sizes.extend(&config.model.hidden);
+    sizes.push(data.classes.len());
+    let weights = |device| -> anyhow::Result<Vec<u32>> {
+        let model = Mlp::new(&sizes, &mut seeded(0, Streams::Init), DType::F32, device)?;
+        let mut bits = Vec::new();
+        for t in model.weights.iter().chain(&model.biases) {
+            let v: Vec<f32> = t.flatten_all()?.to_device(&cpu)?.to_vec1()?;
+            bits.extend(v.iter().map(|x| x.to_bits()));
+        }
+        Ok(bits)
+    };
+    let same_init = weights(&cpu)? == weights(&cuda)?;
+
+    let stop = AtomicBool::new(false);
+    let run = |device| -> anyhow::Result<Vec<fmnist_train::EpochReport>> {
+        let mut epochs = Vec::new();
+        fmnist_train::train(&config, 0, &data, device, &stop, None, &mut |e| {
+            if let Event::Epoch(r) = e {
+                epochs.push(r.clone());
+            }
+        })?;
+        Ok(epochs)
+    };
+    let on_cpu = run(&cpu)?;
+    let on_gpu = run(&cuda)?;
+    let (c1, g1) = (&on_cpu[0], &on_gpu[0]);
+    let (cn, gn) = (on_cpu.last().expect("2 epochs"), on_gpu.last().expect("2 epochs"));
+    let loss_rel = (c1.train_loss - g1.train_loss).abs() / c1.train_loss.abs();
+    let acc_pp = 100.0 * (cn.val_accuracy - gn.val_accuracy).abs();
+    let pass = same_init && loss_rel <= LOSS_REL_TOL && acc_pp <= ACCURACY_PP_TOL;
+    println!(
+        "initial weights: {}",
+        if same_init { "identical bit for bit" } else { "DIFFERENT" }
+    );
+    println!(
+        "epoch 1 training loss: cpu {:.7}, {} {:.7}, relative difference {loss_rel:.1e} (at most {LOSS_REL_TOL:.0e})",
+        c1.train_loss,
+        describe_device(&cuda),
+        g1.train_loss
+    );
+    println!(
+        "validation accuracy after {} epochs: cpu {:.2}%, gpu {:.2}%, difference {acc_pp:.2} pp (at most {ACCURACY_PP_TOL})",
+        on_cpu.len(),
+        100.0 * cn.val_accuracy,
+        100.0 * gn.val_accuracy
+    );
+    println!(
+        "seconds per epoch (6,000 + 2,000 images): cpu {:.3}, gpu {:.3}",
+        cn.seconds, gn.seconds
+    );
+    println!(
+        "gpu-check: {} on {}",
+        if pass { "PASS" } else { "FAIL" },
+        describe_device(&cuda)
+    );
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
