@@ -14,4 +14,10 @@ pub enum TrainError {
     CudaUnavailable { spec: String, message: String },
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A weights or checkpoint file that cannot be read: the message names
+    /// the file kind and the tensor or metadata key.
+    #[error("{0}")]
+    File(String),
+    #[error("the checkpoint belongs to another run: {0}")]
+    CheckpointMismatch(String),
 }

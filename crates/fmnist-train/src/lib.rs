@@ -7,24 +7,33 @@
 //! The numerics follow PyTorch's defaults (`nn.Linear`, `nn.Dropout`,
 //! `nn.CrossEntropyLoss`, `torch.optim.SGD`/`Adam`).
 //!
-//! This crate trains and reports; it writes no file and draws no figure.
+//! This crate trains and reports; it writes no file and draws no figure: the
+//! network (`Mlp::to_safetensors`, loadable by PyTorch) and checkpoints
+//! (`Checkpoint::to_bytes`) are returned as bytes for the caller to store.
 
 mod batch;
 mod bench;
+mod checkpoint;
 mod device;
 mod error;
+mod evaluate;
 mod model;
 mod optim;
 mod rng;
+mod tensor_file;
 mod train;
+mod weights;
 
 pub use bench::matmul_gflops;
+pub use checkpoint::Checkpoint;
 pub use device::{DeviceSpec, describe_device};
 pub use error::TrainError;
+pub use evaluate::{ClassEvaluation, Mistake, evaluate_classes, evaluate_run, validation_set};
 pub use model::Mlp;
 pub use optim::Optimizer;
 pub use rng::{Streams, seeded};
-pub use train::{EpochReport, Event, Outcome, RunResult, train};
+pub use train::{EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_with};
+pub use weights::torch_architecture;
 
 /// Bump when a change alters the numbers training produces: it is part of
 /// every run id, so stored results of older code are not reused.

@@ -141,17 +141,9 @@ impl Mlp {
     }
 }
 
-/// Mean cross-entropy of a batch (`nn.CrossEntropyLoss`), the number of
-/// correct predictions, and the gradient of the mean loss w.r.t. the logits:
-/// (softmax - onehot) / batch.
-///
-/// The log-softmax is computed by candle; the loss is summed on the host in
-/// f64 from the f32 values, as `loss.item()` would read it.
-pub fn cross_entropy(
-    logits: &Tensor,
-    labels: &[u8],
-    with_grad: bool,
-) -> Result<(f64, usize, Option<Tensor>), TrainError> {
+/// The log-softmax of `logits` (computed by candle), and its values read
+/// back to the host as f64, row-major, with the number of classes.
+pub(crate) fn log_probs(logits: &Tensor) -> Result<(Tensor, Vec<f64>, usize), TrainError> {
     let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let classes = log_probs.dim(D::Minus1)?;
     // Read back in the tensor's own precision and widen on the host (exact),
@@ -166,16 +158,38 @@ pub fn cross_entropy(
             .map(f64::from)
             .collect(),
     };
+    Ok((log_probs, flat, classes))
+}
+
+/// The predicted class of one row: the first maximum, as `torch.argmax`.
+pub(crate) fn argmax(row: &[f64]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
+}
+
+/// Mean negative log-likelihood of `labels` (summed on the host in f64, as
+/// `loss.item()` would read it) and the number of correct predictions.
+pub(crate) fn nll_and_correct(flat: &[f64], classes: usize, labels: &[u8]) -> (f64, usize) {
     let mut loss = 0.0;
     let mut correct = 0;
     for (row, &y) in flat.chunks_exact(classes).zip(labels) {
         loss -= row[y as usize];
-        let best = row
-            .iter()
-            .enumerate()
-            .fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
-        correct += usize::from(best == y as usize);
+        correct += usize::from(argmax(row) == y as usize);
     }
+    (loss / labels.len() as f64, correct)
+}
+
+/// Mean cross-entropy of a batch (`nn.CrossEntropyLoss`), the number of
+/// correct predictions, and the gradient of the mean loss w.r.t. the logits:
+/// (softmax - onehot) / batch.
+pub fn cross_entropy(
+    logits: &Tensor,
+    labels: &[u8],
+    with_grad: bool,
+) -> Result<(f64, usize, Option<Tensor>), TrainError> {
+    let (log_probs, flat, classes) = log_probs(logits)?;
+    let (loss, correct) = nll_and_correct(&flat, classes, labels);
     let n = labels.len();
     let grad = if with_grad {
         let mut onehot = vec![0f32; n * classes];
@@ -188,7 +202,7 @@ pub fn cross_entropy(
     } else {
         None
     };
-    Ok((loss / n as f64, correct, grad))
+    Ok((loss, correct, grad))
 }
 
 #[cfg(test)]

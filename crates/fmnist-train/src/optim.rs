@@ -27,6 +27,51 @@ impl Optimizer {
         }
     }
 
+    /// Steps taken so far (Adam's `step`; SGD counts too).
+    pub(crate) fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// The names of the per-parameter state, as `torch.optim` calls it:
+    /// SGD's `momentum_buffer`; Adam's `exp_avg` and `exp_avg_sq`.
+    pub(crate) fn buffer_names(config: &OptimizerConfig) -> &'static [&'static str] {
+        match config {
+            OptimizerConfig::Sgd { .. } => &["momentum_buffer"],
+            OptimizerConfig::Adam { .. } => &["exp_avg", "exp_avg_sq"],
+        }
+    }
+
+    pub(crate) fn names(&self) -> &'static [&'static str] {
+        Self::buffer_names(&self.config)
+    }
+
+    /// The per-parameter state, in the order of [`Optimizer::buffer_names`].
+    /// A buffer is `None` until the first step creates it (SGD without
+    /// momentum never does).
+    pub(crate) fn buffers(&self) -> Vec<&[Option<Tensor>]> {
+        let all = [self.first.as_slice(), self.second.as_slice()];
+        all[..self.names().len()].to_vec()
+    }
+
+    /// An optimizer continuing from saved state: the inverse of
+    /// [`Optimizer::steps`] and [`Optimizer::buffers`].
+    pub(crate) fn restore(
+        config: &OptimizerConfig,
+        step: u64,
+        params: usize,
+        mut buffers: Vec<Vec<Option<Tensor>>>,
+    ) -> Self {
+        buffers.resize(2, vec![None; params]);
+        let second = buffers.pop().expect("two buffers");
+        let first = buffers.pop().expect("two buffers");
+        Optimizer {
+            config: config.clone(),
+            first,
+            second,
+            step,
+        }
+    }
+
     /// One update of every parameter, in place of `params`.
     pub fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) -> Result<(), TrainError> {
         self.step += 1;

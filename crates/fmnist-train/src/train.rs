@@ -9,7 +9,9 @@ use fmnist_data::Dataset;
 use fmnist_experiments::RunConfig;
 
 use crate::batch::Normaliser;
+use crate::checkpoint::{Checkpoint, StreamsState, identity};
 use crate::error::TrainError;
+use crate::evaluate::{evaluate, limit, validation_set};
 use crate::model::{Mlp, cross_entropy};
 use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
@@ -54,17 +56,41 @@ pub enum Outcome {
     Interrupted,
 }
 
+/// How a run ended, its epochs and its network.
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub outcome: Outcome,
     pub epochs: Vec<EpochReport>,
+    /// The network as training left it: the final one of a complete run
+    /// (store it with [`Mlp::to_safetensors`]); mid-epoch for an interrupted
+    /// one; possibly non-finite for a diverged one.
+    pub model: Mlp,
 }
 
-/// Evaluation batch: large enough to amortise per-call overhead, small enough
-/// to keep activations of several concurrent runs in a few MB.
-const EVAL_CHUNK: usize = 1000;
+/// What [`train_with`] does beyond [`train`].
+#[derive(Default)]
+pub struct TrainOptions<'a> {
+    /// Continue this run from a checkpoint of it (refused if it is of
+    /// another run: see [`Checkpoint::check`]) rather than from the start.
+    pub resume: Option<Checkpoint>,
+    /// Called after each complete epoch (after its [`Event::Epoch`], the last
+    /// epoch included, but not after one that diverged) with everything
+    /// needed to continue from there. Checkpoints are built only if this is
+    /// set: each copies the weights and optimizer state to the host.
+    pub on_checkpoint: Option<&'a mut dyn FnMut(&Checkpoint)>,
+}
 
-/// Trains `config` with `seed` on `data`; `stop` is polled between batches.
+impl std::fmt::Debug for TrainOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainOptions")
+            .field("resume", &self.resume.as_ref().map(Checkpoint::epoch))
+            .field("on_checkpoint", &self.on_checkpoint.is_some())
+            .finish()
+    }
+}
+
+/// Trains `config` with `seed` on `data` from the start, without
+/// checkpoints; `stop` is polled between batches.
 pub fn train(
     config: &RunConfig,
     seed: u64,
@@ -73,8 +99,31 @@ pub fn train(
     stop: &AtomicBool,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<RunResult, TrainError> {
+    train_with(
+        config,
+        seed,
+        data,
+        device,
+        stop,
+        TrainOptions::default(),
+        on_event,
+    )
+}
+
+/// [`train`], optionally resuming from a checkpoint and reporting one after
+/// each epoch. A resumed run's reports (but `seconds`) and final weights are
+/// bit-identical to those of a run that was never interrupted.
+pub fn train_with(
+    config: &RunConfig,
+    seed: u64,
+    data: &Dataset,
+    device: &Device,
+    stop: &AtomicBool,
+    mut options: TrainOptions<'_>,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<RunResult, TrainError> {
     let train_set = limit(&data.train, config.train_limit);
-    let val_set = limit(&data.test, config.val_limit);
+    let val_set = validation_set(config, data);
     let n = train_set.len;
     if config.batch_size == 0 || config.batch_size > n {
         return Err(TrainError::Config(format!(
@@ -87,17 +136,38 @@ pub fn train(
     sizes.extend(&config.model.hidden);
     sizes.push(10);
 
-    let mut init_rng = seeded(seed, Streams::Init);
+    let identity = identity(config);
     let mut shuffle_rng = seeded(seed, Streams::Shuffle);
     let mut dropout_rng = seeded(seed, Streams::Dropout);
-    let mut model = Mlp::new(&sizes, &mut init_rng, DType::F32, device)?;
-    let mut optimizer = Optimizer::new(&config.optimizer, 2 * model.layers());
+    let (mut model, mut optimizer, mut epochs) = match options.resume.take() {
+        None => {
+            let mut init_rng = seeded(seed, Streams::Init);
+            let model = Mlp::new(&sizes, &mut init_rng, DType::F32, device)?;
+            let optimizer = Optimizer::new(&config.optimizer, 2 * model.layers());
+            (model, optimizer, Vec::with_capacity(config.epochs))
+        }
+        Some(checkpoint) => {
+            checkpoint.check(config, seed)?;
+            let model = checkpoint.model(device)?;
+            if model.sizes() != sizes {
+                return Err(TrainError::CheckpointMismatch(format!(
+                    "its network has sizes {:?}, this run's has {sizes:?}; \
+                     delete the checkpoint to train this run from the start",
+                    model.sizes()
+                )));
+            }
+            let optimizer = checkpoint.optimizer(config, device)?;
+            let (shuffle, dropout) = checkpoint.stream_positions();
+            shuffle_rng.set_word_pos(shuffle);
+            dropout_rng.set_word_pos(dropout);
+            (model, optimizer, checkpoint.reports().to_vec())
+        }
+    };
     let normaliser = Normaliser::new(&config.input);
     let p = config.model.dropout;
     let batches = n.div_ceil(config.batch_size);
 
-    let mut epochs = Vec::with_capacity(config.epochs);
-    for epoch in 1..=config.epochs {
+    for epoch in epochs.len() + 1..=config.epochs {
         let started = Instant::now();
         let order = shuffle_rng.permutation(n);
         let (mut loss_sum, mut correct) = (0.0, 0usize);
@@ -107,6 +177,7 @@ pub fn train(
                 return Ok(RunResult {
                     outcome: Outcome::Interrupted,
                     epochs,
+                    model,
                 });
             }
             let (x, y) = normaliser.gather(&train_set, indices, device)?;
@@ -125,6 +196,7 @@ pub fn train(
                         batch: b + 1,
                     },
                     epochs,
+                    model,
                 });
             }
             loss_sum += loss * indices.len() as f64;
@@ -165,23 +237,29 @@ pub fn train(
                     batch: batches,
                 },
                 epochs,
+                model,
             });
+        }
+        if let Some(on_checkpoint) = options.on_checkpoint.as_deref_mut() {
+            let checkpoint = Checkpoint::capture(
+                &identity,
+                seed,
+                &epochs,
+                &model,
+                &optimizer,
+                StreamsState {
+                    shuffle: &shuffle_rng,
+                    dropout: &dropout_rng,
+                },
+            )?;
+            on_checkpoint(&checkpoint);
         }
     }
     Ok(RunResult {
         outcome: Outcome::Complete,
         epochs,
+        model,
     })
-}
-
-fn limit(
-    split: &fmnist_data::ImageSet,
-    n: Option<usize>,
-) -> std::borrow::Cow<'_, fmnist_data::ImageSet> {
-    match n {
-        Some(n) if n < split.len => std::borrow::Cow::Owned(split.truncated(n)),
-        _ => std::borrow::Cow::Borrowed(split),
-    }
 }
 
 /// `nn.Dropout(p)` in training mode: each unit kept with probability 1 - p
@@ -202,31 +280,10 @@ fn dropout_mask(
     Ok(Some(Tensor::from_vec(mask, (rows, width), device)?))
 }
 
-/// Mean loss and accuracy over a whole split, in evaluation mode.
-pub fn evaluate(
-    model: &Mlp,
-    normaliser: &Normaliser,
-    split: &fmnist_data::ImageSet,
-    device: &Device,
-) -> Result<(f64, f64), TrainError> {
-    let (mut loss_sum, mut correct) = (0.0, 0usize);
-    let all: Vec<u32> = (0..split.len as u32).collect();
-    for indices in all.chunks(EVAL_CHUNK) {
-        let (x, y) = normaliser.gather(split, indices, device)?;
-        let logits = model.forward(&x)?;
-        let (loss, right, _) = cross_entropy(&logits, &y, false)?;
-        loss_sum += loss * indices.len() as f64;
-        correct += right;
-    }
-    Ok((
-        loss_sum / split.len as f64,
-        correct as f64 / split.len as f64,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::{ClassEvaluation, evaluate_classes, evaluate_run};
     use fmnist_data::ImageSet;
     use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig};
 
@@ -327,6 +384,337 @@ mod tests {
         };
         assert_eq!(numbers(&a), numbers(&b));
         assert_ne!(numbers(&a), numbers(&other));
+    }
+
+    #[test]
+    fn a_tiny_seeded_run_gives_pinned_numbers() {
+        let data = dataset();
+        let r = run(&config(0.05, 2), 3, &data);
+        let bits: Vec<[u64; 4]> = r
+            .epochs
+            .iter()
+            .map(|e| [e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy].map(f64::to_bits))
+            .collect();
+        assert_eq!(bits, PINNED_SGD, "{:#?}", r.epochs);
+    }
+
+    const PINNED_SGD: [[u64; 4]; 2] = [
+        [
+            0x4002_692f_8592_c5f9,
+            0x3fc0_da74_0da7_40da,
+            0x4002_16da_dc28_f5c3,
+            0x3fce_147a_e147_ae14,
+        ],
+        [
+            0x4001_bb68_edc2_8f5c,
+            0x3fcd_a740_da74_0da7,
+            0x4000_9435_a747_ae14,
+            0x3fda_8f5c_28f5_c28f,
+        ],
+    ];
+
+    fn adam(epochs: usize) -> RunConfig {
+        let mut c = config(0.0, epochs);
+        c.optimizer = OptimizerConfig::Adam {
+            lr: 0.002,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weight_decay: 0.01,
+        };
+        c.model.dropout = 0.1;
+        c
+    }
+
+    /// Everything but `seconds`, as bits.
+    fn numbers(epochs: &[EpochReport]) -> Vec<[u64; 5]> {
+        epochs
+            .iter()
+            .map(|e| {
+                [
+                    e.epoch as f64,
+                    e.train_loss,
+                    e.train_accuracy,
+                    e.val_loss,
+                    e.val_accuracy,
+                ]
+                .map(f64::to_bits)
+            })
+            .collect()
+    }
+
+    /// Trains `config`, is killed a few batches into epoch `k + 1`, keeps
+    /// only the bytes of the checkpoint after epoch `k`, and resumes.
+    fn interrupted_and_resumed(
+        config: &RunConfig,
+        seed: u64,
+        data: &Dataset,
+        k: usize,
+    ) -> RunResult {
+        let stop = AtomicBool::new(false);
+        let mut saved = None;
+        let mut on_checkpoint = |c: &Checkpoint| saved = Some(c.to_bytes());
+        let options = TrainOptions {
+            resume: None,
+            on_checkpoint: Some(&mut on_checkpoint),
+        };
+        let first = train_with(config, seed, data, &Device::Cpu, &stop, options, &mut |e| {
+            if let Event::Batch {
+                epoch, batch: 3, ..
+            } = e
+                && epoch == k + 1
+            {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+        assert_eq!(first.outcome, Outcome::Interrupted);
+        assert_eq!(first.epochs.len(), k);
+        let checkpoint = Checkpoint::from_bytes(&saved.expect("a checkpoint was taken")).unwrap();
+        assert_eq!(checkpoint.epoch(), k);
+        assert_eq!(numbers(checkpoint.reports()), numbers(&first.epochs));
+        let mut epochs_seen = Vec::new();
+        let stop = AtomicBool::new(false);
+        let options = TrainOptions {
+            resume: Some(checkpoint),
+            on_checkpoint: None,
+        };
+        let resumed = train_with(config, seed, data, &Device::Cpu, &stop, options, &mut |e| {
+            if let Event::Epoch(r) = e {
+                epochs_seen.push(r.epoch);
+            }
+        })
+        .unwrap();
+        assert_eq!(epochs_seen, ((k + 1)..=config.epochs).collect::<Vec<_>>());
+        resumed
+    }
+
+    #[test]
+    fn a_resumed_run_is_bit_identical_to_an_uninterrupted_one() {
+        let data = dataset();
+        // SGD with momentum and dropout, and Adam with weight decay and
+        // dropout; 600 images in batches of 64 leave a partial last batch.
+        for (name, c) in [("sgd", config(0.05, 4)), ("adam", adam(4))] {
+            let whole = run(&c, 7, &data);
+            assert_eq!(whole.outcome, Outcome::Complete);
+            for k in [1, 3] {
+                let resumed = interrupted_and_resumed(&c, 7, &data, k);
+                assert_eq!(resumed.outcome, Outcome::Complete, "{name}, k = {k}");
+                assert_eq!(
+                    numbers(&resumed.epochs),
+                    numbers(&whole.epochs),
+                    "{name}, k = {k}"
+                );
+                assert_eq!(
+                    resumed.model.to_safetensors().unwrap(),
+                    whole.model.to_safetensors().unwrap(),
+                    "{name}, k = {k}: final weights"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn checkpoints_survive_their_bytes_and_a_finished_one_resumes_to_nothing() {
+        let data = dataset();
+        let c = adam(2);
+        let stop = AtomicBool::new(false);
+        let mut all = Vec::new();
+        let mut on_checkpoint = |cp: &Checkpoint| all.push(cp.clone());
+        let options = TrainOptions {
+            resume: None,
+            on_checkpoint: Some(&mut on_checkpoint),
+        };
+        let whole = train_with(&c, 1, &data, &Device::Cpu, &stop, options, &mut |_| {}).unwrap();
+        assert_eq!(
+            all.iter().map(Checkpoint::epoch).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        for cp in &all {
+            let bytes = cp.to_bytes();
+            let back = Checkpoint::from_bytes(&bytes).unwrap();
+            assert_eq!(&back, cp);
+            assert_eq!(back.to_bytes(), bytes, "deterministic bytes");
+        }
+        let last = all.pop().unwrap();
+        assert_eq!(last.seed(), 1);
+        let options = TrainOptions {
+            resume: Some(last),
+            on_checkpoint: None,
+        };
+        let again = train_with(&c, 1, &data, &Device::Cpu, &stop, options, &mut |e| {
+            panic!("nothing left to train, got {e:?}")
+        })
+        .unwrap();
+        assert_eq!(again.outcome, Outcome::Complete);
+        assert_eq!(numbers(&again.epochs), numbers(&whole.epochs));
+        assert_eq!(
+            again.model.to_safetensors().unwrap(),
+            whole.model.to_safetensors().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_run_is_refused() {
+        let data = dataset();
+        let c = config(0.05, 2);
+        let stop = AtomicBool::new(false);
+        let mut saved = None;
+        let mut on_checkpoint = |cp: &Checkpoint| {
+            saved.get_or_insert_with(|| cp.clone());
+        };
+        let options = TrainOptions {
+            resume: None,
+            on_checkpoint: Some(&mut on_checkpoint),
+        };
+        train_with(&c, 0, &data, &Device::Cpu, &stop, options, &mut |_| {}).unwrap();
+        let saved = saved.unwrap();
+        let resume = |config: &RunConfig, seed: u64| {
+            let options = TrainOptions {
+                resume: Some(saved.clone()),
+                on_checkpoint: None,
+            };
+            train_with(
+                config,
+                seed,
+                &data,
+                &Device::Cpu,
+                &stop,
+                options,
+                &mut |_| {},
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = resume(&c, 1);
+        assert!(
+            err.contains("it is of seed 0, this run has seed 1"),
+            "{err}"
+        );
+        assert!(err.contains("delete the checkpoint"), "{err}");
+        let err = resume(&config(0.01, 2), 0);
+        assert!(
+            err.contains("setting `optimizer.lr` is 0.05, this run has 0.01"),
+            "{err}"
+        );
+        let mut wider = c.clone();
+        wider.model.hidden = vec![32, 17];
+        let err = resume(&wider, 0);
+        assert!(err.contains("setting `model.hidden`"), "{err}");
+    }
+
+    #[test]
+    fn damaged_checkpoints_are_refused_with_the_part_named() {
+        let data = dataset();
+        let stop = AtomicBool::new(false);
+        let mut saved = None;
+        let mut on_checkpoint = |cp: &Checkpoint| saved = Some(cp.to_bytes());
+        let options = TrainOptions {
+            resume: None,
+            on_checkpoint: Some(&mut on_checkpoint),
+        };
+        let mut c = config(0.05, 1);
+        c.train_limit = Some(100);
+        train_with(&c, 0, &data, &Device::Cpu, &stop, options, &mut |_| {}).unwrap();
+        let bytes = saved.unwrap();
+        let err = Checkpoint::from_bytes(&bytes[..bytes.len() - 4]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("checkpoint: not a safetensors file"),
+            "{err}"
+        );
+        // A weights file is not a checkpoint.
+        let weights = run(&c, 0, &data).model.to_safetensors().unwrap();
+        let err = Checkpoint::from_bytes(&weights).unwrap_err().to_string();
+        assert!(err.contains("metadata `format` is `pt`"), "{err}");
+    }
+
+    #[test]
+    fn per_class_evaluation_reproduces_the_last_validation() {
+        let data = dataset();
+        let mut c = config(0.02, 2);
+        c.val_limit = Some(150);
+        let result = run(&c, 2, &data);
+        let last = result.epochs.last().unwrap();
+        // Through the stored bytes, as the re-evaluation command does.
+        let stored =
+            Mlp::from_safetensors(&result.model.to_safetensors().unwrap(), &Device::Cpu).unwrap();
+        let eval = evaluate_run(&stored, &c, &data, &Device::Cpu, 4).unwrap();
+        assert_eq!(eval.accuracy.to_bits(), last.val_accuracy.to_bits());
+        assert_eq!(eval.loss.to_bits(), last.val_loss.to_bits());
+        assert_eq!(eval.classes, 10);
+        assert_eq!(eval.confusion.len(), 100);
+        assert_eq!(eval.confusion.iter().sum::<u32>(), 150);
+        let diagonal: u32 = (0..10).map(|k| eval.count(k, k)).sum();
+        assert_eq!(f64::from(diagonal) / 150.0, eval.accuracy);
+        let wrong = 150 - diagonal as usize;
+        assert!(wrong > 0, "the test needs mistakes: {eval:?}");
+        assert_eq!(eval.mistakes.len(), wrong.min(4));
+        for pair in eval.mistakes.windows(2) {
+            assert!(
+                pair[0].confidence >= pair[1].confidence,
+                "{:?}",
+                eval.mistakes
+            );
+        }
+        let set = validation_set(&c, &data);
+        for m in &eval.mistakes {
+            assert_ne!(m.true_class, m.predicted_class);
+            assert_eq!(set.labels[m.index as usize], m.true_class);
+            assert!(m.confidence > 0.1 && m.confidence <= 1.0, "{m:?}");
+        }
+
+        // Copies of one mistaken image tie; the lower index comes first.
+        let m = eval.mistakes[0];
+        let image = set.image(m.index as usize).to_vec();
+        let copies = ImageSet {
+            images: image.repeat(3),
+            labels: vec![m.true_class; 3],
+            len: 3,
+            rows: 28,
+            cols: 28,
+        };
+        let ties = evaluate_classes(&stored, &c.input, &copies, &Device::Cpu, 2).unwrap();
+        assert_eq!(
+            ties.mistakes.iter().map(|t| t.index).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(ties.mistakes[0].confidence, m.confidence);
+        assert_eq!(ties.count(m.true_class.into(), m.predicted_class.into()), 3);
+    }
+
+    #[test]
+    fn precision_and_recall_follow_the_confusion_matrix() {
+        // true 0: 3 right, 1 as class 1; true 1: 2 right; class 2: absent, never predicted.
+        let eval = ClassEvaluation {
+            classes: 3,
+            confusion: vec![3, 1, 0, 0, 2, 0, 0, 0, 0],
+            loss: 0.0,
+            accuracy: 5.0 / 6.0,
+            mistakes: vec![],
+        };
+        assert_eq!(eval.precision(), [1.0, 2.0 / 3.0, 0.0]);
+        assert_eq!(eval.recall(), [0.75, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn labels_beyond_the_outputs_are_an_error() {
+        let data = dataset();
+        let model = run(&config(0.05, 1), 0, &data).model;
+        let mut set = synthetic(20, 3);
+        set.labels[7] = 10;
+        let err = evaluate_classes(
+            &model,
+            &InputConfig {
+                mean: 0.5,
+                std: 0.5,
+            },
+            &set,
+            &Device::Cpu,
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("image 7 has label 10"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,423 @@
+//! Everything a run needs to continue after its last complete epoch, as one
+//! self-describing safetensors file: the network and the optimizer's buffers
+//! as tensors, and in the metadata the run it belongs to (settings, seed,
+//! training code version), the positions of the random streams and the
+//! epoch reports so far (as the bits of each f64, so they survive exactly).
+//!
+//! A run resumed from a checkpoint produces the same numbers, bit for bit, as
+//! one that never stopped: nothing else carries over from one epoch to the
+//! next (the initialisation stream is used up before the first epoch).
+
+use candle_core::{Device, Tensor};
+use fmnist_experiments::RunConfig;
+use serde_json::{Value, json};
+
+use crate::TRAINING_CODE_VERSION;
+use crate::error::TrainError;
+use crate::model::Mlp;
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+use crate::tensor_file::{self, HostTensor};
+use crate::train::EpochReport;
+use crate::weights::param_names;
+
+const WHAT: &str = "checkpoint";
+const FORMAT: &str = "fmnist-checkpoint";
+/// The layout of the file; bump on any change to it.
+const FORMAT_VERSION: u32 = 1;
+
+/// The state of a run after a complete epoch. Build one with
+/// [`crate::train_with`]'s checkpoint callback; store it with
+/// [`Checkpoint::to_bytes`]; continue with [`Checkpoint::from_bytes`] and
+/// `TrainOptions::resume`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// `RunConfig` as JSON: with the seed and code version, what run this is.
+    config: String,
+    seed: u64,
+    training_code_version: u32,
+    epochs: Vec<EpochReport>,
+    /// Under their PyTorch names (`0.weight`, ...).
+    params: Vec<HostTensor>,
+    optimizer_steps: u64,
+    /// `torch.optim`'s names of the optimizer's per-parameter buffers.
+    buffer_names: &'static [&'static str],
+    /// Per buffer name, per parameter.
+    optimizer_buffers: Vec<Vec<Option<HostTensor>>>,
+    shuffle_pos: u128,
+    dropout_pos: u128,
+}
+
+/// The random streams a run draws from after initialisation.
+#[derive(Debug)]
+pub(crate) struct StreamsState<'a> {
+    pub shuffle: &'a Rng,
+    pub dropout: &'a Rng,
+}
+
+/// The identity of a run: its settings as JSON. Compared as text, since
+/// that is exact where re-parsed floats might not be.
+pub(crate) fn identity(config: &RunConfig) -> String {
+    serde_json::to_string(config).expect("a RunConfig serialises")
+}
+
+impl Checkpoint {
+    pub(crate) fn capture(
+        config: &str,
+        seed: u64,
+        epochs: &[EpochReport],
+        model: &Mlp,
+        optimizer: &Optimizer,
+        streams: StreamsState<'_>,
+    ) -> Result<Checkpoint, TrainError> {
+        let names = param_names(model.layers());
+        let optimizer_buffers = optimizer
+            .buffers()
+            .into_iter()
+            .map(|buffers| {
+                buffers
+                    .iter()
+                    .zip(&names)
+                    .map(|(b, name)| {
+                        b.as_ref()
+                            .map(|t| HostTensor::from_tensor(name.clone(), t))
+                            .transpose()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Checkpoint {
+            config: config.to_string(),
+            seed,
+            training_code_version: TRAINING_CODE_VERSION,
+            epochs: epochs.to_vec(),
+            params: model.host_params()?,
+            optimizer_steps: optimizer.steps(),
+            buffer_names: optimizer.names(),
+            optimizer_buffers,
+            shuffle_pos: streams.shuffle.word_pos(),
+            dropout_pos: streams.dropout.word_pos(),
+        })
+    }
+
+    /// The number of epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epochs.len()
+    }
+
+    /// The reports of the epochs completed, first epoch first.
+    pub fn reports(&self) -> &[EpochReport] {
+        &self.epochs
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The network after the last complete epoch.
+    pub fn model(&self, device: &Device) -> Result<Mlp, TrainError> {
+        let layers = self.params.len() / 2;
+        let tensors: Vec<Tensor> = self
+            .params
+            .iter()
+            .map(|t| t.to_tensor(device))
+            .collect::<Result<_, _>>()?;
+        let mut weights = tensors;
+        let biases = weights.split_off(layers);
+        Ok(Mlp { weights, biases })
+    }
+
+    pub(crate) fn optimizer(
+        &self,
+        config: &RunConfig,
+        device: &Device,
+    ) -> Result<Optimizer, TrainError> {
+        let buffers = self
+            .optimizer_buffers
+            .iter()
+            .map(|buffers| {
+                buffers
+                    .iter()
+                    .map(|b| b.as_ref().map(|t| t.to_tensor(device)).transpose())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Optimizer::restore(
+            &config.optimizer,
+            self.optimizer_steps,
+            self.params.len(),
+            buffers,
+        ))
+    }
+
+    pub(crate) fn stream_positions(&self) -> (u128, u128) {
+        (self.shuffle_pos, self.dropout_pos)
+    }
+
+    /// Refuses a checkpoint of another run: other settings, another seed or
+    /// training code that computes other numbers. The error names the first
+    /// setting that differs.
+    pub fn check(&self, config: &RunConfig, seed: u64) -> Result<(), TrainError> {
+        let refuse = |what: String| {
+            Err(TrainError::CheckpointMismatch(format!(
+                "{what}; delete the checkpoint to train this run from the start"
+            )))
+        };
+        if self.training_code_version != TRAINING_CODE_VERSION {
+            return refuse(format!(
+                "it was written by training code version {}, this is version {TRAINING_CODE_VERSION}",
+                self.training_code_version
+            ));
+        }
+        if self.seed != seed {
+            return refuse(format!(
+                "it is of seed {}, this run has seed {seed}",
+                self.seed
+            ));
+        }
+        let ours = identity(config);
+        if self.config != ours {
+            let theirs: Value = serde_json::from_str(&self.config).unwrap_or(Value::Null);
+            let ours: Value = serde_json::from_str(&ours).expect("our own JSON parses");
+            let (key, a, b) = first_difference("", &theirs, &ours)
+                .unwrap_or_else(|| ("config".into(), self.config.clone(), identity(config)));
+            return refuse(format!("its setting `{key}` is {a}, this run has {b}"));
+        }
+        if self.epoch() > config.epochs {
+            return refuse(format!(
+                "it has {} epochs, this run has only {}",
+                self.epoch(),
+                config.epochs
+            ));
+        }
+        Ok(())
+    }
+
+    /// One safetensors file: tensors `model.<name>` (PyTorch names) and
+    /// `optimizer.<buffer>.<name>` (`momentum_buffer`, `exp_avg`,
+    /// `exp_avg_sq`), and the rest as metadata.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut tensors: Vec<HostTensor> = self
+            .params
+            .iter()
+            .map(|t| HostTensor {
+                name: format!("model.{}", t.name),
+                ..t.clone()
+            })
+            .collect();
+        let buffer_names = self.buffer_names;
+        for (buffer, tensors_of) in buffer_names.iter().zip(&self.optimizer_buffers) {
+            for t in tensors_of.iter().flatten() {
+                tensors.push(HostTensor {
+                    name: format!("optimizer.{buffer}.{}", t.name),
+                    ..t.clone()
+                });
+            }
+        }
+        let reports: Vec<Value> = self
+            .epochs
+            .iter()
+            .map(|e| {
+                json!({
+                    "epoch": e.epoch,
+                    "train_loss": e.train_loss.to_bits(),
+                    "train_accuracy": e.train_accuracy.to_bits(),
+                    "val_loss": e.val_loss.to_bits(),
+                    "val_accuracy": e.val_accuracy.to_bits(),
+                    "seconds": e.seconds.to_bits(),
+                })
+            })
+            .collect();
+        tensor_file::write(
+            &tensors,
+            &[
+                ("format", FORMAT.to_string()),
+                ("format_version", FORMAT_VERSION.to_string()),
+                (
+                    "training_code_version",
+                    self.training_code_version.to_string(),
+                ),
+                ("seed", self.seed.to_string()),
+                ("config", self.config.clone()),
+                ("layers", (self.params.len() / 2).to_string()),
+                ("optimizer_steps", self.optimizer_steps.to_string()),
+                ("optimizer_buffers", buffer_names.join(",")),
+                ("shuffle_word_pos", self.shuffle_pos.to_string()),
+                ("dropout_word_pos", self.dropout_pos.to_string()),
+                (
+                    "epochs",
+                    serde_json::to_string(&reports).expect("JSON serialises"),
+                ),
+            ],
+        )
+    }
+
+    /// Reads [`Checkpoint::to_bytes`]; any missing or malformed part is an
+    /// error naming it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, TrainError> {
+        let mut c = tensor_file::read(bytes, WHAT)?;
+        let bad =
+            |key: &str, why: String| TrainError::File(format!("{WHAT}: metadata `{key}` {why}"));
+        let format = c.meta("format", WHAT)?;
+        if format != FORMAT {
+            return Err(bad("format", format!("is `{format}`, expected `{FORMAT}`")));
+        }
+        let number = |c: &tensor_file::Contents, key: &str| -> Result<u128, TrainError> {
+            let text = c.meta(key, WHAT)?;
+            text.parse()
+                .map_err(|_| bad(key, format!("is `{text}`, expected a non-negative integer")))
+        };
+        let version = number(&c, "format_version")?;
+        if version != u128::from(FORMAT_VERSION) {
+            return Err(bad(
+                "format_version",
+                format!("is {version}: this build reads version {FORMAT_VERSION} only"),
+            ));
+        }
+        let narrow = |key: &str, v: u128| -> Result<u64, TrainError> {
+            u64::try_from(v).map_err(|_| bad(key, "is out of range".into()))
+        };
+        let training_code_version = u32::try_from(number(&c, "training_code_version")?)
+            .map_err(|_| bad("training_code_version", "is out of range".into()))?;
+        let seed = narrow("seed", number(&c, "seed")?)?;
+        let optimizer_steps = narrow("optimizer_steps", number(&c, "optimizer_steps")?)?;
+        let shuffle_pos = number(&c, "shuffle_word_pos")?;
+        let dropout_pos = number(&c, "dropout_word_pos")?;
+        let layers = number(&c, "layers")?;
+        if !(1..=1000).contains(&layers) {
+            return Err(bad("layers", format!("is {layers}, expected 1 to 1000")));
+        }
+        let layers = layers as usize;
+        let config = c.meta("config", WHAT)?.to_string();
+        let parsed: RunConfig = serde_json::from_str(&config)
+            .map_err(|e| bad("config", format!("is not a run configuration: {e}")))?;
+        let epochs = parse_reports(c.meta("epochs", WHAT)?).map_err(|why| bad("epochs", why))?;
+
+        let names = param_names(layers);
+        let params = names
+            .iter()
+            .map(|name| {
+                let t = c.take(&format!("model.{name}"), None, WHAT)?;
+                Ok(HostTensor {
+                    name: name.clone(),
+                    ..t
+                })
+            })
+            .collect::<Result<Vec<_>, TrainError>>()?;
+        let buffer_names = Optimizer::buffer_names(&parsed.optimizer);
+        let listed = c.meta("optimizer_buffers", WHAT)?;
+        if listed != buffer_names.join(",") {
+            return Err(bad(
+                "optimizer_buffers",
+                format!(
+                    "is `{listed}`, expected `{}` for this optimizer",
+                    buffer_names.join(",")
+                ),
+            ));
+        }
+        let mut optimizer_buffers = Vec::new();
+        for buffer in buffer_names {
+            let mut of_buffer = Vec::new();
+            for (name, param) in names.iter().zip(&params) {
+                let key = format!("optimizer.{buffer}.{name}");
+                of_buffer.push(if c.tensors.contains_key(&key) {
+                    let t = c.take(&key, Some(param.shape.as_slice()), WHAT)?;
+                    Some(HostTensor {
+                        name: name.clone(),
+                        ..t
+                    })
+                } else {
+                    None
+                });
+            }
+            optimizer_buffers.push(of_buffer);
+        }
+        if let Some(name) = c.tensors.keys().min() {
+            return Err(TrainError::File(format!(
+                "{WHAT}: unexpected tensor `{name}`"
+            )));
+        }
+        let checkpoint = Checkpoint {
+            config,
+            seed,
+            training_code_version,
+            epochs,
+            params,
+            optimizer_steps,
+            buffer_names,
+            optimizer_buffers,
+            shuffle_pos,
+            dropout_pos,
+        };
+        // The shapes must chain into a network.
+        let mut probe = tensor_file::Contents {
+            metadata: Default::default(),
+            tensors: checkpoint
+                .params
+                .iter()
+                .map(|t| (t.name.clone(), t.clone()))
+                .collect(),
+        };
+        Mlp::from_contents(&mut probe, "", &Device::Cpu, WHAT)?;
+        Ok(checkpoint)
+    }
+}
+
+fn parse_reports(text: &str) -> Result<Vec<EpochReport>, String> {
+    let values: Vec<Value> =
+        serde_json::from_str(text).map_err(|e| format!("is not a JSON list: {e}"))?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = |key: &str| {
+                v.get(key)
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| format!("entry {i}: `{key}` is missing or not an integer"))
+            };
+            let bits = |key: &str| field(key).map(f64::from_bits);
+            let report = EpochReport {
+                epoch: field("epoch")? as usize,
+                train_loss: bits("train_loss")?,
+                train_accuracy: bits("train_accuracy")?,
+                val_loss: bits("val_loss")?,
+                val_accuracy: bits("val_accuracy")?,
+                seconds: bits("seconds")?,
+            };
+            if report.epoch != i + 1 {
+                return Err(format!(
+                    "entry {i} is epoch {}, expected {}",
+                    report.epoch,
+                    i + 1
+                ));
+            }
+            Ok(report)
+        })
+        .collect()
+}
+
+/// The first leaf where two JSON values differ: its dotted path and both
+/// values.
+fn first_difference(path: &str, a: &Value, b: &Value) -> Option<(String, String, String)> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                first_difference(
+                    &sub,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        _ if a == b => None,
+        _ => Some((path.to_string(), a.to_string(), b.to_string())),
+    }
+}

@@ -1,0 +1,210 @@
+//! A network in evaluation mode over a whole image set: the mean loss and
+//! accuracy each epoch reports, and, for a final network, the same per class
+//! (confusion matrix, precision, recall) and its most confident mistakes.
+//!
+//! Both go through one pass, so the accuracy of [`evaluate_classes`] is that
+//! of the training loop's last validation, bit for bit.
+
+use std::borrow::Cow;
+
+use candle_core::Device;
+use fmnist_data::{Dataset, ImageSet};
+use fmnist_experiments::{InputConfig, RunConfig};
+
+use crate::batch::Normaliser;
+use crate::error::TrainError;
+use crate::model::{Mlp, argmax, log_probs, nll_and_correct};
+
+/// Evaluation batch: large enough to amortise per-call overhead, small enough
+/// to keep activations of several concurrent runs in a few MB.
+const EVAL_CHUNK: usize = 1000;
+
+/// A wrong prediction of the final network and the probability (softmax) it
+/// gives its wrong answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mistake {
+    /// Index of the image in the evaluated set.
+    pub index: u32,
+    pub true_class: u8,
+    pub predicted_class: u8,
+    pub confidence: f32,
+}
+
+/// What a network gets right and wrong, class by class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassEvaluation {
+    /// The network's output width.
+    pub classes: usize,
+    /// `classes x classes`, row-major: `confusion[t * classes + p]` images of
+    /// true class `t` were predicted as `p`.
+    pub confusion: Vec<u32>,
+    /// Mean cross-entropy, as the epoch reports' `val_loss`.
+    pub loss: f64,
+    /// As the epoch reports' `val_accuracy`, bit for bit.
+    pub accuracy: f64,
+    /// The most confident wrong predictions, most confident first, ties by
+    /// index.
+    pub mistakes: Vec<Mistake>,
+}
+
+impl ClassEvaluation {
+    pub fn count(&self, true_class: usize, predicted_class: usize) -> u32 {
+        self.confusion[true_class * self.classes + predicted_class]
+    }
+
+    /// Per class: correct / predicted as that class; 0 for a class never
+    /// predicted (torchmetrics' and scikit-learn's `zero_division = 0`).
+    pub fn precision(&self) -> Vec<f64> {
+        (0..self.classes)
+            .map(|c| {
+                let predicted: u32 = (0..self.classes).map(|t| self.count(t, c)).sum();
+                ratio(self.count(c, c), predicted)
+            })
+            .collect()
+    }
+
+    /// Per class: correct / images of that class; 0 for a class absent.
+    pub fn recall(&self) -> Vec<f64> {
+        (0..self.classes)
+            .map(|c| {
+                let actual: u32 = (0..self.classes).map(|p| self.count(c, p)).sum();
+                ratio(self.count(c, c), actual)
+            })
+            .collect()
+    }
+}
+
+fn ratio(num: u32, den: u32) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        f64::from(num) / f64::from(den)
+    }
+}
+
+/// One evaluation-mode pass over `split`, in chunks of [`EVAL_CHUNK`]:
+/// the mean loss and the accuracy. `each` sees every image's index, label
+/// and log-probabilities.
+fn pass(
+    model: &Mlp,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+    device: &Device,
+    mut each: impl FnMut(u32, u8, &[f64]),
+) -> Result<(f64, f64), TrainError> {
+    let (mut loss_sum, mut correct) = (0.0, 0usize);
+    let all: Vec<u32> = (0..split.len as u32).collect();
+    for indices in all.chunks(EVAL_CHUNK) {
+        let (x, y) = normaliser.gather(split, indices, device)?;
+        let logits = model.forward(&x)?;
+        let (_, flat, classes) = log_probs(&logits)?;
+        if let Some((i, &label)) = y
+            .iter()
+            .enumerate()
+            .find(|(_, l)| usize::from(**l) >= classes)
+        {
+            return Err(TrainError::Config(format!(
+                "image {} has label {label} but the network has only {classes} outputs",
+                indices[i]
+            )));
+        }
+        let (loss, right) = nll_and_correct(&flat, classes, &y);
+        loss_sum += loss * indices.len() as f64;
+        correct += right;
+        for ((row, &label), &index) in flat.chunks_exact(classes).zip(&y).zip(indices) {
+            each(index, label, row);
+        }
+    }
+    Ok((
+        loss_sum / split.len as f64,
+        correct as f64 / split.len as f64,
+    ))
+}
+
+/// Mean loss and accuracy over a whole split, in evaluation mode.
+pub(crate) fn evaluate(
+    model: &Mlp,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+    device: &Device,
+) -> Result<(f64, f64), TrainError> {
+    pass(model, normaliser, split, device, |_, _, _| {})
+}
+
+/// The per-class evaluation of `model` on `set`, its inputs normalised as
+/// `input` says, keeping the `top_mistakes` most confident wrong predictions.
+pub fn evaluate_classes(
+    model: &Mlp,
+    input: &InputConfig,
+    set: &ImageSet,
+    device: &Device,
+    top_mistakes: usize,
+) -> Result<ClassEvaluation, TrainError> {
+    let classes = *model.sizes().last().expect("a network has layers");
+    let mut confusion = vec![0u32; classes * classes];
+    let mut mistakes = Vec::new();
+    let (loss, accuracy) = pass(
+        model,
+        &Normaliser::new(input),
+        set,
+        device,
+        |index, label, row| {
+            let predicted = argmax(row);
+            confusion[usize::from(label) * classes + predicted] += 1;
+            if predicted != usize::from(label) {
+                mistakes.push(Mistake {
+                    index,
+                    true_class: label,
+                    predicted_class: predicted as u8,
+                    confidence: row[predicted].exp() as f32,
+                });
+            }
+        },
+    )?;
+    mistakes.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(a.index.cmp(&b.index))
+    });
+    mistakes.truncate(top_mistakes);
+    Ok(ClassEvaluation {
+        classes,
+        confusion,
+        loss,
+        accuracy,
+        mistakes,
+    })
+}
+
+/// The images a run validates on: the official test set, or its first
+/// `val_limit` images.
+pub fn validation_set<'a>(config: &RunConfig, data: &'a Dataset) -> Cow<'a, ImageSet> {
+    limit(&data.test, config.val_limit)
+}
+
+pub(crate) fn limit(split: &ImageSet, n: Option<usize>) -> Cow<'_, ImageSet> {
+    match n {
+        Some(n) if n < split.len => Cow::Owned(split.truncated(n)),
+        _ => Cow::Borrowed(split),
+    }
+}
+
+/// [`evaluate_classes`] on the images and with the input normalisation the
+/// run `config` validated with: its `accuracy` and `loss` are the last
+/// epoch's `val_accuracy` and `val_loss` when `model` is the run's final
+/// network.
+pub fn evaluate_run(
+    model: &Mlp,
+    config: &RunConfig,
+    data: &Dataset,
+    device: &Device,
+    top_mistakes: usize,
+) -> Result<ClassEvaluation, TrainError> {
+    evaluate_classes(
+        model,
+        &config.input,
+        &validation_set(config, data),
+        device,
+        top_mistakes,
+    )
+}
