@@ -16,6 +16,7 @@
 //! swept (see [`NOT_SWEPT`]).
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
@@ -23,7 +24,6 @@ use toml::Spanned;
 
 use crate::error::ExperimentError;
 use crate::load::{Experiment, FileMeta, Loc, Settings, SourceFile, finish, nearest};
-use std::sync::Arc;
 
 /// Where an experiment stands in the sweep it comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -301,7 +301,16 @@ impl Sweep {
                 match patch.set(&key, &written, &loc) {
                     Some(Ok(())) => {}
                     Some(Err(why)) => {
-                        return Err(loc.invalid(&key, format!("wrong type: {why}")));
+                        let hint = match key.as_str() {
+                            "model.hidden" => {
+                                "; each value is a list of widths: `\"model.hidden\" = [[128, 64], [256, 128]]`"
+                            }
+                            "optimizer.betas" => {
+                                "; each value is a pair: `\"optimizer.betas\" = [[0.9, 0.999], [0.8, 0.99]]`"
+                            }
+                            _ => "",
+                        };
+                        return Err(loc.invalid(&key, format!("wrong type: {why}{hint}")));
                     }
                     None => return Err(unknown_setting(&key, &key_loc)),
                 }
@@ -390,7 +399,7 @@ impl Sweep {
             for (_, value) in chosen() {
                 s = value.patch.clone().over_sweep(s);
             }
-            let (config, seeds) = finish(&s, file)?;
+            let (config, seeds) = finish(&s, file).map_err(|e| in_point(e, point, &self.axes))?;
             let sweep_point = SweepPoint {
                 sweep: meta.name.clone(),
                 index,
@@ -429,6 +438,32 @@ impl Sweep {
             });
         }
         Ok(out)
+    }
+}
+
+/// Says which point an error of `finish` arose in: a value can be valid alone
+/// and wrong beside another point's (momentum with `optimizer.kind = "adam"`).
+fn in_point(err: ExperimentError, point: &[usize], axes: &[Axis]) -> ExperimentError {
+    match err {
+        ExperimentError::Invalid {
+            path,
+            line,
+            column,
+            key,
+            message,
+        } => {
+            let shown: Vec<String> = (axes.iter().zip(point))
+                .map(|(a, &i)| format!("{}={}", a.key, SweepValue::of(&a.values[i].written)))
+                .collect();
+            ExperimentError::Invalid {
+                path,
+                line,
+                column,
+                key,
+                message: format!("{message} (in the sweep's point [{}])", shown.join(",")),
+            }
+        }
+        other => other,
     }
 }
 
@@ -663,7 +698,7 @@ mod tests {
         assert_eq!((line, key), (4, "optimizer.momentum"), "{err}");
         assert!(
             err.to_string()
-                .contains("not a setting of optimizer `adam`"),
+                .contains("not a setting of optimizer `adam`; remove it (in the sweep's point [optimizer.kind=adam,optimizer.momentum=0])"),
             "{err}"
         );
     }
@@ -709,7 +744,7 @@ mod tests {
                 "\"model.hidden\" = [128, 256]\n",
                 "128",
                 "model.hidden",
-                "wrong type",
+                "wrong type: invalid type: integer `128`, expected a sequence; each value is a list of widths",
             ),
             (
                 "\"optimizer.lr\" = 0.1\n",
