@@ -2,15 +2,18 @@
 //!
 //! An experiment file may `extends` another and override what differs; after
 //! resolution every setting that influences training is explicit in a
-//! [`RunConfig`], which is also what a run's identity is computed from.
+//! [`RunConfig`], which is also what a run's identity is computed from. A file
+//! with a `[sweep]` table stands for one experiment per point of the sweep.
 //! This crate knows nothing of candle, Parquet or plotting.
 
 mod config;
 mod error;
 mod load;
 mod run;
+mod sweep;
 
 pub use config::{InputConfig, ModelConfig, OptimizerConfig, PaperRef, ReportMeta, RunConfig};
 pub use error::ExperimentError;
 pub use load::{Experiment, load_dir, load_file};
 pub use run::{Overrides, RunSpec, plan, run_id};
+pub use sweep::{MODE_KEY, NOT_SWEPT, SweepPoint, SweepValue, sweepable_settings};

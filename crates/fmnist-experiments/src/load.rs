@@ -1,8 +1,12 @@
-//! Reading experiment files: syntax and schema per file, then `extends`
-//! resolution, then validation of the merged values against the file and line
-//! where each value was written.
+//! Reading experiment files: the schema of one file, `extends` resolution on
+//! typed settings, expansion of a `[sweep]` into its points, and validation of
+//! every value against the file, line and column where it was written.
+//!
+//! A file's setting tables are read into partial structs (every field
+//! optional and spanned), merged child over parent, and only then turned into
+//! an explicit [`RunConfig`]. Adding a setting means adding one line to
+//! `setting_tables!` and reading the value in `finish`.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,15 +16,17 @@ use toml::Spanned;
 
 use crate::config::{InputConfig, ModelConfig, OptimizerConfig, PaperRef, ReportMeta, RunConfig};
 use crate::error::ExperimentError;
+use crate::sweep::{self, SweepPoint, WrittenSweep};
 
 /// The size of the Fashion-MNIST training set: no batch may be larger.
 pub const TRAIN_SET_SIZE: usize = 60_000;
 const VAL_SET_SIZE: usize = 10_000;
 
-/// One experiment file, resolved.
+/// One experiment: a file without a `[sweep]`, or one point of a sweep file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
-    /// Unique name; the file stem unless the file sets `name`.
+    /// Unique name: the file stem unless the file sets `name`; for a sweep
+    /// point, that name followed by the point, `lr-sweep[optimizer.lr=0.003]`.
     pub name: String,
     pub path: PathBuf,
     pub description: String,
@@ -28,6 +34,8 @@ pub struct Experiment {
     pub report: ReportMeta,
     pub config: RunConfig,
     pub seeds: Vec<u64>,
+    /// Set when the experiment is one point of a `[sweep]`.
+    pub sweep: Option<SweepPoint>,
 }
 
 impl Experiment {
@@ -36,7 +44,9 @@ impl Experiment {
     }
 }
 
-/// Loads every `*.toml` directly inside `dir` (sorted by file name).
+/// Loads every `*.toml` directly inside `dir` (sorted by file name), each
+/// sweep file expanded into its points; ordered by `report.order`, then by
+/// name, the points of a sweep staying together in their product order.
 pub fn load_dir(dir: &Path) -> Result<Vec<Experiment>, ExperimentError> {
     let entries = std::fs::read_dir(dir).map_err(|source| ExperimentError::Io {
         path: dir.to_path_buf(),
@@ -56,29 +66,48 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Experiment>, ExperimentError> {
     paths.sort();
     let mut out: Vec<Experiment> = Vec::new();
     for path in paths {
-        let exp = load_file(&path)?;
-        if let Some(prev) = out.iter().find(|e| e.name == exp.name) {
-            return Err(ExperimentError::DuplicateName {
-                name: exp.name.clone(),
-                first: prev.path.clone(),
-                second: exp.path.clone(),
-            });
+        for exp in load_file(&path)? {
+            if let Some(prev) = out.iter().find(|e| e.name == exp.name) {
+                return Err(ExperimentError::DuplicateName {
+                    name: exp.name.clone(),
+                    first: prev.path.clone(),
+                    second: exp.path.clone(),
+                });
+            }
+            out.push(exp);
         }
-        out.push(exp);
     }
-    out.sort_by(|a, b| {
-        (a.report.order.unwrap_or(i64::MAX), &a.name)
-            .cmp(&(b.report.order.unwrap_or(i64::MAX), &b.name))
-    });
+    out.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     Ok(out)
 }
 
-/// Loads one experiment file and everything it extends.
-pub fn load_file(path: &Path) -> Result<Experiment, ExperimentError> {
-    let mut chain = Vec::new();
+fn sort_key(e: &Experiment) -> (i64, &str, usize) {
+    let order = e.report.order.unwrap_or(i64::MAX);
+    match &e.sweep {
+        Some(p) => (order, &p.sweep, p.index),
+        None => (order, &e.name, 0),
+    }
+}
+
+/// Loads one experiment file and everything it extends: one experiment, or
+/// for a file with a `[sweep]`, one per point in product order.
+pub fn load_file(path: &Path) -> Result<Vec<Experiment>, ExperimentError> {
     let (doc, file) = read_doc(path)?;
-    let merged = resolve(doc.clone(), file.clone(), &mut chain)?;
-    let name = match &doc.name {
+    let Doc {
+        extends,
+        name,
+        description,
+        paper,
+        report,
+        model,
+        input,
+        optimizer,
+        training,
+        sweep,
+    } = doc;
+    let own = Settings::written(model, input, optimizer, training, &file);
+    let settings = inherit(own, extends, &file, &mut Vec::new())?;
+    let name = match &name {
         Some(n) => {
             let v = n.get_ref().trim();
             if v.is_empty() || v.contains(['/', '\\']) {
@@ -95,34 +124,58 @@ pub fn load_file(path: &Path) -> Result<Experiment, ExperimentError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    let (config, seeds) = finish(&merged, &file)?;
-    Ok(Experiment {
+    let file_meta = FileMeta {
         name,
         path: path.to_path_buf(),
-        description: doc.description.unwrap_or_default(),
-        paper: doc.paper.unwrap_or_default(),
-        report: doc.report.unwrap_or_default(),
-        config,
-        seeds,
-    })
+        description: description.unwrap_or_default(),
+        paper: paper.unwrap_or_default(),
+        report: report.unwrap_or_default(),
+    };
+    match sweep {
+        None => {
+            let (config, seeds) = finish(&settings, &file)?;
+            Ok(vec![Experiment {
+                name: file_meta.name,
+                path: file_meta.path,
+                description: file_meta.description,
+                paper: file_meta.paper,
+                report: file_meta.report,
+                config,
+                seeds,
+                sweep: None,
+            }])
+        }
+        Some(written) => sweep::Sweep::parse(written, &file)?.expand(&file_meta, &settings, &file),
+    }
+}
+
+/// What a file says about itself rather than about training; a sweep's
+/// points share it.
+#[derive(Debug)]
+pub(crate) struct FileMeta {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) description: String,
+    pub(crate) paper: PaperRef,
+    pub(crate) report: ReportMeta,
 }
 
 /// A file's text, kept to turn byte spans into lines and columns.
 #[derive(Debug)]
-struct SourceFile {
-    path: PathBuf,
+pub(crate) struct SourceFile {
+    pub(crate) path: PathBuf,
     text: String,
 }
 
 impl SourceFile {
-    fn line_col(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
         (line, column)
     }
 
-    fn invalid(
+    pub(crate) fn invalid(
         &self,
         span: Range<usize>,
         key: &str,
@@ -139,23 +192,240 @@ impl SourceFile {
     }
 }
 
-/// A value with the file and span it was written at.
+/// Where a value was written: a file and a byte span in it.
 #[derive(Debug, Clone)]
-struct At<T> {
-    value: T,
-    span: Range<usize>,
-    file: Arc<SourceFile>,
+pub(crate) struct Loc {
+    pub(crate) file: Arc<SourceFile>,
+    pub(crate) span: Range<usize>,
+}
+
+impl Loc {
+    pub(crate) fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Loc {
+        Loc {
+            file: file.clone(),
+            span,
+        }
+    }
+
+    pub(crate) fn invalid(&self, key: &str, message: impl Into<String>) -> ExperimentError {
+        self.file.invalid(self.span.clone(), key, message)
+    }
+}
+
+/// A value with the place it was written, so that an inherited or swept value
+/// that fails validation points at its own file and line.
+#[derive(Debug, Clone)]
+pub(crate) struct At<T> {
+    pub(crate) value: T,
+    pub(crate) loc: Loc,
 }
 
 impl<T> At<T> {
+    fn written(value: Spanned<T>, file: &Arc<SourceFile>) -> At<T> {
+        let span = value.span();
+        At {
+            value: value.into_inner(),
+            loc: Loc::new(file, span),
+        }
+    }
+
     fn invalid(&self, key: &str, message: impl Into<String>) -> ExperimentError {
-        self.file.invalid(self.span.clone(), key, message)
+        self.loc.invalid(key, message)
+    }
+}
+
+/// Declares each setting table once. For `[table] Written => Layer { field: T }`
+/// it makes `Written` (the table as one file writes it: every field optional,
+/// spanned, unknown keys rejected) and `Layer` (the same after merging files:
+/// each field remembers its file), and `Settings`, one `Layer` per table,
+/// whose `KEYS` are the dotted names `[sweep]` accepts.
+macro_rules! setting_tables {
+    ($( [$table:ident] $Written:ident => $Layer:ident { $( $field:ident: $ty:ty, )* } )*) => {
+        $(
+            #[derive(Debug, Clone, Default, Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct $Written {
+                $( $field: Option<Spanned<$ty>>, )*
+            }
+
+            #[derive(Debug, Clone, Default)]
+            pub(crate) struct $Layer {
+                $( $field: Option<At<$ty>>, )*
+            }
+
+            impl $Layer {
+                fn written(table: $Written, file: &Arc<SourceFile>) -> Self {
+                    Self { $( $field: table.$field.map(|v| At::written(v, file)), )* }
+                }
+
+                /// `self` where it says something, else `parent`.
+                fn over(self, parent: Self) -> Self {
+                    Self { $( $field: self.$field.or(parent.$field), )* }
+                }
+
+                /// The fields that have a value, with where it was written.
+                #[allow(dead_code, reason = "generated for every table; only [optimizer] depends on a kind today")]
+                fn given(&self) -> Vec<(&'static str, &Loc)> {
+                    let mut out = Vec::new();
+                    $( if let Some(at) = &self.$field { out.push((stringify!($field), &at.loc)); } )*
+                    out
+                }
+
+                #[allow(dead_code, reason = "generated for every table; only [optimizer] depends on a kind today")]
+                fn clear(&mut self, field: &str) {
+                    match field {
+                        $( stringify!($field) => self.$field = None, )*
+                        _ => {}
+                    }
+                }
+            }
+        )*
+
+        /// Every setting that affects the numbers, as far as the files say.
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct Settings {
+            $( $table: $Layer, )*
+        }
+
+        impl Settings {
+            /// Every setting's dotted name, in the order of the file format.
+            pub(crate) const KEYS: &[&str] = &[
+                $( $( concat!(stringify!($table), ".", stringify!($field)), )* )*
+            ];
+
+            fn written($( $table: $Written, )* file: &Arc<SourceFile>) -> Settings {
+                Settings { $( $table: $Layer::written($table, file), )* }
+            }
+
+            /// Sets the setting `key` (dotted) to `value`, typed as the file
+            /// format types it. `None` if there is no such setting; `Some(Err)`
+            /// with the type mismatch if the value does not fit.
+            pub(crate) fn set(
+                &mut self,
+                key: &str,
+                value: &toml::Value,
+                loc: &Loc,
+            ) -> Option<Result<(), String>> {
+                match key {
+                    $( $(
+                        concat!(stringify!($table), ".", stringify!($field)) => Some(
+                            <$ty>::deserialize(value.clone())
+                                .map(|v| self.$table.$field = Some(At { value: v, loc: loc.clone() }))
+                                .map_err(|e| e.to_string().trim().to_string()),
+                        ),
+                    )* )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+setting_tables! {
+    [model] WrittenModel => Model {
+        hidden: Vec<i64>,
+        dropout: f64,
+        init: String,
+    }
+    [input] WrittenInput => Input {
+        mean: f64,
+        std: f64,
+    }
+    [optimizer] WrittenOptimizer => Optimizer {
+        kind: String,
+        lr: f64,
+        momentum: f64,
+        dampening: f64,
+        nesterov: bool,
+        weight_decay: f64,
+        betas: Vec<f64>,
+        eps: f64,
+    }
+    [training] WrittenTraining => Training {
+        batch_size: i64,
+        epochs: i64,
+        seeds: Vec<i64>,
+        train_limit: i64,
+        val_limit: i64,
+    }
+}
+
+/// The optimizer kinds and the `[optimizer]` fields each one takes.
+pub(crate) const OPTIMIZER_KINDS: [(&str, &[&str]); 2] = [
+    (
+        "sgd",
+        &[
+            "kind",
+            "lr",
+            "momentum",
+            "dampening",
+            "nesterov",
+            "weight_decay",
+        ],
+    ),
+    ("adam", &["kind", "lr", "betas", "eps", "weight_decay"]),
+];
+
+fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
+    OPTIMIZER_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, fields)| *fields)
+}
+
+impl Settings {
+    /// `self` (a file) over `parent` (what it extends). A file that names
+    /// another optimizer kind starts its optimizer settings afresh: SGD's
+    /// momentum means nothing to Adam, and Adam's lr need not be SGD's.
+    fn over(self, parent: Settings) -> Settings {
+        let new_kind = match (&self.optimizer.kind, &parent.optimizer.kind) {
+            (Some(k), Some(p)) => k.value != p.value,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        Settings {
+            model: self.model.over(parent.model),
+            input: self.input.over(parent.input),
+            optimizer: if new_kind {
+                self.optimizer
+            } else {
+                self.optimizer.over(parent.optimizer)
+            },
+            training: self.training.over(parent.training),
+        }
+    }
+
+    /// `self` (a swept value) over `base`, table by table; unlike `over`, a
+    /// new kind keeps the settings `keep_optimizer_fields_of` left.
+    pub(crate) fn over_sweep(self, base: Settings) -> Settings {
+        Settings {
+            model: self.model.over(base.model),
+            input: self.input.over(base.input),
+            optimizer: self.optimizer.over(base.optimizer),
+            training: self.training.over(base.training),
+        }
+    }
+
+    /// Drops the optimizer settings that `kind` does not take, so that its
+    /// defaults apply (a sweep over `optimizer.kind`). An unknown kind keeps
+    /// everything: `finish` reports it.
+    pub(crate) fn keep_optimizer_fields_of(&mut self, kind: &str) {
+        let Some(fields) = kind_fields(kind) else {
+            return;
+        };
+        let foreign: Vec<&str> = (self.optimizer.given().into_iter())
+            .map(|(f, _)| f)
+            .filter(|f| !fields.contains(f))
+            .collect();
+        for f in foreign {
+            self.optimizer.clear(f);
+        }
     }
 }
 
 // The on-disk schema of one file. Every field is optional because a file may
 // inherit it; `deny_unknown_fields` turns typos into errors with a position.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Doc {
     extends: Option<Spanned<String>>,
@@ -163,77 +433,16 @@ struct Doc {
     description: Option<String>,
     paper: Option<PaperRef>,
     report: Option<ReportMeta>,
-    model: Option<DocModel>,
-    input: Option<DocInput>,
-    optimizer: Option<DocOptimizer>,
-    training: Option<DocTraining>,
+    #[serde(default)]
+    model: WrittenModel,
+    #[serde(default)]
+    input: WrittenInput,
+    #[serde(default)]
+    optimizer: WrittenOptimizer,
+    #[serde(default)]
+    training: WrittenTraining,
+    sweep: Option<Spanned<WrittenSweep>>,
 }
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocModel {
-    hidden: Option<Spanned<Vec<i64>>>,
-    dropout: Option<Spanned<f64>>,
-    init: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocInput {
-    mean: Option<Spanned<f64>>,
-    std: Option<Spanned<f64>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocOptimizer {
-    kind: Option<Spanned<String>>,
-    lr: Option<Spanned<f64>>,
-    momentum: Option<Spanned<f64>>,
-    dampening: Option<Spanned<f64>>,
-    nesterov: Option<Spanned<bool>>,
-    weight_decay: Option<Spanned<f64>>,
-    betas: Option<Spanned<Vec<f64>>>,
-    eps: Option<Spanned<f64>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocTraining {
-    batch_size: Option<Spanned<i64>>,
-    epochs: Option<Spanned<i64>>,
-    seeds: Option<Spanned<Vec<i64>>>,
-    train_limit: Option<Spanned<i64>>,
-    val_limit: Option<Spanned<i64>>,
-}
-
-/// The inheritable settings after merging a chain of files, keyed by dotted
-/// name (`optimizer.lr`), each remembering where it was written.
-#[derive(Debug, Clone, Default)]
-struct Merged {
-    values: BTreeMap<&'static str, At<Value>>,
-}
-
-#[derive(Debug, Clone)]
-enum Value {
-    Float(f64),
-    Int(i64),
-    Bool(bool),
-    Str(String),
-    Ints(Vec<i64>),
-    Floats(Vec<f64>),
-}
-
-const OPTIMIZER_KEYS: [&str; 8] = [
-    "optimizer.kind",
-    "optimizer.lr",
-    "optimizer.momentum",
-    "optimizer.dampening",
-    "optimizer.nesterov",
-    "optimizer.weight_decay",
-    "optimizer.betas",
-    "optimizer.eps",
-];
 
 fn read_doc(path: &Path) -> Result<(Doc, Arc<SourceFile>), ExperimentError> {
     let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
@@ -299,11 +508,13 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn resolve(
-    doc: Doc,
-    file: Arc<SourceFile>,
+/// `own` (the settings `file` writes) over everything `extends` brings in.
+fn inherit(
+    own: Settings,
+    extends: Option<Spanned<String>>,
+    file: &Arc<SourceFile>,
     chain: &mut Vec<PathBuf>,
-) -> Result<Merged, ExperimentError> {
+) -> Result<Settings, ExperimentError> {
     let canonical = file
         .path
         .canonicalize()
@@ -314,8 +525,8 @@ fn resolve(
         return Err(ExperimentError::ExtendsCycle { chain: cycle });
     }
     chain.push(canonical);
-    let mut merged = match &doc.extends {
-        None => Merged::default(),
+    let parent = match extends {
+        None => Settings::default(),
         Some(ext) => {
             let base = file.path.parent().unwrap_or(Path::new("."));
             let target = base.join(ext.get_ref());
@@ -329,113 +540,44 @@ fn resolve(
                     reason: "no such file (paths are relative to the extending file)".into(),
                 });
             }
-            let (parent_doc, parent_file) = read_doc(&target)?;
-            resolve(parent_doc, parent_file, chain)?
+            let (doc, parent_file) = read_doc(&target)?;
+            // A sweep is many experiments; which one would be extended is
+            // anyone's guess, so this is refused rather than half-inherited.
+            if doc.sweep.is_some() {
+                return Err(file.invalid(
+                    ext.span(),
+                    "extends",
+                    format!(
+                        "{} has a [sweep] table: a sweep file cannot be extended; extend the file it extends{}, or copy the point's settings",
+                        target.display(),
+                        doc.extends
+                            .as_ref()
+                            .map(|e| format!(" (\"{}\")", e.get_ref()))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+            let written = Settings::written(
+                doc.model,
+                doc.input,
+                doc.optimizer,
+                doc.training,
+                &parent_file,
+            );
+            inherit(written, doc.extends, &parent_file, chain)?
         }
     };
     chain.pop();
-    overlay(&mut merged, &doc, &file);
-    Ok(merged)
+    Ok(own.over(parent))
 }
 
-fn overlay(merged: &mut Merged, doc: &Doc, file: &Arc<SourceFile>) {
-    let mut entries: Vec<(&'static str, Range<usize>, Value)> = Vec::new();
-    let float = |entries: &mut Vec<_>, key, x: &Option<Spanned<f64>>| {
-        if let Some(x) = x {
-            entries.push((key, x.span(), Value::Float(*x.get_ref())));
-        }
-    };
-    if let Some(m) = &doc.model {
-        if let Some(h) = &m.hidden {
-            entries.push(("model.hidden", h.span(), Value::Ints(h.get_ref().clone())));
-        }
-        float(&mut entries, "model.dropout", &m.dropout);
-        if let Some(init) = &m.init {
-            entries.push((
-                "model.init",
-                init.span(),
-                Value::Str(init.get_ref().clone()),
-            ));
-        }
-    }
-    if let Some(inp) = &doc.input {
-        float(&mut entries, "input.mean", &inp.mean);
-        float(&mut entries, "input.std", &inp.std);
-    }
-    if let Some(o) = &doc.optimizer {
-        if let Some(kind) = &o.kind {
-            // Switching optimizer kind starts its settings afresh: SGD's
-            // momentum means nothing to Adam.
-            let same = matches!(
-                merged.values.get("optimizer.kind"),
-                Some(At { value: Value::Str(k), .. }) if k == kind.get_ref()
-            );
-            if !same {
-                for k in OPTIMIZER_KEYS {
-                    merged.values.remove(k);
-                }
-            }
-            entries.push((
-                "optimizer.kind",
-                kind.span(),
-                Value::Str(kind.get_ref().clone()),
-            ));
-        }
-        float(&mut entries, "optimizer.lr", &o.lr);
-        float(&mut entries, "optimizer.momentum", &o.momentum);
-        float(&mut entries, "optimizer.dampening", &o.dampening);
-        float(&mut entries, "optimizer.weight_decay", &o.weight_decay);
-        float(&mut entries, "optimizer.eps", &o.eps);
-        if let Some(n) = &o.nesterov {
-            entries.push(("optimizer.nesterov", n.span(), Value::Bool(*n.get_ref())));
-        }
-        if let Some(b) = &o.betas {
-            entries.push((
-                "optimizer.betas",
-                b.span(),
-                Value::Floats(b.get_ref().clone()),
-            ));
-        }
-    }
-    if let Some(t) = &doc.training {
-        for (key, val) in [
-            ("training.batch_size", &t.batch_size),
-            ("training.epochs", &t.epochs),
-            ("training.train_limit", &t.train_limit),
-            ("training.val_limit", &t.val_limit),
-        ] {
-            if let Some(x) = val {
-                entries.push((key, x.span(), Value::Int(*x.get_ref())));
-            }
-        }
-        if let Some(s) = &t.seeds {
-            entries.push(("training.seeds", s.span(), Value::Ints(s.get_ref().clone())));
-        }
-    }
-    for (key, span, value) in entries {
-        merged.values.insert(
-            key,
-            At {
-                value,
-                span,
-                file: file.clone(),
-            },
-        );
-    }
-}
-
-/// Reads typed values out of the merged map, applying PyTorch's defaults where
-/// the files are silent, and checks every value's range.
+/// Reads and range-checks the value of one setting, or its default, or says
+/// that it is missing.
 struct Reader<'a> {
-    merged: &'a Merged,
-    file: &'a Arc<SourceFile>,
+    file: &'a SourceFile,
 }
 
 impl Reader<'_> {
-    fn get(&self, key: &str) -> Option<&At<Value>> {
-        self.merged.values.get(key)
-    }
-
     fn missing(&self, key: &str, example: &str) -> ExperimentError {
         ExperimentError::Missing {
             path: self.file.path.clone(),
@@ -444,109 +586,122 @@ impl Reader<'_> {
         }
     }
 
+    fn required<'s, T>(
+        &self,
+        slot: &'s Option<At<T>>,
+        key: &str,
+        example: &str,
+    ) -> Result<&'s At<T>, ExperimentError> {
+        slot.as_ref().ok_or_else(|| self.missing(key, example))
+    }
+
     fn float(
         &self,
+        slot: &Option<At<f64>>,
         key: &str,
         default: Option<f64>,
         example: &str,
         check: impl Fn(f64) -> bool,
         expected: &str,
     ) -> Result<f64, ExperimentError> {
-        match self.get(key) {
+        match slot {
             None => default.ok_or_else(|| self.missing(key, example)),
-            Some(at) => match at.value {
-                Value::Float(x) if x.is_finite() && check(x) => Ok(x),
-                Value::Float(x) => Err(at.invalid(key, format!("expected {expected}, got {x}"))),
-                _ => Err(at.invalid(key, format!("expected {expected}"))),
-            },
+            Some(at) if at.value.is_finite() && check(at.value) => Ok(at.value),
+            Some(at) => Err(at.invalid(key, format!("expected {expected}, got {}", at.value))),
         }
     }
 
     fn int(
         &self,
+        slot: &Option<At<i64>>,
         key: &str,
-        default: Option<i64>,
         example: &str,
-        min: i64,
-        max: i64,
+        range: std::ops::RangeInclusive<i64>,
         expected: &str,
     ) -> Result<i64, ExperimentError> {
-        match self.get(key) {
-            None => default.ok_or_else(|| self.missing(key, example)),
-            Some(at) => match at.value {
-                Value::Int(x) if (min..=max).contains(&x) => Ok(x),
-                Value::Int(x) => Err(at.invalid(key, format!("expected {expected}, got {x}"))),
-                _ => Err(at.invalid(key, format!("expected {expected}"))),
-            },
+        let at = self.required(slot, key, example)?;
+        if range.contains(&at.value) {
+            Ok(at.value)
+        } else {
+            Err(at.invalid(key, format!("expected {expected}, got {}", at.value)))
         }
     }
 
     fn optional_int(
         &self,
+        slot: &Option<At<i64>>,
         key: &str,
         max: i64,
         expected: &str,
     ) -> Result<Option<usize>, ExperimentError> {
-        if self.get(key).is_none() {
-            return Ok(None);
+        match slot {
+            None => Ok(None),
+            Some(_) => self
+                .int(slot, key, "", 1..=max, expected)
+                .map(|x| Some(x as usize)),
         }
-        self.int(key, None, "", 1, max, expected)
-            .map(|x| Some(x as usize))
     }
 }
 
-fn finish(
-    merged: &Merged,
-    file: &Arc<SourceFile>,
+/// The explicit settings and seeds, with PyTorch's defaults where the files
+/// are silent; every value checked against its range. `file` is the file
+/// being loaded, named when a setting is missing altogether.
+pub(crate) fn finish(
+    s: &Settings,
+    file: &SourceFile,
 ) -> Result<(RunConfig, Vec<u64>), ExperimentError> {
-    let r = Reader { merged, file };
+    let r = Reader { file };
 
-    let hidden = match r.get("model.hidden") {
-        None => return Err(r.missing("model.hidden", "hidden = [128, 64]")),
-        Some(at) => match &at.value {
-            Value::Ints(v) if v.is_empty() => {
-                return Err(at.invalid(
-                    "model.hidden",
-                    "expected at least one hidden layer, e.g. [128, 64]",
-                ));
-            }
-            Value::Ints(v) => {
-                if let Some(bad) = v.iter().find(|&&x| !(1..=1 << 20).contains(&x)) {
-                    return Err(at.invalid(
-                        "model.hidden",
-                        format!("expected layer widths >= 1, got {bad}"),
-                    ));
-                }
-                v.iter().map(|&x| x as usize).collect()
-            }
-            _ => unreachable!("typed by the schema"),
-        },
-    };
+    let hidden_at = r.required(&s.model.hidden, "model.hidden", "hidden = [128, 64]")?;
+    if hidden_at.value.is_empty() {
+        return Err(hidden_at.invalid(
+            "model.hidden",
+            "expected at least one hidden layer, e.g. [128, 64]",
+        ));
+    }
+    if let Some(bad) = hidden_at
+        .value
+        .iter()
+        .find(|&&x| !(1..=1 << 20).contains(&x))
+    {
+        return Err(hidden_at.invalid(
+            "model.hidden",
+            format!("expected layer widths >= 1, got {bad}"),
+        ));
+    }
+    let hidden = hidden_at.value.iter().map(|&x| x as usize).collect();
     let dropout = r.float(
+        &s.model.dropout,
         "model.dropout",
         None,
         "dropout = 0.2",
         |x| (0.0..1.0).contains(&x),
         "a probability in [0, 1)",
     )?;
-    let init = match r.get("model.init") {
+    let init = match &s.model.init {
         None => "pytorch-linear".to_string(),
-        Some(at) => match &at.value {
-            Value::Str(s) if s == "pytorch-linear" => s.clone(),
-            Value::Str(s) => {
-                return Err(at.invalid(
-                    "model.init",
-                    format!(
-                        "unknown initialisation `{s}`; expected \"pytorch-linear\" (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases)"
-                    ),
-                ));
-            }
-            _ => unreachable!("typed by the schema"),
-        },
+        Some(at) if at.value == "pytorch-linear" => at.value.clone(),
+        Some(at) => {
+            return Err(at.invalid(
+                "model.init",
+                format!(
+                    "unknown initialisation `{}`; expected \"pytorch-linear\" (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases)",
+                    at.value
+                ),
+            ));
+        }
     };
 
-    let mean = r.float("input.mean", Some(0.5), "mean = 0.5", |_| true, "a number")?;
+    let mean = r.float(
+        &s.input.mean,
+        "input.mean",
+        Some(0.5),
+        "mean = 0.5",
+        |_| true,
+        "a number",
+    )?;
     let std = r.float(
+        &s.input.std,
         "input.std",
         Some(0.5),
         "std = 0.5",
@@ -554,180 +709,56 @@ fn finish(
         "a number > 0",
     )?;
 
-    let kind = match r.get("optimizer.kind") {
-        None => return Err(r.missing("optimizer.kind", "kind = \"sgd\"")),
-        Some(at) => match &at.value {
-            Value::Str(s) => (s.clone(), at),
-            _ => unreachable!("typed by the schema"),
-        },
-    };
-    let lr = r.float(
-        "optimizer.lr",
-        None,
-        "lr = 0.001",
-        |x| x > 0.0,
-        "a learning rate > 0",
-    )?;
-    let weight_decay = r.float(
-        "optimizer.weight_decay",
-        Some(0.0),
-        "",
-        |x| x >= 0.0,
-        "a weight decay >= 0",
-    )?;
-    let foreign = |keys: &[&str], kind: &str| -> Result<(), ExperimentError> {
-        for key in keys {
-            if let Some(at) = r.get(key) {
-                return Err(at.invalid(
-                    key,
-                    format!("not a setting of optimizer `{kind}`; remove it"),
-                ));
-            }
-        }
-        Ok(())
-    };
-    let optimizer = match kind.0.as_str() {
-        "sgd" => {
-            foreign(&["optimizer.betas", "optimizer.eps"], "sgd")?;
-            let momentum = r.float(
-                "optimizer.momentum",
-                Some(0.0),
-                "",
-                |x| x >= 0.0,
-                "a momentum >= 0",
-            )?;
-            let dampening = r.float(
-                "optimizer.dampening",
-                Some(0.0),
-                "",
-                |x| (0.0..=1.0).contains(&x),
-                "a dampening in [0, 1]",
-            )?;
-            let nesterov = match r.get("optimizer.nesterov") {
-                None => false,
-                Some(at) => match at.value {
-                    Value::Bool(b) => {
-                        if b && (momentum <= 0.0 || dampening != 0.0) {
-                            return Err(at.invalid(
-                                "optimizer.nesterov",
-                                "Nesterov momentum requires momentum > 0 and dampening = 0 (as in torch.optim.SGD)",
-                            ));
-                        }
-                        b
-                    }
-                    _ => unreachable!("typed by the schema"),
-                },
-            };
-            OptimizerConfig::Sgd {
-                lr,
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-            }
-        }
-        "adam" => {
-            foreign(
-                &[
-                    "optimizer.momentum",
-                    "optimizer.dampening",
-                    "optimizer.nesterov",
-                ],
-                "adam",
-            )?;
-            let betas = match r.get("optimizer.betas") {
-                None => [0.9, 0.999],
-                Some(at) => match &at.value {
-                    Value::Floats(v)
-                        if v.len() == 2 && v.iter().all(|b| (0.0..1.0).contains(b)) =>
-                    {
-                        [v[0], v[1]]
-                    }
-                    _ => {
-                        return Err(at.invalid(
-                            "optimizer.betas",
-                            "expected two numbers in [0, 1), e.g. [0.9, 0.999]",
-                        ));
-                    }
-                },
-            };
-            let eps = r.float(
-                "optimizer.eps",
-                Some(1e-8),
-                "",
-                |x| x > 0.0,
-                "an epsilon > 0",
-            )?;
-            OptimizerConfig::Adam {
-                lr,
-                betas,
-                eps,
-                weight_decay,
-            }
-        }
-        other => {
-            let hint = crate::load::nearest(other, &["sgd", "adam"])
-                .map(|n| format!("; did you mean \"{n}\"?"))
-                .unwrap_or_default();
-            return Err(kind.1.invalid(
-                "optimizer.kind",
-                format!("unknown optimizer `{other}`: expected \"sgd\" or \"adam\"{hint}"),
-            ));
-        }
-    };
+    let optimizer = optimizer(&r, &s.optimizer)?;
 
+    let t = &s.training;
     let train_limit = r.optional_int(
+        &t.train_limit,
         "training.train_limit",
         TRAIN_SET_SIZE as i64,
         "a number of training images in 1..=60000",
     )?;
     let val_limit = r.optional_int(
+        &t.val_limit,
         "training.val_limit",
         VAL_SET_SIZE as i64,
         "a number of test images in 1..=10000",
     )?;
     let train_size = train_limit.unwrap_or(TRAIN_SET_SIZE) as i64;
     let batch_size = r.int(
+        &t.batch_size,
         "training.batch_size",
-        None,
         "batch_size = 100",
-        1,
-        train_size,
+        1..=train_size,
         &format!("a batch size in 1..={train_size} (the training set size)"),
     )? as usize;
     let epochs = r.int(
+        &t.epochs,
         "training.epochs",
-        None,
         "epochs = 30",
-        1,
-        100_000,
+        1..=100_000,
         "a number of epochs >= 1",
     )? as usize;
-    let seeds = match r.get("training.seeds") {
+    let seeds = match &t.seeds {
         None => vec![0, 1, 2],
-        Some(at) => match &at.value {
-            Value::Ints(v) if v.is_empty() => {
+        Some(at) => {
+            if at.value.is_empty() {
                 return Err(at.invalid(
                     "training.seeds",
                     "expected at least one seed, e.g. [0, 1, 2]",
                 ));
             }
-            Value::Ints(v) => {
-                if let Some(bad) = v.iter().find(|&&s| s < 0) {
-                    return Err(
-                        at.invalid("training.seeds", format!("expected seeds >= 0, got {bad}"))
-                    );
-                }
-                let mut seen = v.clone();
-                seen.sort_unstable();
-                seen.dedup();
-                if seen.len() != v.len() {
-                    return Err(at.invalid("training.seeds", "seeds must be distinct"));
-                }
-                v.iter().map(|&s| s as u64).collect()
+            if let Some(bad) = at.value.iter().find(|&&s| s < 0) {
+                return Err(at.invalid("training.seeds", format!("expected seeds >= 0, got {bad}")));
             }
-            _ => unreachable!("typed by the schema"),
-        },
+            let mut seen = at.value.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            if seen.len() != at.value.len() {
+                return Err(at.invalid("training.seeds", "seeds must be distinct"));
+            }
+            at.value.iter().map(|&s| s as u64).collect()
+        }
     };
 
     Ok((
@@ -748,6 +779,115 @@ fn finish(
     ))
 }
 
+/// The optimizer; its kind is checked first, since which other keys are
+/// allowed, required or defaulted depends on it.
+fn optimizer(r: &Reader<'_>, o: &Optimizer) -> Result<OptimizerConfig, ExperimentError> {
+    let kind = r.required(&o.kind, "optimizer.kind", "kind = \"sgd\"")?;
+    let Some(fields) = kind_fields(&kind.value) else {
+        let kinds: Vec<&str> = OPTIMIZER_KINDS.iter().map(|(k, _)| *k).collect();
+        let hint = nearest(&kind.value, &kinds)
+            .map(|n| format!("; did you mean \"{n}\"?"))
+            .unwrap_or_default();
+        return Err(kind.invalid(
+            "optimizer.kind",
+            format!(
+                "unknown optimizer `{}`: expected \"sgd\" or \"adam\"{hint}",
+                kind.value
+            ),
+        ));
+    };
+    if let Some((field, loc)) = o.given().into_iter().find(|(f, _)| !fields.contains(f)) {
+        return Err(loc.invalid(
+            &format!("optimizer.{field}"),
+            format!("not a setting of optimizer `{}`; remove it", kind.value),
+        ));
+    }
+    let lr = r.float(
+        &o.lr,
+        "optimizer.lr",
+        None,
+        "lr = 0.001",
+        |x| x > 0.0,
+        "a learning rate > 0",
+    )?;
+    let weight_decay = r.float(
+        &o.weight_decay,
+        "optimizer.weight_decay",
+        Some(0.0),
+        "",
+        |x| x >= 0.0,
+        "a weight decay >= 0",
+    )?;
+    Ok(match kind.value.as_str() {
+        "sgd" => {
+            let momentum = r.float(
+                &o.momentum,
+                "optimizer.momentum",
+                Some(0.0),
+                "",
+                |x| x >= 0.0,
+                "a momentum >= 0",
+            )?;
+            let dampening = r.float(
+                &o.dampening,
+                "optimizer.dampening",
+                Some(0.0),
+                "",
+                |x| (0.0..=1.0).contains(&x),
+                "a dampening in [0, 1]",
+            )?;
+            let nesterov = match &o.nesterov {
+                None => false,
+                Some(at) if at.value && (momentum <= 0.0 || dampening != 0.0) => {
+                    return Err(at.invalid(
+                        "optimizer.nesterov",
+                        "Nesterov momentum requires momentum > 0 and dampening = 0 (as in torch.optim.SGD)",
+                    ));
+                }
+                Some(at) => at.value,
+            };
+            OptimizerConfig::Sgd {
+                lr,
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+            }
+        }
+        // "adam", the only other kind `kind_fields` knows.
+        _ => {
+            let betas = match &o.betas {
+                None => [0.9, 0.999],
+                Some(at)
+                    if at.value.len() == 2 && at.value.iter().all(|b| (0.0..1.0).contains(b)) =>
+                {
+                    [at.value[0], at.value[1]]
+                }
+                Some(at) => {
+                    return Err(at.invalid(
+                        "optimizer.betas",
+                        "expected two numbers in [0, 1), e.g. [0.9, 0.999]",
+                    ));
+                }
+            };
+            let eps = r.float(
+                &o.eps,
+                "optimizer.eps",
+                Some(1e-8),
+                "",
+                |x| x > 0.0,
+                "an epsilon > 0",
+            )?;
+            OptimizerConfig::Adam {
+                lr,
+                betas,
+                eps,
+                weight_decay,
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,8 +896,20 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
     }
 
-    /// Writes `files` into a fresh directory and loads `main`.
+    /// Writes `files` into a fresh directory and loads `main`, a file
+    /// without a sweep.
     fn load_with(files: &[(&str, &str)], main: &str) -> Result<Experiment, ExperimentError> {
+        load_all_with(files, main).map(|mut exps| {
+            assert_eq!(exps.len(), 1, "{main} is one experiment");
+            exps.remove(0)
+        })
+    }
+
+    /// Writes `files` into a fresh directory and loads every experiment of `main`.
+    fn load_all_with(
+        files: &[(&str, &str)],
+        main: &str,
+    ) -> Result<Vec<Experiment>, ExperimentError> {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
@@ -811,7 +963,9 @@ mod tests {
 
     #[test]
     fn extends_overrides_only_what_differs_and_a_new_kind_starts_afresh() {
-        let adam = load_file(&repo_experiments().join("adam.toml")).unwrap();
+        let adam = load_file(&repo_experiments().join("adam.toml"))
+            .unwrap()
+            .remove(0);
         assert_eq!(
             adam.config.optimizer,
             OptimizerConfig::Adam {
@@ -910,6 +1064,64 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("did you mean \"sgd\""), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_kind_is_reported_before_the_settings_that_depend_on_it() {
+        // A new kind starts the optimizer settings afresh, so `lr` is unset
+        // too; the kind is the mistake to report.
+        let err = load_with(
+            &[
+                ("base.toml", &baseline_text()),
+                (
+                    "r.toml",
+                    "extends = \"base.toml\"\n[optimizer]\nkind = \"rmsprop\"\n",
+                ),
+            ],
+            "r.toml",
+        )
+        .unwrap_err();
+        match &err {
+            ExperimentError::Invalid {
+                path,
+                line: 3,
+                column: 8,
+                key,
+                message,
+            } => {
+                assert!(path.ends_with("r.toml"));
+                assert_eq!(key, "optimizer.kind");
+                assert!(message.contains("unknown optimizer `rmsprop`"), "{err}");
+            }
+            other => panic!("expected Invalid at r.toml:3:8, got {other}"),
+        }
+        let err = load_with(
+            &[
+                ("base.toml", &baseline_text()),
+                (
+                    "r.toml",
+                    "extends = \"base.toml\"\n[optimizer]\nkind = \"adamm\"\n",
+                ),
+            ],
+            "r.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("did you mean \"adam\""), "{err}");
+    }
+
+    #[test]
+    fn a_setting_of_another_kind_names_its_key_and_line() {
+        let text = baseline_text().replace("nesterov = false", "nesterov = false\neps = 1e-8");
+        let err = load_with(&[("k.toml", &text)], "k.toml").unwrap_err();
+        let line = text.lines().position(|l| l.starts_with("eps")).unwrap() + 1;
+        assert!(
+            matches!(&err, ExperimentError::Invalid { line: l, key, .. } if *l == line && key == "optimizer.eps"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("not a setting of optimizer `sgd`"),
+            "{err}"
+        );
     }
 
     #[test]

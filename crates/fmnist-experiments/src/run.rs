@@ -1,13 +1,14 @@
 //! From experiments to runs: command-line overrides, the plan of runs, and the
 //! identity of each run.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::load::Experiment;
 
-/// One training run: an experiment's settings with one seed.
-#[derive(Debug, Clone, PartialEq)]
+/// One training run: an experiment's settings with one seed. Serialisable so
+/// that a plan can be frozen to a file and run elsewhere (Slurm).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
     pub experiment: String,
     pub config: RunConfig,
@@ -135,15 +136,57 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_has_one_run_per_seed_and_distinct_ids() {
+    fn the_plan_has_one_run_per_seed_and_equal_ids_exactly_for_equal_runs() {
         let exps = experiments();
         let plan = plan(&exps, &Overrides::default(), &[], 1);
         let expected: usize = exps.iter().map(|e| e.seeds.len()).sum();
         assert_eq!(plan.len(), expected);
-        let mut ids: Vec<&str> = plan.iter().map(|r| r.run_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), plan.len());
+        // The lr sweep repeats some of the paper's experiments: same settings
+        // and seed, same id; anything else, another id.
+        let mut shared = 0;
+        for (i, a) in plan.iter().enumerate() {
+            for b in &plan[i + 1..] {
+                let same = a.config == b.config && a.seed == b.seed;
+                assert_eq!(a.run_id == b.run_id, same, "{a:?} / {b:?}");
+                shared += usize::from(same);
+            }
+        }
+        assert!(
+            shared > 0,
+            "the shipped sweep shares runs with the paper's experiments"
+        );
+    }
+
+    #[test]
+    fn two_files_with_equal_settings_have_equal_run_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/baseline.toml"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("a.toml"), &base).unwrap();
+        // Another name, description, paper reference and report entry, and
+        // the same settings reached through `extends` and written otherwise.
+        std::fs::write(
+            dir.path().join("b.toml"),
+            "extends = \"a.toml\"\ndescription = \"another\"\n[report]\nlabel = \"b\"\n[optimizer]\nlr = 1e-3\n",
+        )
+        .unwrap();
+        let exps = load_dir(dir.path()).unwrap();
+        let runs = plan(&exps, &Overrides::default(), &["d".to_string()], 7);
+        assert_eq!(runs.len(), 6);
+        let ids = |name: &str| -> Vec<&str> {
+            runs.iter()
+                .filter(|r| r.experiment == name)
+                .map(|r| r.run_id.as_str())
+                .collect()
+        };
+        assert_eq!(ids("a"), ids("b"));
+        assert_eq!(ids("a").len(), 3);
+
+        let spec = &runs[0];
+        let json = serde_json::to_string(spec).unwrap();
+        assert_eq!(&serde_json::from_str::<RunSpec>(&json).unwrap(), spec);
     }
 
     #[test]
