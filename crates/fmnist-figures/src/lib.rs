@@ -21,11 +21,13 @@
 //! together), `error`.
 
 pub mod claims;
+mod classes;
 mod error;
 mod font;
 mod plot;
 mod report;
 mod stats;
+mod sweeps;
 mod tables;
 
 pub use claims::Verdict;
