@@ -453,6 +453,8 @@ struct Response {
     x_range: (f64, f64),
     /// (line, x position) of the overall best point.
     best: Option<(usize, f64)>,
+    /// Text values have no order: points get whiskers, not lines and bands.
+    categorical: bool,
 }
 
 const PANELS: [(&str, &str, bool); 3] = [
@@ -559,9 +561,14 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
         s.dedup();
         s.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     };
+    let spread = if matches!(axis, Axis::Categorical(_)) {
+        "bars"
+    } else {
+        "band"
+    };
     let subtitle = match &best.overall {
         Some(b) => format!(
-            "mean over seeds {seeds} with min–max band; best final validation accuracy {:.2} % at {}",
+            "mean over seeds {seeds} with min–max {spread}; best final validation accuracy {:.2} % at {}",
             100.0 * b.final_acc.mean,
             describe(series, b)
         ),
@@ -576,6 +583,7 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
         ticks,
         x_range,
         best: best_at,
+        categorical: matches!(axis, Axis::Categorical(_)),
     }
 }
 
@@ -778,20 +786,22 @@ fn draw_response_panel<DB: DrawingBackend>(
     // Bands first, so that no band hides a line.
     for line in &r.lines {
         let pts = at(line);
-        if pts.len() >= 2 && pts.iter().any(|(_, s)| s.max > s.min) {
+        if r.categorical || pts.len() == 1 {
+            // No band between unordered values, nor around a lone point:
+            // whiskers show each point's range.
+            for &(x, s) in &pts {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, s.min * scale), (x, s.max * scale)],
+                    line.color.stroke_width(3),
+                )))?;
+            }
+        } else if pts.iter().any(|(_, s)| s.max > s.min) {
             let mut outline: Vec<(f64, f64)> =
                 pts.iter().map(|(x, s)| (*x, s.max * scale)).collect();
             outline.extend(pts.iter().rev().map(|(x, s)| (*x, s.min * scale)));
             chart.draw_series(std::iter::once(Polygon::new(
                 outline,
                 line.color.mix(0.18).filled(),
-            )))?;
-        } else if pts.len() == 1 {
-            // A lone point has no band to draw: a whisker shows its range.
-            let (x, s) = pts[0];
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(x, s.min * scale), (x, s.max * scale)],
-                line.color.stroke_width(3),
             )))?;
         }
     }
@@ -800,10 +810,12 @@ fn draw_response_panel<DB: DrawingBackend>(
             .into_iter()
             .map(|(x, s)| (x, s.mean * scale))
             .collect();
-        chart.draw_series(LineSeries::new(
-            pts.clone(),
-            line.color.stroke_width(LINE_WIDTH),
-        ))?;
+        if !r.categorical {
+            chart.draw_series(LineSeries::new(
+                pts.clone(),
+                line.color.stroke_width(LINE_WIDTH),
+            ))?;
+        }
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 8, line.color.filled())))?;
     }
     if let Some((li, x)) = r.best {
@@ -1034,5 +1046,49 @@ mod tests {
         let (line, x) = r.best.unwrap();
         assert_eq!(line, 1, "adam");
         assert!((x + 3.0).abs() < 1e-12, "log10(0.001): {x}");
+    }
+
+    #[test]
+    fn a_text_valued_sweep_has_a_categorical_axis_and_one_line() {
+        let runs: Vec<StoredRun> = ["sgd", "adam", "rmsprop"]
+            .iter()
+            .enumerate()
+            .flat_map(|(k, name)| {
+                (0..2).map(move |seed| {
+                    simple(name, seed, &[0.80 + 0.01 * k as f64 + 0.002 * seed as f64])
+                })
+            })
+            .collect();
+        let inputs = ["sgd", "adam", "rmsprop"]
+            .iter()
+            .map(|name| SweepInput {
+                experiment: name.to_string(),
+                values: vec![("optimizer.kind".into(), SweepX::Text(name.to_string()))],
+                runs: runs
+                    .iter()
+                    .filter(|r| r.manifest.experiment == *name)
+                    .collect(),
+            })
+            .collect();
+        let s = SweepSeries::from_inputs("optimizers", inputs);
+        assert_eq!(s.x_key, "optimizer.kind");
+        assert!(s.line_keys.is_empty() && s.points.iter().all(|p| p.line.is_none()));
+        assert_eq!(
+            axis(&s),
+            Axis::Categorical(vec!["sgd".into(), "adam".into(), "rmsprop".into()])
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("sweep-optimizers");
+        let best = response_figure(&s, &stem).unwrap();
+        look(&with_ext(&stem, "png"), "sweep-categorical");
+        assert_eq!(best.overall.unwrap().experiment, "rmsprop");
+        assert_eq!(best.per_line.len(), 1);
+        let t = response_table(&s);
+        assert_eq!(t.columns.len(), 9, "no line column");
+        assert_eq!(t.rows[2][8], "**overall**");
+        assert_eq!(t.rows[0][2], "80.10 ± 0.14");
+        let r = build_response(&s);
+        let labels: Vec<&str> = r.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["sgd", "adam", "rmsprop"]);
     }
 }
