@@ -27,6 +27,7 @@
 //! changed, removing stale files), `error`.
 
 pub mod claims;
+mod classes;
 mod content;
 mod error;
 mod font;
@@ -35,6 +36,7 @@ mod output;
 mod plot;
 mod report;
 mod stats;
+mod sweeps;
 mod tables;
 pub mod text;
 

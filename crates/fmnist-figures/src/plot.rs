@@ -25,16 +25,16 @@ use crate::stats::{BandPoint, Quantity, band};
 /// Pixel size of a two-panel figure: at 300 dpi a full-width 8-inch figure.
 pub(crate) const TWO_PANEL_SIZE: (u32, u32) = (2400, 1000);
 
-const TITLE_FONT: f64 = 50.0;
-const PANEL_TITLE_FONT: f64 = 40.0;
-const AXIS_DESC_FONT: f64 = 36.0;
-const TICK_FONT: f64 = 30.0;
-const LEGEND_FONT: f64 = 30.0;
-const LINE_WIDTH: u32 = 4;
+pub(crate) const TITLE_FONT: f64 = 50.0;
+pub(crate) const PANEL_TITLE_FONT: f64 = 40.0;
+pub(crate) const AXIS_DESC_FONT: f64 = 36.0;
+pub(crate) const TICK_FONT: f64 = 30.0;
+pub(crate) const LEGEND_FONT: f64 = 30.0;
+pub(crate) const LINE_WIDTH: u32 = 4;
 
 /// Matplotlib's "tab10" minus grey: familiar to readers of papers, and
 /// distinguishable in print.
-const PALETTE: [RGBColor; 9] = [
+pub(crate) const PALETTE: [RGBColor; 9] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -74,11 +74,11 @@ pub(crate) struct TwoPanel {
     pub panels: [Panel; 2],
 }
 
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
 }
 
-fn bold(size: f64) -> FontDesc<'static> {
+pub(crate) fn bold(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Bold)
 }
 
@@ -187,7 +187,7 @@ pub(crate) fn write_two_panel(fig: &TwoPanel, png: &Path, svg: &Path) -> Result<
     })
 }
 
-fn temp_path(path: &Path, ext: &str) -> PathBuf {
+pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let name = path
         .file_name()
@@ -200,7 +200,7 @@ fn temp_path(path: &Path, ext: &str) -> PathBuf {
 
 /// Renders through plotters' bitmap backend into a temporary file beside
 /// `path`, then publishes it: the encoder only writes to paths.
-fn render_png(
+pub(crate) fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
@@ -225,7 +225,7 @@ fn render_png(
     }
 }
 
-fn render_svg(
+pub(crate) fn render_svg(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
@@ -278,7 +278,7 @@ fn y_range(panel: &Panel) -> (f64, f64) {
 }
 
 /// Tick labels with as many decimals as the range needs.
-fn decimals(span: f64) -> usize {
+pub(crate) fn decimals(span: f64) -> usize {
     match span {
         s if s >= 20.0 => 0,
         s if s >= 2.0 => 1,
@@ -626,7 +626,7 @@ pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
     Grid::new(ds, classes).cols as usize
 }
 
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -634,7 +634,7 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// Standard base64 with padding (RFC 4648), for the data URI.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
