@@ -42,7 +42,7 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let gflops_peak = matmul_gflops(args.matmul, 5, &device)?;
     let stop = AtomicBool::new(false);
     let mut seconds = Vec::new();
-    fmnist_train::train(&config, 0, &data, &device, &stop, None, &mut |e| {
+    fmnist_train::train(&config, 0, &data, &device, &stop, &mut |e| {
         if let Event::Epoch(r) = e {
             seconds.push(r.seconds);
         }
@@ -64,9 +64,7 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         let handles: Vec<_> = (0..jobs)
             .map(|seed| {
                 let (grid, data, device, stop) = (&grid, &data, &device, &stop);
-                s.spawn(move || {
-                    fmnist_train::train(grid, seed, data, device, stop, None, &mut |_| {})
-                })
+                s.spawn(move || fmnist_train::train(grid, seed, data, device, stop, &mut |_| {}))
             })
             .collect();
         for h in handles {

@@ -59,7 +59,7 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let model = Mlp::from_safetensors(&bytes, &device)
             .with_context(|| format!("loading {}", path.display()))?;
-        let again = fmnist_train::evaluate_classes(&model, &m.config, &data, &device, 0)
+        let again = fmnist_train::evaluate_run(&model, &m.config, &data, &device, 0)
             .with_context(|| format!("evaluating {name}"))?;
         let stored = run
             .rows
@@ -73,8 +73,8 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
             "{} {name}: val accuracy {:.2}% ({} of {} images), stored {}{}",
             if same { "ok  " } else { "BAD " },
             100.0 * again.accuracy,
-            again.correct(),
-            again.total(),
+            (0..again.classes).map(|c| again.count(c, c)).sum::<u32>(),
+            again.confusion.iter().sum::<u32>(),
             stored.map_or("none".into(), |a| format!("{:.2}%", 100.0 * a)),
             if confusion == again.confusion {
                 ""

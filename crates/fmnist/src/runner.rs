@@ -14,7 +14,7 @@ use fmnist_metrics::{
     Architecture, ConfusionCell, DataFile, LockOutcome, MetricRow, Mistake, RunLock, RunManifest,
     RunRecord, RunStatus, Split, Store, rfc3339,
 };
-use fmnist_train::{Checkpoint, DeviceSpec, Event, Outcome, describe_device};
+use fmnist_train::{Checkpoint, DeviceSpec, Event, Outcome, TrainOptions, describe_device};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
@@ -296,19 +296,28 @@ fn train_and_store(
             job.name()
         ));
     }
-    let mut store_error: Option<anyhow::Error> = None;
-    let result = fmnist_train::train(
+    let mut lock_error: Option<anyhow::Error> = None;
+    let mut checkpoint_error: Option<anyhow::Error> = None;
+    let mut on_checkpoint = |c: &Checkpoint| {
+        if let Err(e) = ctx.store.write_checkpoint(&spec.run_id, &c.to_bytes()) {
+            checkpoint_error.get_or_insert(anyhow::Error::from(e).context("writing a checkpoint"));
+        }
+    };
+    let result = fmnist_train::train_with(
         &spec.config,
         spec.seed,
         &ctx.data,
         &device,
         &ctx.stop,
-        resume,
+        TrainOptions {
+            resume,
+            on_checkpoint: Some(&mut on_checkpoint),
+        },
         &mut |event| match event {
             Event::Batch { batch, batches, .. } => {
                 bar.batch(batch, batches);
                 if let Err(e) = lock.renew() {
-                    store_error
+                    lock_error
                         .get_or_insert(anyhow::Error::from(e).context("renewing the run's lock"));
                 }
             }
@@ -324,17 +333,11 @@ fn train_and_store(
                     e.seconds
                 ),
             ),
-            Event::Checkpoint(c) => {
-                if let Err(e) = ctx.store.write_checkpoint(&spec.run_id, &c.to_bytes()) {
-                    store_error
-                        .get_or_insert(anyhow::Error::from(e).context("writing a checkpoint"));
-                }
-            }
         },
     );
     bar.close();
     let result = result.with_context(|| format!("training {}", job.name()))?;
-    if let Some(e) = store_error {
+    if let Some(e) = lock_error.or(checkpoint_error) {
         return Err(e.context(format!("training {}", job.name())));
     }
     let status = match result.outcome {
@@ -359,7 +362,7 @@ fn train_and_store(
             })
         })
         .collect();
-    let evaluation = fmnist_train::evaluate_classes(
+    let evaluation = fmnist_train::evaluate_run(
         &result.model,
         &spec.config,
         &ctx.data,
@@ -386,7 +389,7 @@ fn train_and_store(
             confidence: m.confidence,
         })
         .collect();
-    let sizes = result.model.layer_sizes();
+    let sizes = result.model.sizes();
     let manifest = RunManifest {
         run_id: spec.run_id.clone(),
         experiment: spec.experiment.clone(),
