@@ -322,6 +322,7 @@ mod tests {
         Dataset {
             train: synthetic(600, 1),
             test: synthetic(200, 2),
+            classes: (0..10).map(|c| format!("class {c}")).collect(),
         }
     }
 
