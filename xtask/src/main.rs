@@ -20,7 +20,8 @@ use clap::{Parser, Subcommand};
     about = "Build the project binary (optimised) and run one of its commands."
 )]
 struct Xtask {
-    /// Build with CUDA support (candle's `cuda` feature; needs the CUDA toolkit).
+    /// Build with CUDA support (candle's `cuda` feature; needs the CUDA toolkit),
+    /// into `target/cuda`, beside the CPU build.
     #[arg(long, global = true)]
     cuda: bool,
     #[command(subcommand)]
@@ -47,6 +48,9 @@ enum Task {
     Evaluate(Passthrough),
     /// Describe another MNIST-format data set (four .gz files) as a manifest for `--dataset`.
     DataManifest(Passthrough),
+    /// Build with CUDA, train the smoke configuration on the GPU and on the CPU,
+    /// compare them and print one verdict (needs a GPU).
+    GpuCheck(Passthrough),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,9 +82,11 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::Bench(p) => ("bench", p),
         Task::Evaluate(p) => ("evaluate", p),
         Task::DataManifest(p) => ("data-manifest", p),
+        Task::GpuCheck(p) => ("gpu-check", p),
     };
     let root = workspace_root();
-    let binary = build(&root, xtask.cuda)?;
+    let cuda = xtask.cuda || matches!(xtask.task, Task::GpuCheck(_));
+    let binary = build(&root, cuda)?;
     // The child handles Ctrl-C itself (finishing cleanly); this process only
     // waits for it, so it must not die first.
     let _ = ctrlc::set_handler(|| {});
@@ -114,19 +120,23 @@ fn workspace_root() -> PathBuf {
 /// trains, and shares its dependencies with `cargo test`.
 fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        // Not quiet: the first build takes many minutes and should be seen.
+        // Not quiet: the first build takes minutes and should be seen.
         .args(["build", "-p", "fmnist"]);
     if cuda {
-        cmd.args(["--features", "cuda"]);
+        // Its own target directory, so that the CPU binary (which starts on
+        // machines without the NVIDIA driver) is not replaced.
+        target = target.join("cuda");
+        cmd.args(["--features", "cuda", "--target-dir"])
+            .arg(&target);
     }
     let status = cmd.status().context("running cargo build")?;
     if !status.success() {
         bail!("building the fmnist binary failed (see cargo's output above)");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
     Ok(target.join("debug").join("fmnist"))
 }

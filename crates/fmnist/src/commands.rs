@@ -280,7 +280,11 @@ fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     println!(
         "to train: {} runs, {}",
         missing.len(),
-        crate::estimate::describe(&missing, &store, jobs)
+        crate::estimate::describe(
+            &missing,
+            &[store.clone(), Store::new(results_dir(None, !args.quick))],
+            jobs
+        )
     );
     Ok(ExitCode::SUCCESS)
 }

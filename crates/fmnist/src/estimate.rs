@@ -16,9 +16,16 @@ fn epoch_flops(spec: &RunSpec, train: usize, val: usize) -> f64 {
     crate::bench::flops_per_epoch(&sizes, train, val)
 }
 
-/// Seconds per flop of the stored runs on this machine (their median),
-/// or `None` when nothing is stored yet.
-fn seconds_per_flop(store: &Store) -> Option<f64> {
+/// Seconds per flop of the runs stored on this machine (their median) in
+/// the first of `stores` that holds any CPU run, or `None`.
+fn seconds_per_flop(stores: &[Store]) -> Option<(f64, usize, std::path::PathBuf)> {
+    stores.iter().find_map(|store| {
+        let (rate, n) = median_rate(store)?;
+        Some((rate, n, store.root().to_path_buf()))
+    })
+}
+
+fn median_rate(store: &Store) -> Option<(f64, usize)> {
     let runs = store.read_all().ok()?;
     let mut rates: Vec<f64> = runs
         .iter()
@@ -45,11 +52,11 @@ fn seconds_per_flop(store: &Store) -> Option<f64> {
         return None;
     }
     rates.sort_by(f64::total_cmp);
-    Some(rates[rates.len() / 2])
+    Some((rates[rates.len() / 2], rates.len()))
 }
 
-/// "about 12 min with 2 jobs at the speed of the 33 stored runs".
-pub fn describe(missing: &[&RunSpec], store: &Store, jobs: usize) -> String {
+/// "about 12 min with 2 jobs at the speed of the 33 runs stored in results".
+pub fn describe(missing: &[&RunSpec], stores: &[Store], jobs: usize) -> String {
     if missing.is_empty() {
         return "nothing to do".into();
     }
@@ -58,12 +65,13 @@ pub fn describe(missing: &[&RunSpec], store: &Store, jobs: usize) -> String {
         .iter()
         .map(|r| r.config.epochs as f64 * epoch_flops(r, 60_000, 10_000))
         .sum();
-    match seconds_per_flop(store) {
-        Some(rate) => {
+    match seconds_per_flop(stores) {
+        Some((rate, n, root)) => {
             let seconds = flops * rate / jobs.max(1) as f64;
             format!(
-                "{epochs} epochs, about {} with {jobs} jobs at the speed of the runs stored here",
-                human(seconds)
+                "{epochs} epochs, about {} with {jobs} jobs at the speed of the {n} runs stored in {}",
+                human(seconds),
+                root.display()
             )
         }
         None => format!(

@@ -122,7 +122,9 @@ impl Project {
         std::fs::create_dir_all(dir.path().join("experiments/claims")).unwrap();
         // Claims name experiments, and a name that matches none is an error:
         // one claim about the project's first experiment.
-        let first = files.first().map_or("a", |(name, _)| name.trim_end_matches(".toml"));
+        let first = files
+            .first()
+            .map_or("a", |(name, _)| name.trim_end_matches(".toml"));
         std::fs::write(
             dir.path().join("experiments/claims/paper.toml"),
             format!(
