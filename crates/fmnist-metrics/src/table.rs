@@ -34,6 +34,22 @@ pub struct MetricRow {
     pub seconds: f64,
 }
 
+/// Writes a frame to `path` and makes it durable (the caller renames it into place).
+fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MetricsError> {
+    let mut file = std::fs::File::create(path).map_err(crate::error::io(path))?;
+    ParquetWriter::new(&mut file)
+        .finish(df)
+        .map_err(parquet_err(path))?;
+    file.sync_all().map_err(crate::error::io(path))
+}
+
+fn read_frame(path: &Path) -> Result<DataFrame, MetricsError> {
+    let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(parquet_err(path))
+}
+
 fn parquet_err(path: &Path) -> impl FnOnce(PolarsError) -> MetricsError + '_ {
     move |e| MetricsError::Parquet {
         path: path.to_path_buf(),
@@ -91,19 +107,11 @@ pub(crate) fn write_parquet(
         ],
     )
     .map_err(parquet_err(path))?;
-    let mut file = std::fs::File::create(path).map_err(crate::error::io(path))?;
-    ParquetWriter::new(&mut file)
-        .finish(&mut df)
-        .map_err(parquet_err(path))?;
-    file.sync_all().map_err(crate::error::io(path))?;
-    Ok(())
+    write_frame(path, &mut df)
 }
 
 pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> {
-    let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(parquet_err(path))?;
+    let df = read_frame(path)?;
     let col = |name: &str| df.column(name).map_err(parquet_err(path));
     let epoch = col("epoch")?.i64().map_err(parquet_err(path))?;
     let split = col("split")?.str().map_err(parquet_err(path))?;
@@ -185,24 +193,15 @@ pub(crate) fn write_confusion(
         ],
     )
     .map_err(parquet_err(path))?;
-    let mut file = std::fs::File::create(path).map_err(crate::error::io(path))?;
-    ParquetWriter::new(&mut file)
-        .finish(&mut df)
-        .map_err(parquet_err(path))?;
-    file.sync_all().map_err(crate::error::io(path))?;
-    Ok(())
+    write_frame(path, &mut df)
 }
 
 pub(crate) fn read_confusion(path: &Path) -> Result<Vec<ConfusionCell>, MetricsError> {
-    let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(parquet_err(path))?;
+    let df = read_frame(path)?;
     let col = |name: &str| -> Result<Vec<Option<i64>>, MetricsError> {
-        Ok(df
-            .column(name)
+        df.column(name)
             .and_then(|c| c.i64().map(|c| (0..c.len()).map(|i| c.get(i)).collect()))
-            .map_err(parquet_err(path))?)
+            .map_err(parquet_err(path))
     };
     let (t, p, n) = (col("true_class")?, col("predicted_class")?, col("count")?);
     let corrupt = || MetricsError::Corrupt {

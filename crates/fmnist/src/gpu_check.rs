@@ -8,14 +8,14 @@
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use candle_core::DType;
 use fmnist_experiments::Overrides;
 use fmnist_train::{DeviceSpec, Event, Mlp, Streams, describe_device, seeded};
 
-use crate::cli::{DataArgs, GpuCheckArgs};
+use crate::cli::GpuCheckArgs;
 use crate::commands::Global;
-use crate::setup::{self, DataSet};
+use crate::setup;
 
 /// Largest relative difference allowed between the first epoch's training
 /// losses: float32 sums in another order drift by about 1e-6.
@@ -32,16 +32,8 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     }
     let cuda = gpu.open()?;
     let cpu = DeviceSpec::Cpu.open()?;
-    let data = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.fetch_and_load(
-        &DataArgs {
-            data_dir: args.data_dir.clone(),
-            mirrors: vec![],
-            offline: false,
-        },
-    )?;
-    let baseline = fmnist_experiments::load_file(std::path::Path::new("experiments/baseline.toml"))
-        .context("loading experiments/baseline.toml")?
-        .remove(0);
+    let data = setup::dataset_for_measuring(global.dataset.as_deref(), args.data_dir.clone())?;
+    let baseline = setup::baseline()?;
     let (config, _) = Overrides::quick().apply(&baseline);
 
     let mut sizes = vec![data.train.rows * data.train.cols];

@@ -93,6 +93,27 @@ impl DataSet {
     }
 }
 
+/// The data set of the invocation, fetched (from local mirrors or the public
+/// URLs) and loaded: what `bench` and `gpu-check` run on.
+pub fn dataset_for_measuring(
+    dataset: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<Dataset> {
+    DataSet::choose(dataset, data_dir.clone())?.fetch_and_load(&DataArgs {
+        data_dir,
+        mirrors: vec![],
+        offline: false,
+    })
+}
+
+/// `experiments/baseline.toml`, the configuration of Table I.
+pub fn baseline() -> anyhow::Result<fmnist_experiments::Experiment> {
+    let path = Path::new("experiments/baseline.toml");
+    let mut experiments = fmnist_experiments::load_file(path)
+        .with_context(|| format!("loading {}", path.display()))?;
+    Ok(experiments.remove(0))
+}
+
 /// Ctrl-C (or SIGTERM, as Slurm sends before a time limit) once: stop after
 /// the current batch, keep finished runs and the checkpoints of unfinished
 /// ones. Twice: exit at once.
