@@ -71,13 +71,20 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     let on_cpu = run(&cpu)?;
     let on_gpu = run(&cuda)?;
     let (c1, g1) = (&on_cpu[0], &on_gpu[0]);
-    let (cn, gn) = (on_cpu.last().expect("2 epochs"), on_gpu.last().expect("2 epochs"));
+    let (cn, gn) = (
+        on_cpu.last().expect("2 epochs"),
+        on_gpu.last().expect("2 epochs"),
+    );
     let loss_rel = (c1.train_loss - g1.train_loss).abs() / c1.train_loss.abs();
     let acc_pp = 100.0 * (cn.val_accuracy - gn.val_accuracy).abs();
     let pass = same_init && loss_rel <= LOSS_REL_TOL && acc_pp <= ACCURACY_PP_TOL;
     println!(
         "initial weights: {}",
-        if same_init { "identical bit for bit" } else { "DIFFERENT" }
+        if same_init {
+            "identical bit for bit"
+        } else {
+            "DIFFERENT"
+        }
     );
     println!(
         "epoch 1 training loss: cpu {:.7}, {} {:.7}, relative difference {loss_rel:.1e} (at most {LOSS_REL_TOL:.0e})",
