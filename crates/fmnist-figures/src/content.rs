@@ -421,7 +421,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
     }
     if let Some((e, rs, acc)) = best {
         let role = format!(
-            "the best experiment by mean final validation accuracy ({:.2} %)",
+            "the best experiment by mean final validation accuracy, {:.2} %",
             100.0 * acc
         );
         if e.name == BASELINE {
@@ -442,7 +442,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
                 stem: format!("confusion-{}", e.name),
                 alt: format!("confusion matrix: {}", e.label()),
                 caption: format!(
-                    "Confusion matrix of {role}, {label}: rows are the true class, columns the \
+                    "Confusion matrix of {label} ({role}): rows are the true class, columns the \
                      prediction, each row in % of that class's {images} validation images per seed, \
                      summed over seeds {seeds}; the colour scale is a square root, so that confusions \
                      of a few percent stand out. {summary}",

@@ -406,7 +406,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "seeds disagree",
         // Summed over both seeds: 19 + 17 of 200 T-shirts taken for shirts.
         "T-shirt/top is taken for Shirt in 18.0% of cases",
-        "the best experiment by mean final validation accuracy (85.00 %), lr = 0.01",
+        "lr = 0.01 (the best experiment by mean final validation accuracy, 85.00 %)",
         "Most frequent among them: Shirt → T-shirt/top (1)",
         "**sgd**: best optimizer.lr = 0.01 with 83.50 % mean final validation accuracy; \
          at the paper's lr 0.001 it reaches 79.00 %, 4.50 pp below that best.",
