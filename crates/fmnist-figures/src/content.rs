@@ -452,7 +452,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
                 drawing: Drawing::Confusion {
                     runs: rs.clone(),
                     class_names: input.class_names,
-                    title: format!("Confusion matrix — {}{smoke}", e.label()),
+                    title: format!("{}{smoke}", e.label()),
                 },
             })
         })
@@ -495,7 +495,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
                     runs: rs.clone(),
                     validation: &dataset.test,
                     class_names: input.class_names,
-                    title: format!("Most confidently wrong — {}{smoke}", e.label()),
+                    title: format!("{}{smoke}", e.label()),
                 },
             })
         }
