@@ -7,19 +7,12 @@
 //! cells on a square-root scale so that those cells stand out from the
 //! empty ones instead of vanishing next to a 95 % diagonal.
 
-// Until report.rs draws these into REPORT.md; the expectation fails the
-// build once they are used, so it cannot outlive its reason.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired into REPORT.md by report.rs in a follow-up")
-)]
-
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use fmnist_data::ImageSet;
-use fmnist_metrics::{ConfusionCell, Mistake, Split, StoredRun, atomic_write};
+use fmnist_metrics::{ConfusionCell, Mistake, Split, StoredRun};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -178,6 +171,83 @@ impl Confusion {
             })
             .collect()
     }
+    /// The `n` largest cells off the diagonal as a share of their true
+    /// class, largest first (ties: earlier true class, then earlier
+    /// prediction): `(true class, predicted class, percent)`. Empty cells
+    /// are left out.
+    pub(crate) fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
+        let mut cells: Vec<(usize, usize, f64)> = (0..self.classes)
+            .flat_map(|t| (0..self.classes).map(move |p| (t, p)))
+            .filter(|&(t, p)| t != p && self.count(t, p) > 0)
+            .filter_map(|(t, p)| self.row_percent(t, p).map(|v| (t, p, v)))
+            .collect();
+        // Stable: ties keep row-major order.
+        cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+        cells.truncate(n);
+        cells
+    }
+}
+
+/// What to look at in a confusion matrix, in words: its largest confusions
+/// ("Shirt is taken for T-shirt/top in 14.0% of cases, Pullover for Coat in
+/// 9.5%, ...") and its weakest class. `None` without images.
+pub(crate) fn confusion_summary(m: &Confusion, class_names: &[String], n: usize) -> Option<String> {
+    m.accuracy()?;
+    let mut s = String::new();
+    let top = m.top_confusions(n);
+    for (k, (t, p, v)) in top.iter().enumerate() {
+        let (t, p) = (class_name(class_names, *t), class_name(class_names, *p));
+        s.push_str(&match k {
+            0 => format!("{t} is taken for {p} in {v:.1}% of cases"),
+            _ => format!(", {t} for {p} in {v:.1}%"),
+        });
+    }
+    if top.is_empty() {
+        s.push_str("No image is misclassified");
+    }
+    let weakest = m
+        .per_class()
+        .iter()
+        .enumerate()
+        .filter_map(|(c, x)| x.accuracy.map(|a| (c, a)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((c, a)) = weakest {
+        s.push_str(&format!(
+            "; the weakest class is {} ({:.1}% correct).",
+            class_name(class_names, c),
+            100.0 * a
+        ));
+    }
+    Some(s)
+}
+
+/// The pairs (true, predicted) most frequent among `mistakes`, most frequent
+/// first (ties: first met), as "Shirt → T-shirt/top (5)"; at most `n`.
+pub(crate) fn frequent_pairs(
+    mistakes: &[Mistake],
+    class_names: &[String],
+    n: usize,
+) -> Vec<String> {
+    let mut pairs: Vec<((u8, u8), usize)> = Vec::new();
+    for m in mistakes {
+        let key = (m.true_class, m.predicted_class);
+        match pairs.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, c)) => *c += 1,
+            None => pairs.push((key, 1)),
+        }
+    }
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.1));
+    pairs
+        .iter()
+        .take(n)
+        .map(|((t, p), c)| {
+            format!(
+                "{} → {} ({c})",
+                class_name(class_names, usize::from(*t)),
+                class_name(class_names, usize::from(*p))
+            )
+        })
+        .collect()
 }
 
 // ----------------------------------------------------------------- table
@@ -265,7 +335,7 @@ pub(crate) fn per_class_table(
     columns.push(("overall".into(), Align::Right));
     Table {
         caption: "Validation accuracy per class (%, mean over seeds)".into(),
-        label: "per-class",
+        label: "per-class".into(),
         columns,
         rows,
         notes,
@@ -551,7 +621,10 @@ const PRED_COLOR: RGBColor = RGBColor(178, 24, 43);
 
 /// The mistakes to show: those of every run, each image once (at its most
 /// confident), most confident first.
-fn pick_mistakes(runs: &[&StoredRun], max: usize) -> Vec<Mistake> {
+/// How many images the mistakes figure shows at most.
+pub(crate) const MISTAKES_SHOWN: usize = MISTAKE_COLS * MISTAKE_ROWS;
+
+pub(crate) fn pick_mistakes(runs: &[&StoredRun], max: usize) -> Vec<Mistake> {
     let mut by_image: BTreeMap<u32, Mistake> = BTreeMap::new();
     for m in runs.iter().flat_map(|r| &r.mistakes) {
         let keep = by_image
@@ -693,7 +766,7 @@ pub(crate) fn mistakes_figure(
 ) -> Result<usize, FiguresError> {
     let png = with_ext(stem, "png");
     let svg = with_ext(stem, "svg");
-    let picked = pick_mistakes(runs, MISTAKE_COLS * MISTAKE_ROWS);
+    let picked = pick_mistakes(runs, MISTAKES_SHOWN);
     if picked.is_empty() {
         return Ok(0);
     }
@@ -828,7 +901,7 @@ pub(crate) fn mistakes_figure(
         ));
     }
     out.push_str("</svg>\n");
-    atomic_write(&svg, out.as_bytes())?;
+    crate::output::write_if_changed(&svg, out.as_bytes())?;
     Ok(grid.cells.len())
 }
 

@@ -9,13 +9,16 @@
 
 use std::collections::BTreeSet;
 
-use fmnist_data::Dataset;
-use fmnist_experiments::Experiment;
-use fmnist_metrics::StoredRun;
+use fmnist_data::{Dataset, ImageSet};
+use fmnist_experiments::{Experiment, SweepValue};
+use fmnist_metrics::{Split, StoredRun};
 
-use crate::claims::{self, ClaimResult, RunIndex, Verdict};
+use crate::claims::{self, ClaimResult, EpochRef, Op, Operand, RunIndex, Verdict};
+use crate::classes::{self, Confusion};
 use crate::plot::{self, TwoPanel, Variant};
 use crate::report::ReportInput;
+use crate::stats::{self, Quantity};
+use crate::sweeps::{self, BaselineTarget, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
 use crate::text;
 
@@ -39,6 +42,10 @@ pub(crate) struct Report<'a> {
     pub experiments: Vec<ExperimentEntry<'a>>,
     pub comparisons: Vec<Comparison<'a>>,
     pub results: Table,
+    /// `None` when no run stored a confusion matrix.
+    pub per_class: Option<PerClass<'a>>,
+    /// One per sweep, in the order of its first experiment.
+    pub sweeps: Vec<SweepSection<'a>>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     pub hypotheses: Vec<Hypothesis>,
@@ -88,6 +95,53 @@ pub(crate) enum Drawing<'a> {
         class_names: &'a [String],
     },
     TwoPanel(TwoPanel),
+    /// A confusion heatmap of one experiment, summed over its seeds.
+    Confusion {
+        runs: Vec<&'a StoredRun>,
+        class_names: &'a [String],
+        title: String,
+    },
+    /// The validation images `runs` get most confidently wrong.
+    Mistakes {
+        runs: Vec<&'a StoredRun>,
+        validation: &'a ImageSet,
+        class_names: &'a [String],
+        title: String,
+    },
+    /// A sweep's response figure.
+    Response(SweepSeries<'a>),
+}
+
+/// The per-class section: the table over every experiment, what the
+/// baseline and the best experiment confuse, and the baseline's worst
+/// mistakes.
+#[derive(Debug)]
+pub(crate) struct PerClass<'a> {
+    pub table: Table,
+    /// The baseline's heatmap, then the best experiment's (when another).
+    pub confusions: Vec<Figure<'a>>,
+    pub mistakes: Option<Figure<'a>>,
+    /// Why something the section would show is not there, in words.
+    pub notes: Vec<String>,
+}
+
+/// One sweep: its response figure and table, its best points and, for a
+/// learning-rate sweep, what it says about the paper's learning rate.
+#[derive(Debug)]
+pub(crate) struct SweepSection<'a> {
+    pub name: String,
+    /// File stem of the table in `tables/`.
+    pub table_stem: String,
+    /// `None` when no point has runs.
+    pub table: Option<Table>,
+    pub figure: Option<Figure<'a>>,
+    /// The best point overall, then per line.
+    pub best: Vec<String>,
+    pub findings: Vec<String>,
+    /// (label, figure stem) of each point with runs: their own figures.
+    pub points: Vec<(String, String)>,
+    /// Labels of the points without runs.
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +156,9 @@ pub(crate) struct ExperimentEntry<'a> {
     pub name: String,
     pub heading: String,
     pub category: Category,
+    /// The sweep the experiment is a point of: its figure is listed with
+    /// the sweep, not among the figures.
+    pub sweep: Option<String>,
     /// `None` when the experiment has no runs.
     pub figure: Option<Figure<'a>>,
 }
@@ -146,7 +203,7 @@ pub(crate) struct MovedClaim {
 /// Computes the report from its inputs and the evaluated claims.
 pub(crate) fn build<'a>(
     input: &ReportInput<'a>,
-    runs: &RunIndex<'_>,
+    runs: &RunIndex<'a>,
     results: &[ClaimResult<'_>],
 ) -> Report<'a> {
     let quick = input.quick;
@@ -180,6 +237,7 @@ pub(crate) fn build<'a>(
                 name: exp.name.clone(),
                 heading: figure_title(exp, false),
                 category: category(exp),
+                sweep: exp.sweep.as_ref().map(|s| s.sweep.clone()),
                 figure,
             }
         })
@@ -227,6 +285,8 @@ pub(crate) fn build<'a>(
         experiments,
         comparisons,
         results: tables::results(input.experiments, runs),
+        per_class: per_class(input, runs),
+        sweeps: sweep_sections(input, runs, baseline_target(results).as_ref()),
         claims: results
             .iter()
             .map(|r| ClaimVerdict {
@@ -264,7 +324,11 @@ fn comparison<'a>(
     let members: Vec<&Experiment> = input
         .experiments
         .iter()
-        .filter(|e| e.name != BASELINE && e.report.study.as_deref() == Some(study))
+        // A sweep's points are drawn by its response figure; fifteen
+        // validation curves in one panel would say less.
+        .filter(|e| {
+            e.name != BASELINE && e.sweep.is_none() && e.report.study.as_deref() == Some(study)
+        })
         .collect();
     for e in &members {
         let rs = runs_of(&e.name);
@@ -293,6 +357,294 @@ fn comparison<'a>(
             )),
         },
     })
+}
+
+/// The runs of every experiment that has some, in the experiments' order.
+fn with_runs<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+) -> Vec<(&'a Experiment, Vec<&'a StoredRun>)> {
+    input
+        .experiments
+        .iter()
+        .filter_map(|e| {
+            runs.get(e.name.as_str())
+                .filter(|r| !r.is_empty())
+                .map(|r| (e, r.clone()))
+        })
+        .collect()
+}
+
+fn mean_final_accuracy(runs: &[&StoredRun]) -> Option<f64> {
+    stats::mean(
+        runs.iter()
+            .filter_map(|r| stats::final_row(r, Split::Val).map(|x| x.accuracy))
+            .filter(|a| a.is_finite()),
+    )
+}
+
+fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClass<'a>> {
+    let all = with_runs(input, runs);
+    if !all
+        .iter()
+        .any(|(_, rs)| rs.iter().any(|r| !r.confusion.is_empty()))
+    {
+        return None;
+    }
+    let rows: Vec<(&str, &[&StoredRun])> = all
+        .iter()
+        .map(|(e, rs)| (e.label(), rs.as_slice()))
+        .collect();
+    let table = classes::per_class_table(&rows, input.class_names);
+    let n = input.class_names.len();
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    let mut notes = Vec::new();
+
+    let baseline = all.iter().find(|(e, _)| e.name == BASELINE);
+    // The earliest experiment wins a tie, as in the sweeps.
+    let best = all
+        .iter()
+        .filter_map(|(e, rs)| mean_final_accuracy(rs).map(|a| (e, rs, a)))
+        .fold(
+            None::<(&&Experiment, &Vec<&StoredRun>, f64)>,
+            |b, x| match b {
+                Some(b) if b.2 >= x.2 => Some(b),
+                _ => Some(x),
+            },
+        );
+    let mut shown: Vec<(&Experiment, &Vec<&'a StoredRun>, String)> = Vec::new();
+    match baseline {
+        Some((e, rs)) => shown.push((e, rs, "the baseline".into())),
+        None => notes.push(format!(
+            "No runs of `{BASELINE}` in this plan: no confusion matrix or mistakes of the baseline."
+        )),
+    }
+    if let Some((e, rs, acc)) = best {
+        let role = format!(
+            "the best experiment by mean final validation accuracy, {:.2} %",
+            100.0 * acc
+        );
+        if e.name == BASELINE {
+            notes.push(format!(
+                "The baseline is also {role}, so its confusion matrix is the only one shown."
+            ));
+        } else {
+            shown.push((e, rs, role));
+        }
+    }
+    let confusions = shown
+        .into_iter()
+        .filter_map(|(e, rs, role)| {
+            let m = Confusion::summed(rs, n)?;
+            let summary = classes::confusion_summary(&m, input.class_names, 4)?;
+            let images = m.total() / rs.iter().filter(|r| !r.confusion.is_empty()).count() as u64;
+            Some(Figure {
+                stem: format!("confusion-{}", e.name),
+                alt: format!("confusion matrix: {}", e.label()),
+                caption: format!(
+                    "Confusion matrix of {label} ({role}): rows are the true class, columns the \
+                     prediction, each row in % of that class's {images} validation images per seed, \
+                     summed over seeds {seeds}; the colour scale is a square root, so that confusions \
+                     of a few percent stand out. {summary}",
+                    label = e.label(),
+                    seeds = text::seeds_of(rs)
+                ),
+                drawing: Drawing::Confusion {
+                    runs: rs.clone(),
+                    class_names: input.class_names,
+                    title: format!("{}{smoke}", e.label()),
+                },
+            })
+        })
+        .collect();
+
+    let mistakes = match (baseline, input.dataset) {
+        (None, _) => None,
+        (Some((_, rs)), _) if rs.iter().all(|r| r.mistakes.is_empty()) => {
+            notes.push(
+                "No run of the baseline stored its mistakes: no figure of its most confidently \
+                 wrong images."
+                    .into(),
+            );
+            None
+        }
+        (Some(_), None) => {
+            notes.push(
+                "The baseline's most confidently wrong images are skipped: the data set was not \
+                 loaded for this report."
+                    .into(),
+            );
+            None
+        }
+        (Some((e, rs)), Some(dataset)) => {
+            let picked = classes::pick_mistakes(rs, classes::MISTAKES_SHOWN);
+            let pairs = classes::frequent_pairs(&picked, input.class_names, 3);
+            Some(Figure {
+                stem: format!("mistakes-{}", e.name),
+                alt: format!("most confidently wrong images: {}", e.label()),
+                caption: format!(
+                    "The {} validation images the baseline gets most confidently wrong (seeds {}, \
+                     each image once, at its most confident): above each image its true class, \
+                     below it the prediction (bold) with the network's confidence. Most frequent \
+                     among them: {}.",
+                    picked.len(),
+                    text::seeds_of(rs),
+                    pairs.join(", ")
+                ),
+                drawing: Drawing::Mistakes {
+                    runs: rs.clone(),
+                    validation: &dataset.test,
+                    class_names: input.class_names,
+                    title: format!("{}{smoke}", e.label()),
+                },
+            })
+        }
+    };
+    Some(PerClass {
+        table,
+        confusions,
+        mistakes,
+        notes,
+    })
+}
+
+/// The claim that the baseline's final validation accuracy is close to a
+/// number (the paper's C1), as the claims file states it.
+fn baseline_target(results: &[ClaimResult<'_>]) -> Option<BaselineTarget> {
+    results.iter().find_map(|r| {
+        r.claim.checks.iter().find_map(|c| {
+            let t = &c.left.term;
+            let about_baseline = c.op == Op::Approx
+                && c.left.minus.is_none()
+                && t.experiment == BASELINE
+                && t.split == Split::Val
+                && t.quantity == Quantity::Accuracy
+                && t.epoch == EpochRef::Last;
+            match (&c.right, c.tol) {
+                (Operand::Number(target), Some(tol)) if about_baseline => Some(BaselineTarget {
+                    claim: r.claim.id.clone(),
+                    target: *target,
+                    tol,
+                    verdict: r.verdict.to_string(),
+                }),
+                _ => None,
+            }
+        })
+    })
+}
+
+fn sweep_sections<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+    target: Option<&BaselineTarget>,
+) -> Vec<SweepSection<'a>> {
+    let mut names: Vec<&str> = Vec::new();
+    for e in input.experiments {
+        if let Some(s) = &e.sweep
+            && !names.contains(&s.sweep.as_str())
+        {
+            names.push(&s.sweep);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let members: Vec<&Experiment> = input
+                .experiments
+                .iter()
+                .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name))
+                .collect();
+            let mut inputs = Vec::new();
+            let mut points = Vec::new();
+            let mut missing = Vec::new();
+            for e in &members {
+                let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
+                if rs.is_empty() {
+                    missing.push(e.label().to_string());
+                    continue;
+                }
+                points.push((e.label().to_string(), e.name.clone()));
+                let values = e.sweep.as_ref().map_or(Vec::new(), |s| {
+                    s.values
+                        .iter()
+                        .map(|(k, v)| {
+                            let x = match v {
+                                SweepValue::Number(x) => SweepX::Number(*x),
+                                SweepValue::Text(t) => SweepX::Text(t.clone()),
+                            };
+                            (k.clone(), x)
+                        })
+                        .collect()
+                });
+                inputs.push(SweepInput {
+                    experiment: e.name.clone(),
+                    values,
+                    runs: rs,
+                });
+            }
+            let stem = format!("sweep-{}", slug(name));
+            let mut section = SweepSection {
+                name: name.to_string(),
+                table_stem: stem.clone(),
+                table: None,
+                figure: None,
+                best: Vec::new(),
+                findings: Vec::new(),
+                points,
+                missing,
+            };
+            if inputs.is_empty() {
+                return section;
+            }
+            let series = SweepSeries::from_inputs(name, inputs);
+            let best = sweeps::best_point(&series);
+            if let Some(b) = &best.overall {
+                section
+                    .best
+                    .push(format!("Best point: {}.", sweeps::best_sentence(&series, b)));
+            }
+            if !series.line_keys.is_empty() {
+                for b in &best.per_line {
+                    section.best.push(format!(
+                        "Best of {}: {}.",
+                        b.line.as_deref().unwrap_or("—"),
+                        sweeps::best_sentence(&series, b)
+                    ));
+                }
+            }
+            section.findings = sweeps::lr_findings(&series, target);
+            section.table = Some(sweeps::response_table(&series));
+            let lines = if series.line_keys.is_empty() {
+                String::new()
+            } else {
+                format!(" One line per value of {}.", series.line_keys.join(", "))
+            };
+            let seeds: BTreeSet<u64> = series
+                .points
+                .iter()
+                .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
+                .collect();
+            section.figure = Some(Figure {
+                stem,
+                alt: format!("sweep {name}: response to {}", series.x_key),
+                caption: format!(
+                    "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
+                     (middle) and final validation loss (right) against {x}{log}; each point the \
+                     mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
+                     by mean final validation accuracy.",
+                    x = series.x_key,
+                    log = if sweeps::log_axis(&series) {
+                        " (log scale)"
+                    } else {
+                        ""
+                    },
+                    seeds = text::seed_list(seeds)
+                ),
+                drawing: Drawing::Response(series),
+            });
+            section
+        })
+        .collect()
 }
 
 fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> About {

@@ -9,7 +9,13 @@
 //!   experiment (mean over seeds, min-max band);
 //! - `figures/compare-<study>.{png,svg}`: validation curves of each study's
 //!   experiments beside the baseline;
-//! - `tables/{table1,results,claims}.{md,tex}`;
+//! - `figures/confusion-<experiment>.{png,svg}`: the confusion matrix of the
+//!   baseline and of the best experiment; `figures/mistakes-baseline.{png,svg}`:
+//!   the validation images the baseline gets most confidently wrong;
+//! - `figures/sweep-<sweep>.{png,svg}`: each sweep's response to its swept
+//!   setting;
+//! - `tables/{table1,results,per-class,claims}.{md,tex}` and
+//!   `tables/sweep-<sweep>.{md,tex}`;
 //! - `REPORT.md`, which shows all of it with provenance and verdicts.
 //!
 //! Regenerating it from the same inputs changes no file, and figures or
@@ -21,7 +27,8 @@
 //!
 //! Modules: `report` (`write_report`: from inputs to files), `content` (what
 //! the report says, as data), `markdown` (`REPORT.md` from that), `plot`
-//! (figures), `font` (the shipped fonts), `tables` (Markdown and LaTeX
+//! (figures), `classes` (per-class numbers, confusion and mistakes figures),
+//! `sweeps` (response figures and tables of sweeps), `font` (the shipped fonts), `tables` (Markdown and LaTeX
 //! tables), `claims`, `stats` (numbers out of runs, aggregation over seeds),
 //! [`text`] (phrases shared with the binary), `output` (writing only what
 //! changed, removing stale files), `error`.

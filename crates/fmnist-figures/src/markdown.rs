@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use crate::claims::Verdict;
-use crate::content::{About, BASELINE, Category, ClaimVerdict, Figure, Hypothesis, Report};
+use crate::content::{
+    About, BASELINE, Category, ClaimVerdict, Figure, Hypothesis, PerClass, Report, SweepSection,
+};
 
 /// The whole of `REPORT.md`.
 pub(crate) fn render(report: &Report<'_>) -> String {
@@ -47,6 +49,8 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     figures(w, report);
 
     let _ = writeln!(w, "## Results\n\n{}", report.results.markdown());
+    per_class(w, report.per_class.as_ref());
+    sweeps(w, &report.sweeps);
     claims(w, report);
     hypotheses(w, &report.hypotheses);
     md
@@ -171,7 +175,8 @@ fn figures(w: &mut String, report: &Report<'_>) {
         let members: Vec<_> = report
             .experiments
             .iter()
-            .filter(|e| e.category == category)
+            // A sweep's points are listed with their sweep.
+            .filter(|e| e.category == category && e.sweep.is_none())
             .collect();
         if members.is_empty() {
             continue;
@@ -198,6 +203,87 @@ fn figures(w: &mut String, report: &Report<'_>) {
         for c in &report.comparisons {
             let _ = writeln!(w, "#### {}\n", c.heading);
             figure(w, &c.figure);
+        }
+    }
+}
+
+fn per_class(w: &mut String, p: Option<&PerClass<'_>>) {
+    let _ = writeln!(w, "## Per class\n");
+    let Some(p) = p else {
+        let _ = writeln!(
+            w,
+            "No run in this plan stored a confusion matrix: no per-class results.\n"
+        );
+        return;
+    };
+    let _ = writeln!(w, "{}", p.table.markdown());
+    if !p.confusions.is_empty() {
+        let _ = writeln!(w, "### Confusion matrices\n");
+        for f in &p.confusions {
+            figure(w, f);
+        }
+    }
+    if let Some(f) = &p.mistakes {
+        let _ = writeln!(w, "### The baseline's most confident mistakes\n");
+        figure(w, f);
+    }
+    for note in &p.notes {
+        let _ = writeln!(w, "*{note}*\n");
+    }
+}
+
+fn sweeps(w: &mut String, sweeps: &[SweepSection<'_>]) {
+    let _ = writeln!(w, "## Sweeps\n");
+    if sweeps.is_empty() {
+        let _ = writeln!(w, "No sweep in this plan.\n");
+        return;
+    }
+    for s in sweeps {
+        let _ = writeln!(w, "### Sweep `{}`\n", s.name);
+        if let Some(f) = &s.figure {
+            figure(w, f);
+        }
+        match &s.table {
+            Some(t) => {
+                let _ = writeln!(w, "{}", t.markdown());
+            }
+            None => {
+                let _ = writeln!(w, "*No point of `{}` has runs in this plan.*\n", s.name);
+            }
+        }
+        for b in &s.best {
+            let _ = writeln!(w, "- {b}");
+        }
+        if !s.best.is_empty() {
+            w.push('\n');
+        }
+        if !s.findings.is_empty() {
+            let _ = writeln!(w, "**The paper's learning rate.**\n");
+            for f in &s.findings {
+                let _ = writeln!(w, "- {f}");
+            }
+            w.push('\n');
+        }
+        if !s.points.is_empty() {
+            let links: Vec<String> = s
+                .points
+                .iter()
+                .map(|(label, stem)| {
+                    format!(
+                        "[{}](figures/{}.png)",
+                        label.replace(['[', ']'], ""),
+                        url(stem)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                w,
+                "Loss and accuracy per epoch of each point: {}.\n",
+                links.join(" · ")
+            );
+        }
+        if !s.missing.is_empty() {
+            let _ = writeln!(w, "*Not shown, no runs: {}.*\n", s.missing.join(", "));
         }
     }
 }

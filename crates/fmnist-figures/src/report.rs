@@ -15,11 +15,13 @@ use fmnist_experiments::Experiment;
 use fmnist_metrics::{Provenance, StoredRun};
 
 use crate::claims::{self, ClaimResult, Verdict};
+use crate::classes;
 use crate::content::{self, Drawing, Figure};
 use crate::error::FiguresError;
 use crate::markdown;
 use crate::output::{remove_stale, write_if_changed};
 use crate::plot;
+use crate::sweeps;
 use crate::tables::Table;
 
 /// Everything the report is made from.
@@ -81,12 +83,35 @@ impl Out {
         let dir = self.dir.join("figures");
         let png = dir.join(format!("{}.png", figure.stem));
         let svg = dir.join(format!("{}.svg", figure.stem));
+        let stem = dir.join(&figure.stem);
         match &figure.drawing {
             Drawing::Examples {
                 dataset,
                 class_names,
             } => plot::write_examples(dataset, class_names, &png, &svg)?,
             Drawing::TwoPanel(fig) => plot::write_two_panel(fig, &png, &svg)?,
+            // `content` makes these figures only where there is something
+            // to draw; a figure that draws nothing is a bug there.
+            Drawing::Confusion {
+                runs,
+                class_names,
+                title,
+            } => {
+                let drawn = classes::confusion_figure(runs, class_names, title, &stem)?;
+                debug_assert!(drawn.is_some(), "{}: nothing to draw", figure.stem);
+            }
+            Drawing::Mistakes {
+                runs,
+                validation,
+                class_names,
+                title,
+            } => {
+                let shown = classes::mistakes_figure(runs, validation, class_names, title, &stem)?;
+                debug_assert!(shown > 0, "{}: nothing to draw", figure.stem);
+            }
+            Drawing::Response(series) => {
+                sweeps::response_figure(series, &stem)?;
+            }
         }
         self.files.push(png);
         self.files.push(svg);
@@ -119,7 +144,14 @@ pub fn write_report(
         .fig1
         .iter()
         .chain(report.experiments.iter().filter_map(|e| e.figure.as_ref()))
-        .chain(report.comparisons.iter().map(|c| &c.figure));
+        .chain(report.comparisons.iter().map(|c| &c.figure))
+        .chain(
+            report
+                .per_class
+                .iter()
+                .flat_map(|p| p.confusions.iter().chain(p.mistakes.as_ref())),
+        )
+        .chain(report.sweeps.iter().filter_map(|s| s.figure.as_ref()));
     for figure in figures {
         out.figure(figure)?;
     }
@@ -127,6 +159,14 @@ pub fn write_report(
         out.table("table1", t)?;
     }
     out.table("results", &report.results)?;
+    if let Some(p) = &report.per_class {
+        out.table("per-class", &p.table)?;
+    }
+    for s in &report.sweeps {
+        if let Some(t) = &s.table {
+            out.table(&s.table_stem, t)?;
+        }
+    }
     out.table("claims", &report.claims_table)?;
     out.text("REPORT.md", &markdown::render(&report))?;
 

@@ -248,6 +248,12 @@ pub(crate) mod testing {
                 device: "cpu".into(),
                 threads: 2,
                 training_code_version: 1,
+                classes: vec![],
+                architecture: fmnist_metrics::Architecture {
+                    layer_sizes: vec![784, 128, 64, 10],
+                    torch: String::new(),
+                },
+                resumed_from_epoch: None,
 
                 provenance: fmnist_metrics::Provenance {
                     git_commit: None,

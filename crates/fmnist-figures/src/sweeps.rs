@@ -8,13 +8,6 @@
 //! Every number is a mean over seeds with its min-max, computed through
 //! `stats`, so the sweep's table agrees with the results table.
 
-// Until report.rs draws these into REPORT.md; the expectation fails the
-// build once they are used, so it cannot outlive its reason.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired into REPORT.md by report.rs in a follow-up")
-)]
-
 use std::path::Path;
 
 use fmnist_metrics::{Split, StoredRun};
@@ -271,6 +264,184 @@ fn describe(series: &SweepSeries<'_>, b: &BestPoint) -> String {
     s
 }
 
+/// The best point in words: "optimizer.lr = 0.03, optimizer.kind = sgd
+/// (`lr-sweep[...]`): 88.50 % mean final validation accuracy".
+pub(crate) fn best_sentence(series: &SweepSeries<'_>, b: &BestPoint) -> String {
+    format!(
+        "{} (`{}`): {:.2} % mean final validation accuracy",
+        describe(series, b),
+        b.experiment,
+        100.0 * b.final_acc.mean
+    )
+}
+
+// ------------------------------------------------- learning rates
+
+/// The learning rate the paper uses for every experiment but FIG. 3's.
+pub(crate) const PAPER_LR: f64 = 0.001;
+
+/// A claim that the baseline's final validation accuracy is within `tol`
+/// of `target` (the paper's C1), with its verdict in this report.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BaselineTarget {
+    pub claim: String,
+    pub target: f64,
+    pub tol: f64,
+    pub verdict: String,
+}
+
+/// Whether two learning rates are the same grid value (written decimals,
+/// so a relative tolerance).
+fn same_lr(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// For a sweep over a learning rate, one sentence per line: its best
+/// learning rate and mean final validation accuracy, the accuracy at the
+/// paper's lr ([`PAPER_LR`]) and the gap in percentage points; then, for
+/// each line trained with plain SGD and given `target`, which learning
+/// rates of the grid reach the claim's band. Empty for other sweeps.
+pub(crate) fn lr_findings(
+    series: &SweepSeries<'_>,
+    target: Option<&BaselineTarget>,
+) -> Vec<String> {
+    if !is_learning_rate(&series.x_key) {
+        return Vec::new();
+    }
+    let lr = setting(PAPER_LR);
+    let mut out = Vec::new();
+    let mut sgd = Vec::new();
+    for line in series.lines() {
+        let mut pts: Vec<(f64, Summary, &SeriesPoint<'_>)> = series
+            .points
+            .iter()
+            .filter(|p| p.line == line)
+            .filter_map(|p| match (&p.x, point_stats(&p.runs).final_acc) {
+                (SweepX::Number(x), Some(s)) => Some((*x, s, p)),
+                _ => None,
+            })
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let Some(&(best_x, best, _)) =
+            pts.iter()
+                .fold(None::<&(f64, Summary, &SeriesPoint<'_>)>, |b, p| match b {
+                    Some(b) if b.1.mean >= p.1.mean => Some(b),
+                    _ => Some(p),
+                })
+        else {
+            continue;
+        };
+        let runs: Vec<&StoredRun> = pts.iter().flat_map(|p| p.2.runs.iter().copied()).collect();
+        let plain_sgd = !runs.is_empty()
+            && runs.iter().all(|r| {
+                matches!(
+                    r.manifest.config.optimizer,
+                    fmnist_experiments::OptimizerConfig::Sgd { momentum, .. } if momentum == 0.0
+                )
+            });
+        let name = line.clone().unwrap_or_else(|| {
+            if plain_sgd {
+                "SGD".into()
+            } else {
+                "this sweep".into()
+            }
+        });
+        let mut s = format!(
+            "**{name}**: best {} = {} with {:.2} % mean final validation accuracy",
+            series.x_key,
+            setting(best_x),
+            100.0 * best.mean
+        );
+        let at_paper = pts.iter().find(|p| same_lr(p.0, PAPER_LR));
+        match at_paper {
+            Some(p) if same_lr(p.0, best_x) => {
+                s.push_str(&format!("; the paper's lr {lr} is its best in this grid."));
+            }
+            Some(p) => s.push_str(&format!(
+                "; at the paper's lr {lr} it reaches {:.2} %, {:.2} pp below that best.",
+                100.0 * p.1.mean,
+                100.0 * (best.mean - p.1.mean)
+            )),
+            None => s.push_str(&format!(
+                "; the grid has no point at the paper's lr {lr}, so the gap to it cannot be read here."
+            )),
+        }
+        out.push(s);
+        if plain_sgd {
+            sgd.push((
+                name,
+                pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+                (best_x, best),
+            ));
+        }
+    }
+    let Some(t) = target else {
+        return out;
+    };
+    for (name, pts, (best_x, best)) in sgd {
+        let lo = t.target - t.tol;
+        let reach: Vec<String> = pts
+            .iter()
+            .filter(|p| p.1.mean >= lo)
+            .map(|p| setting(p.0))
+            .collect();
+        let mut s = format!(
+            "Claim {} (the baseline, SGD at lr {lr}, ends within {:.0} pp of {:.0} %; {} above): ",
+            t.claim,
+            100.0 * t.tol,
+            100.0 * t.target,
+            t.verdict
+        );
+        let at_paper = pts.iter().find(|p| same_lr(p.0, PAPER_LR));
+        if reach.is_empty() {
+            s.push_str(&format!(
+                "no learning rate of this grid brings {name} to {:.0} % (its best, {:.2} % at {}, \
+                 is {:.2} pp short), so the learning rate alone does not explain the paper's number \
+                 under these settings.",
+                100.0 * lo,
+                100.0 * best.mean,
+                setting(best_x),
+                100.0 * (lo - best.mean)
+            ));
+        } else {
+            s.push_str(&format!(
+                "{name} reaches {:.0} % or more at {} = {}",
+                100.0 * lo,
+                series.x_key,
+                reach.join(", ")
+            ));
+            match at_paper {
+                Some(p) if p.1.mean >= lo => {
+                    s.push_str(&format!(", the paper's lr {lr} among them."));
+                }
+                Some(p) => {
+                    let above = pts
+                        .iter()
+                        .filter(|q| q.1.mean >= lo)
+                        .all(|q| q.0 > PAPER_LR);
+                    let below = pts
+                        .iter()
+                        .filter(|q| q.1.mean >= lo)
+                        .all(|q| q.0 < PAPER_LR);
+                    let which = match (above, below) {
+                        (true, _) => "a larger",
+                        (_, true) => "a smaller",
+                        _ => "another",
+                    };
+                    s.push_str(&format!(
+                        ", but not at the paper's lr {lr} ({:.2} %): with these epochs, the \
+                         paper's number needs {which} learning rate than the one it states.",
+                        100.0 * p.1.mean
+                    ));
+                }
+                None => s.push_str(&format!("; the grid has no point at the paper's lr {lr}.")),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
 // ------------------------------------------------------------- table
 
 fn pct_pm(s: Option<Summary>) -> String {
@@ -362,7 +533,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
     }
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
-        label: "sweep",
+        label: format!("sweep-{}", crate::content::slug(&series.sweep)),
         columns,
         rows,
         notes,
@@ -406,6 +577,11 @@ fn axis(series: &SweepSeries<'_>) -> Axis {
     } else {
         Axis::Linear
     }
+}
+
+/// Whether the response figure's x axis is logarithmic.
+pub(crate) fn log_axis(series: &SweepSeries<'_>) -> bool {
+    axis(series) == Axis::Log10
 }
 
 fn position(axis: &Axis, x: &SweepX) -> f64 {

@@ -23,7 +23,7 @@ pub(crate) enum Align {
 pub(crate) struct Table {
     pub caption: String,
     /// LaTeX label, without the `tab:` prefix.
-    pub label: &'static str,
+    pub label: String,
     pub columns: Vec<(String, Align)>,
     pub rows: Vec<Vec<String>>,
     pub notes: Vec<String>,
@@ -351,7 +351,7 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
     }
     Table {
         caption: "Table I — the initial run (baseline): hyperparameters".into(),
-        label: "table1",
+        label: "table1".into(),
         columns: vec![
             ("hyperparameter".into(), Align::Left),
             ("value".into(), Align::Left),
@@ -411,7 +411,7 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
         .collect();
     Table {
         caption: "Results per experiment (mean ± sample std over seeds)".into(),
-        label: "results",
+        label: "results".into(),
         columns: vec![
             ("experiment".into(), Align::Left),
             ("paper".into(), Align::Left),
@@ -500,7 +500,7 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
         .collect();
     Table {
         caption: "The paper's claims, checked against the runs".into(),
-        label: "claims",
+        label: "claims".into(),
         columns: vec![
             ("claim".into(), Align::Left),
             ("section".into(), Align::Left),
@@ -575,7 +575,7 @@ pub(crate) fn hypothesis(
             "{} beside the literal reading (mean ± std over seeds)",
             hypothesis.label()
         ),
-        label: "hypothesis",
+        label: "hypothesis".into(),
         columns: vec![
             ("".into(), Align::Left),
             (literal_label, Align::Right),
@@ -605,7 +605,7 @@ mod tests {
     fn tables_render_in_both_formats() {
         let t = Table {
             caption: "Cap".into(),
-            label: "x",
+            label: "x".into(),
             columns: vec![("a|b".into(), Align::Left), ("n".into(), Align::Right)],
             rows: vec![vec!["x\ny".into(), "1".into()]],
             notes: vec!["note".into()],
