@@ -45,9 +45,7 @@ fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MetricsError> {
 
 fn read_frame(path: &Path) -> Result<DataFrame, MetricsError> {
     let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(parquet_err(path))
+    ParquetReader::new(file).finish().map_err(parquet_err(path))
 }
 
 fn parquet_err(path: &Path) -> impl FnOnce(PolarsError) -> MetricsError + '_ {
