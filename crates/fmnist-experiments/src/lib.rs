@@ -14,6 +14,6 @@ mod sweep;
 
 pub use config::{InputConfig, ModelConfig, OptimizerConfig, PaperRef, ReportMeta, RunConfig};
 pub use error::ExperimentError;
-pub use load::{Experiment, load_dir, load_file};
+pub use load::{Experiment, edit_distance, load_dir, load_file, nearest};
 pub use run::{Overrides, RunSpec, plan, run_id};
 pub use sweep::{MODE_KEY, NOT_SWEPT, SweepPoint, SweepValue, sweepable_settings};

@@ -421,21 +421,9 @@ fn term_names(text: &str, span: &Range<usize>, expr: &Expr) -> Vec<(String, usiz
 pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let mut sorted = candidates.to_vec();
     sorted.sort_unstable();
-    sorted.into_iter().min_by_key(|c| levenshtein(word, c))
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    sorted
+        .into_iter()
+        .min_by_key(|c| fmnist_experiments::edit_distance(word, c))
 }
 
 /// Parses a claims file's text; `path` only names it in errors. Every
@@ -975,7 +963,7 @@ tol = 0.05
             "{e}"
         );
         assert_eq!(super::nearest("adma", &["baseline", "adam"]), Some("adam"));
-        assert_eq!(levenshtein("baselin", "baseline"), 1);
+        assert_eq!(fmnist_experiments::edit_distance("baselin", "baseline"), 1);
     }
 
     #[test]

@@ -155,27 +155,10 @@ pub(crate) fn read(bytes: &[u8], what: &str) -> Result<Contents, TrainError> {
 
 /// ", did you mean `x`?" for the candidate closest to `name`, if any is close.
 pub(crate) fn nearest_hint<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> String {
-    candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= name.len().max(c.len()) / 2)
-        .min()
-        .map(|(_, c)| format!(", did you mean `{c}`?"))
+    let candidates: Vec<&str> = candidates.map(String::as_str).collect();
+    fmnist_experiments::nearest(name, &candidates)
+        .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
