@@ -34,14 +34,31 @@ impl Normaliser {
         device: &Device,
     ) -> Result<(Tensor, Vec<u8>), TrainError> {
         let pixels = split.rows * split.cols;
-        let mut x = Vec::with_capacity(indices.len() * pixels);
+        let mut x = vec![0f32; indices.len() * pixels];
         let mut y = Vec::with_capacity(indices.len());
-        for &i in indices {
-            let i = i as usize;
-            x.extend(split.image(i).iter().map(|&p| self.table[p as usize]));
-            y.push(split.labels[i]);
-        }
+        self.gather_into(split, indices, &mut x, &mut y);
         Ok((Tensor::from_vec(x, (indices.len(), pixels), device)?, y))
+    }
+
+    /// [`Normaliser::gather`] into buffers the caller reuses: `x` holds
+    /// exactly `indices.len()` images; `labels` is cleared first.
+    pub fn gather_into(
+        &self,
+        split: &ImageSet,
+        indices: &[u32],
+        x: &mut [f32],
+        labels: &mut Vec<u8>,
+    ) {
+        let pixels = split.rows * split.cols;
+        assert_eq!(x.len(), indices.len() * pixels, "batch buffer size");
+        labels.clear();
+        for (&i, out) in indices.iter().zip(x.chunks_exact_mut(pixels)) {
+            let i = i as usize;
+            for (o, &p) in out.iter_mut().zip(split.image(i)) {
+                *o = self.table[usize::from(p)];
+            }
+            labels.push(split.labels[i]);
+        }
     }
 }
 
