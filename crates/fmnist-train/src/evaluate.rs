@@ -13,6 +13,7 @@ use fmnist_experiments::{InputConfig, RunConfig};
 
 use crate::batch::Normaliser;
 use crate::error::TrainError;
+use crate::host::{HostNet, eval_pass};
 use crate::model::{Mlp, argmax, log_probs, nll_and_correct};
 
 /// Evaluation batch: large enough to amortise per-call overhead, small enough
@@ -82,6 +83,17 @@ fn ratio(num: u32, den: u32) -> f64 {
     }
 }
 
+/// Which implementation computes: the host fast path where it applies (the
+/// CPU, f32), or always candle's tensor operations. Both give the same bits;
+/// tests compare them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    Auto,
+    /// Only tests compare against it; CUDA takes it through `Auto`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Candle,
+}
+
 /// One evaluation-mode pass over `split`, in chunks of [`EVAL_CHUNK`]:
 /// the mean loss and the accuracy. `each` sees every image's index, label
 /// and log-probabilities.
@@ -90,14 +102,12 @@ fn pass(
     normaliser: &Normaliser,
     split: &ImageSet,
     device: &Device,
+    path: Path,
     mut each: impl FnMut(u32, u8, &[f64]),
 ) -> Result<(f64, f64), TrainError> {
     let (mut loss_sum, mut correct) = (0.0, 0usize);
-    let all: Vec<u32> = (0..split.len as u32).collect();
-    for indices in all.chunks(EVAL_CHUNK) {
-        let (x, y) = normaliser.gather(split, indices, device)?;
-        let logits = model.forward(&x)?;
-        let (_, flat, classes) = log_probs(&logits)?;
+    let mut chunk = |indices: &[u32], y: &[u8], flat: &[f64]| -> Result<(), TrainError> {
+        let classes = flat.len() / indices.len();
         if let Some((i, &label)) = y
             .iter()
             .enumerate()
@@ -108,11 +118,28 @@ fn pass(
                 indices[i]
             )));
         }
-        let (loss, right) = nll_and_correct(&flat, classes, &y);
+        let (loss, right) = nll_and_correct(flat, classes, y);
         loss_sum += loss * indices.len() as f64;
         correct += right;
-        for ((row, &label), &index) in flat.chunks_exact(classes).zip(&y).zip(indices) {
+        for ((row, &label), &index) in flat.chunks_exact(classes).zip(y).zip(indices) {
             each(index, label, row);
+        }
+        Ok(())
+    };
+    let host = match path {
+        Path::Auto if device.is_cpu() => HostNet::from_mlp(model)?,
+        _ => None,
+    };
+    match host {
+        Some(net) => eval_pass(&net, normaliser, split, EVAL_CHUNK, chunk)?,
+        None => {
+            let all: Vec<u32> = (0..split.len as u32).collect();
+            for indices in all.chunks(EVAL_CHUNK) {
+                let (x, y) = normaliser.gather(split, indices, device)?;
+                let logits = model.forward(&x)?;
+                let (_, flat, _) = log_probs(&logits)?;
+                chunk(indices, &y, &flat)?;
+            }
         }
     }
     Ok((
@@ -127,8 +154,9 @@ pub(crate) fn evaluate(
     normaliser: &Normaliser,
     split: &ImageSet,
     device: &Device,
+    path: Path,
 ) -> Result<(f64, f64), TrainError> {
-    pass(model, normaliser, split, device, |_, _, _| {})
+    pass(model, normaliser, split, device, path, |_, _, _| {})
 }
 
 /// The per-class evaluation of `model` on `set`, its inputs normalised as
@@ -140,6 +168,18 @@ pub fn evaluate_classes(
     device: &Device,
     top_mistakes: usize,
 ) -> Result<ClassEvaluation, TrainError> {
+    classes_with(model, input, set, device, top_mistakes, Path::Auto)
+}
+
+/// [`evaluate_classes`] through the given implementation.
+pub(crate) fn classes_with(
+    model: &Mlp,
+    input: &InputConfig,
+    set: &ImageSet,
+    device: &Device,
+    top_mistakes: usize,
+    path: Path,
+) -> Result<ClassEvaluation, TrainError> {
     let classes = *model.sizes().last().expect("a network has layers");
     let mut confusion = vec![0u32; classes * classes];
     let mut mistakes = Vec::new();
@@ -148,6 +188,7 @@ pub fn evaluate_classes(
         &Normaliser::new(input),
         set,
         device,
+        path,
         |index, label, row| {
             let predicted = argmax(row);
             confusion[usize::from(label) * classes + predicted] += 1;

@@ -17,6 +17,7 @@ mod checkpoint;
 mod device;
 mod error;
 mod evaluate;
+mod host;
 mod model;
 mod optim;
 mod rng;
@@ -32,7 +33,10 @@ pub use evaluate::{ClassEvaluation, Mistake, evaluate_classes, evaluate_run, val
 pub use model::Mlp;
 pub use optim::Optimizer;
 pub use rng::{Streams, seeded};
-pub use train::{EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_with};
+pub use train::{
+    EpochProfile, EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_profiled,
+    train_with,
+};
 pub use weights::torch_architecture;
 
 /// Bump when a change alters the numbers training produces: it is part of

@@ -27,6 +27,16 @@ impl Optimizer {
         }
     }
 
+    pub(crate) fn config(&self) -> &OptimizerConfig {
+        &self.config
+    }
+
+    /// SGD's momentum buffers or Adam's first moments, and Adam's second
+    /// moments, per parameter.
+    pub(crate) fn state(&self) -> (&[Option<Tensor>], &[Option<Tensor>]) {
+        (&self.first, &self.second)
+    }
+
     /// Steps taken so far (Adam's `step`; SGD counts too).
     pub(crate) fn steps(&self) -> u64 {
         self.step

@@ -11,7 +11,8 @@ use fmnist_experiments::RunConfig;
 use crate::batch::Normaliser;
 use crate::checkpoint::{Checkpoint, StreamsState, identity};
 use crate::error::TrainError;
-use crate::evaluate::{evaluate, limit, validation_set};
+use crate::evaluate::{Path, evaluate, limit, validation_set};
+use crate::host::{HostTrainer, Timings};
 use crate::model::{Mlp, cross_entropy};
 use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
@@ -119,8 +120,91 @@ pub fn train_with(
     data: &Dataset,
     device: &Device,
     stop: &AtomicBool,
+    options: TrainOptions<'_>,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<RunResult, TrainError> {
+    run(
+        config,
+        seed,
+        data,
+        device,
+        stop,
+        options,
+        on_event,
+        Path::Auto,
+        None,
+    )
+}
+
+/// Where one epoch's wall time went, in seconds: the parts are measured
+/// around each phase of every batch, `total` around the whole epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EpochProfile {
+    /// The training pass's matrix products (gemm).
+    pub matmul: f64,
+    /// The training pass's elementwise work: bias, ReLU and dropout,
+    /// log-softmax and loss, gradients of the logits and biases.
+    pub elementwise: f64,
+    /// Gathering u8 images into normalised f32 batches.
+    pub gather: f64,
+    /// Drawing dropout masks.
+    pub dropout: f64,
+    /// The optimizer's updates.
+    pub optimizer: f64,
+    /// The evaluation pass over the validation set.
+    pub evaluation: f64,
+    /// The whole epoch, as [`EpochReport::seconds`].
+    pub total: f64,
+}
+
+/// [`train`] on the CPU, timing the parts of each epoch (with the CPU fast
+/// path; the numbers are those of [`train`]).
+pub fn train_profiled(
+    config: &RunConfig,
+    seed: u64,
+    data: &Dataset,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<(RunResult, Vec<EpochProfile>), TrainError> {
+    let mut profiles = Vec::new();
+    let result = run(
+        config,
+        seed,
+        data,
+        &Device::Cpu,
+        stop,
+        TrainOptions::default(),
+        on_event,
+        Path::Auto,
+        Some(&mut profiles),
+    )?;
+    Ok((result, profiles))
+}
+
+/// Writes the host trainer's state, if any, back into the tensors.
+fn sync(
+    host: &Option<HostTrainer>,
+    model: &mut Mlp,
+    optimizer: &mut Optimizer,
+    device: &Device,
+) -> Result<(), TrainError> {
+    match host {
+        Some(h) => h.store(model, optimizer, device),
+        None => Ok(()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run(
+    config: &RunConfig,
+    seed: u64,
+    data: &Dataset,
+    device: &Device,
+    stop: &AtomicBool,
     mut options: TrainOptions<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
+    path: Path,
+    mut profiles: Option<&mut Vec<EpochProfile>>,
 ) -> Result<RunResult, TrainError> {
     let train_set = limit(&data.train, config.train_limit);
     let val_set = validation_set(config, data);
@@ -166,19 +250,51 @@ pub fn train_with(
     let normaliser = Normaliser::new(&config.input);
     let p = config.model.dropout;
     let batches = n.div_ceil(config.batch_size);
+    let mut host = match path {
+        Path::Auto if device.is_cpu() => HostTrainer::new(&model, &optimizer, config.batch_size)?,
+        _ => None,
+    };
 
     for epoch in epochs.len() + 1..=config.epochs {
         let started = Instant::now();
         let order = shuffle_rng.permutation(n);
         let (mut loss_sum, mut correct) = (0.0, 0usize);
+        if let Some(h) = host.as_mut() {
+            h.timings = Timings::default();
+        }
         // The last batch may be smaller: it is trained on, not dropped.
         for (b, indices) in order.chunks(config.batch_size).enumerate() {
             if stop.load(Ordering::Relaxed) {
+                sync(&host, &mut model, &mut optimizer, device)?;
                 return Ok(RunResult {
                     outcome: Outcome::Interrupted,
                     epochs,
                     model,
                 });
+            }
+            if let Some(h) = host.as_mut() {
+                let (loss, right) =
+                    h.forward(&train_set, indices, &normaliser, &mut dropout_rng, p);
+                if !loss.is_finite() {
+                    sync(&host, &mut model, &mut optimizer, device)?;
+                    return Ok(RunResult {
+                        outcome: Outcome::Diverged {
+                            epoch,
+                            batch: b + 1,
+                        },
+                        epochs,
+                        model,
+                    });
+                }
+                loss_sum += loss * indices.len() as f64;
+                correct += right;
+                h.backward_and_update();
+                on_event(Event::Batch {
+                    epoch,
+                    batch: b + 1,
+                    batches,
+                });
+                continue;
             }
             let (x, y) = normaliser.gather(&train_set, indices, device)?;
             let masks: Vec<Option<Tensor>> = config
@@ -218,7 +334,10 @@ pub fn train_with(
                 batches,
             });
         }
-        let (val_loss, val_accuracy) = evaluate(&model, &normaliser, &val_set, device)?;
+        sync(&host, &mut model, &mut optimizer, device)?;
+        let evaluation = Instant::now();
+        let (val_loss, val_accuracy) = evaluate(&model, &normaliser, &val_set, device, path)?;
+        let evaluation = evaluation.elapsed().as_secs_f64();
         let report = EpochReport {
             epoch,
             train_loss: loss_sum / n as f64,
@@ -227,6 +346,18 @@ pub fn train_with(
             val_accuracy,
             seconds: started.elapsed().as_secs_f64(),
         };
+        if let Some(profiles) = profiles.as_deref_mut() {
+            let t = host.as_ref().map(|h| h.timings).unwrap_or_default();
+            profiles.push(EpochProfile {
+                matmul: t.matmul,
+                elementwise: t.elementwise,
+                gather: t.gather,
+                dropout: t.dropout,
+                optimizer: t.optimizer,
+                evaluation,
+                total: report.seconds,
+            });
+        }
         on_event(Event::Epoch(&report));
         let diverged = !val_loss.is_finite();
         epochs.push(report);
@@ -487,6 +618,170 @@ mod tests {
         .unwrap();
         assert_eq!(epochs_seen, ((k + 1)..=config.epochs).collect::<Vec<_>>());
         resumed
+    }
+
+    /// The CPU fast path (host buffers, fused passes) against candle's
+    /// tensor operations: every reported number and every final weight and
+    /// optimizer buffer bit for bit, across optimizers, dropout on and off,
+    /// weight decay, Nesterov, and a partial last batch.
+    #[test]
+    fn the_cpu_fast_path_equals_the_candle_path_bit_for_bit() {
+        let data = dataset();
+        let mut nesterov = config(0.03, 2);
+        nesterov.optimizer = OptimizerConfig::Sgd {
+            lr: 0.03,
+            momentum: 0.8,
+            dampening: 0.1,
+            nesterov: true,
+            weight_decay: 0.001,
+        };
+        let mut plain = config(0.1, 2);
+        plain.optimizer = OptimizerConfig::Sgd {
+            lr: 0.1,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        plain.model.dropout = 0.0;
+        plain.model.hidden = vec![24];
+        for (name, c) in [
+            ("sgd", config(0.05, 2)),
+            ("nesterov", nesterov),
+            ("plain", plain),
+            ("adam", adam(2)),
+        ] {
+            let stop = AtomicBool::new(false);
+            let mut checkpoints = [None, None];
+            let mut results = Vec::new();
+            for (slot, path) in checkpoints.iter_mut().zip([Path::Auto, Path::Candle]) {
+                let mut keep = |cp: &Checkpoint| *slot = Some(cp.clone());
+                let options = TrainOptions {
+                    resume: None,
+                    on_checkpoint: Some(&mut keep),
+                };
+                let r = super::run(
+                    &c,
+                    4,
+                    &data,
+                    &Device::Cpu,
+                    &stop,
+                    options,
+                    &mut |_| {},
+                    path,
+                    None,
+                )
+                .unwrap();
+                results.push(r);
+            }
+            let (fast, candle) = (&results[0], &results[1]);
+            assert_eq!(fast.outcome, Outcome::Complete, "{name}");
+            assert_eq!(numbers(&fast.epochs), numbers(&candle.epochs), "{name}");
+            assert_eq!(
+                fast.model.to_safetensors().unwrap(),
+                candle.model.to_safetensors().unwrap(),
+                "{name}: weights"
+            );
+            // The checkpoints hold the optimizer's state and the streams.
+            let state = |cp: &Option<Checkpoint>| {
+                let cp = cp.as_ref().expect("a checkpoint per epoch");
+                let optimizer = cp.optimizer(&c, &Device::Cpu).unwrap();
+                let buffers: Vec<Vec<Option<Vec<u32>>>> = optimizer
+                    .buffers()
+                    .iter()
+                    .map(|per_param| {
+                        per_param
+                            .iter()
+                            .map(|b| {
+                                b.as_ref().map(|t| {
+                                    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+                                    v.into_iter().map(f32::to_bits).collect()
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (optimizer.steps(), buffers, cp.stream_positions())
+            };
+            let (a, b) = (state(&checkpoints[0]), state(&checkpoints[1]));
+            assert!(a == b, "{name}: optimizer state or streams differ");
+            let set = validation_set(&c, &data);
+            let eval = |path| {
+                crate::evaluate::classes_with(&fast.model, &c.input, &set, &Device::Cpu, 5, path)
+                    .unwrap()
+            };
+            let (a, b) = (eval(Path::Auto), eval(Path::Candle));
+            assert_eq!(a.loss.to_bits(), b.loss.to_bits(), "{name}");
+            assert_eq!(a, b, "{name}");
+        }
+    }
+
+    #[test]
+    fn divergence_and_interruption_leave_the_same_network_on_both_paths() {
+        let data = dataset();
+        let outcome = |c: &RunConfig, path, stop_after: usize| {
+            let mut seen = 0;
+            let stop = AtomicBool::new(false);
+            let r = super::run(
+                c,
+                0,
+                &data,
+                &Device::Cpu,
+                &stop,
+                TrainOptions::default(),
+                &mut |e| {
+                    if let Event::Batch { .. } = e {
+                        seen += 1;
+                        if seen == stop_after {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                },
+                path,
+                None,
+            )
+            .unwrap();
+            (r.outcome, r.model.to_safetensors().unwrap())
+        };
+        let huge = config(1e6, 3);
+        assert_eq!(
+            outcome(&huge, Path::Auto, 0),
+            outcome(&huge, Path::Candle, 0)
+        );
+        assert!(matches!(
+            outcome(&huge, Path::Auto, 0).0,
+            Outcome::Diverged { .. }
+        ));
+        let c = adam(3);
+        let fast = outcome(&c, Path::Auto, 13);
+        assert_eq!(fast.0, Outcome::Interrupted);
+        assert_eq!(fast, outcome(&c, Path::Candle, 13));
+    }
+
+    #[test]
+    fn profiled_training_gives_the_numbers_of_train_and_accounts_for_the_epoch() {
+        let data = dataset();
+        let c = config(0.05, 2);
+        let stop = AtomicBool::new(false);
+        let (profiled, profiles) = train_profiled(&c, 3, &data, &stop, &mut |_| {}).unwrap();
+        assert_eq!(
+            numbers(&profiled.epochs),
+            numbers(&run(&c, 3, &data).epochs)
+        );
+        assert_eq!(profiles.len(), 2);
+        for p in &profiles {
+            let parts =
+                p.matmul + p.elementwise + p.gather + p.dropout + p.optimizer + p.evaluation;
+            assert!(
+                p.matmul > 0.0 && p.elementwise > 0.0 && p.evaluation > 0.0,
+                "{p:?}"
+            );
+            assert!(
+                p.gather > 0.0 && p.dropout > 0.0 && p.optimizer > 0.0,
+                "{p:?}"
+            );
+            assert!(parts <= p.total * 1.0001, "{p:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use fmnist_train::{DeviceSpec, Event, matmul_gflops};
+use fmnist_train::{DeviceSpec, matmul_gflops};
 
 use crate::cli::{BenchArgs, DataArgs};
 use crate::commands::Global;
@@ -41,14 +41,15 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
 
     let gflops_peak = matmul_gflops(args.matmul, 5, &device)?;
     let stop = AtomicBool::new(false);
-    let mut seconds = Vec::new();
-    fmnist_train::train(&config, 0, &data, &device, &stop, &mut |e| {
-        if let Event::Epoch(r) = e {
-            seconds.push(r.seconds);
-        }
-    })?;
+    let (_, profiles) = fmnist_train::train_profiled(&config, 0, &data, &stop, &mut |_| {})?;
+    let mut seconds: Vec<f64> = profiles.iter().map(|p| p.total).collect();
     seconds.sort_by(f64::total_cmp);
     let median = seconds[seconds.len() / 2];
+    // The breakdown of the median epoch, so its parts add up to the total shown.
+    let profile = *profiles
+        .iter()
+        .find(|p| p.total == median)
+        .expect("the median is one of the epochs");
     let mut sizes = vec![784];
     sizes.extend(&config.model.hidden);
     sizes.push(10);
@@ -91,6 +92,26 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         "  ratio achieved / peak         {:.1}%",
         100.0 * achieved / gflops_peak
     );
+    println!("  where the median epoch's time goes:");
+    let parts = [
+        ("matrix products (gemm), training", profile.matmul),
+        ("elementwise passes", profile.elementwise),
+        ("batch gathering (u8 -> f32)", profile.gather),
+        ("dropout masks", profile.dropout),
+        ("optimizer update", profile.optimizer),
+        ("evaluation (10,000 images)", profile.evaluation),
+    ];
+    let accounted: f64 = parts.iter().map(|(_, s)| s).sum();
+    for (what, s) in parts
+        .into_iter()
+        .chain([("other (loop, events)", profile.total - accounted)])
+    {
+        println!(
+            "    {what:<36} {:>7.1} ms  {:>5.1}%",
+            1e3 * s,
+            100.0 * s / profile.total
+        );
+    }
     println!("grid throughput, --jobs {jobs} (1 thread per run): {grid_rate:.2} epochs/s");
     Ok(ExitCode::SUCCESS)
 }

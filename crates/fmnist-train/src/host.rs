@@ -1,0 +1,635 @@
+//! The CPU fast path: the same training step and evaluation pass as the
+//! candle-tensor code in `model`, `optim` and `evaluate`, on host buffers
+//! allocated once per run instead of fresh tensors per operation.
+//!
+//! Every floating-point operation is the one candle performs, in the same
+//! order: matrix products call `gemm` with exactly the arguments candle's CPU
+//! backend passes it (shapes, strides, `alpha`/`beta`, parallelism), and each
+//! elementwise chain is the same sequence of IEEE operations, fused into one
+//! pass. The results are therefore bit-identical to the candle path, which
+//! stays the path for CUDA (tests in `train` compare the two bit for bit).
+//! What is gone is the overhead around the arithmetic: allocations, page
+//! faults on fresh buffers, and one memory pass per elementwise operation.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use fmnist_data::ImageSet;
+use fmnist_experiments::OptimizerConfig;
+
+use crate::batch::Normaliser;
+use crate::error::TrainError;
+use crate::model::{Mlp, nll_and_correct};
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+
+/// The network's output width must stay below this for the fast path: up to
+/// it, candle sums a softmax row's exponentials left to right (its AVX sum
+/// only vectorises whole blocks of 32), which is what [`log_softmax_row`]
+/// does.
+const MAX_CLASSES: usize = 32;
+
+/// `dst[m, n] = lhs[m, k] * rhs[k, n]`, with row and column strides for the
+/// operands, exactly as candle's CPU matmul calls `gemm` (`read_dst` false,
+/// `alpha` 0, `beta` 1, the thread count candle is configured with), so the
+/// results are candle's bit for bit.
+#[allow(unsafe_code)] // gemm's interface is raw pointers; the asserts below bound them.
+fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    lhs: &[f32],
+    (lhs_rs, lhs_cs): (usize, usize),
+    rhs: &[f32],
+    (rhs_rs, rhs_cs): (usize, usize),
+) {
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(m > 0 && n > 0 && k > 0, "empty product {m}x{n}x{k}");
+    assert!(dst.len() >= m * n, "destination too small");
+    assert!(last(m, k, lhs_rs, lhs_cs) < lhs.len(), "lhs out of bounds");
+    assert!(last(k, n, rhs_rs, rhs_cs) < rhs.len(), "rhs out of bounds");
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above keep every element gemm reads or writes
+    // inside the slices; `dst` does not alias the operands (it is borrowed
+    // mutably while they are borrowed shared).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// `z = x W^T` for `x` `[rows, fan_in]` and `W` `[fan_out, fan_in]`, as
+/// `x.matmul(&w.t())`.
+fn linear_product(dst: &mut [f32], x: &[f32], w: &[f32], rows: usize, fan_in: usize) {
+    let fan_out = w.len() / fan_in;
+    matmul((rows, fan_out, fan_in), dst, x, (fan_in, 1), w, (1, fan_in));
+}
+
+/// candle's `log_softmax` over one row of fewer than [`MAX_CLASSES`]
+/// logits: max (first maximum wins ties), differences, exponentials summed
+/// left to right from zero, log, differences again.
+fn log_softmax_row(logits: &[f32], out: &mut [f32]) {
+    let mut max = logits[0];
+    for &s in logits {
+        if max < s {
+            max = s;
+        }
+    }
+    let mut sum = 0f32;
+    for (o, &z) in out.iter_mut().zip(logits) {
+        *o = z - max;
+        sum += o.exp();
+    }
+    let log_sum = sum.ln();
+    for o in out.iter_mut() {
+        *o -= log_sum;
+    }
+}
+
+/// A network's parameters on the host, in [`Mlp`]'s layout.
+#[derive(Debug, Clone)]
+pub(crate) struct HostNet {
+    /// Layer sizes, input first.
+    sizes: Vec<usize>,
+    weights: Vec<Vec<f32>>,
+    biases: Vec<Vec<f32>>,
+}
+
+impl HostNet {
+    /// `None` where the fast path does not apply: not on the CPU, not f32,
+    /// or too many outputs.
+    pub fn from_mlp(model: &Mlp) -> Result<Option<HostNet>, TrainError> {
+        let sizes = model.sizes();
+        let on_cpu_f32 = model
+            .weights
+            .iter()
+            .chain(&model.biases)
+            .all(|t| t.device().is_cpu() && t.dtype() == DType::F32);
+        if !on_cpu_f32 || *sizes.last().expect("layers") >= MAX_CLASSES {
+            return Ok(None);
+        }
+        let host = |t: &Tensor| -> Result<Vec<f32>, TrainError> { Ok(t.flatten_all()?.to_vec1()?) };
+        Ok(Some(HostNet {
+            sizes,
+            weights: model.weights.iter().map(host).collect::<Result<_, _>>()?,
+            biases: model.biases.iter().map(host).collect::<Result<_, _>>()?,
+        }))
+    }
+
+    pub fn to_mlp(&self, device: &Device) -> Result<Mlp, TrainError> {
+        let mut weights = Vec::with_capacity(self.layers());
+        let mut biases = Vec::with_capacity(self.layers());
+        for (l, pair) in self.sizes.windows(2).enumerate() {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            weights.push(Tensor::from_slice(
+                &self.weights[l],
+                (fan_out, fan_in),
+                device,
+            )?);
+            biases.push(Tensor::from_slice(&self.biases[l], fan_out, device)?);
+        }
+        Ok(Mlp { weights, biases })
+    }
+
+    fn layers(&self) -> usize {
+        self.weights.len()
+    }
+
+    fn classes(&self) -> usize {
+        *self.sizes.last().expect("layers")
+    }
+}
+
+/// Where a host epoch's time went, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// The matrix products (gemm).
+    pub matmul: f64,
+    /// Everything elementwise between them: bias, ReLU and dropout (fused),
+    /// log-softmax, loss and its gradient, bias gradients, masked deltas.
+    pub elementwise: f64,
+    /// u8 images to normalised f32 batches.
+    pub gather: f64,
+    /// Drawing dropout masks.
+    pub dropout: f64,
+    /// The optimizer's update of every parameter.
+    pub optimizer: f64,
+}
+
+/// A stopwatch that charges each lap to one entry of [`Timings`].
+struct Lap(Instant);
+
+impl Lap {
+    fn start() -> Lap {
+        Lap(Instant::now())
+    }
+
+    /// Seconds since the last lap, restarting the watch.
+    fn lap(&mut self) -> f64 {
+        let now = Instant::now();
+        let s = now.duration_since(self.0).as_secs_f64();
+        self.0 = now;
+        s
+    }
+}
+
+/// Per-layer buffers of one forward and backward pass, sized for the
+/// largest batch and reused for every batch.
+#[derive(Debug)]
+struct Buffers {
+    /// The batch, `[rows, pixels]`.
+    x: Vec<f32>,
+    labels: Vec<u8>,
+    /// Pre-activations of each layer, then (hidden layers) their activations:
+    /// `z * relu'(z) * dropout` overwrites `z` in the fused pass.
+    acts: Vec<Vec<f32>>,
+    /// Per hidden layer: the dropout draw, then relu'(z) times it.
+    masks: Vec<Vec<f32>>,
+    log_probs: Vec<f32>,
+    flat: Vec<f64>,
+    delta: Vec<f32>,
+    delta_next: Vec<f32>,
+}
+
+impl Buffers {
+    fn new(sizes: &[usize], rows: usize) -> Buffers {
+        let classes = *sizes.last().expect("layers");
+        let widest = sizes[1..].iter().copied().max().expect("layers");
+        Buffers {
+            x: vec![0.0; rows * sizes[0]],
+            labels: Vec::with_capacity(rows),
+            acts: sizes[1..].iter().map(|&w| vec![0.0; rows * w]).collect(),
+            masks: sizes[1..sizes.len() - 1]
+                .iter()
+                .map(|&w| vec![0.0; rows * w])
+                .collect(),
+            log_probs: vec![0.0; rows * classes],
+            flat: vec![0.0; rows * classes],
+            delta: vec![0.0; rows * widest],
+            delta_next: vec![0.0; rows * widest],
+        }
+    }
+}
+
+/// One run's training state on the host: the network, the optimizer's
+/// state, and the buffers of a step.
+#[derive(Debug)]
+pub(crate) struct HostTrainer {
+    net: HostNet,
+    optimizer: OptimizerConfig,
+    step: u64,
+    /// Per parameter (weights, then biases, as [`Optimizer`] orders them).
+    first: Vec<Option<Vec<f32>>>,
+    second: Vec<Option<Vec<f32>>>,
+    grad_w: Vec<Vec<f32>>,
+    grad_b: Vec<Vec<f32>>,
+    buffers: Buffers,
+    /// The rows of the batch last passed forward.
+    rows: usize,
+    pub timings: Timings,
+}
+
+impl HostTrainer {
+    /// The trainer continuing from `model` and `optimizer`; `None` where the
+    /// fast path does not apply (see [`HostNet::from_mlp`]).
+    pub fn new(
+        model: &Mlp,
+        optimizer: &Optimizer,
+        max_rows: usize,
+    ) -> Result<Option<HostTrainer>, TrainError> {
+        let Some(net) = HostNet::from_mlp(model)? else {
+            return Ok(None);
+        };
+        let host = |buffers: &[Option<Tensor>]| -> Result<Vec<Option<Vec<f32>>>, TrainError> {
+            buffers
+                .iter()
+                .map(|b| match b {
+                    None => Ok(None),
+                    Some(t) if t.device().is_cpu() && t.dtype() == DType::F32 => {
+                        Ok(Some(t.flatten_all()?.to_vec1()?))
+                    }
+                    Some(_) => Err(TrainError::Config(
+                        "optimizer state is not f32 on the CPU".into(),
+                    )),
+                })
+                .collect()
+        };
+        let (first, second) = optimizer.state();
+        Ok(Some(HostTrainer {
+            grad_w: net.weights.iter().map(|w| vec![0.0; w.len()]).collect(),
+            grad_b: net.biases.iter().map(|b| vec![0.0; b.len()]).collect(),
+            buffers: Buffers::new(&net.sizes, max_rows),
+            optimizer: optimizer.config().clone(),
+            step: optimizer.steps(),
+            first: host(first)?,
+            second: host(second)?,
+            net,
+            rows: 0,
+            timings: Timings::default(),
+        }))
+    }
+
+    /// Writes the network and the optimizer state back as tensors.
+    pub fn store(
+        &self,
+        model: &mut Mlp,
+        optimizer: &mut Optimizer,
+        device: &Device,
+    ) -> Result<(), TrainError> {
+        *model = self.net.to_mlp(device)?;
+        let params: Vec<Vec<usize>> = model
+            .weights
+            .iter()
+            .chain(&model.biases)
+            .map(|t| t.dims().to_vec())
+            .collect();
+        let tensors = |state: &[Option<Vec<f32>>]| -> Result<Vec<Option<Tensor>>, TrainError> {
+            state
+                .iter()
+                .zip(&params)
+                .map(|(s, dims)| {
+                    s.as_ref()
+                        .map(|v| Tensor::from_slice(v, dims.as_slice(), device))
+                        .transpose()
+                        .map_err(TrainError::from)
+                })
+                .collect()
+        };
+        *optimizer = Optimizer::restore(
+            &self.optimizer,
+            self.step,
+            params.len(),
+            vec![tensors(&self.first)?, tensors(&self.second)?],
+        );
+        Ok(())
+    }
+
+    /// Gathers the batch `indices` of `split`, draws its dropout masks
+    /// (`nn.Dropout(p)`, as `train::dropout_mask`), and passes it forward in
+    /// training mode: the mean cross-entropy and the correct predictions.
+    pub fn forward(
+        &mut self,
+        split: &ImageSet,
+        indices: &[u32],
+        normaliser: &Normaliser,
+        dropout_rng: &mut Rng,
+        p: f64,
+    ) -> (f64, usize) {
+        let mut lap = Lap::start();
+        let rows = indices.len();
+        self.rows = rows;
+        let b = &mut self.buffers;
+        let sizes = &self.net.sizes;
+        normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
+        self.timings.gather += lap.lap();
+        if p != 0.0 {
+            let scale = (1.0 / (1.0 - p)) as f32;
+            for (mask, &width) in b.masks.iter_mut().zip(&sizes[1..]) {
+                let mask = &mut mask[..rows * width];
+                mask.fill(scale);
+                dropout_rng.drop_units(p as f32, mask);
+            }
+        }
+        self.timings.dropout += lap.lap();
+        let hidden = self.net.layers() - 1;
+        for l in 0..=hidden {
+            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+            let (before, after) = b.acts.split_at_mut(l);
+            let input = if l == 0 { &b.x } else { &before[l - 1] };
+            let z = &mut after[0][..rows * fan_out];
+            linear_product(z, input, &self.net.weights[l], rows, fan_in);
+            self.timings.matmul += lap.lap();
+            let bias = &self.net.biases[l];
+            if l == hidden {
+                for row in z.chunks_exact_mut(fan_out) {
+                    for (v, &c) in row.iter_mut().zip(bias) {
+                        *v += c;
+                    }
+                }
+            } else {
+                // candle: z = mm + b; relu' = (z > 0) as f32; mask = relu' * d;
+                // a = z * mask (with d absent when p = 0).
+                let mask = &mut b.masks[l][..rows * fan_out];
+                let dropout = p != 0.0;
+                for (zrow, mrow) in z
+                    .chunks_exact_mut(fan_out)
+                    .zip(mask.chunks_exact_mut(fan_out))
+                {
+                    for ((v, m), &c) in zrow.iter_mut().zip(mrow).zip(bias) {
+                        let zv = *v + c;
+                        let relu_grad = f32::from(u8::from(zv > 0.0));
+                        let mv = if dropout { relu_grad * *m } else { relu_grad };
+                        *m = mv;
+                        *v = zv * mv;
+                    }
+                }
+            }
+            self.timings.elementwise += lap.lap();
+        }
+        let classes = self.net.classes();
+        let logits = &b.acts[hidden][..rows * classes];
+        let log_probs = &mut b.log_probs[..rows * classes];
+        for (z, out) in logits
+            .chunks_exact(classes)
+            .zip(log_probs.chunks_exact_mut(classes))
+        {
+            log_softmax_row(z, out);
+        }
+        let flat = &mut b.flat[..rows * classes];
+        for (f, &v) in flat.iter_mut().zip(log_probs.iter()) {
+            *f = f64::from(v);
+        }
+        let result = nll_and_correct(flat, classes, &b.labels);
+        self.timings.elementwise += lap.lap();
+        result
+    }
+
+    /// Backpropagates the batch last passed forward and updates the
+    /// parameters with the optimizer.
+    pub fn backward_and_update(&mut self) {
+        let mut lap = Lap::start();
+        let rows = self.rows;
+        let b = &mut self.buffers;
+        let sizes = &self.net.sizes;
+        let classes = self.net.classes();
+        let n = self.net.layers();
+        // (softmax - onehot) / batch, as candle: exp(log_probs) - onehot,
+        // then affine(1/n, 0) = v * (1/n) + 0.
+        let inv = (1.0 / rows as f64) as f32;
+        let delta = &mut b.delta[..rows * classes];
+        for ((d, lp), &y) in delta
+            .chunks_exact_mut(classes)
+            .zip(b.log_probs.chunks_exact(classes))
+            .zip(&b.labels)
+        {
+            for (j, (dv, &l)) in d.iter_mut().zip(lp).enumerate() {
+                let onehot = f32::from(u8::from(j == usize::from(y)));
+                *dv = (l.exp() - onehot) * inv + 0.0;
+            }
+        }
+        self.timings.elementwise += lap.lap();
+        for l in (0..n).rev() {
+            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+            let delta = &b.delta[..rows * fan_out];
+            let input = if l == 0 {
+                &b.x[..rows * fan_in]
+            } else {
+                &b.acts[l - 1][..rows * fan_in]
+            };
+            // delta^T input: delta [rows, out] seen transposed.
+            matmul(
+                (fan_out, fan_in, rows),
+                &mut self.grad_w[l],
+                delta,
+                (1, fan_out),
+                input,
+                (fan_in, 1),
+            );
+            self.timings.matmul += lap.lap();
+            // delta.sum(0): rows added in order, from zero.
+            let gb = &mut self.grad_b[l];
+            gb.fill(0.0);
+            for row in delta.chunks_exact(fan_out) {
+                for (g, &d) in gb.iter_mut().zip(row) {
+                    *g += d;
+                }
+            }
+            self.timings.elementwise += lap.lap();
+            if l > 0 {
+                let next = &mut b.delta_next[..rows * fan_in];
+                matmul(
+                    (rows, fan_in, fan_out),
+                    next,
+                    delta,
+                    (fan_out, 1),
+                    &self.net.weights[l],
+                    (fan_in, 1),
+                );
+                self.timings.matmul += lap.lap();
+                for (d, &m) in next.iter_mut().zip(&b.masks[l - 1][..rows * fan_in]) {
+                    *d *= m;
+                }
+                std::mem::swap(&mut b.delta, &mut b.delta_next);
+                self.timings.elementwise += lap.lap();
+            }
+        }
+        self.step += 1;
+        let step = self.step;
+        let params = self
+            .net
+            .weights
+            .iter_mut()
+            .zip(&self.grad_w)
+            .chain(self.net.biases.iter_mut().zip(&self.grad_b));
+        for (i, (p, g)) in params.enumerate() {
+            update(
+                &self.optimizer,
+                step,
+                p,
+                g,
+                &mut self.first[i],
+                &mut self.second[i],
+            );
+        }
+        self.timings.optimizer += lap.lap();
+    }
+}
+
+/// One parameter's update, the operations of `Optimizer::update` fused into
+/// one pass: each `affine(a, b)` is `v * a as f32 + b as f32`, as candle's.
+fn update(
+    config: &OptimizerConfig,
+    step: u64,
+    p: &mut [f32],
+    g: &[f32],
+    first: &mut Option<Vec<f32>>,
+    second: &mut Option<Vec<f32>>,
+) {
+    match *config {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        } => {
+            let (lr, momentum, keep, wd) = (
+                lr as f32,
+                momentum as f32,
+                (1.0 - dampening) as f32,
+                weight_decay as f32,
+            );
+            let decayed = |p: f32, g: f32| if wd != 0.0 { g + (p * wd + 0.0) } else { g };
+            if momentum == 0.0 {
+                for (p, &g) in p.iter_mut().zip(g) {
+                    *p -= decayed(*p, g) * lr + 0.0;
+                }
+                return;
+            }
+            let fresh = first.is_none();
+            let buf = first.get_or_insert_with(|| vec![0.0; p.len()]);
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                let g = decayed(*p, g);
+                let nb = if fresh {
+                    g
+                } else {
+                    (*b * momentum + 0.0) + (g * keep + 0.0)
+                };
+                *b = nb;
+                let g = if nesterov {
+                    g + (nb * momentum + 0.0)
+                } else {
+                    nb
+                };
+                *p -= g * lr + 0.0;
+            }
+        }
+        OptimizerConfig::Adam {
+            lr,
+            betas: [beta1, beta2],
+            eps,
+            weight_decay,
+        } => {
+            let t = step as i32;
+            let step_size = (lr / (1.0 - beta1.powi(t))) as f32;
+            let inv_bc2 = (1.0 / (1.0 - beta2.powi(t)).sqrt()) as f32;
+            let (eps, wd) = (eps as f32, weight_decay as f32);
+            let (one_b1, one_b2, b2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32, beta2 as f32);
+            let fresh = first.is_none() || second.is_none();
+            let m_buf = first.get_or_insert_with(|| vec![0.0; p.len()]);
+            let v_buf = second.get_or_insert_with(|| vec![0.0; p.len()]);
+            for (((p, &g), m), v) in p
+                .iter_mut()
+                .zip(g)
+                .zip(m_buf.iter_mut())
+                .zip(v_buf.iter_mut())
+            {
+                let g = if wd != 0.0 { g + (*p * wd + 0.0) } else { g };
+                let nm = if fresh {
+                    g * one_b1 + 0.0
+                } else {
+                    *m + ((g - *m) * one_b1 + 0.0)
+                };
+                let g2 = (g * g) * one_b2 + 0.0;
+                let nv = if fresh { g2 } else { (*v * b2 + 0.0) + g2 };
+                *m = nm;
+                *v = nv;
+                let denom = nv.sqrt() * inv_bc2 + eps;
+                *p -= (nm / denom) * step_size + 0.0;
+            }
+        }
+    }
+}
+
+/// Evaluation mode over `split` in chunks of `chunk` images, on the host:
+/// `each` sees every chunk's indices, labels and log-probabilities (f64,
+/// row-major). Buffers are allocated once for the whole pass.
+pub(crate) fn eval_pass(
+    net: &HostNet,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+    chunk: usize,
+    mut each: impl FnMut(&[u32], &[u8], &[f64]) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
+    let rows = chunk.min(split.len).max(1);
+    let mut b = Buffers::new(&net.sizes, rows);
+    let sizes = &net.sizes;
+    let hidden = net.layers() - 1;
+    let classes = net.classes();
+    let all: Vec<u32> = (0..split.len as u32).collect();
+    for indices in all.chunks(chunk) {
+        let rows = indices.len();
+        normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
+        for l in 0..=hidden {
+            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+            let (before, after) = b.acts.split_at_mut(l);
+            let input = if l == 0 { &b.x } else { &before[l - 1] };
+            let z = &mut after[0][..rows * fan_out];
+            linear_product(z, input, &net.weights[l], rows, fan_in);
+            let relu = l < hidden;
+            for row in z.chunks_exact_mut(fan_out) {
+                for (v, &c) in row.iter_mut().zip(&net.biases[l]) {
+                    let zv = *v + c;
+                    *v = if relu { zv.max(0.0) } else { zv };
+                }
+            }
+        }
+        let logits = &b.acts[hidden][..rows * classes];
+        let flat = &mut b.flat[..rows * classes];
+        for (z, out) in logits
+            .chunks_exact(classes)
+            .zip(flat.chunks_exact_mut(classes))
+        {
+            let lp = &mut b.log_probs[..classes];
+            log_softmax_row(z, lp);
+            for (o, &v) in out.iter_mut().zip(lp.iter()) {
+                *o = f64::from(v);
+            }
+        }
+        each(indices, &b.labels, flat)?;
+    }
+    Ok(())
+}
