@@ -5,12 +5,11 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use fmnist_train::{DeviceSpec, matmul_gflops};
 
-use crate::cli::{BenchArgs, DataArgs};
+use crate::cli::BenchArgs;
 use crate::commands::Global;
-use crate::setup::{self, DataSet};
+use crate::setup;
 
 /// Multiply-adds of the matrix products of one epoch, counted as 2 flops:
 /// forward (all layers), backward weight gradients (all layers) and
@@ -25,16 +24,8 @@ pub fn flops_per_epoch(sizes: &[usize], train: usize, val: usize) -> f64 {
 
 pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     setup::set_threads(1);
-    let data = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.fetch_and_load(
-        &DataArgs {
-            data_dir: args.data_dir.clone(),
-            mirrors: vec![],
-            offline: false,
-        },
-    )?;
-    let baseline = fmnist_experiments::load_file(std::path::Path::new("experiments/baseline.toml"))
-        .context("loading experiments/baseline.toml")?
-        .remove(0);
+    let data = setup::dataset_for_measuring(global.dataset.as_deref(), args.data_dir.clone())?;
+    let baseline = setup::baseline()?;
     let mut config = baseline.config.clone();
     config.epochs = args.epochs.max(1);
     let device = DeviceSpec::Cpu.open()?;
