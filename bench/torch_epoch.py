@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch timing of the epoch `fmnist bench` times, printed beside it.
 
-Not a dependency and not run in CI: a yardstick. It runs `fmnist bench`
-(the Rust binary, 1 thread), then, if `import torch` works, trains the same
+Not a dependency and not run in CI: a yardstick. `cargo xtask bench` runs it
+with `--torch-only` after its own measurement whenever `import torch` works.
+Alone, it runs `fmnist bench` (the Rust binary, 1 thread), then, if
+`import torch` works, trains the same
 baseline epoch with PyTorch on 1 thread: 784-128-64-10, ReLU, dropout 0.2,
 SGD lr 0.001, batch 100, shuffled, 60,000 training images gathered from u8
 and normalised per batch, then an evaluation pass over the 10,000 test
@@ -96,8 +98,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--fmnist", default="target/debug/fmnist")
     parser.add_argument("--data-dir", default="data/fashion-mnist")
+    parser.add_argument("--torch-only", action="store_true",
+                        help="time PyTorch only and print `torch-seconds-per-epoch S` (what `fmnist bench` reads)")
     args = parser.parse_args()
 
+    if args.torch_only:
+        torch_s, version, accuracy = torch_epochs(args.data_dir, args.epochs)
+        print(f"torch-version {version}")
+        print(f"torch-seconds-per-epoch {torch_s:.6f}")
+        return 0
     rust, peak = rust_bench(args.fmnist, args.epochs)
     try:
         import torch  # noqa: F401

@@ -104,7 +104,66 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("grid throughput, --jobs {jobs} (1 thread per run): {grid_rate:.2} epochs/s");
+    torch_comparison(args.epochs.max(1), median, &data_dir_of(global, args)?);
     Ok(ExitCode::SUCCESS)
+}
+
+fn data_dir_of(global: &Global, args: &BenchArgs) -> anyhow::Result<std::path::PathBuf> {
+    Ok(setup::DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?.dir)
+}
+
+/// The same epoch in PyTorch, in this run, when `import torch` works
+/// (`bench/torch_epoch.py`; PyTorch is never a dependency of the project).
+fn torch_comparison(epochs: usize, ours: f64, data_dir: &std::path::Path) {
+    let script = std::path::Path::new("bench/torch_epoch.py");
+    let has_torch = std::process::Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_torch || !script.is_file() {
+        println!(
+            "PyTorch: not importable by python3 here (`pip install torch` adds the comparison)"
+        );
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([
+            "--torch-only",
+            "--epochs",
+            &epochs.to_string(),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .output();
+    let text = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            println!(
+                "PyTorch: {} failed: {}",
+                script.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return;
+        }
+        Err(e) => {
+            println!("PyTorch: cannot run {}: {e}", script.display());
+            return;
+        }
+    };
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
+    match field("torch-seconds-per-epoch ").and_then(|s| s.parse::<f64>().ok()) {
+        Some(torch) => println!(
+            "PyTorch {}, 1 thread, same epoch, same run: {torch:.3} s per epoch; PyTorch / fmnist = {:.2}",
+            field("torch-version ").unwrap_or_default(),
+            torch / ours
+        ),
+        None => println!("PyTorch: no timing in the output of {}", script.display()),
+    }
 }
 
 #[cfg(test)]
