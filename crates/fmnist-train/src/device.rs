@@ -47,9 +47,25 @@ impl DeviceSpec {
                 if !candle_core::utils::cuda_is_available() {
                     return Err(TrainError::CudaNotCompiled(self.to_string()));
                 }
-                Device::new_cuda(n).map_err(|e| TrainError::CudaUnavailable {
-                    spec: self.to_string(),
-                    message: e.to_string(),
+                Device::new_cuda(n).map_err(|e| {
+                    let message = e.to_string();
+                    // The driver API reports a machine without the NVIDIA
+                    // driver as a stub library (CI links against one) or as
+                    // no device; say which, and what would fix it.
+                    let hint = if message.contains("STUB_LIBRARY") {
+                        "the CUDA driver library here is a stub: this machine has no NVIDIA \
+                         driver (and so no usable GPU); run on a machine with one, or use --device cpu"
+                    } else if message.contains("NO_DEVICE") || message.contains("INVALID_DEVICE") {
+                        "no such NVIDIA GPU on this machine (`nvidia-smi -L` lists them); \
+                         use another cuda:N or --device cpu"
+                    } else {
+                        "check that an NVIDIA GPU and its driver are present (`nvidia-smi`), \
+                         or use --device cpu"
+                    };
+                    TrainError::CudaUnavailable {
+                        spec: self.to_string(),
+                        message: format!("{message}; {hint}"),
+                    }
                 })
             }
         }
@@ -76,6 +92,20 @@ mod tests {
         assert_eq!("cuda:3".parse::<DeviceSpec>().unwrap(), DeviceSpec::Cuda(3));
         assert!("tpu".parse::<DeviceSpec>().is_err());
         assert!("cuda:x".parse::<DeviceSpec>().is_err());
+    }
+
+    /// In the CUDA build on a machine without a GPU (CI runs this with a stub
+    /// driver library), asking for one is an error that says so, not a panic.
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn cuda_without_a_gpu_is_a_clear_error() {
+        if let Err(err) = DeviceSpec::Cuda(0).open() {
+            let msg = err.to_string();
+            assert!(msg.starts_with("cannot open CUDA device `cuda:0`: "), "{msg}");
+            assert!(msg.contains("--device cpu"), "{msg}");
+        }
+        let err = DeviceSpec::Cuda(4096).open().unwrap_err().to_string();
+        assert!(err.contains("cuda:4096") && err.contains("--device cpu"), "{err}");
     }
 
     #[cfg(not(feature = "cuda"))]
