@@ -7,7 +7,7 @@ pub enum TrainError {
     #[error("device `{0}` is not understood: expected `cpu`, `cuda` or `cuda:N` (N = GPU ordinal)")]
     BadDevice(String),
     #[error(
-        "CUDA was requested (`{0}`) but this build has no CUDA support: rebuild with `--features cuda` (needs the CUDA toolkit), or use `--device cpu`"
+        "CUDA was requested (`{0}`) but this build has no CUDA support: rebuild with `--features cuda` (`cargo xtask --cuda ...`; needs the CUDA toolkit), or use `--device cpu`"
     )]
     CudaNotCompiled(String),
     #[error("cannot open CUDA device `{spec}`: {message}")]
