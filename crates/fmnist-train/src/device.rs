@@ -101,11 +101,17 @@ mod tests {
     fn cuda_without_a_gpu_is_a_clear_error() {
         if let Err(err) = DeviceSpec::Cuda(0).open() {
             let msg = err.to_string();
-            assert!(msg.starts_with("cannot open CUDA device `cuda:0`: "), "{msg}");
+            assert!(
+                msg.starts_with("cannot open CUDA device `cuda:0`: "),
+                "{msg}"
+            );
             assert!(msg.contains("--device cpu"), "{msg}");
         }
         let err = DeviceSpec::Cuda(4096).open().unwrap_err().to_string();
-        assert!(err.contains("cuda:4096") && err.contains("--device cpu"), "{err}");
+        assert!(
+            err.contains("cuda:4096") && err.contains("--device cpu"),
+            "{err}"
+        );
     }
 
     #[cfg(not(feature = "cuda"))]

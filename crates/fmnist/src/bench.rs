@@ -8,8 +8,8 @@ use std::time::Instant;
 use fmnist_train::{DeviceSpec, matmul_gflops};
 
 use crate::cli::BenchArgs;
-use crate::commands::Global;
 use crate::setup;
+use crate::setup::Global;
 
 /// Multiply-adds of the matrix products of one epoch, counted as 2 flops:
 /// forward (all layers), backward weight gradients (all layers) and

@@ -9,23 +9,16 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use fmnist_experiments::{Experiment, Overrides, RunSpec};
+use fmnist_experiments::{Experiment, RunSpec};
 use fmnist_metrics::Store;
-use fmnist_train::{DeviceSpec, TRAINING_CODE_VERSION};
+use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ListArgs, PlanArgs,
-    ReproduceArgs, TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ListArgs, ReproduceArgs,
+    TrainArgs,
 };
 use crate::runner::{self, Context, Job, Summary};
-use crate::setup::{self, DataSet};
-
-/// Settings that hold for the whole invocation.
-#[derive(Debug, Clone)]
-pub struct Global {
-    /// `--dataset`, absolute.
-    pub dataset: Option<PathBuf>,
-}
+use crate::setup::{self, DataSet, Global, load_experiments, plan, reports_dir, results_dir};
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Paths the user typed are relative to where they typed them; everything
@@ -119,14 +112,6 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
     }
 }
 
-pub fn results_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| PathBuf::from(if quick { "results-quick" } else { "results" }))
-}
-
-pub fn reports_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
-    given.unwrap_or_else(|| PathBuf::from(if quick { "reports-quick" } else { "reports" }))
-}
-
 fn verify_data(global: &Global, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let set = DataSet::choose(global.dataset.as_deref(), data_dir)?;
     let checks = fmnist_data::verify(&set.manifest, &set.dir)
@@ -178,41 +163,6 @@ fn data_manifest(args: &DataManifestArgs) -> anyhow::Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
-    let mut o = if quick {
-        Overrides::quick()
-    } else {
-        Overrides::default()
-    };
-    if plan.seeds.is_some() {
-        o.seeds = plan.seeds.clone();
-    }
-    if plan.epochs.is_some() {
-        o.epochs = plan.epochs;
-    }
-    o
-}
-
-pub fn load_experiments() -> anyhow::Result<Vec<Experiment>> {
-    let dir = Path::new("experiments");
-    fmnist_experiments::load_dir(dir)
-        .with_context(|| format!("loading the experiments in {}", dir.display()))
-}
-
-pub fn plan(
-    experiments: &[Experiment],
-    plan: &PlanArgs,
-    quick: bool,
-    data: &DataSet,
-) -> Vec<RunSpec> {
-    fmnist_experiments::plan(
-        experiments,
-        &overrides(plan, quick),
-        &data.hashes(),
-        TRAINING_CODE_VERSION,
-    )
 }
 
 fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {

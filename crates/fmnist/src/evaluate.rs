@@ -8,8 +8,8 @@ use fmnist_metrics::{RunStatus, Split, Store};
 use fmnist_train::{DeviceSpec, Mlp};
 
 use crate::cli::EvaluateArgs;
-use crate::commands::{Global, results_dir};
 use crate::setup::{self, DataSet};
+use crate::setup::{Global, results_dir};
 
 pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     setup::set_threads(1);

@@ -14,8 +14,8 @@ use fmnist_experiments::Overrides;
 use fmnist_train::{DeviceSpec, Event, Mlp, Streams, describe_device, seeded};
 
 use crate::cli::GpuCheckArgs;
-use crate::commands::Global;
 use crate::setup;
+use crate::setup::Global;
 
 /// Largest relative difference allowed between the first epoch's training
 /// losses: float32 sums in another order drift by about 1e-6.

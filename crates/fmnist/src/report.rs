@@ -10,8 +10,8 @@ use fmnist_experiments::Experiment;
 use fmnist_metrics::{Store, StoredRun};
 
 use crate::cli::FiguresArgs;
-use crate::commands::{Global, plan, reports_dir, results_dir};
 use crate::setup::DataSet;
+use crate::setup::{Global, plan, reports_dir, results_dir};
 
 /// Figures, tables, claims and REPORT.md from the stored runs of the current
 /// plan; runs of older settings that are still stored are left out. Returns

@@ -233,10 +233,10 @@ fn train_one(
         Ok((Outcome::Diverged { epoch, batch }, resumed)) => {
             s.trained += 1;
             s.resumed += usize::from(resumed);
-            s.diverged
-                .push(format!("{name}: diverged at epoch {epoch}, batch {batch}"));
+            let status = RunStatus::Diverged { epoch, batch };
+            s.diverged.push(format!("{name}: {status}"));
             progress.println(format!(
-                "DIVERGED {name} at epoch {epoch}, batch {batch} (stored with that status)"
+                "DIVERGED {name}: {status} (stored with that status)"
             ));
         }
         Ok((Outcome::Interrupted, _)) => {

@@ -10,7 +10,10 @@ use anyhow::Context as _;
 use fmnist_data::{Dataset, FetchOptions, Manifest, Source};
 use fmnist_metrics::DataFile;
 
-use crate::cli::DataArgs;
+use fmnist_experiments::{Experiment, Overrides, RunSpec};
+use fmnist_train::TRAINING_CODE_VERSION;
+
+use crate::cli::{DataArgs, PlanArgs};
 
 /// A data set: its manifest and its data directory.
 #[derive(Debug, Clone)]
@@ -143,4 +146,54 @@ pub fn set_threads(threads: usize) {
     // SAFETY: called from the main thread before any other thread exists
     // (the Ctrl-C handler thread and the workers start later).
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string()) };
+}
+
+/// Settings that hold for the whole invocation.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `--dataset`, absolute.
+    pub dataset: Option<PathBuf>,
+}
+
+pub fn results_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
+    given.unwrap_or_else(|| PathBuf::from(if quick { "results-quick" } else { "results" }))
+}
+
+pub fn reports_dir(given: Option<PathBuf>, quick: bool) -> PathBuf {
+    given.unwrap_or_else(|| PathBuf::from(if quick { "reports-quick" } else { "reports" }))
+}
+
+pub fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
+    let mut o = if quick {
+        Overrides::quick()
+    } else {
+        Overrides::default()
+    };
+    if plan.seeds.is_some() {
+        o.seeds = plan.seeds.clone();
+    }
+    if plan.epochs.is_some() {
+        o.epochs = plan.epochs;
+    }
+    o
+}
+
+pub fn load_experiments() -> anyhow::Result<Vec<Experiment>> {
+    let dir = Path::new("experiments");
+    fmnist_experiments::load_dir(dir)
+        .with_context(|| format!("loading the experiments in {}", dir.display()))
+}
+
+pub fn plan(
+    experiments: &[Experiment],
+    plan: &PlanArgs,
+    quick: bool,
+    data: &DataSet,
+) -> Vec<RunSpec> {
+    fmnist_experiments::plan(
+        experiments,
+        &overrides(plan, quick),
+        &data.hashes(),
+        TRAINING_CODE_VERSION,
+    )
 }

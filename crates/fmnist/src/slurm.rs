@@ -97,11 +97,8 @@ pub fn execute(
         match ctx.store.finished(&run.run_id) {
             Some(m) => {
                 summary.trained += 1;
-                if let fmnist_metrics::RunStatus::Diverged { epoch, batch } = m.status {
-                    summary.diverged.push(format!(
-                        "{} seed {}: diverged at epoch {epoch}, batch {batch}",
-                        run.experiment, run.seed
-                    ));
+                if let Some(text) = fmnist_figures::text::diverged(run.seed, &m.status) {
+                    summary.diverged.push(format!("{}: {text}", run.experiment));
                 }
             }
             None => {
