@@ -48,7 +48,9 @@ impl DeviceSpec {
                     return Err(TrainError::CudaNotCompiled(self.to_string()));
                 }
                 Device::new_cuda(n).map_err(|e| {
-                    let message = e.to_string();
+                    // candle appends a backtrace when RUST_BACKTRACE is set:
+                    // the first line is the driver's answer.
+                    let message = e.to_string().lines().next().unwrap_or_default().to_string();
                     // The driver API reports a machine without the NVIDIA
                     // driver as a stub library (CI links against one) or as
                     // no device; say which, and what would fix it.
