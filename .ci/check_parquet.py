@@ -14,7 +14,7 @@ con = duckdb.connect()
 n = con.execute(f"select count(*) from '{root}/metrics/*.parquet'").fetchone()[0]
 
 expected = {"experiment": pl.String, "run_id": pl.String, "seed": pl.Int64, "epoch": pl.Int64,
-            "split": pl.String, "loss": pl.Float64, "accuracy": pl.Float64, "seconds": pl.Float64}
+            "split": pl.String, "loss": pl.Float64, "accuracy": pl.Float64}
 for name, dtype in expected.items():
     assert df.schema[name] == dtype, (name, df.schema.get(name))
 dupes = df.group_by(["run_id", "epoch", "split"]).len().filter(pl.col("len") > 1)

@@ -245,6 +245,7 @@ pub(crate) mod testing {
                 started_at: "2024-01-01T00:00:00Z".into(),
                 finished_at: "2024-01-01T00:01:00Z".into(),
                 wall_seconds: 60.0,
+                epoch_seconds: vec![],
                 device: "cpu".into(),
                 threads: 2,
                 training_code_version: 1,

@@ -71,6 +71,7 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
             started_at: "2024-05-01T10:00:00Z".into(),
             finished_at: format!("2024-05-01T10:0{seed}:30Z"),
             wall_seconds: 60.0,
+            epoch_seconds: vec![],
             device: "cpu".into(),
             threads: 2,
             training_code_version: 1,

@@ -22,6 +22,11 @@ pub struct RunManifest {
     pub started_at: String,
     pub finished_at: String,
     pub wall_seconds: f64,
+    /// Wall time of each epoch, training and evaluation, in order. Timing is
+    /// the only thing two runs of one seed do not share, so it lives here and
+    /// not in the metrics table.
+    #[serde(default)]
+    pub epoch_seconds: Vec<f64>,
     pub device: String,
     pub threads: usize,
     pub training_code_version: u32,

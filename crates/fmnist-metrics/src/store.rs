@@ -278,7 +278,12 @@ impl Store {
             return Ok(None);
         };
         let dir = self.run_dir(run_id);
-        let rows = read_parquet(&self.metrics_file(run_id))?;
+        let mut rows = read_parquet(&self.metrics_file(run_id))?;
+        for row in &mut rows {
+            if let Some(&s) = manifest.epoch_seconds.get(row.epoch as usize - 1) {
+                row.seconds = s;
+            }
+        }
         let confusion = read_confusion(&self.confusion_file(run_id))?;
         let mistakes_path = dir.join(MISTAKES_FILE);
         let mistakes = match std::fs::read(&mistakes_path) {
@@ -369,6 +374,7 @@ pub(crate) mod tests {
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: "2026-01-01T00:00:01Z".into(),
             wall_seconds: 1.0,
+            epoch_seconds: vec![0.25, 0.25],
             device: "cpu".into(),
             threads: 1,
             training_code_version: 1,

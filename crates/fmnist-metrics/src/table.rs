@@ -30,7 +30,9 @@ pub struct MetricRow {
     pub split: Split,
     pub loss: f64,
     pub accuracy: f64,
-    /// Wall time of the whole epoch (training and evaluation).
+    /// Wall time of the whole epoch (training and evaluation). Kept in the
+    /// manifest, not in the Parquet table, so that a run's table is the
+    /// same bytes however often it is trained.
     pub seconds: f64,
 }
 
@@ -93,10 +95,6 @@ pub(crate) fn write_parquet(
                 "accuracy".into(),
                 rows.iter().map(|r| r.accuracy).collect::<Vec<_>>(),
             ),
-            Column::new(
-                "seconds".into(),
-                rows.iter().map(|r| r.seconds).collect::<Vec<_>>(),
-            ),
             Column::new("optimizer".into(), vec![c.optimizer.name(); n]),
             Column::new("lr".into(), vec![c.optimizer.lr(); n]),
             Column::new("dropout".into(), vec![c.model.dropout; n]),
@@ -115,7 +113,6 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> 
     let split = col("split")?.str().map_err(parquet_err(path))?;
     let loss = col("loss")?.f64().map_err(parquet_err(path))?;
     let accuracy = col("accuracy")?.f64().map_err(parquet_err(path))?;
-    let seconds = col("seconds")?.f64().map_err(parquet_err(path))?;
     let corrupt = |message: &str| MetricsError::Corrupt {
         path: path.to_path_buf(),
         message: message.to_string(),
@@ -132,7 +129,8 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> 
             split,
             loss: loss.get(i).ok_or_else(|| corrupt("null loss"))?,
             accuracy: accuracy.get(i).ok_or_else(|| corrupt("null accuracy"))?,
-            seconds: seconds.get(i).ok_or_else(|| corrupt("null seconds"))?,
+            // Wall time is not part of the table (see `RunManifest::epoch_seconds`).
+            seconds: 0.0,
         });
     }
     Ok(rows)

@@ -406,6 +406,7 @@ fn train_and_store(
         started_at: rfc3339(started_at),
         finished_at: rfc3339(SystemTime::now()),
         wall_seconds: clock.elapsed().as_secs_f64(),
+        epoch_seconds: result.epochs.iter().map(|e| e.seconds).collect(),
         device: describe_device(&device),
         threads: ctx.threads,
         training_code_version: fmnist_train::TRAINING_CODE_VERSION,

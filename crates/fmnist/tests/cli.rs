@@ -351,6 +351,14 @@ fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
         std::fs::read(store.model_path(id)).unwrap(),
         "the weights are identical byte for byte"
     );
+    for table in ["metrics", "confusion"] {
+        let file = format!("{table}/{id}.parquet");
+        assert_eq!(
+            std::fs::read(fresh.join(&file)).unwrap(),
+            std::fs::read(p.path().join("results").join(&file)).unwrap(),
+            "{file} is identical byte for byte"
+        );
+    }
 }
 
 #[test]
