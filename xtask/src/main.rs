@@ -3,10 +3,10 @@
 //! running `target/debug/fmnist` directly, which is what a cluster's
 //! compute nodes do.
 //!
-//! The binary is built in the `dev` profile, whose dependencies and training
-//! crate are optimised as in `--release` (see the workspace `Cargo.toml`), so
-//! that `cargo xtask reproduce` and `cargo test` compile the dependency tree
-//! once between them instead of twice.
+//! The binary is built in the `dev` profile, whose hot crates (training,
+//! candle, gemm, decompression, hashing) are optimised as in `--release` (see
+//! the workspace `Cargo.toml`), so that `cargo xtask reproduce` and
+//! `cargo test` compile the dependency tree once between them, not twice.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -124,6 +124,28 @@ fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let mut cmd = Command::new(cargo);
+    // `cargo run` gave this process the variables of the xtask package
+    // (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...). Build scripts that watch
+    // them (ring's watches CARGO_MANIFEST_DIR) would see them change between
+    // this build and a plain `cargo test`, and rebuild half the tree each
+    // time one follows the other.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
     cmd.current_dir(root)
         // Not quiet: the first build takes minutes and should be seen.
         .args(["build", "-p", "fmnist"]);

@@ -155,6 +155,10 @@ pub fn batch_script(
         format!("#SBATCH --cpus-per-task={}", slurm.cpus),
         format!("#SBATCH --mem={}", slurm.mem),
         format!("#SBATCH --time={}", slurm.time),
+        // SIGTERM to the task (the batch shell execs the binary) 90 s before
+        // the time limit: it stops after its batch, keeps the last epoch's
+        // checkpoint, and the next submission resumes from there.
+        "#SBATCH --signal=B:TERM@90".into(),
         format!(
             "#SBATCH --output={}",
             slurm_dir.join("logs").join("%A_%a.out").display()
@@ -340,7 +344,7 @@ mod tests {
         let script = batch_script(
             Path::new("/data/repo/results/slurm/plan-abc.json"),
             33,
-            Path::new("/data/repo/target/release/fmnist"),
+            Path::new("/data/repo/target/debug/fmnist"),
             Path::new("/data/my repo"),
             Path::new("/data/repo/results/slurm"),
             &slurm,
@@ -352,12 +356,13 @@ mod tests {
 #SBATCH --cpus-per-task=2
 #SBATCH --mem=2G
 #SBATCH --time=00:30:00
+#SBATCH --signal=B:TERM@90
 #SBATCH --output=/data/repo/results/slurm/logs/%A_%a.out
 #SBATCH --partition=cpu
 #SBATCH --account=lab
 #SBATCH --qos=short
 set -euo pipefail
-exec /data/repo/target/release/fmnist --root '/data/my repo' run-task --plan /data/repo/results/slurm/plan-abc.json --index "$SLURM_ARRAY_TASK_ID"
+exec /data/repo/target/debug/fmnist --root '/data/my repo' run-task --plan /data/repo/results/slurm/plan-abc.json --index "$SLURM_ARRAY_TASK_ID"
 "#;
         assert_eq!(script, expected);
     }
