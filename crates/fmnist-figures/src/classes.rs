@@ -712,15 +712,7 @@ fn draw_mistake_images<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let s = MISTAKE_SCALE as i32;
     for (k, (pixels, _, _)) in g.cells.iter().enumerate() {
-        let (x0, y0) = g.image_at(k);
-        for (p, &v) in pixels.iter().enumerate() {
-            let (py, px) = ((p / g.img_cols) as i32, (p % g.img_cols) as i32);
-            let (x, y) = (x0 + px * s, y0 + py * s);
-            root.draw(&Rectangle::new(
-                [(x, y), (x + s, y + s)],
-                RGBColor(v, v, v).filled(),
-            ))?;
-        }
+        crate::plot::draw_grey_image(root, pixels, g.img_cols, g.image_at(k), s)?;
     }
     Ok(())
 }

@@ -504,6 +504,26 @@ impl Grid {
     }
 }
 
+/// A greyscale image, row-major with `cols` pixels a row, drawn with its
+/// top-left corner at `(x0, y0)`, each pixel a `scale` x `scale` square.
+pub(crate) fn draw_grey_image<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pixels: &[u8],
+    cols: usize,
+    (x0, y0): (i32, i32),
+    scale: i32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (p, &v) in pixels.iter().enumerate() {
+        let (py, px) = ((p / cols) as i32, (p % cols) as i32);
+        let (x, y) = (x0 + px * scale, y0 + py * scale);
+        area.draw(&Rectangle::new(
+            [(x, y), (x + scale, y + scale)],
+            RGBColor(v, v, v).filled(),
+        ))?;
+    }
+    Ok(())
+}
+
 const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST training examples";
 
 fn draw_images<DB: DrawingBackend>(
@@ -517,15 +537,7 @@ fn draw_images<DB: DrawingBackend>(
         for (c, &i) in indices.iter().enumerate() {
             let x0 = (ox + c as u32 * (grid.img_w + EXAMPLE_GAP)) as i32;
             let y0 = (oy + r as u32 * (grid.img_h + EXAMPLE_GAP)) as i32;
-            let pixels = ds.train.image(i);
-            for (p, &v) in pixels.iter().enumerate() {
-                let (py, px) = ((p / ds.train.cols) as i32, (p % ds.train.cols) as i32);
-                let (x, y) = (x0 + px * s, y0 + py * s);
-                area.draw(&Rectangle::new(
-                    [(x, y), (x + s, y + s)],
-                    RGBColor(v, v, v).filled(),
-                ))?;
-            }
+            draw_grey_image(area, ds.train.image(i), ds.train.cols, (x0, y0), s)?;
         }
     }
     Ok(())
