@@ -223,16 +223,32 @@ impl Store {
         Ok(target)
     }
 
-    /// Removes what killed processes left half-written.
+    /// Removes what killed processes left half-written: staging directories
+    /// (`<run_id>.<pid>`) and the temporary files of atomic writes
+    /// (`.<name>.<pid>.tmp`) of checkpoints, locks and tables.
     pub fn clean_stale(&self) {
-        let Ok(entries) = std::fs::read_dir(self.root.join(".staging")) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
-            if pid.is_none_or(|p| !process_alive(p)) {
-                let _ = std::fs::remove_dir_all(entry.path());
+        if let Ok(entries) = std::fs::read_dir(self.root.join(".staging")) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let pid = name.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
+                if pid.is_none_or(|p| !process_alive(p)) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        for dir in [".checkpoints", ".locks"] {
+            let Ok(entries) = std::fs::read_dir(self.root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(stem) = name.strip_suffix(".tmp") else {
+                    continue;
+                };
+                let pid = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
+                if pid.is_some_and(|p| !process_alive(p)) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
         }
     }
@@ -509,8 +525,15 @@ pub(crate) mod tests {
         std::fs::write(staging.join("metrics.parquet"), b"partial").unwrap();
         assert!(store.read_all().unwrap().is_empty());
         assert!(store.finished("abc").is_none());
+        // A checkpoint whose writer was killed mid-write.
+        let tmp = dir.path().join(".checkpoints/.abc.ckpt.99999999.tmp");
+        std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+        std::fs::write(&tmp, b"half").unwrap();
+        store.write_checkpoint("abc", b"whole").unwrap();
         store.clean_stale();
         assert!(!staging.exists());
+        assert!(!tmp.exists());
+        assert_eq!(store.read_checkpoint("abc").as_deref(), Some(&b"whole"[..]));
     }
 
     #[test]
