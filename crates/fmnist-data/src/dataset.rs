@@ -137,12 +137,35 @@ fn load_split(
     })
 }
 
+/// A reader that keeps the first error of `inner` for its caller and hands
+/// the decoder only a stand-in.
+struct ReadErrors<R> {
+    inner: R,
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Read for ReadErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.error.is_some() {
+            return Err(io::Error::other("source failed"));
+        }
+        loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.error = Some(e);
+                    return Err(io::Error::other("source failed"));
+                }
+                ok => return ok,
+            }
+        }
+    }
+}
+
 /// Reads and decompresses one file, checking it against the manifest.
 fn read_payload(spec: &FileSpec, data_dir: &Path) -> Result<Vec<u8>, DataError> {
     let path = data_dir.join(&spec.name);
-    // Read the .gz whole first so that I/O errors and decoding errors are
-    // reported as what they are.
-    let gz = std::fs::read(&path).map_err(|error| {
+    let file = std::fs::File::open(&path).map_err(|error| {
         if error.kind() == io::ErrorKind::NotFound {
             DataError::Missing {
                 file: spec.name.clone(),
@@ -162,12 +185,26 @@ fn read_payload(spec: &FileSpec, data_dir: &Path) -> Result<Vec<u8>, DataError> 
     };
     let capacity = usize::try_from(spec.raw_len).unwrap_or(0);
     let mut raw = Vec::with_capacity(capacity);
+    // Streamed, not read whole first: the compressed copy would double the
+    // memory a run needs while it loads. Read errors of the file are kept
+    // apart from decoding errors, so each is reported as what it is.
+    let mut source = ReadErrors {
+        inner: io::BufReader::with_capacity(1 << 16, file),
+        error: None,
+    };
     // One byte past the expected length is enough to know it is too long,
     // and stops a gzip bomb.
-    MultiGzDecoder::new(&gz[..])
+    let decoded = MultiGzDecoder::new(&mut source)
         .take(spec.raw_len.saturating_add(1))
-        .read_to_end(&mut raw)
-        .map_err(|e| corrupt(format!("not a valid gzip stream: {e}")))?;
+        .read_to_end(&mut raw);
+    if let Some(error) = source.error.take() {
+        return Err(DataError::Io {
+            action: "reading",
+            path,
+            error,
+        });
+    }
+    decoded.map_err(|e| corrupt(format!("not a valid gzip stream: {e}")))?;
     if raw.len() as u64 != spec.raw_len {
         let got = if raw.len() as u64 > spec.raw_len {
             "more".to_owned()

@@ -53,7 +53,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>();
-            let summary = train_plan(&global, &experiments, &args.train)?;
+            let (summary, _) = train_plan(&global, &experiments, &args.train)?;
             Ok(exit_code(&summary))
         }
         Command::Reproduce(args) => reproduce(&global, &args),
@@ -243,14 +243,14 @@ fn train_plan(
     global: &Global,
     experiments: &[Experiment],
     args: &TrainArgs,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<(Summary, Arc<fmnist_data::Dataset>)> {
     setup::set_threads(args.threads);
     let device: DeviceSpec = args.device.parse()?;
     // Fail before loading anything if the device cannot be opened.
     device.open()?;
     let stop = setup::install_interrupt();
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
-    let data = data_set.fetch_and_load(&args.data)?;
+    let data = Arc::new(data_set.fetch_and_load(&args.data)?);
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
     let jobs: Vec<Job> = runs
         .into_iter()
@@ -271,7 +271,7 @@ fn train_plan(
     });
     let ctx = Context {
         store: Store::new(results_dir(args.results.clone(), args.quick)),
-        data: Arc::new(data),
+        data: data.clone(),
         data_files: data_set.files(),
         device,
         workers,
@@ -336,7 +336,10 @@ fn train_plan(
             "interrupted: finished runs are stored; run the same command again to train the rest"
         );
     }
-    Ok(summary)
+    // The data goes back to the caller, so that the report reuses it rather
+    // than holding a second copy.
+    drop(ctx);
+    Ok((summary, data))
 }
 
 fn relative(path: &Path) -> String {
@@ -359,7 +362,7 @@ fn exit_code(summary: &Summary) -> ExitCode {
 fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let experiments = load_experiments()?;
-    let summary = train_plan(global, &experiments, &args.train)?;
+    let (summary, data) = train_plan(global, &experiments, &args.train)?;
     let reports = reports_dir(args.reports.clone(), args.train.quick);
     let figures = FiguresArgs {
         results: args.train.results.clone(),
@@ -368,7 +371,13 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
         plan: args.train.plan.clone(),
         data_dir: args.train.data.data_dir.clone(),
     };
-    let written = crate::report::write(global, &experiments, &figures, "cargo xtask reproduce")?;
+    let written = crate::report::write(
+        global,
+        &experiments,
+        &figures,
+        "cargo xtask reproduce",
+        Some(&data),
+    )?;
     eprintln!(
         "reproduce: trained {} runs, reused {}, report of {written} files written in {:.1}s: {}",
         summary.trained,
@@ -382,7 +391,7 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
 fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let experiments = load_experiments()?;
-    let written = crate::report::write(global, &experiments, args, "cargo xtask figures")?;
+    let written = crate::report::write(global, &experiments, args, "cargo xtask figures", None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
         "figures: {written} files written in {:.1}s: {}",

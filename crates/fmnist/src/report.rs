@@ -21,6 +21,7 @@ pub fn write(
     experiments: &[Experiment],
     args: &FiguresArgs,
     command: &str,
+    loaded: Option<&fmnist_data::Dataset>,
 ) -> anyhow::Result<usize> {
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?;
@@ -50,7 +51,11 @@ pub fn write(
     if missing > 0 {
         eprintln!("note: {missing} planned runs have no stored result; the report covers the rest");
     }
-    let dataset = data_set.load().ok();
+    let owned = match loaded {
+        Some(_) => None,
+        None => data_set.load().ok(),
+    };
+    let dataset = loaded.or(owned.as_ref());
     if dataset.is_none() {
         eprintln!(
             "note: the data is not present, so the figures of images are skipped (run `cargo xtask fetch-data`)"
@@ -60,7 +65,7 @@ pub fn write(
     let input = fmnist_figures::ReportInput {
         experiments,
         runs: &current,
-        dataset: dataset.as_ref(),
+        dataset,
         claims_file: Path::new("experiments/claims/paper.toml"),
         provenance: &provenance,
         command,
