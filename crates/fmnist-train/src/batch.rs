@@ -7,10 +7,11 @@ use fmnist_data::ImageSet;
 use fmnist_experiments::InputConfig;
 
 use crate::error::TrainError;
+use crate::simd::{self, Level};
 
 /// How many images ahead of the one being converted [`Normaliser::gather_into`]
 /// prefetches.
-const PREFETCH_AHEAD: usize = 2;
+const PREFETCH_AHEAD: usize = 4;
 
 /// Hints the CPU to bring `bytes` into the cache; no effect on the results.
 #[allow(unsafe_code)] // a prefetch instruction, on memory the slice owns.
@@ -31,6 +32,12 @@ fn prefetch(bytes: &[u8]) {
 #[derive(Debug, Clone)]
 pub struct Normaliser {
     table: [f32; 256],
+    mean: f32,
+    std: f32,
+    /// `1 / std`, where multiplying by it gives the table's value for every
+    /// pixel (a power-of-two `std` such as the usual 0.5): a multiply is
+    /// cheaper than a divide.
+    inv_std: Option<f32>,
 }
 
 impl Normaliser {
@@ -40,7 +47,56 @@ impl Normaliser {
         for (v, t) in table.iter_mut().enumerate() {
             *t = (v as f32 / 255.0 - mean) / std;
         }
-        Normaliser { table }
+        let inv = 1.0 / std;
+        let exact = (0..=255u8).all(|v| {
+            ((f32::from(v) / 255.0 - mean) * inv).to_bits() == table[usize::from(v)].to_bits()
+        });
+        Normaliser {
+            table,
+            mean,
+            std,
+            inv_std: exact.then_some(inv),
+        }
+    }
+
+    /// One image's pixels normalised into `out`. The arithmetic is the
+    /// table's own, so the result is the same whichever way is taken:
+    /// vectorised (16 pixels per instruction with AVX-512) where the CPU has
+    /// wide registers, where a table lookup per pixel would be the
+    /// bottleneck; the table otherwise.
+    #[inline(always)]
+    fn convert(&self, pixels: &[u8], out: &mut [f32]) {
+        if simd::level() == Level::Baseline {
+            for (o, &p) in out.iter_mut().zip(pixels) {
+                *o = self.table[usize::from(p)];
+            }
+            return;
+        }
+        let mean = self.mean;
+        match self.inv_std {
+            Some(inv) => {
+                for (o, &p) in out.iter_mut().zip(pixels) {
+                    *o = (f32::from(p) / 255.0 - mean) * inv;
+                }
+            }
+            None => {
+                let std = self.std;
+                for (o, &p) in out.iter_mut().zip(pixels) {
+                    *o = (f32::from(p) / 255.0 - mean) / std;
+                }
+            }
+        }
+    }
+
+    /// Asks the CPU to bring the images at `indices` into its caches while it
+    /// computes something else: the training loop names the next batch before
+    /// it backpropagates the current one, so that gathering it later reads
+    /// from the cache instead of waiting for memory (the images of a shuffled
+    /// batch are scattered over the whole training set).
+    pub fn prefetch(&self, split: &ImageSet, indices: &[u32]) {
+        for &i in indices {
+            prefetch(split.image(i as usize));
+        }
     }
 
     /// The images at `indices` as a `[indices.len(), pixels]` tensor, and
@@ -70,18 +126,22 @@ impl Normaliser {
         let pixels = split.rows * split.cols;
         assert_eq!(x.len(), indices.len() * pixels, "batch buffer size");
         labels.clear();
-        for (j, (&i, out)) in indices.iter().zip(x.chunks_exact_mut(pixels)).enumerate() {
-            // Images come in shuffled order, so each starts with cache misses
-            // the hardware prefetcher cannot foresee: ask for a later one now.
-            if let Some(&ahead) = indices.get(j + PREFETCH_AHEAD) {
-                prefetch(split.image(ahead as usize));
-            }
-            let i = i as usize;
-            for (o, &p) in out.iter_mut().zip(split.image(i)) {
-                *o = self.table[usize::from(p)];
-            }
-            labels.push(split.labels[i]);
-        }
+        simd::vectorized(
+            #[inline(always)]
+            || {
+                for (j, (&i, out)) in indices.iter().zip(x.chunks_exact_mut(pixels)).enumerate() {
+                    // Images come in shuffled order, so each starts with cache
+                    // misses the hardware prefetcher cannot foresee: ask for a
+                    // later one now.
+                    if let Some(&ahead) = indices.get(j + PREFETCH_AHEAD) {
+                        prefetch(split.image(ahead as usize));
+                    }
+                    let i = i as usize;
+                    self.convert(split.image(i), out);
+                    labels.push(split.labels[i]);
+                }
+            },
+        );
     }
 }
 
@@ -110,5 +170,25 @@ mod tests {
         let x: Vec<Vec<f32>> = x.to_vec2().unwrap();
         assert_eq!(x[1][0], -1.0);
         assert_eq!(x[0][0], n.table[120]);
+    }
+
+    #[test]
+    fn every_vector_level_converts_pixels_exactly_as_the_table() {
+        let pixels: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        // 0.5 takes the multiply-by-1/std way, the others the divide way.
+        for (mean, std) in [(0.5, 0.5), (0.2860, 0.3530), (0.0, 1.0), (0.1307, 0.3081)] {
+            let n = Normaliser::new(&InputConfig { mean, std });
+            let expected: Vec<u32> = pixels
+                .iter()
+                .map(|&p| n.table[usize::from(p)].to_bits())
+                .collect();
+            for limit in [Level::Baseline, Level::Avx2, Level::Avx512] {
+                let level = simd::cap(limit);
+                let mut out = vec![f32::NAN; pixels.len()];
+                simd::vectorized(|| n.convert(&pixels, &mut out));
+                let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, expected, "mean {mean}, std {std}, {level:?}");
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@ use crate::error::TrainError;
 use crate::model::{Mlp, nll_and_correct};
 use crate::optim::Optimizer;
 use crate::rng::Rng;
+use crate::simd;
 
 /// The network's output width must stay below this for the fast path: up to
 /// it, candle sums a softmax row's exponentials left to right (its AVX sum
@@ -91,6 +92,7 @@ fn linear_product(dst: &mut [f32], x: &[f32], w: &[f32], rows: usize, fan_in: us
 /// candle's `log_softmax` over one row of fewer than [`MAX_CLASSES`]
 /// logits: max (first maximum wins ties), differences, exponentials summed
 /// left to right from zero, log, differences again.
+#[inline(always)]
 fn log_softmax_row(logits: &[f32], out: &mut [f32]) {
     let mut max = logits[0];
     for &s in logits {
@@ -171,7 +173,8 @@ pub struct Timings {
     /// Everything elementwise between them: bias, ReLU and dropout (fused),
     /// log-softmax, loss and its gradient, bias gradients, masked deltas.
     pub elementwise: f64,
-    /// u8 images to normalised f32 batches.
+    /// u8 images to normalised f32 batches, and asking for the next
+    /// batch's images ahead of time.
     pub gather: f64,
     /// Drawing dropout masks.
     pub dropout: f64,
@@ -338,6 +341,21 @@ impl HostTrainer {
         dropout_rng: &mut Rng,
         p: f64,
     ) -> (f64, usize) {
+        simd::vectorized(
+            #[inline(always)]
+            || self.forward_inner(split, indices, normaliser, dropout_rng, p),
+        )
+    }
+
+    #[inline(always)]
+    fn forward_inner(
+        &mut self,
+        split: &ImageSet,
+        indices: &[u32],
+        normaliser: &Normaliser,
+        dropout_rng: &mut Rng,
+        p: f64,
+    ) -> (f64, usize) {
         let mut lap = Lap::start();
         let rows = indices.len();
         self.rows = rows;
@@ -348,9 +366,7 @@ impl HostTrainer {
         if p != 0.0 {
             let scale = (1.0 / (1.0 - p)) as f32;
             for (mask, &width) in b.masks.iter_mut().zip(&sizes[1..]) {
-                let mask = &mut mask[..rows * width];
-                mask.fill(scale);
-                dropout_rng.drop_units(p as f32, mask);
+                dropout_rng.dropout_mask(p as f32, scale, &mut mask[..rows * width]);
             }
         }
         self.timings.dropout += lap.lap();
@@ -409,8 +425,23 @@ impl HostTrainer {
 
     /// Backpropagates the batch last passed forward and updates the
     /// parameters with the optimizer.
-    pub fn backward_and_update(&mut self) {
+    ///
+    /// First it asks for the `next` batch's images, so that they arrive
+    /// while the CPU computes and the next gathering reads them from the
+    /// cache (a shuffled batch's images are scattered over the whole
+    /// training set, where the hardware prefetcher cannot foresee them).
+    pub fn backward_and_update(&mut self, next: &NextBatch<'_>) {
+        simd::vectorized(
+            #[inline(always)]
+            || self.backward_and_update_inner(next),
+        );
+    }
+
+    #[inline(always)]
+    fn backward_and_update_inner(&mut self, next: &NextBatch<'_>) {
         let mut lap = Lap::start();
+        next.normaliser.prefetch(next.split, next.indices);
+        self.timings.gather += lap.lap();
         let rows = self.rows;
         let b = &mut self.buffers;
         let sizes = &self.net.sizes;
@@ -475,31 +506,41 @@ impl HostTrainer {
                 std::mem::swap(&mut b.delta, &mut b.delta_next);
                 self.timings.elementwise += lap.lap();
             }
+            // Layer l's parameters are not read again in this step, so they
+            // are updated now, while their gradients are still in the cache.
+            // Every element's update is independent of the others', so the
+            // order of layers does not change the numbers.
+            let step = self.step + 1;
+            for (i, p, g) in [
+                (l, &mut self.net.weights[l], &self.grad_w[l]),
+                (n + l, &mut self.net.biases[l], &self.grad_b[l]),
+            ] {
+                update(
+                    &self.optimizer,
+                    step,
+                    p,
+                    g,
+                    &mut self.first[i],
+                    &mut self.second[i],
+                );
+            }
+            self.timings.optimizer += lap.lap();
         }
         self.step += 1;
-        let step = self.step;
-        let params = self
-            .net
-            .weights
-            .iter_mut()
-            .zip(&self.grad_w)
-            .chain(self.net.biases.iter_mut().zip(&self.grad_b));
-        for (i, (p, g)) in params.enumerate() {
-            update(
-                &self.optimizer,
-                step,
-                p,
-                g,
-                &mut self.first[i],
-                &mut self.second[i],
-            );
-        }
-        self.timings.optimizer += lap.lap();
     }
+}
+
+/// The batch that will follow the one being trained on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NextBatch<'a> {
+    pub normaliser: &'a Normaliser,
+    pub split: &'a ImageSet,
+    pub indices: &'a [u32],
 }
 
 /// One parameter's update, the operations of `Optimizer::update` fused into
 /// one pass: each `affine(a, b)` is `v * a as f32 + b as f32`, as candle's.
+#[inline(always)]
 fn update(
     config: &OptimizerConfig,
     step: u64,
@@ -602,33 +643,39 @@ pub(crate) fn eval_pass(
     let all: Vec<u32> = (0..split.len as u32).collect();
     for indices in all.chunks(chunk) {
         let rows = indices.len();
-        normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
-        for l in 0..=hidden {
-            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            let (before, after) = b.acts.split_at_mut(l);
-            let input = if l == 0 { &b.x } else { &before[l - 1] };
-            let z = &mut after[0][..rows * fan_out];
-            linear_product(z, input, &net.weights[l], rows, fan_in);
-            let relu = l < hidden;
-            for row in z.chunks_exact_mut(fan_out) {
-                for (v, &c) in row.iter_mut().zip(&net.biases[l]) {
-                    let zv = *v + c;
-                    *v = if relu { zv.max(0.0) } else { zv };
+        simd::vectorized(
+            #[inline(always)]
+            || {
+                normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
+                for l in 0..=hidden {
+                    let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+                    let (before, after) = b.acts.split_at_mut(l);
+                    let input = if l == 0 { &b.x } else { &before[l - 1] };
+                    let z = &mut after[0][..rows * fan_out];
+                    linear_product(z, input, &net.weights[l], rows, fan_in);
+                    let relu = l < hidden;
+                    for row in z.chunks_exact_mut(fan_out) {
+                        for (v, &c) in row.iter_mut().zip(&net.biases[l]) {
+                            let zv = *v + c;
+                            *v = if relu { zv.max(0.0) } else { zv };
+                        }
+                    }
                 }
-            }
-        }
-        let logits = &b.acts[hidden][..rows * classes];
-        let flat = &mut b.flat[..rows * classes];
-        for (z, out) in logits
-            .chunks_exact(classes)
-            .zip(flat.chunks_exact_mut(classes))
-        {
-            let lp = &mut b.log_probs[..classes];
-            log_softmax_row(z, lp);
-            for (o, &v) in out.iter_mut().zip(lp.iter()) {
-                *o = f64::from(v);
-            }
-        }
+                let logits = &b.acts[hidden][..rows * classes];
+                let flat = &mut b.flat[..rows * classes];
+                for (z, out) in logits
+                    .chunks_exact(classes)
+                    .zip(flat.chunks_exact_mut(classes))
+                {
+                    let lp = &mut b.log_probs[..classes];
+                    log_softmax_row(z, lp);
+                    for (o, &v) in out.iter_mut().zip(lp.iter()) {
+                        *o = f64::from(v);
+                    }
+                }
+            },
+        );
+        let flat = &b.flat[..rows * classes];
         each(indices, &b.labels, flat)?;
     }
     Ok(())

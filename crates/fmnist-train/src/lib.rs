@@ -13,6 +13,7 @@
 
 mod batch;
 mod bench;
+mod chacha;
 mod checkpoint;
 mod device;
 mod error;
@@ -21,6 +22,7 @@ mod host;
 mod model;
 mod optim;
 mod rng;
+mod simd;
 mod tensor_file;
 mod train;
 mod weights;

@@ -8,6 +8,8 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
+use crate::{chacha, simd};
+
 /// The purposes a run draws random numbers for.
 #[derive(Debug, Clone, Copy)]
 pub enum Streams {
@@ -56,26 +58,35 @@ impl Rng {
         ((self.inner.next_u64() as u128 * n as u128) >> 64) as usize
     }
 
-    /// Zeroes each element of `out` whose uniform draw `unit_f32()` is below
-    /// `p`, consuming the same draws in the same order as calling
-    /// `unit_f32()` once per element, but generated in bulk.
-    pub fn drop_units(&mut self, p: f32, out: &mut [f32]) {
+    /// An `nn.Dropout(p)` mask: each element of `out` becomes 0 where its
+    /// uniform draw `unit_f32()` is below `p`, `scale` (`1 / (1 - p)`)
+    /// elsewhere. It consumes the same draws in the same order as calling
+    /// `unit_f32()` once per element, but generated in bulk: 16 ChaCha blocks
+    /// at a time where the CPU has AVX-512 (see [`chacha`]).
+    pub fn dropout_mask(&mut self, p: f32, scale: f32, out: &mut [f32]) {
         // unit_f32() < p  <=>  (w >> 8) * 2^-24 < p  <=>  (w >> 8) < ceil(p * 2^24):
         // scaling by a power of two is exact, so the comparison is too.
         let threshold = (p * 16_777_216.0).ceil() as u32;
-        let mut words = [0u8; 4 * 256];
-        for chunk in out.chunks_mut(256) {
-            let bytes = &mut words[..4 * chunk.len()];
-            // ChaCha's block generator emits its 32-bit words in order,
-            // little-endian, whether asked for words or for bytes.
-            self.inner.fill_bytes(bytes);
-            for (x, w) in chunk.iter_mut().zip(bytes.chunks_exact(4)) {
-                let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                // Multiplying by exactly 1 or 0 keeps the loop branch-free
-                // (the draws are random, so a branch mispredicts often).
-                *x *= f32::from(u8::from((w >> 8) >= threshold));
-            }
+        let (key, stream) = (self.inner.get_seed(), self.inner.get_stream());
+        let mut pos = self.inner.get_word_pos();
+        let mut words = [0u32; 4096];
+        for chunk in out.chunks_mut(words.len()) {
+            let words = &mut words[..chunk.len()];
+            chacha::fill_words(&key, stream, pos, words);
+            pos += words.len() as u128;
+            simd::vectorized(
+                #[inline(always)]
+                || {
+                    for (x, &w) in chunk.iter_mut().zip(words.iter()) {
+                        // `scale * 1` or `scale * 0`, exactly: the loop stays
+                        // branch-free (the draws are random, so a branch
+                        // would mispredict often).
+                        *x = scale * f32::from(u8::from((w >> 8) >= threshold));
+                    }
+                },
+            );
         }
+        self.inner.set_word_pos(pos);
     }
 
     /// A uniformly random permutation of `0..n` (Fisher-Yates).
@@ -135,8 +146,8 @@ mod tests {
                 let expected: Vec<f32> = (0..n)
                     .map(|_| if one.unit_f32() < p { 0.0 } else { 1.0 })
                     .collect();
-                let mut got = vec![1.0f32; n];
-                bulk.drop_units(p, &mut got);
+                let mut got = vec![f32::NAN; n];
+                bulk.dropout_mask(p, 1.0, &mut got);
                 assert_eq!(got, expected, "p = {p}, n = {n}");
             }
             assert_eq!(
@@ -160,9 +171,9 @@ mod tests {
             assert_eq!(pos, words as u128);
             let mut b = seeded(11, Streams::Dropout);
             b.set_word_pos(pos);
-            let mut masks = (vec![1.0f32; 700], vec![1.0f32; 700]);
-            a.drop_units(0.3, &mut masks.0);
-            b.drop_units(0.3, &mut masks.1);
+            let mut masks = (vec![0.0f32; 700], vec![0.0f32; 700]);
+            a.dropout_mask(0.3, 1.25, &mut masks.0);
+            b.dropout_mask(0.3, 1.25, &mut masks.1);
             assert_eq!(masks.0, masks.1, "after {words} words");
             assert_eq!(a.permutation(50), b.permutation(50));
             assert_eq!(a.unit_f64().to_bits(), b.unit_f64().to_bits());

@@ -256,7 +256,7 @@ pub struct GpuCheckArgs {
 #[derive(Debug, Args, Clone)]
 pub struct BenchArgs {
     /// Epochs of the baseline to time (the median is reported).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     pub epochs: usize,
     /// Side of the square matrix product that measures the machine.
     #[arg(long, default_value_t = 1024)]
