@@ -49,4 +49,5 @@ pub mod text;
 
 pub use claims::Verdict;
 pub use error::FiguresError;
+pub use plot::keep_only_shown_images;
 pub use report::{ReportInput, ReportSummary, write_report};

@@ -632,6 +632,19 @@ pub(crate) fn write_examples(
     Ok(())
 }
 
+/// Drops the training images no figure shows: FIG. 1 shows the first few of
+/// each of `classes`, so only the training split's prefix up to the last of
+/// them is kept. A caller that trained on the whole split need not hold it
+/// (47 MB for Fashion-MNIST) while the figures are drawn; they are the same.
+pub fn keep_only_shown_images(ds: &mut Dataset, classes: usize) {
+    let shown = examples(ds, classes)
+        .iter()
+        .flat_map(|(_, indices)| indices.iter().copied())
+        .max()
+        .map_or(0, |last| last + 1);
+    ds.train = ds.train.truncated(shown);
+}
+
 /// How many images per class FIG. 1 shows: up to a fixed number, fewer when
 /// the training split holds fewer of some class.
 pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
@@ -671,6 +684,33 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::stats::testing::simple;
+
+    #[test]
+    fn keeping_only_shown_images_keeps_fig_1_and_frees_the_rest() {
+        // Labels 0, 1, 2 in turn, with class 2 absent after image 40: the
+        // last image FIG. 1 shows is the 8th of class 2, image 23.
+        let labels: Vec<u8> = (0..200)
+            .map(|i| if i > 40 { (i % 2) as u8 } else { (i % 3) as u8 })
+            .collect();
+        let split = |n: usize| fmnist_data::ImageSet {
+            images: (0..n * 4).map(|v| (v % 251) as u8).collect(),
+            labels: labels[..n].to_vec(),
+            len: n,
+            rows: 2,
+            cols: 2,
+        };
+        let mut ds = Dataset {
+            train: split(200),
+            test: split(10),
+            classes: vec!["a".into(), "b".into(), "c".into()],
+        };
+        let before = examples(&ds, 3);
+        keep_only_shown_images(&mut ds, 3);
+        assert_eq!(ds.train.len, 24);
+        assert_eq!(ds.train.images.len(), 24 * 4);
+        assert_eq!(examples(&ds, 3), before);
+        assert_eq!(ds.test.len, 10, "the validation images are all kept");
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

@@ -69,7 +69,10 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     })?;
-    let grid_rate = (jobs as usize * grid.epochs) as f64 / t.elapsed().as_secs_f64();
+    let grid_seconds = t.elapsed().as_secs_f64();
+    let grid_rate = (jobs as usize * grid.epochs) as f64 / grid_seconds;
+    let grid_epoch = grid_seconds / grid.epochs as f64;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     println!(
         "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread:"
@@ -109,7 +112,17 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
             100.0 * s / profile.total
         );
     }
-    println!("grid throughput, --jobs {jobs} (1 thread per run): {grid_rate:.2} epochs/s");
+    println!(
+        "grid, --jobs {jobs} (1 thread per run): {grid_epoch:.3} s per epoch of each run, \
+         {:.2}x the single-job epoch; {grid_rate:.2} epochs/s in all",
+        grid_epoch / median
+    );
+    if cpus < jobs as usize {
+        println!(
+            "  (only {cpus} CPU is available to this process, so the {jobs} runs shared it; \
+             run bench without taskset for the grid's speed)"
+        );
+    }
     torch_comparison(args.epochs.max(1), median, &data_dir_of(global, args)?);
     Ok(ExitCode::SUCCESS)
 }

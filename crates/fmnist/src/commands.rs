@@ -363,6 +363,11 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     let started = Instant::now();
     let experiments = load_experiments()?;
     let (summary, data) = train_plan(global, &experiments, &args.train)?;
+    // Training is over: of the training images, the report needs only those
+    // it shows, so the rest is freed before the figures are drawn.
+    let mut data = Arc::try_unwrap(data).unwrap_or_else(|shared| (*shared).clone());
+    let classes = data.classes.len();
+    fmnist_figures::keep_only_shown_images(&mut data, classes);
     let reports = reports_dir(args.reports.clone(), args.train.quick);
     let figures = FiguresArgs {
         results: args.train.results.clone(),
