@@ -94,19 +94,20 @@ pub(crate) enum Path {
     Candle,
 }
 
-/// One evaluation-mode pass over `split`, in chunks of [`EVAL_CHUNK`]:
-/// the mean loss and the accuracy. `each` sees every image's index, label
-/// and log-probabilities.
-fn pass(
-    model: &Mlp,
-    normaliser: &Normaliser,
-    split: &ImageSet,
-    device: &Device,
-    path: Path,
-    mut each: impl FnMut(u32, u8, &[f64]),
-) -> Result<(f64, f64), TrainError> {
-    let (mut loss_sum, mut correct) = (0.0, 0usize);
-    let mut chunk = |indices: &[u32], y: &[u8], flat: &[f64]| -> Result<(), TrainError> {
+/// Sums of an evaluation pass, fed one chunk at a time.
+struct Totals {
+    loss_sum: f64,
+    correct: usize,
+}
+
+impl Totals {
+    fn add(
+        &mut self,
+        indices: &[u32],
+        y: &[u8],
+        flat: &[f64],
+        each: &mut impl FnMut(u32, u8, &[f64]),
+    ) -> Result<(), TrainError> {
         let classes = flat.len() / indices.len();
         if let Some((i, &label)) = y
             .iter()
@@ -119,36 +120,79 @@ fn pass(
             )));
         }
         let (loss, right) = nll_and_correct(flat, classes, y);
-        loss_sum += loss * indices.len() as f64;
-        correct += right;
+        self.loss_sum += loss * indices.len() as f64;
+        self.correct += right;
         for ((row, &label), &index) in flat.chunks_exact(classes).zip(y).zip(indices) {
             each(index, label, row);
         }
         Ok(())
-    };
+    }
+
+    /// The mean loss and the accuracy over `len` images.
+    fn means(&self, len: usize) -> (f64, f64) {
+        (self.loss_sum / len as f64, self.correct as f64 / len as f64)
+    }
+}
+
+/// One evaluation-mode pass over `split`, in chunks of [`EVAL_CHUNK`]:
+/// the mean loss and the accuracy. `each` sees every image's index, label
+/// and log-probabilities.
+fn pass(
+    model: &Mlp,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+    device: &Device,
+    path: Path,
+    mut each: impl FnMut(u32, u8, &[f64]),
+) -> Result<(f64, f64), TrainError> {
     let host = match path {
         Path::Auto if device.is_cpu() => HostNet::from_mlp(model)?,
         _ => None,
     };
-    match host {
-        Some(net) => eval_pass(&net, normaliser, split, EVAL_CHUNK, chunk)?,
-        None => {
-            let all: Vec<u32> = (0..split.len as u32).collect();
-            for indices in all.chunks(EVAL_CHUNK) {
-                let (x, y) = normaliser.gather(split, indices, device)?;
-                let logits = model.forward(&x)?;
-                let (_, flat, _) = log_probs(&logits)?;
-                chunk(indices, &y, &flat)?;
-            }
-        }
+    if let Some(net) = host {
+        return pass_host(&net, normaliser, split, each);
     }
-    Ok((
-        loss_sum / split.len as f64,
-        correct as f64 / split.len as f64,
-    ))
+    let mut totals = Totals {
+        loss_sum: 0.0,
+        correct: 0,
+    };
+    let all: Vec<u32> = (0..split.len as u32).collect();
+    for indices in all.chunks(EVAL_CHUNK) {
+        let (x, y) = normaliser.gather(split, indices, device)?;
+        let logits = model.forward(&x)?;
+        let (_, flat, _) = log_probs(&logits)?;
+        totals.add(indices, &y, &flat, &mut each)?;
+    }
+    Ok(totals.means(split.len))
 }
 
-/// Mean loss and accuracy over a whole split, in evaluation mode.
+/// [`pass`] on the CPU fast path, with the network already on the host.
+fn pass_host(
+    net: &HostNet,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+    mut each: impl FnMut(u32, u8, &[f64]),
+) -> Result<(f64, f64), TrainError> {
+    let mut totals = Totals {
+        loss_sum: 0.0,
+        correct: 0,
+    };
+    eval_pass(net, normaliser, split, EVAL_CHUNK, |indices, y, flat| {
+        totals.add(indices, y, flat, &mut each)
+    })?;
+    Ok(totals.means(split.len))
+}
+
+/// The validation loss and accuracy of a network the CPU fast path is
+/// training, without copying it back into tensors first.
+pub(crate) fn evaluate_host(
+    net: &HostNet,
+    normaliser: &Normaliser,
+    split: &ImageSet,
+) -> Result<(f64, f64), TrainError> {
+    pass_host(net, normaliser, split, |_, _, _| {})
+}
+
 pub(crate) fn evaluate(
     model: &Mlp,
     normaliser: &Normaliser,

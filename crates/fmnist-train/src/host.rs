@@ -375,6 +375,11 @@ impl HostTrainer {
         }))
     }
 
+    /// The network as it stands.
+    pub fn net(&self) -> &HostNet {
+        &self.net
+    }
+
     /// Writes the network and the optimizer state back as tensors.
     pub fn store(
         &self,

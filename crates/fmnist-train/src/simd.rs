@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The instruction sets a loop may be compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only x86-64 detects the wide ones
 pub(crate) enum Level {
     /// x86-64's SSE2, or any other architecture: what the target guarantees.
     Baseline = 1,

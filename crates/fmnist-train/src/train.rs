@@ -11,7 +11,7 @@ use fmnist_experiments::RunConfig;
 use crate::batch::Normaliser;
 use crate::checkpoint::{Checkpoint, StreamsState, identity};
 use crate::error::TrainError;
-use crate::evaluate::{Path, evaluate, limit, validation_set};
+use crate::evaluate::{Path, evaluate, evaluate_host, limit, validation_set};
 use crate::host::{HostTrainer, NextBatch, Timings};
 use crate::model::{Mlp, cross_entropy};
 use crate::optim::Optimizer;
@@ -343,7 +343,10 @@ pub(crate) fn run(
         }
         sync(&host, &mut model, &mut optimizer, device)?;
         let evaluation = Instant::now();
-        let (val_loss, val_accuracy) = evaluate(&model, &normaliser, &val_set, device, path)?;
+        let (val_loss, val_accuracy) = match &host {
+            Some(h) => evaluate_host(h.net(), &normaliser, &val_set)?,
+            None => evaluate(&model, &normaliser, &val_set, device, path)?,
+        };
         let evaluation = evaluation.elapsed().as_secs_f64();
         let report = EpochReport {
             epoch,
