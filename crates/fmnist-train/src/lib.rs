@@ -35,6 +35,7 @@ pub use evaluate::{ClassEvaluation, Mistake, evaluate_classes, evaluate_run, val
 pub use model::Mlp;
 pub use optim::Optimizer;
 pub use rng::{Streams, seeded};
+pub use simd::describe_level as vector_instructions;
 pub use train::{
     EpochProfile, EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_profiled,
     train_with,

@@ -62,6 +62,15 @@ thread_local! {
     static CAP: std::cell::Cell<Level> = const { std::cell::Cell::new(Level::Avx512) };
 }
 
+/// The vector instructions the CPU fast path uses on this machine, in words.
+pub fn describe_level() -> &'static str {
+    match level() {
+        Level::Avx512 => "AVX-512",
+        Level::Avx2 => "AVX2",
+        Level::Baseline => "baseline x86-64 (SSE2) or non-x86",
+    }
+}
+
 /// Uses at most `limit` on this thread from now on (the tests run the same
 /// training at every level the CPU has); returns the level now in use.
 #[cfg(test)]

@@ -78,7 +78,9 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     println!(
-        "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread:"
+        "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread, \
+         training loops with {}:",
+        fmnist_train::vector_instructions()
     );
     println!(
         "  median seconds per epoch      {median:.3} s  (over {} epochs)",
