@@ -197,23 +197,19 @@ impl Checkpoint {
     /// `optimizer.<buffer>.<name>` (`momentum_buffer`, `exp_avg`,
     /// `exp_avg_sq`), and the rest as metadata.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut tensors: Vec<HostTensor> = self
+        let mut names: Vec<(String, &HostTensor)> = self
             .params
             .iter()
-            .map(|t| HostTensor {
-                name: format!("model.{}", t.name),
-                ..t.clone()
-            })
+            .map(|t| (format!("model.{}", t.name), t))
             .collect();
         let buffer_names = self.buffer_names;
         for (buffer, tensors_of) in buffer_names.iter().zip(&self.optimizer_buffers) {
             for t in tensors_of.iter().flatten() {
-                tensors.push(HostTensor {
-                    name: format!("optimizer.{buffer}.{}", t.name),
-                    ..t.clone()
-                });
+                names.push((format!("optimizer.{buffer}.{}", t.name), t));
             }
         }
+        let tensors: Vec<(&str, &HostTensor)> =
+            names.iter().map(|(name, t)| (name.as_str(), *t)).collect();
         let reports: Vec<Value> = self
             .epochs
             .iter()
@@ -228,7 +224,7 @@ impl Checkpoint {
                 })
             })
             .collect();
-        tensor_file::write(
+        tensor_file::write_named(
             &tensors,
             &[
                 ("format", FORMAT.to_string()),

@@ -52,6 +52,13 @@ impl HostTensor {
 /// The safetensors bytes of `tensors` (in this order in the data section)
 /// with string `metadata` (in this order in the header).
 pub(crate) fn write(tensors: &[HostTensor], metadata: &[(&str, String)]) -> Vec<u8> {
+    let named: Vec<(&str, &HostTensor)> = tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    write_named(&named, metadata)
+}
+
+/// [`write`] with each tensor stored under the name beside it, instead of
+/// its own: a checkpoint prefixes the names without copying the data.
+pub(crate) fn write_named(tensors: &[(&str, &HostTensor)], metadata: &[(&str, String)]) -> Vec<u8> {
     let mut header = Map::new();
     if !metadata.is_empty() {
         let meta: Map<String, Value> = metadata
@@ -61,10 +68,10 @@ pub(crate) fn write(tensors: &[HostTensor], metadata: &[(&str, String)]) -> Vec<
         header.insert("__metadata__".into(), Value::Object(meta));
     }
     let mut offset = 0usize;
-    for t in tensors {
+    for (name, t) in tensors {
         let len = 4 * t.data.len();
         header.insert(
-            t.name.clone(),
+            (*name).to_string(),
             json!({"dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + len]}),
         );
         offset += len;
@@ -75,7 +82,7 @@ pub(crate) fn write(tensors: &[HostTensor], metadata: &[(&str, String)]) -> Vec<
     let mut out = Vec::with_capacity(8 + header.len() + offset);
     out.extend((header.len() as u64).to_le_bytes());
     out.extend(header);
-    for t in tensors {
+    for (_, t) in tensors {
         for v in &t.data {
             out.extend(v.to_le_bytes());
         }
