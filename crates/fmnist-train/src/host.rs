@@ -284,17 +284,14 @@ impl Buffers {
         let classes = *sizes.last().expect("layers");
         let widest = sizes[1..].iter().copied().max().expect("layers");
         Buffers {
-            x: vec![0.0; rows * sizes[0]],
-            labels: Vec::with_capacity(rows),
-            acts: sizes[1..].iter().map(|&w| vec![0.0; rows * w]).collect(),
             masks: sizes[1..sizes.len() - 1]
                 .iter()
                 .map(|&w| vec![0.0; rows * w])
                 .collect(),
             log_probs: vec![0.0; rows * classes],
-            flat: vec![0.0; rows * classes],
             delta: vec![0.0; rows * widest],
             delta_next: vec![0.0; rows * widest],
+            ..Buffers::for_evaluation(sizes, rows)
         }
     }
 
@@ -435,84 +432,74 @@ impl HostTrainer {
     ) -> (f64, usize) {
         simd::vectorized(
             #[inline(always)]
-            || self.forward_inner(split, indices, normaliser, dropout_rng, p),
-        )
-    }
-
-    #[inline(always)]
-    fn forward_inner(
-        &mut self,
-        split: &ImageSet,
-        indices: &[u32],
-        normaliser: &Normaliser,
-        dropout_rng: &mut Rng,
-        p: f64,
-    ) -> (f64, usize) {
-        let mut lap = Lap::start();
-        let rows = indices.len();
-        self.rows = rows;
-        let b = &mut self.buffers;
-        let sizes = &self.net.sizes;
-        normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
-        self.timings.gather += lap.lap();
-        if p != 0.0 {
-            let scale = (1.0 / (1.0 - p)) as f32;
-            for (mask, &width) in b.masks.iter_mut().zip(&sizes[1..]) {
-                dropout_rng.dropout_mask(p as f32, scale, &mut mask[..rows * width]);
-            }
-        }
-        self.timings.dropout += lap.lap();
-        let hidden = self.net.layers() - 1;
-        for l in 0..=hidden {
-            let fan_out = sizes[l + 1];
-            let (before, after) = b.acts.split_at_mut(l);
-            let input = if l == 0 { &b.x } else { &before[l - 1] };
-            let z = &mut after[0][..rows * fan_out];
-            layer_product(z, input, &self.net, l, rows);
-            self.timings.matmul += lap.lap();
-            let bias = &self.net.biases[l];
-            if l == hidden {
-                for row in z.chunks_exact_mut(fan_out) {
-                    for (v, &c) in row.iter_mut().zip(bias) {
-                        *v += c;
+            || {
+                let mut lap = Lap::start();
+                let rows = indices.len();
+                self.rows = rows;
+                let b = &mut self.buffers;
+                let sizes = &self.net.sizes;
+                normaliser.gather_into(split, indices, &mut b.x[..rows * sizes[0]], &mut b.labels);
+                self.timings.gather += lap.lap();
+                if p != 0.0 {
+                    let scale = (1.0 / (1.0 - p)) as f32;
+                    for (mask, &width) in b.masks.iter_mut().zip(&sizes[1..]) {
+                        dropout_rng.dropout_mask(p as f32, scale, &mut mask[..rows * width]);
                     }
                 }
-            } else {
-                // candle: z = mm + b; relu' = (z > 0) as f32; mask = relu' * d;
-                // a = z * mask (with d absent when p = 0).
-                let mask = &mut b.masks[l][..rows * fan_out];
-                let dropout = p != 0.0;
-                for (zrow, mrow) in z
-                    .chunks_exact_mut(fan_out)
-                    .zip(mask.chunks_exact_mut(fan_out))
+                self.timings.dropout += lap.lap();
+                let hidden = self.net.layers() - 1;
+                for l in 0..=hidden {
+                    let fan_out = sizes[l + 1];
+                    let (before, after) = b.acts.split_at_mut(l);
+                    let input = if l == 0 { &b.x } else { &before[l - 1] };
+                    let z = &mut after[0][..rows * fan_out];
+                    layer_product(z, input, &self.net, l, rows);
+                    self.timings.matmul += lap.lap();
+                    let bias = &self.net.biases[l];
+                    if l == hidden {
+                        for row in z.chunks_exact_mut(fan_out) {
+                            for (v, &c) in row.iter_mut().zip(bias) {
+                                *v += c;
+                            }
+                        }
+                    } else {
+                        // candle: z = mm + b; relu' = (z > 0) as f32; mask = relu' * d;
+                        // a = z * mask (with d absent when p = 0).
+                        let mask = &mut b.masks[l][..rows * fan_out];
+                        let dropout = p != 0.0;
+                        for (zrow, mrow) in z
+                            .chunks_exact_mut(fan_out)
+                            .zip(mask.chunks_exact_mut(fan_out))
+                        {
+                            for ((v, m), &c) in zrow.iter_mut().zip(mrow).zip(bias) {
+                                let zv = *v + c;
+                                let relu_grad = f32::from(u8::from(zv > 0.0));
+                                let mv = if dropout { relu_grad * *m } else { relu_grad };
+                                *m = mv;
+                                *v = zv * mv;
+                            }
+                        }
+                    }
+                    self.timings.elementwise += lap.lap();
+                }
+                let classes = self.net.classes();
+                let logits = &b.acts[hidden][..rows * classes];
+                let log_probs = &mut b.log_probs[..rows * classes];
+                for (z, out) in logits
+                    .chunks_exact(classes)
+                    .zip(log_probs.chunks_exact_mut(classes))
                 {
-                    for ((v, m), &c) in zrow.iter_mut().zip(mrow).zip(bias) {
-                        let zv = *v + c;
-                        let relu_grad = f32::from(u8::from(zv > 0.0));
-                        let mv = if dropout { relu_grad * *m } else { relu_grad };
-                        *m = mv;
-                        *v = zv * mv;
-                    }
+                    log_softmax_row(z, out);
                 }
-            }
-            self.timings.elementwise += lap.lap();
-        }
-        let classes = self.net.classes();
-        let logits = &b.acts[hidden][..rows * classes];
-        let log_probs = &mut b.log_probs[..rows * classes];
-        for (z, out) in logits
-            .chunks_exact(classes)
-            .zip(log_probs.chunks_exact_mut(classes))
-        {
-            log_softmax_row(z, out);
-        }
-        let flat = &mut b.flat[..rows * classes];
-        for (f, &v) in flat.iter_mut().zip(log_probs.iter()) {
-            *f = f64::from(v);
-        }
-        let result = nll_and_correct(flat, classes, &b.labels);
-        self.timings.elementwise += lap.lap();
-        result
+                let flat = &mut b.flat[..rows * classes];
+                for (f, &v) in flat.iter_mut().zip(log_probs.iter()) {
+                    *f = f64::from(v);
+                }
+                let result = nll_and_correct(flat, classes, &b.labels);
+                self.timings.elementwise += lap.lap();
+                result
+            },
+        )
     }
 
     /// Backpropagates the batch last passed forward and updates the
@@ -525,113 +512,110 @@ impl HostTrainer {
     pub fn backward_and_update(&mut self, next: &NextBatch<'_>) {
         simd::vectorized(
             #[inline(always)]
-            || self.backward_and_update_inner(next),
-        );
-    }
-
-    #[inline(always)]
-    fn backward_and_update_inner(&mut self, next: &NextBatch<'_>) {
-        let mut lap = Lap::start();
-        next.normaliser.prefetch(next.split, next.indices);
-        self.timings.gather += lap.lap();
-        let rows = self.rows;
-        let b = &mut self.buffers;
-        let sizes = &self.net.sizes;
-        let classes = self.net.classes();
-        let n = self.net.layers();
-        // (softmax - onehot) / batch, as candle: exp(log_probs) - onehot,
-        // then affine(1/n, 0) = v * (1/n) + 0.
-        let inv = (1.0 / rows as f64) as f32;
-        let delta = &mut b.delta[..rows * classes];
-        for ((d, lp), &y) in delta
-            .chunks_exact_mut(classes)
-            .zip(b.log_probs.chunks_exact(classes))
-            .zip(&b.labels)
-        {
-            for (j, (dv, &l)) in d.iter_mut().zip(lp).enumerate() {
-                let onehot = f32::from(u8::from(j == usize::from(y)));
-                *dv = (l.exp() - onehot) * inv + 0.0;
-            }
-        }
-        self.timings.elementwise += lap.lap();
-        for l in (0..n).rev() {
-            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            let delta = &b.delta[..rows * fan_out];
-            let input = if l == 0 {
-                &b.x[..rows * fan_in]
-            } else {
-                &b.acts[l - 1][..rows * fan_in]
-            };
-            if HostNet::transposed(l) {
-                // (delta^T input)^T = input^T delta: input [rows, in] seen
-                // transposed.
-                matmul(
-                    (fan_in, fan_out, rows),
-                    &mut self.grad_w[l],
-                    input,
-                    (1, fan_in),
-                    delta,
-                    (fan_out, 1),
-                );
-            } else {
-                // delta^T input: delta [rows, out] seen transposed.
-                matmul(
-                    (fan_out, fan_in, rows),
-                    &mut self.grad_w[l],
-                    delta,
-                    (1, fan_out),
-                    input,
-                    (fan_in, 1),
-                );
-            }
-            self.timings.matmul += lap.lap();
-            // delta.sum(0): rows added in order, from zero.
-            let gb = &mut self.grad_b[l];
-            gb.fill(0.0);
-            for row in delta.chunks_exact(fan_out) {
-                for (g, &d) in gb.iter_mut().zip(row) {
-                    *g += d;
+            || {
+                let mut lap = Lap::start();
+                next.normaliser.prefetch(next.split, next.indices);
+                self.timings.gather += lap.lap();
+                let rows = self.rows;
+                let b = &mut self.buffers;
+                let sizes = &self.net.sizes;
+                let classes = self.net.classes();
+                let n = self.net.layers();
+                // (softmax - onehot) / batch, as candle: exp(log_probs) - onehot,
+                // then affine(1/n, 0) = v * (1/n) + 0.
+                let inv = (1.0 / rows as f64) as f32;
+                let delta = &mut b.delta[..rows * classes];
+                for ((d, lp), &y) in delta
+                    .chunks_exact_mut(classes)
+                    .zip(b.log_probs.chunks_exact(classes))
+                    .zip(&b.labels)
+                {
+                    for (j, (dv, &l)) in d.iter_mut().zip(lp).enumerate() {
+                        let onehot = f32::from(u8::from(j == usize::from(y)));
+                        *dv = (l.exp() - onehot) * inv + 0.0;
+                    }
                 }
-            }
-            self.timings.elementwise += lap.lap();
-            if l > 0 {
-                let next = &mut b.delta_next[..rows * fan_in];
-                matmul(
-                    (rows, fan_in, fan_out),
-                    next,
-                    delta,
-                    (fan_out, 1),
-                    &self.net.weights[l],
-                    (fan_in, 1),
-                );
-                self.timings.matmul += lap.lap();
-                for (d, &m) in next.iter_mut().zip(&b.masks[l - 1][..rows * fan_in]) {
-                    *d *= m;
-                }
-                std::mem::swap(&mut b.delta, &mut b.delta_next);
                 self.timings.elementwise += lap.lap();
-            }
-            // Layer l's parameters are not read again in this step, so they
-            // are updated now, while their gradients are still in the cache.
-            // Every element's update is independent of the others', so the
-            // order of layers does not change the numbers.
-            let step = self.step + 1;
-            for (i, p, g) in [
-                (l, &mut self.net.weights[l], &self.grad_w[l]),
-                (n + l, &mut self.net.biases[l], &self.grad_b[l]),
-            ] {
-                update(
-                    &self.optimizer,
-                    step,
-                    p,
-                    g,
-                    &mut self.first[i],
-                    &mut self.second[i],
-                );
-            }
-            self.timings.optimizer += lap.lap();
-        }
-        self.step += 1;
+                for l in (0..n).rev() {
+                    let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+                    let delta = &b.delta[..rows * fan_out];
+                    let input = if l == 0 {
+                        &b.x[..rows * fan_in]
+                    } else {
+                        &b.acts[l - 1][..rows * fan_in]
+                    };
+                    if HostNet::transposed(l) {
+                        // (delta^T input)^T = input^T delta: input [rows, in] seen
+                        // transposed.
+                        matmul(
+                            (fan_in, fan_out, rows),
+                            &mut self.grad_w[l],
+                            input,
+                            (1, fan_in),
+                            delta,
+                            (fan_out, 1),
+                        );
+                    } else {
+                        // delta^T input: delta [rows, out] seen transposed.
+                        matmul(
+                            (fan_out, fan_in, rows),
+                            &mut self.grad_w[l],
+                            delta,
+                            (1, fan_out),
+                            input,
+                            (fan_in, 1),
+                        );
+                    }
+                    self.timings.matmul += lap.lap();
+                    // delta.sum(0): rows added in order, from zero.
+                    let gb = &mut self.grad_b[l];
+                    gb.fill(0.0);
+                    for row in delta.chunks_exact(fan_out) {
+                        for (g, &d) in gb.iter_mut().zip(row) {
+                            *g += d;
+                        }
+                    }
+                    self.timings.elementwise += lap.lap();
+                    if l > 0 {
+                        let next = &mut b.delta_next[..rows * fan_in];
+                        matmul(
+                            (rows, fan_in, fan_out),
+                            next,
+                            delta,
+                            (fan_out, 1),
+                            &self.net.weights[l],
+                            (fan_in, 1),
+                        );
+                        self.timings.matmul += lap.lap();
+                        for (d, &m) in next.iter_mut().zip(&b.masks[l - 1][..rows * fan_in]) {
+                            *d *= m;
+                        }
+                        std::mem::swap(&mut b.delta, &mut b.delta_next);
+                        self.timings.elementwise += lap.lap();
+                    }
+                    // Layer l's parameters are not read again in this step, so they
+                    // are updated now, while their gradients are still in the cache.
+                    // Every element's update is independent of the others', so the
+                    // order of layers does not change the numbers.
+                    let step = self.step + 1;
+                    for (i, p, g) in [
+                        (l, &mut self.net.weights[l], &self.grad_w[l]),
+                        (n + l, &mut self.net.biases[l], &self.grad_b[l]),
+                    ] {
+                        update(
+                            &self.optimizer,
+                            step,
+                            p,
+                            g,
+                            &mut self.first[i],
+                            &mut self.second[i],
+                        );
+                    }
+                    self.timings.optimizer += lap.lap();
+                }
+                self.step += 1;
+            },
+        );
     }
 }
 

@@ -272,47 +272,28 @@ pub(crate) fn run(
                     model,
                 });
             }
-            if let Some(h) = host.as_mut() {
-                let (loss, right) =
-                    h.forward(&train_set, indices, &normaliser, &mut dropout_rng, p);
-                if !loss.is_finite() {
-                    sync(&host, &mut model, &mut optimizer, device)?;
-                    return Ok(RunResult {
-                        outcome: Outcome::Diverged {
-                            epoch,
-                            batch: b + 1,
-                        },
-                        epochs,
-                        model,
-                    });
+            // The candle path's forward pass leaves its tape for the backward.
+            let mut candle = None;
+            let (loss, right) = match host.as_mut() {
+                Some(h) => h.forward(&train_set, indices, &normaliser, &mut dropout_rng, p),
+                None => {
+                    let (x, y) = normaliser.gather(&train_set, indices, device)?;
+                    let masks: Vec<Option<Tensor>> = config
+                        .model
+                        .hidden
+                        .iter()
+                        .map(|&width| {
+                            dropout_mask(&mut dropout_rng, p, indices.len(), width, device)
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let (logits, tape) = model.forward_train(&x, &masks)?;
+                    let (loss, right, d_logits) = cross_entropy(&logits, &y, true)?;
+                    candle = Some((tape, d_logits.expect("asked for")));
+                    (loss, right)
                 }
-                loss_sum += loss * indices.len() as f64;
-                correct += right;
-                let next = (b + 1) * config.batch_size;
-                h.backward_and_update(&NextBatch {
-                    normaliser: &normaliser,
-                    split: &train_set,
-                    indices: order
-                        .get(next..(next + config.batch_size).min(n))
-                        .unwrap_or_default(),
-                });
-                on_event(Event::Batch {
-                    epoch,
-                    batch: b + 1,
-                    batches,
-                });
-                continue;
-            }
-            let (x, y) = normaliser.gather(&train_set, indices, device)?;
-            let masks: Vec<Option<Tensor>> = config
-                .model
-                .hidden
-                .iter()
-                .map(|&width| dropout_mask(&mut dropout_rng, p, indices.len(), width, device))
-                .collect::<Result<_, _>>()?;
-            let (logits, tape) = model.forward_train(&x, &masks)?;
-            let (loss, right, d_logits) = cross_entropy(&logits, &y, true)?;
+            };
             if !loss.is_finite() {
+                sync(&host, &mut model, &mut optimizer, device)?;
                 return Ok(RunResult {
                     outcome: Outcome::Diverged {
                         epoch,
@@ -324,17 +305,28 @@ pub(crate) fn run(
             }
             loss_sum += loss * indices.len() as f64;
             correct += right;
-            let grads = model.backward(&tape, &d_logits.expect("asked for"))?;
-            let mut params: Vec<Tensor> = model
-                .weights
-                .drain(..)
-                .chain(model.biases.drain(..))
-                .collect();
-            let grads: Vec<Tensor> = grads.weights.into_iter().chain(grads.biases).collect();
-            optimizer.step(&mut params, &grads)?;
-            let layers = params.len() / 2;
-            model.biases = params.split_off(layers);
-            model.weights = params;
+            if let Some((tape, d_logits)) = candle {
+                let grads = model.backward(&tape, &d_logits)?;
+                let mut params: Vec<Tensor> = model
+                    .weights
+                    .drain(..)
+                    .chain(model.biases.drain(..))
+                    .collect();
+                let grads: Vec<Tensor> = grads.weights.into_iter().chain(grads.biases).collect();
+                optimizer.step(&mut params, &grads)?;
+                let layers = params.len() / 2;
+                model.biases = params.split_off(layers);
+                model.weights = params;
+            } else if let Some(h) = host.as_mut() {
+                let next = (b + 1) * config.batch_size;
+                h.backward_and_update(&NextBatch {
+                    normaliser: &normaliser,
+                    split: &train_set,
+                    indices: order
+                        .get(next..(next + config.batch_size).min(n))
+                        .unwrap_or_default(),
+                });
+            }
             on_event(Event::Batch {
                 epoch,
                 batch: b + 1,
