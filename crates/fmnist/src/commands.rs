@@ -292,7 +292,7 @@ fn train_plan(
         );
     }
     let summary = match args.executor {
-        Executor::Local => runner::execute(jobs, &ctx),
+        Executor::Local => runner::execute(jobs, &ctx)?,
         Executor::Slurm => crate::slurm::execute(
             jobs,
             &ctx,
@@ -302,9 +302,9 @@ fn train_plan(
         )?,
     };
     eprintln!(
-        "trained {} runs, reused {} stored runs in {:.1}s{}{}{}",
-        summary.trained,
-        summary.reused,
+        "trained {}, reused {} in {:.1}s{}{}{}",
+        runner::runs(summary.trained),
+        runner::stored_runs(summary.reused),
         summary.seconds,
         if summary.resumed > 0 {
             format!("; {} resumed from a checkpoint", summary.resumed)
@@ -384,9 +384,9 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
         Some(&data),
     )?;
     eprintln!(
-        "reproduce: trained {} runs, reused {}, report of {written} files written in {:.1}s: {}",
-        summary.trained,
-        summary.reused,
+        "reproduce: trained {}, reused {}, report of {written} files written in {:.1}s: {}",
+        runner::runs(summary.trained),
+        runner::stored_runs(summary.reused),
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );

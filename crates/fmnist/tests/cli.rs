@@ -228,14 +228,15 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     let first = p.train(&files);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("trained 2 runs, reused 1"),
+        // Three experiments, two distinct runs, none stored before.
+        stderr(&first).contains("trained 2 runs, reused 0 stored runs"),
         "{}",
         stderr(&first)
     );
 
     let again = p.train(&files);
     assert!(
-        stderr(&again).contains("trained 0 runs, reused 3"),
+        stderr(&again).contains("trained 0 runs, reused 2 stored runs"),
         "{}",
         stderr(&again)
     );
@@ -247,7 +248,7 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     .unwrap();
     let edited = p.train(&files);
     assert!(
-        stderr(&edited).contains("trained 1 runs, reused 2"),
+        stderr(&edited).contains("trained 1 run, reused 1 stored run"),
         "{}",
         stderr(&edited)
     );
@@ -288,6 +289,27 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
         text.contains("3 runs reproduce their stored accuracy, 0 do not"),
         "{text}"
     );
+
+    // A stored manifest that no longer parses is named, moved aside with
+    // the rest of its run, and the run is trained again.
+    let a = runs.iter().find(|r| r.manifest.experiment == "a").unwrap();
+    let id = &a.manifest.run_id;
+    let manifest = p.store().run_dir(id).join("manifest.json");
+    std::fs::write(&manifest, b"{\"run_id\": ").unwrap();
+    let repaired = p.train(&files);
+    let err = stderr(&repaired);
+    assert!(repaired.status.success(), "{err}");
+    let moved = p.path().join("results/corrupt").join(format!("{id}-1"));
+    // Paths are relative to the repository root, as the store is.
+    assert!(
+        err.contains(&format!("cannot read results/runs/{id}/manifest.json"))
+            && err.contains(&format!("moved the run's files to results/corrupt/{id}-1")),
+        "{err}"
+    );
+    assert!(err.contains("trained 1 run, reused 1 stored run"), "{err}");
+    assert!(moved.join("run/manifest.json").is_file());
+    assert!(moved.join("metrics.parquet").is_file());
+    assert!(p.store().finished(id).is_some());
 }
 
 #[test]
