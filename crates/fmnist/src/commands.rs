@@ -18,7 +18,9 @@ use crate::cli::{
     TrainArgs,
 };
 use crate::runner::{self, Context, Job, Summary};
-use crate::setup::{self, DataSet, Global, load_experiments, plan, reports_dir, results_dir};
+use crate::setup::{
+    self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
+};
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Paths the user typed are relative to where they typed them; everything
@@ -342,15 +344,6 @@ fn train_plan(
     Ok((summary, data))
 }
 
-fn relative(path: &Path) -> String {
-    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    abs.strip_prefix(root.canonicalize().unwrap_or(root))
-        .unwrap_or(&abs)
-        .display()
-        .to_string()
-}
-
 fn exit_code(summary: &Summary) -> ExitCode {
     if summary.failed.is_empty() {
         ExitCode::SUCCESS
@@ -371,18 +364,12 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     let reports = reports_dir(args.reports.clone(), args.train.quick);
     let figures = FiguresArgs {
         results: args.train.results.clone(),
-        reports: Some(reports.clone()),
+        reports: args.reports.clone(),
         quick: args.train.quick,
         plan: args.train.plan.clone(),
         data_dir: args.train.data.data_dir.clone(),
     };
-    let written = crate::report::write(
-        global,
-        &experiments,
-        &figures,
-        "cargo xtask reproduce",
-        Some(&data),
-    )?;
+    let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
         "reproduce: trained {}, reused {}, report of {written} files written in {:.1}s: {}",
         runner::runs(summary.trained),
@@ -396,7 +383,7 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
 fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let experiments = load_experiments()?;
-    let written = crate::report::write(global, &experiments, args, "cargo xtask figures", None)?;
+    let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
         "figures: {written} files written in {:.1}s: {}",

@@ -197,3 +197,16 @@ pub fn plan(
         TRAINING_CODE_VERSION,
     )
 }
+
+/// `path` relative to the repository root (the working directory) when it
+/// lies inside it, else as it is: what manifests and the report record.
+pub fn relative(path: &Path) -> String {
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    abs.strip_prefix(&canonical_root)
+        .or_else(|_| path.strip_prefix(&root))
+        .unwrap_or(&abs)
+        .display()
+        .to_string()
+}
