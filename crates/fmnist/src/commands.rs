@@ -75,6 +75,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
     };
     let data = |d: &mut DataArgs| {
         abs_opt(&mut d.data_dir);
+        d.mirrors.extend(setup::env_mirrors());
         for m in &mut d.mirrors {
             if !m.starts_with("http://") && !m.starts_with("https://") && !m.trim().is_empty() {
                 *m = cwd.join(m.trim()).display().to_string();

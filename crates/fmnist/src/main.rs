@@ -6,6 +6,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod errors;
 mod estimate;
 mod evaluate;
 mod gpu_check;
@@ -24,7 +25,7 @@ fn main() -> std::process::ExitCode {
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", errors::describe(&err));
             std::process::ExitCode::FAILURE
         }
     }

@@ -293,8 +293,9 @@ fn train_one(
             ));
         }
         Err(e) => {
-            progress.println(format!("FAILED {name}: {e:#}"));
-            s.failed.push(format!("{name}: {e:#}"));
+            let e = crate::errors::describe(&e);
+            progress.println(format!("FAILED {name}: {e}"));
+            s.failed.push(format!("{name}: {e}"));
         }
     }
     progress.run_done();
