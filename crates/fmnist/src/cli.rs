@@ -159,6 +159,14 @@ pub struct ListArgs {
     /// List the smoke-test plan (as `--quick` would run it).
     #[arg(long)]
     pub quick: bool,
+    /// Show every setting of each experiment, not only those that differ
+    /// from its parent (the file it extends, or its sweep's base).
+    #[arg(long)]
+    pub all: bool,
+    /// Print only the runs, one line each: experiment, seed, full run id,
+    /// stored or missing (tab-separated, for scripts).
+    #[arg(long)]
+    pub ids: bool,
     #[command(flatten)]
     pub plan: PlanArgs,
 }

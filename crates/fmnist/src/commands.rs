@@ -9,13 +9,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use fmnist_experiments::{Experiment, RunSpec};
+use fmnist_experiments::Experiment;
 use fmnist_metrics::Store;
 use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ListArgs, ReproduceArgs,
-    TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ReproduceArgs, TrainArgs,
 };
 use crate::runner::{self, Context, Job, Summary};
 use crate::setup::{
@@ -42,7 +41,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyData { data_dir } => verify_data(&global, data_dir),
         Command::DataManifest(args) => data_manifest(&args),
         Command::Evaluate(args) => crate::evaluate::evaluate(&global, &args),
-        Command::List(args) => list(&global, &args),
+        Command::List(args) => crate::list::list(&global, &args),
         Command::Run(args) => {
             let experiments = args
                 .files
@@ -165,80 +164,6 @@ fn data_manifest(args: &DataManifestArgs) -> anyhow::Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let experiments = load_experiments()?;
-    let data = DataSet::choose(global.dataset.as_deref(), None)?;
-    let store = Store::new(results_dir(args.results.clone(), args.quick));
-    let runs = plan(&experiments, &args.plan, args.quick, &data);
-    println!(
-        "{:<26} {:<8} {:<7} {:<10} {:>6}  settings",
-        "experiment", "figure", "section", "claims", "stored"
-    );
-    let mut stored_total = 0;
-    for exp in &experiments {
-        let mine: Vec<(&RunSpec, bool)> = runs
-            .iter()
-            .filter(|r| r.experiment == exp.name)
-            .map(|r| (r, store.finished(&r.run_id).is_some()))
-            .collect();
-        let stored = mine.iter().filter(|(_, done)| *done).count();
-        stored_total += stored;
-        let c = &exp.config;
-        println!(
-            "{:<26} {:<8} {:<7} {:<10} {:>3}/{:<2}  {} lr {} dropout {} hidden {:?} batch {} epochs {}{}",
-            exp.name,
-            exp.paper.figure.as_deref().unwrap_or("-"),
-            exp.paper.section.as_deref().unwrap_or("-"),
-            exp.paper.claims.join(","),
-            stored,
-            mine.len(),
-            c.optimizer.name(),
-            c.optimizer.lr(),
-            c.model.dropout,
-            c.model.hidden,
-            c.batch_size,
-            mine.first().map_or(c.epochs, |(r, _)| r.config.epochs),
-            if exp.report.hypothesis.is_some() {
-                "  (hypothesis)"
-            } else {
-                ""
-            }
-        );
-        for (r, done) in mine {
-            let mark = if done { "stored " } else { "missing" };
-            println!(
-                "    seed {:<4} run {}  {mark}",
-                r.seed,
-                fmnist_figures::text::short_run_id(&r.run_id)
-            );
-        }
-    }
-    let unique = crate::runner::unique_runs(&runs);
-    let missing: Vec<&RunSpec> = unique
-        .iter()
-        .copied()
-        .filter(|r| store.finished(&r.run_id).is_none())
-        .collect();
-    println!(
-        "{} experiments, {} runs ({} distinct), {stored_total} stored in {}",
-        experiments.len(),
-        runs.len(),
-        unique.len(),
-        store.root().display()
-    );
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "to train: {} runs, {}",
-        missing.len(),
-        crate::estimate::describe(
-            &missing,
-            &[store.clone(), Store::new(results_dir(None, !args.quick))],
-            jobs
-        )
-    );
     Ok(ExitCode::SUCCESS)
 }
 

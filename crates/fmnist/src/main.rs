@@ -10,6 +10,7 @@ mod errors;
 mod estimate;
 mod evaluate;
 mod gpu_check;
+mod list;
 mod progress;
 mod provenance;
 mod report;

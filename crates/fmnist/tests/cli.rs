@@ -437,3 +437,68 @@ fn with_no_source_the_error_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn list_shows_what_differs_from_the_parent_and_the_full_run_ids() {
+    let child = "extends = \"a.toml\"\n[optimizer]\nmomentum = 0.5\n";
+    let sweep = "extends = \"a.toml\"\n[sweep]\n\"model.dropout\" = [0.0, 0.3]\n";
+    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child), ("s.toml", sweep)]);
+    let out = p.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    // An experiment's block: its name line, then its indented lines.
+    let block = |name: &str| -> String {
+        let mut lines = text
+            .lines()
+            .skip_while(|l| l.split("  ").next() != Some(name));
+        let head = lines
+            .next()
+            .unwrap_or_else(|| panic!("no block for {name}:\n{text}"));
+        let body: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).collect();
+        format!("{head}\n{}", body.join("\n"))
+    };
+    // a extends nothing: every setting is shown.
+    let a = block("a");
+    assert!(
+        a.contains("optimizer.lr = 0.01") && a.contains("optimizer.momentum = 0.9"),
+        "{a}"
+    );
+    // b shows only what it changes.
+    let b = block("b");
+    assert!(b.contains("optimizer.momentum = 0.5"), "{b}");
+    assert!(!b.contains("optimizer.lr"), "{b}");
+    // A sweep point shows its swept value against the sweep's base.
+    let s = block("s[model.dropout=0.3]");
+    assert!(
+        s.contains("model.dropout = 0.3") && !s.contains("optimizer"),
+        "{s}"
+    );
+    // --all shows every setting.
+    let all = p.cmd(&["list", "--all"]).output().unwrap();
+    let all = String::from_utf8_lossy(&all.stdout).into_owned();
+    let b_all = &all[all.find("\nb").unwrap()..];
+    assert!(b_all.contains("optimizer.lr = 0.01"), "{all}");
+
+    // `--ids` gives the full id of each run: the name of its directory.
+    let ids = p.cmd(&["list", "--ids"]).output().unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).into_owned();
+    let line = ids
+        .lines()
+        .find(|l| l.starts_with("b\t0\t"))
+        .expect("b's run");
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields[3], "missing", "{ids}");
+    let files = p.experiments(&["b.toml"]);
+    let trained = p.train(&[files[0].as_str()]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(
+        p.store()
+            .run_dir(fields[2])
+            .join("model.safetensors")
+            .is_file()
+    );
+    assert!(
+        text.contains(fields[2]),
+        "list prints the full id too:\n{text}"
+    );
+}
