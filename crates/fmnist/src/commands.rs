@@ -180,19 +180,7 @@ fn train_plan(
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
     let data = Arc::new(data_set.fetch_and_load(&args.data)?);
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
-    let jobs: Vec<Job> = runs
-        .into_iter()
-        .map(|spec| {
-            let exp = experiments
-                .iter()
-                .find(|e| e.name == spec.experiment)
-                .expect("planned from these experiments");
-            Job {
-                experiment_file: relative(&exp.path),
-                spec,
-            }
-        })
-        .collect();
+    let jobs = jobs_of(experiments, runs);
     let workers = args.jobs.unwrap_or_else(|| match device {
         DeviceSpec::Cpu => std::thread::available_parallelism().map_or(1, |n| n.get()),
         DeviceSpec::Cuda(_) => 1,
@@ -229,6 +217,36 @@ fn train_plan(
             global.dataset.as_deref(),
         )?,
     };
+    print_summary(&summary);
+    if stop.load(Ordering::SeqCst) {
+        bail!(
+            "interrupted: finished runs are stored; run the same command again to train the rest"
+        );
+    }
+    // The data goes back to the caller, so that the report reuses it rather
+    // than holding a second copy.
+    drop(ctx);
+    Ok((summary, data))
+}
+
+/// One job per planned run, with its experiment's file.
+fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -> Vec<Job> {
+    runs.into_iter()
+        .map(|spec| {
+            let exp = experiments
+                .iter()
+                .find(|e| e.name == spec.experiment)
+                .expect("planned from these experiments");
+            Job {
+                experiment_file: relative(&exp.path),
+                spec,
+            }
+        })
+        .collect()
+}
+
+/// What was trained and reused, and every failure and divergence.
+fn print_summary(summary: &Summary) {
     eprintln!(
         "trained {}, reused {} in {:.1}s{}{}{}",
         runner::runs(summary.trained),
@@ -259,15 +277,6 @@ fn train_plan(
     for d in &summary.diverged {
         eprintln!("  {d}");
     }
-    if stop.load(Ordering::SeqCst) {
-        bail!(
-            "interrupted: finished runs are stored; run the same command again to train the rest"
-        );
-    }
-    // The data goes back to the caller, so that the report reuses it rather
-    // than holding a second copy.
-    drop(ctx);
-    Ok((summary, data))
 }
 
 fn exit_code(summary: &Summary) -> ExitCode {
