@@ -65,7 +65,11 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let rows = [
         (
             "median seconds per epoch",
-            format!("{median:.3} s  (over {} epochs)", seconds.len()),
+            format!(
+                "{median:.3} s  (over {} epoch{})",
+                seconds.len(),
+                if seconds.len() == 1 { "" } else { "s" }
+            ),
         ),
         (
             "matrix-product work per epoch",
