@@ -17,9 +17,11 @@ fn epoch_flops(spec: &RunSpec, train: usize, val: usize) -> f64 {
     crate::bench::flops_per_epoch(&sizes, train, val)
 }
 
-/// Seconds per flop, each stored CPU run's, with its batch size.
+/// Each stored CPU run's epoch seconds per flop, with its batch size, and
+/// its seconds outside the epochs (start-up, evaluation per class, storing).
 struct Rates {
     rates: Vec<(usize, f64)>,
+    overheads: Vec<f64>,
     root: std::path::PathBuf,
 }
 
@@ -27,9 +29,10 @@ impl Rates {
     /// The runs stored in the first of `stores` that holds any CPU run.
     fn measure(stores: &[Store]) -> Option<Rates> {
         stores.iter().find_map(|store| {
-            let rates = rates(store);
+            let (rates, overheads): (Vec<_>, Vec<_>) = rates(store).into_iter().unzip();
             (!rates.is_empty()).then(|| Rates {
                 rates,
+                overheads,
                 root: store.root().to_path_buf(),
             })
         })
@@ -57,10 +60,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Each stored CPU run's wall time (training, evaluation and storing: all
-/// a new run will cost) per flop of its epochs; runs resumed after an
-/// interruption are left out, since their wall time covers only the end.
-fn rates(store: &Store) -> Vec<(usize, f64)> {
+/// Each stored CPU run's epoch time per flop (with its batch size) and its
+/// wall time beyond its epochs; runs resumed after an interruption are left
+/// out, since their wall time covers only the end.
+fn rates(store: &Store) -> Vec<((usize, f64), f64)> {
     let Ok(runs) = store.read_all() else {
         return Vec::new();
     };
@@ -74,8 +77,11 @@ fn rates(store: &Store) -> Vec<(usize, f64)> {
                 run_id: String::new(),
             };
             let epochs = r.rows.iter().map(|row| row.epoch).max()? as f64;
-            let rate = r.manifest.wall_seconds / (epochs * epoch_flops(&spec, 60_000, 10_000));
-            (rate.is_finite() && rate > 0.0).then_some((r.manifest.config.batch_size, rate))
+            let epoch_seconds: f64 = r.manifest.epoch_seconds.iter().sum();
+            let rate = epoch_seconds / (epochs * epoch_flops(&spec, 60_000, 10_000));
+            let overhead = (r.manifest.wall_seconds - epoch_seconds).max(0.0);
+            (rate.is_finite() && rate > 0.0)
+                .then_some(((r.manifest.config.batch_size, rate), overhead))
         })
         .collect()
 }
@@ -90,15 +96,16 @@ pub fn describe(missing: &[&RunSpec], stores: &[Store], jobs: usize) -> String {
     let flops = |r: &RunSpec| r.config.epochs as f64 * epoch_flops(r, 60_000, 10_000);
     match Rates::measure(stores) {
         Some(rates) => {
+            let overhead = median(rates.overheads.clone());
             let seconds: f64 = missing
                 .iter()
-                .map(|r| flops(r) * rates.for_batch(r.config.batch_size))
+                .map(|r| flops(r) * rates.for_batch(r.config.batch_size) + overhead)
                 .sum::<f64>()
                 / jobs.max(1) as f64;
             format!(
-                "{epochs} epochs, about {} with {jobs} jobs: an estimate from the wall times \
-                 of the {} runs stored in {} (per unit of matrix-product work, runs of the \
-                 same batch size where stored)",
+                "{epochs} epochs, about {} with {jobs} jobs: an estimate from the {} runs \
+                 stored in {} (their epoch time per unit of matrix-product work, of runs of \
+                 the same batch size where stored, plus their median time outside the epochs)",
                 human(seconds),
                 rates.rates.len(),
                 rates.root.display()
@@ -130,6 +137,7 @@ mod tests {
     fn the_rate_of_runs_of_the_same_batch_size_is_preferred() {
         let rates = Rates {
             rates: vec![(100, 1.0), (100, 2.0), (100, 3.0), (50, 5.0)],
+            overheads: vec![0.0; 4],
             root: "results".into(),
         };
         assert_eq!(rates.for_batch(50), 5.0);
