@@ -10,6 +10,7 @@
 //! files carrying a lease, so that several processes (or a cluster's nodes)
 //! can share one results directory.
 
+mod atomic;
 mod classes;
 mod error;
 mod examine;
@@ -20,11 +21,12 @@ mod store;
 mod table;
 mod time;
 
+pub use atomic::atomic_write;
 pub use classes::{ConfusionCell, Mistake};
 pub use error::MetricsError;
 pub use examine::RunState;
 pub use lock::{LockOutcome, RunLock};
 pub use manifest::{Architecture, DataFile, Provenance, RunManifest, RunStatus};
-pub use store::{RunRecord, Store, StoredRun, atomic_write};
+pub use store::{RunRecord, Store, StoredRun};
 pub use table::{MetricRow, Split};
 pub use time::{rfc3339, unix_seconds};

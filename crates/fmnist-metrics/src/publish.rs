@@ -18,8 +18,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::atomic::atomic_write;
 use crate::error::{MetricsError, io};
-use crate::store::{MANIFEST_FILE, MISTAKES_FILE, MODEL_FILE, RunRecord, Store, atomic_write};
+use crate::store::{MANIFEST_FILE, MISTAKES_FILE, MODEL_FILE, RunRecord, Store};
 use crate::table::{write_confusion, write_parquet};
 
 /// A run's files in its staging directory, ready to be placed.

@@ -22,9 +22,9 @@
 //! determines the numbers, not of the experiment's name, so two experiments
 //! that resolve to the same settings share one stored run.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::atomic_write;
 use crate::classes::{ConfusionCell, Mistake};
 use crate::error::{MetricsError, io};
 use crate::lock::{LockOutcome, acquire, process_alive};
@@ -62,28 +62,6 @@ pub struct StoredRun {
     pub mistakes: Vec<Mistake>,
     /// The run's directory (manifest, model).
     pub dir: PathBuf,
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and
-/// a rename, so that `path` holds either the old content or the new, whole.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), MetricsError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io(path))
 }
 
 impl Store {
