@@ -19,33 +19,23 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let data = DataSet::choose(global.dataset.as_deref(), None)?;
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let runs = plan(&experiments, &args.plan, args.quick, &data);
+    let mut out = String::new();
     if args.ids {
-        use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
         for r in &runs {
             let stored = store.finished(&r.run_id).is_some();
-            let line = writeln!(
-                out,
-                "{}\t{}\t{}\t{}",
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
                 r.experiment,
                 r.seed,
                 r.run_id,
                 if stored { "stored" } else { "missing" }
-            );
-            // A reader that stops early (`| head`) is not an error.
-            if line.is_err() {
-                break;
-            }
+            ));
         }
-        return Ok(ExitCode::SUCCESS);
+        return print(&out);
     }
-    let mut stored_total = 0;
     for exp in &experiments {
         let mine: Vec<&RunSpec> = runs.iter().filter(|r| r.experiment == exp.name).collect();
-        stored_total += block(exp, &mine, &store, args.all)
-            .iter()
-            .filter(|d| **d)
-            .count();
+        block(&mut out, exp, &mine, &store, args.all);
     }
     let unique = crate::runner::unique_runs(&runs);
     let missing: Vec<&RunSpec> = unique
@@ -53,46 +43,62 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
         .copied()
         .filter(|r| store.finished(&r.run_id).is_none())
         .collect();
-    println!(
-        "{} experiments, {} ({} distinct), {stored_total} stored in {}",
+    out.push_str(&format!(
+        "{} experiments, {} ({} distinct, {} of them stored in {})\n",
         experiments.len(),
         crate::runner::runs(runs.len()),
         unique.len(),
+        unique.len() - missing.len(),
         store.root().display()
-    );
+    ));
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "to train: {}, {}",
+    out.push_str(&format!(
+        "to train: {}, {}\n",
         crate::runner::runs(missing.len()),
         crate::estimate::describe(
             &missing,
             &[store.clone(), Store::new(results_dir(None, !args.quick))],
             jobs
         )
-    );
-    Ok(ExitCode::SUCCESS)
+    ));
+    print(&out)
 }
 
-/// Prints one experiment's block; returns whether each of its runs is stored.
-fn block(exp: &Experiment, runs: &[&RunSpec], store: &Store, all: bool) -> Vec<bool> {
-    println!("{}", heading(exp));
+/// Writes the listing; a reader that stops early (`| head`) is no error.
+fn print(text: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Writes one experiment's block.
+fn block(out: &mut String, exp: &Experiment, runs: &[&RunSpec], store: &Store, all: bool) {
+    out.push_str(&format!("{}\n", heading(exp)));
     for line in settings_lines(exp, all) {
-        println!("    {line}");
+        out.push_str(&format!("    {line}\n"));
     }
     if let Some(planned) = runs.first() {
         let changed = differing(&exp.config, &planned.config);
         if !changed.is_empty() {
-            println!("    this plan trains it with {}", changed.join(", "));
+            out.push_str(&format!(
+                "    this plan trains it with {}\n",
+                changed.join(", ")
+            ));
         }
     }
-    runs.iter()
-        .map(|r| {
-            let done = store.finished(&r.run_id).is_some();
-            let mark = if done { "stored" } else { "missing" };
-            println!("    seed {:<3} run {}  {mark}", r.seed, r.run_id);
-            done
-        })
-        .collect()
+    for r in runs {
+        let mark = if store.finished(&r.run_id).is_some() {
+            "stored"
+        } else {
+            "missing"
+        };
+        out.push_str(&format!(
+            "    seed {:<3} run {}  {mark}\n",
+            r.seed, r.run_id
+        ));
+    }
 }
 
 /// "baseline  (FIG. 2, Table I, section III; claims C1, C2)", "(hypothesis)" after.
@@ -177,43 +183,13 @@ fn wrap(intro: &str, items: &[String], width: usize) -> Vec<String> {
 }
 
 /// Every resolved setting of `config`, as (dotted key, value).
-// SHIM until the API commit: `config.settings()`.
 fn settings(config: &RunConfig) -> Vec<(String, String)> {
-    fn flat(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, v) in m {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    flat(&key, v, out);
-                }
-            }
-            other => out.push((prefix.to_string(), other.to_string())),
-        }
-    }
-    let mut out = Vec::new();
-    flat(
-        "",
-        &serde_json::to_value(config).expect("serialisable"),
-        &mut out,
-    );
-    out
+    config.settings()
 }
 
 /// The resolved settings of the experiment's parent, if it has one.
-// SHIM until the API commit: `exp.parent.as_ref()`.
 fn parent(exp: &Experiment) -> Option<&RunConfig> {
-    let text = std::fs::read_to_string(&exp.path).ok()?;
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("extends"))?;
-    let target = line.split('"').nth(1)?;
-    let path = exp.path.parent()?.join(target);
-    let config = fmnist_experiments::load_file(&path).ok()?.remove(0).config;
-    Some(Box::leak(Box::new(config)))
+    exp.parent.as_ref()
 }
 
 #[cfg(test)]

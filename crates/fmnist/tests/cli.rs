@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use fmnist_metrics::{Split, Store, StoredRun};
+use fmnist_metrics::{Quantity, Split, Store, StoredRun};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fmnist");
 
@@ -193,8 +193,8 @@ fn numbers(run: &StoredRun) -> Vec<(u32, bool, u64, u64)> {
             (
                 r.epoch,
                 r.split == Split::Train,
-                r.loss.to_bits(),
-                r.accuracy.to_bits(),
+                r.values[Quantity::Loss].to_bits(),
+                r.values[Quantity::Accuracy].to_bits(),
             )
         })
         .collect()
@@ -207,8 +207,8 @@ fn a_misspelt_key_fails_naming_file_line_and_key() {
     let out = p.cmd(&["list"]).output().unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("base.toml"), "{err}");
-    assert!(err.contains("line 8"), "{err}");
+    // file:line:column of the key.
+    assert!(err.contains("base.toml:8:"), "{err}");
     assert!(
         err.contains("lrr") && err.contains("did you mean `lr`?"),
         "{err}"
@@ -269,7 +269,7 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
             .sum();
         assert_eq!(total, 500);
         let last = run.rows.iter().rfind(|r| r.split == Split::Val).unwrap();
-        assert_eq!(f64::from(right) / 500.0, last.accuracy);
+        assert_eq!(f64::from(right) / 500.0, last.values[Quantity::Accuracy]);
         assert!(p.store().model_path(&run.manifest.run_id).is_file());
     }
 
