@@ -502,3 +502,23 @@ fn list_shows_what_differs_from_the_parent_and_the_full_run_ids() {
         "list prints the full id too:\n{text}"
     );
 }
+
+#[test]
+fn figures_right_after_reproduce_leaves_the_report_as_it_is() {
+    let p = Project::new(&[("a.toml", SMALL)]);
+    let out = p
+        .cmd(&["reproduce", "--offline", "--jobs", "2", "--seeds", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = p.path().join("reports/REPORT.md");
+    let first = std::fs::read_to_string(&report).unwrap();
+    // The recorded command regenerates this report, whichever wrote it.
+    assert!(
+        first.contains("`cargo xtask figures -- --dataset ") && first.contains(" --seeds 0`"),
+        "{first}"
+    );
+    let out = p.cmd(&["figures", "--seeds", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), first);
+}
