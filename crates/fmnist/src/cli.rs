@@ -138,16 +138,15 @@ pub struct DataArgs {
     /// Where the four .gz files live [default: ROOT/data/fashion-mnist].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// An extra source to try first: a directory or an http(s) URL prefix.
-    /// Repeatable; also read, comma-separated, from $FMNIST_MIRROR.
-    #[arg(
-        long = "mirror",
-        value_name = "DIR|URL",
-        env = "FMNIST_MIRROR",
-        value_delimiter = ','
-    )]
+    /// A mirror: a directory holding the .gz files or an http(s) URL prefix.
+    /// Repeatable. Sources are tried in this order: what the data directory
+    /// already holds; each --mirror, then each mirror of $FMNIST_MIRROR
+    /// (comma-separated), in the order given; the data set's local
+    /// directories (Debian's /usr/share/datasets/fashion-mnist); its public
+    /// URLs (unless --offline).
+    #[arg(long = "mirror", value_name = "DIR|URL", value_delimiter = ',')]
     pub mirrors: Vec<String>,
-    /// Do not contact the public download URLs.
+    /// Do not contact the public download URLs (mirrors you name are still tried).
     #[arg(long)]
     pub offline: bool,
 }
@@ -160,6 +159,14 @@ pub struct ListArgs {
     /// List the smoke-test plan (as `--quick` would run it).
     #[arg(long)]
     pub quick: bool,
+    /// Show every setting of each experiment, not only those that differ
+    /// from its parent (the file it extends, or its sweep's base).
+    #[arg(long)]
+    pub all: bool,
+    /// Print only the runs, one line each: experiment, seed, full run id,
+    /// stored or missing (tab-separated, for scripts).
+    #[arg(long)]
+    pub ids: bool,
     #[command(flatten)]
     pub plan: PlanArgs,
 }
