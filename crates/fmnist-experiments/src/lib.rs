@@ -10,10 +10,15 @@ mod config;
 mod error;
 mod load;
 mod run;
+mod schedule;
 mod sweep;
 
 pub use config::{InputConfig, ModelConfig, OptimizerConfig, PaperRef, ReportMeta, RunConfig};
 pub use error::ExperimentError;
 pub use load::{Experiment, edit_distance, load_dir, load_file, nearest};
 pub use run::{Overrides, RunSpec, plan, run_id};
+pub use schedule::{
+    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, ThresholdMode, Warmup,
+    defaults,
+};
 pub use sweep::{MODE_KEY, NOT_SWEPT, SweepPoint, SweepValue, sweepable_settings};
