@@ -126,6 +126,31 @@ impl ScheduleKind {
         "plateau",
     ];
 
+    /// `StepLR(step_size)` with PyTorch's gamma.
+    pub fn step(step_size: usize) -> ScheduleKind {
+        ScheduleKind::Step {
+            step_size,
+            gamma: defaults::GAMMA,
+        }
+    }
+
+    /// `MultiStepLR(milestones)` with PyTorch's gamma.
+    pub fn multistep(milestones: Vec<usize>) -> ScheduleKind {
+        ScheduleKind::Multistep {
+            milestones,
+            gamma: defaults::GAMMA,
+        }
+    }
+
+    /// `CosineAnnealingLR` over the run's `epochs` (the resolved default
+    /// `t_max`), down to eta_min 0.
+    pub fn cosine(epochs: usize) -> ScheduleKind {
+        ScheduleKind::Cosine {
+            t_max: epochs,
+            eta_min: defaults::ETA_MIN,
+        }
+    }
+
     /// `ReduceLROnPlateau` with all of PyTorch's defaults.
     pub fn plateau() -> ScheduleKind {
         ScheduleKind::Plateau {
@@ -553,21 +578,26 @@ mod tests {
     fn every_kind_round_trips_and_names_itself() {
         let kinds = [
             ScheduleKind::Constant,
-            ScheduleKind::Step {
-                step_size: 10,
-                gamma: 0.1,
-            },
-            ScheduleKind::Multistep {
-                milestones: vec![10, 20],
-                gamma: 0.5,
-            },
+            ScheduleKind::step(10),
+            ScheduleKind::multistep(vec![10, 20]),
             ScheduleKind::Exponential { gamma: 0.9 },
-            ScheduleKind::Cosine {
-                t_max: 30,
-                eta_min: 1e-5,
-            },
+            ScheduleKind::cosine(30),
             ScheduleKind::plateau(),
         ];
+        assert_eq!(
+            kinds[1],
+            ScheduleKind::Step {
+                step_size: 10,
+                gamma: 0.1
+            }
+        );
+        assert_eq!(
+            kinds[4],
+            ScheduleKind::Cosine {
+                t_max: 30,
+                eta_min: 0.0
+            }
+        );
         for (kind, name) in kinds.iter().zip(ScheduleKind::NAMES) {
             let s = ScheduleConfig {
                 kind: kind.clone(),

@@ -436,6 +436,26 @@ mod tests {
     }
 
     #[test]
+    fn a_nan_loss_is_a_bad_epoch_for_the_plateau_rule() {
+        // As in Python, every comparison with NaN is false: no improvement.
+        // patience 1, factor 0.5: 1.0 improves; NaN, NaN are bad epochs 1
+        // and 2, and 2 > patience halves the rate.
+        let mut kind = ScheduleKind::plateau();
+        if let ScheduleKind::Plateau {
+            patience, factor, ..
+        } = &mut kind
+        {
+            (*patience, *factor) = (1, 0.5);
+        }
+        let mut s = LrScheduler::new(&ScheduleConfig { kind, warmup: None }, 0.1, 30).unwrap();
+        for metric in [1.0, f64::NAN, f64::NAN] {
+            s.step(metric);
+        }
+        assert_eq!(s.lr(), 0.05);
+        assert_eq!(s.state().plateau.unwrap().best, Some(1.0));
+    }
+
+    #[test]
     fn the_warmup_rises_linearly_then_hands_over_at_the_base_rate() {
         // Derived by hand from LinearLR(0.1, total_iters=4): 0.1, then each
         // step adds (1 - 0.1) / 4 of the base rate; step 4 is the milestone.
