@@ -23,6 +23,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{EpochReport, Quantity, Split};
+
 /// How the learning rate changes from epoch to epoch: a kind, and optionally
 /// a linear warmup before it.
 ///
@@ -379,13 +381,18 @@ impl Monitor {
         }
     }
 
-    /// The quantity's name in the metrics table ("loss", "accuracy"), on the
-    /// validation split.
-    pub fn quantity(self) -> &'static str {
+    /// The quantity watched, on the validation split.
+    pub fn quantity(self) -> Quantity {
         match self {
-            Monitor::ValLoss => "loss",
-            Monitor::ValAccuracy => "accuracy",
+            Monitor::ValLoss => Quantity::Loss,
+            Monitor::ValAccuracy => Quantity::Accuracy,
         }
+    }
+
+    /// The watched value of an epoch (NaN when the report lacks it, which
+    /// stops the run as a non-finite value would).
+    pub fn value(self, report: &EpochReport) -> f64 {
+        report.split(Split::Val)[self.quantity()]
     }
 
     /// Lower loss, higher accuracy.
@@ -500,14 +507,15 @@ impl Keep {
     }
 }
 
-/// Shortest decimal that reads back as the same f64 (Rust's `Display`).
+/// Numbers as the other settings show them (`0.003`, `1e-8`).
 fn num(v: f64) -> String {
-    format!("{v}")
+    crate::show_number(v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Measures;
 
     /// Stands for `RunConfig` with the new fields as it will declare them.
     #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -633,7 +641,7 @@ mod tests {
         assert_eq!(ScheduleConfig::default().describe(), "constant");
         assert_eq!(
             ScheduleKind::plateau().describe(),
-            "ReduceLROnPlateau(mode=min, factor=0.1, patience=10, threshold=0.0001, threshold_mode=rel, cooldown=0, min_lr=0, eps=0.00000001)"
+            "ReduceLROnPlateau(mode=min, factor=0.1, patience=10, threshold=0.0001, threshold_mode=rel, cooldown=0, min_lr=0, eps=1e-8)"
         );
         assert_eq!(
             EarlyStopping::new(Monitor::ValLoss).describe(),
@@ -718,6 +726,16 @@ mod tests {
             assert_eq!(serde_json::to_value(m).unwrap(), name);
         }
         assert_eq!(Monitor::parse("loss"), None);
+        let report = EpochReport {
+            epoch: 1,
+            train: Measures::default().with(Quantity::Loss, 0.5),
+            val: Measures::default()
+                .with(Quantity::Loss, 0.25)
+                .with(Quantity::Accuracy, 0.75),
+            seconds: 1.0,
+        };
+        assert_eq!(Monitor::ValLoss.value(&report), 0.25);
+        assert_eq!(Monitor::ValAccuracy.value(&report), 0.75);
         assert_eq!(EarlyStopping::new(Monitor::ValLoss).mode, Mode::Min);
         assert_eq!(EarlyStopping::new(Monitor::ValAccuracy).mode, Mode::Max);
     }
