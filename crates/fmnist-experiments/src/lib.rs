@@ -15,6 +15,7 @@ mod optimizer;
 mod quantity;
 mod resolve;
 mod run;
+mod schedule;
 mod settings;
 mod source;
 mod suggest;
@@ -28,5 +29,9 @@ pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
 pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, plan, run_id};
+pub use schedule::{
+    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, ThresholdMode, Warmup,
+    defaults,
+};
 pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};
