@@ -102,8 +102,12 @@ mod tests {
         };
         DiffSide {
             label: label.into(),
-            loss: (1..=3).map(|e| p(e, 0.6 - 0.1 * f64::from(e) + shift)).collect(),
-            accuracy: (1..=3).map(|e| p(e, 0.8 + 0.02 * f64::from(e) + shift)).collect(),
+            loss: (1..=3)
+                .map(|e| p(e, 0.6 - 0.1 * f64::from(e) + shift))
+                .collect(),
+            accuracy: (1..=3)
+                .map(|e| p(e, 0.8 + 0.02 * f64::from(e) + shift))
+                .collect(),
         }
     }
 
