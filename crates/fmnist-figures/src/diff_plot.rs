@@ -82,8 +82,9 @@ pub fn write_diff_figure(
             },
         ],
     };
-    let png = stem.with_extension("png");
-    let svg = stem.with_extension("svg");
+    // Appended, not `with_extension`: names such as `lr-0.01` hold dots.
+    let png = PathBuf::from(format!("{}.png", stem.display()));
+    let svg = PathBuf::from(format!("{}.svg", stem.display()));
     write_two_panel(&fig, &png, &svg)?;
     Ok(vec![png, svg])
 }
@@ -122,6 +123,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(files.len(), 2);
+        assert!(files[0].ends_with("diff-lr-0.01.png"), "{files:?}");
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(svg.contains("A (HEAD)") && svg.contains("B (results)"));
         assert!(std::fs::metadata(&files[0]).unwrap().len() > 1000);

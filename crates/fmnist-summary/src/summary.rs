@@ -380,3 +380,57 @@ impl Summary {
             .collect()
     }
 }
+
+/// One epoch of a drawn curve: the mean over seeds and its interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub epoch: u32,
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub n: usize,
+}
+
+/// The `split` (`train`, `val`) curve of `quantity` (`accuracy`, `loss`)
+/// with the `level` Student's t interval of the mean at each epoch (a point
+/// where fewer than two seeds reached it).
+pub fn band(curves: &[&CurveRow], split: &str, quantity: &str, level: f64) -> Vec<Band> {
+    let mean = format!("{split}_{quantity}_mean");
+    let sd = format!("{split}_{quantity}_sd");
+    curves
+        .iter()
+        .filter(|c| c.value(&mean).is_finite())
+        .map(|c| {
+            let m = c.value(&mean);
+            let s = c.value(&sd);
+            let h = if c.n >= 2 && s.is_finite() {
+                fmnist_stats::t_quantile(0.5 + level / 2.0, (c.n - 1) as f64) * s
+                    / (c.n as f64).sqrt()
+            } else {
+                0.0
+            };
+            Band {
+                epoch: c.epoch,
+                mean: m,
+                lo: m - h,
+                hi: m + h,
+                n: c.n,
+            }
+        })
+        .collect()
+}
+
+impl Summary {
+    /// Replaces one experiment's curves, e.g. with [`curve_rows`] of its
+    /// stored runs (full precision where the files keep six decimals).
+    pub fn replace_curves(&mut self, experiment: &str, rows: Vec<CurveRow>) {
+        let at = self
+            .curves
+            .iter()
+            .position(|c| c.experiment == experiment)
+            .unwrap_or(self.curves.len());
+        self.curves.retain(|c| c.experiment != experiment);
+        let at = at.min(self.curves.len());
+        self.curves.splice(at..at, rows);
+    }
+}

@@ -326,3 +326,21 @@ fn one_seed_a_side_gives_the_change_without_an_interval() {
     assert!(e.metrics[0].interval.is_none() && !e.metrics[0].significant);
     assert!(render::text(&d, Options::default()).contains("no interval (1 vs 1 seeds)"));
 }
+
+#[test]
+fn bands_are_t_intervals_of_the_epoch_means() {
+    let mut s = Summary::from_runs(&runs(0.001, 1), &[], false);
+    let b = crate::band(&s.curves_of("a"), "val", "accuracy", 0.95);
+    assert_eq!(b.len(), 3);
+    // sd 0.003 over 3 seeds: half-width t_{0.975,2} 0.003 / sqrt 3.
+    let h = 4.302652729749462 * 0.003 / 3f64.sqrt();
+    assert!((b[0].hi - b[0].mean - h).abs() < 1e-6, "{:?}", b[0]);
+    let rows = s.curves_of("c").into_iter().cloned().collect::<Vec<_>>();
+    s.replace_curves("a", rows[..1].to_vec());
+    assert_eq!(
+        s.curves_of("a").len(),
+        0,
+        "the rows keep their own experiment"
+    );
+    assert_eq!(s.curves.len(), 7);
+}

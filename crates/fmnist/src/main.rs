@@ -6,6 +6,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod diff;
 mod estimate;
 mod evaluate;
 mod gpu_check;
