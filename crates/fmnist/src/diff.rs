@@ -167,7 +167,8 @@ fn results(
 ) -> anyhow::Result<Side> {
     let experiments = load_experiments()?;
     let data_set = DataSet::choose(global.dataset.as_deref(), None)?;
-    let current: Vec<StoredRun> = plan(&experiments, &args.plan, args.quick, &data_set)
+    let planned = plan(&experiments, &args.plan, args.quick, &data_set);
+    let current: Vec<StoredRun> = planned
         .iter()
         .filter_map(|spec| {
             let mut run = stored.get(&spec.run_id)?.clone();
@@ -180,6 +181,13 @@ fn results(
             "no stored results for the current experiments in {}: run `cargo xtask reproduce{}` first",
             store.root().display(),
             if args.quick { " --quick" } else { "" }
+        );
+    }
+    if current.len() < planned.len() {
+        eprintln!(
+            "note: {} planned runs have no stored result in {}; the diff leaves them out",
+            planned.len() - current.len(),
+            store.root().display()
         );
     }
     let mut summary = Summary::from_runs(&current, &[], args.quick);
