@@ -438,7 +438,7 @@ fn diff_names_exactly_the_edited_experiment_and_bad_sides() {
     assert!(ok, "{err}");
     assert!(same.contains("summary: no change"), "{same}");
 
-    std::fs::write(&files[1], child.replace("0.02", "0.05")).unwrap();
+    std::fs::write(files[1], child.replace("0.02", "0.05")).unwrap();
     assert!(p.train(&files).status.success());
     let (ok, out, err) = diff(&["reports", "results", "--changed"]);
     assert!(ok, "{err}");
