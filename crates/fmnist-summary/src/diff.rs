@@ -71,6 +71,9 @@ pub struct ExperimentDiff {
     pub code_b: Vec<u32>,
     /// The [`HEADLINE`] metrics present on both sides.
     pub metrics: Vec<MetricChange>,
+    /// For an experiment on one side only: its mean final validation
+    /// accuracy there and the number of seeds.
+    pub one_side: Option<(f64, usize)>,
 }
 
 impl ExperimentDiff {
@@ -198,6 +201,14 @@ fn same_numbers(a: &[&RunRow], b: &[&RunRow]) -> bool {
         })
 }
 
+fn one_side(runs: &[&RunRow]) -> Option<(f64, usize)> {
+    let v: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.metric("final_val_accuracy"))
+        .collect();
+    (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64, v.len()))
+}
+
 fn versions(runs: &[&RunRow]) -> Vec<u32> {
     let mut v: Vec<u32> = runs.iter().map(|r| r.training_code_version).collect();
     v.sort_unstable();
@@ -233,6 +244,11 @@ fn experiment(name: &str, a: &Summary, b: &Summary) -> ExperimentDiff {
             .iter()
             .filter_map(|(m, w)| metric_change(m, w, &ra, &rb))
             .collect(),
+        one_side: match (ra.is_empty(), rb.is_empty()) {
+            (true, _) => one_side(&rb),
+            (_, true) => one_side(&ra),
+            _ => None,
+        },
         run_ids_changed: ids(&ra) != ids(&rb),
         code_a: versions(&ra),
         code_b: versions(&rb),

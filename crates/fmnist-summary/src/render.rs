@@ -147,13 +147,17 @@ fn verdict_lines(d: &Diff) -> Vec<String> {
 /// Details of one changed experiment, as (label, text) lines.
 fn details(e: &ExperimentDiff) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    if matches!(e.status, Status::Added | Status::Removed) {
+        // Every setting would read `(none) -> value`; the files say them.
+        return out;
+    }
     for s in &e.settings {
         out.push((
             format!("setting {}", s.key),
             format!("{} -> {}", or_none(&s.a), or_none(&s.b)),
         ));
     }
-    if e.seeds_a != e.seeds_b && e.status != Status::Added && e.status != Status::Removed {
+    if e.seeds_a != e.seeds_b {
         out.push((
             "seeds".into(),
             format!("{} -> {}", seeds(&e.seeds_a), seeds(&e.seeds_b)),
@@ -199,6 +203,13 @@ pub fn text(d: &Diff, opts: Options) -> String {
                     &e.seeds_a
                 };
                 let _ = writeln!(s, "    seeds: {}", seeds(side));
+                if let Some((acc, n)) = e.one_side {
+                    let _ = writeln!(
+                        s,
+                        "    final validation accuracy {} (mean of {n} seeds)",
+                        value("final_val_accuracy", acc)
+                    );
+                }
             }
             _ => {
                 for m in &e.metrics {
@@ -246,6 +257,13 @@ pub fn markdown(d: &Diff, opts: Options) -> String {
             let _ = writeln!(s, "### `{}`: {}\n", md_cell(&e.name), status_word(e));
             for (k, v) in details(e) {
                 let _ = writeln!(s, "- {}: `{}`", k, md_cell(&v));
+            }
+            if let Some((acc, n)) = e.one_side {
+                let _ = writeln!(
+                    s,
+                    "- final validation accuracy {} (mean of {n} seeds)",
+                    value("final_val_accuracy", acc)
+                );
             }
             if matches!(e.status, Status::Changed | Status::Drift) && !e.metrics.is_empty() {
                 s.push_str("\n| metric | A | B | B − A | 95% interval | significant |\n|---|---:|---:|---:|---|:---:|\n");

@@ -278,6 +278,23 @@ fn added_and_removed_experiments_are_named() {
     assert_eq!(status("c"), Status::Added);
     let line = render::one_line(&d);
     assert!(line.contains("1 added, 1 removed, 1 unchanged"), "{line}");
+    let text = render::text(&d, Options::default());
+    // c's final validation accuracy: 0.78, 0.783, 0.786 over seeds 0, 1, 2.
+    assert!(
+        text.contains(
+            "+ c added\n    seeds: 0,1,2\n    final validation accuracy 78.30% (mean of 3 seeds)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("- a removed"), "{text}");
+    assert_eq!(
+        d.experiments
+            .iter()
+            .find(|e| e.name == "b")
+            .unwrap()
+            .one_side,
+        None
+    );
     assert!(line.contains("verdicts"), "{line}");
 }
 
