@@ -52,7 +52,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{FiguresError, io};
-use crate::stats::{self, Quantity};
+use crate::stats::{self, Of, Quantity};
 use crate::text::seed_list;
 
 /// The outcome of checking one claim against the runs.

@@ -20,7 +20,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{FiguresError, io};
 use crate::font::{SVG_FAMILY, ensure_fonts};
 use crate::plot::{base64, bold, font, render_png, render_svg, temp_path, xml_escape};
-use crate::stats::{self, summarize};
+use crate::stats::{self, Quantity, summarize};
 use crate::tables::{Align, Table};
 
 /// `stem` with `.ext` appended; `Path::with_extension` would eat a dot in
@@ -311,7 +311,7 @@ pub(crate) fn per_class_table(
         row.push(summarize(&overall).map_or("—".into(), |s| format!("{:.2}", 100.0 * s.mean)));
         rows.push(row);
         for (run, m) in &with {
-            let stored = stats::final_row(run, Split::Val).map(|r| r.accuracy);
+            let stored = stats::final_row(run, Split::Val).map(|r| r.values[Quantity::Accuracy]);
             if let (Some(stored), Some(acc)) = (stored, m.accuracy()) {
                 // The stored accuracy is a float of the same count; more than
                 // half an image apart means the two describe different networks.
@@ -1060,7 +1060,7 @@ mod tests {
         assert_eq!(m.row_percent(6, 0), Some(14.0));
         // The diagonal over the total is the stored final validation accuracy.
         let run = run_with("baseline", 0, &MATRIX);
-        let stored = stats::final_row(&run, Split::Val).unwrap().accuracy;
+        let stored = stats::final_row(&run, Split::Val).unwrap().values[Quantity::Accuracy];
         assert_eq!(stored, 0.8825);
         let summed: u64 = pc.iter().map(|c| c.correct).sum();
         let support: u64 = pc.iter().map(|c| c.support).sum();
@@ -1099,7 +1099,7 @@ mod tests {
         let mut c = run_with("other", 0, &MATRIX);
         // A stored accuracy that the matrix does not give.
         for row in &mut c.rows {
-            row.accuracy = 0.5;
+            row.values.set(stats::Quantity::Accuracy, 0.5);
         }
         let d = simple_without_confusion();
         let names = names();

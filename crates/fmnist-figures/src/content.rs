@@ -378,7 +378,7 @@ fn with_runs<'a>(
 fn mean_final_accuracy(runs: &[&StoredRun]) -> Option<f64> {
     stats::mean(
         runs.iter()
-            .filter_map(|r| stats::final_row(r, Split::Val).map(|x| x.accuracy))
+            .filter_map(|r| stats::final_row(r, Split::Val).map(|x| x.values[Quantity::Accuracy]))
             .filter(|a| a.is_finite()),
     )
 }

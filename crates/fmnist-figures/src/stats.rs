@@ -6,26 +6,21 @@
 
 use fmnist_metrics::{MetricRow, Split, StoredRun};
 
-/// Which number of a metric row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Quantity {
-    Accuracy,
-    Loss,
+pub(crate) use fmnist_experiments::Quantity;
+
+/// Reading a quantity out of a metric row (NaN where it was not measured).
+pub(crate) trait Of {
+    fn of(self, row: &MetricRow) -> f64;
+    fn as_str(self) -> &'static str;
 }
 
-impl Quantity {
-    pub(crate) fn of(self, row: &MetricRow) -> f64 {
-        match self {
-            Quantity::Accuracy => row.accuracy,
-            Quantity::Loss => row.loss,
-        }
+impl Of for Quantity {
+    fn of(self, row: &MetricRow) -> f64 {
+        row.values[self]
     }
 
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Quantity::Accuracy => "accuracy",
-            Quantity::Loss => "loss",
-        }
+    fn as_str(self) -> &'static str {
+        self.name()
     }
 }
 
@@ -128,10 +123,12 @@ pub(crate) fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
 pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
     run.rows
         .iter()
-        .filter(|r| r.split == Split::Val && r.accuracy.is_finite())
+        .filter(|r| r.split == Split::Val && r.values[Quantity::Accuracy].is_finite())
         .fold(None::<&MetricRow>, |best, r| match best {
             Some(b)
-                if b.accuracy > r.accuracy || (b.accuracy == r.accuracy && b.epoch < r.epoch) =>
+                if b.values[Quantity::Accuracy] > r.values[Quantity::Accuracy]
+                    || (b.values[Quantity::Accuracy] == r.values[Quantity::Accuracy]
+                        && b.epoch < r.epoch) =>
             {
                 Some(b)
             }
@@ -148,7 +145,7 @@ pub(crate) fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<
 /// The highest validation accuracy of the run (at [`best_val_epoch`]).
 pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
     let e = best_val_epoch(run)?;
-    row(run, Split::Val, e).map(|r| r.accuracy)
+    row(run, Split::Val, e).map(|r| r.values[Quantity::Accuracy])
 }
 
 /// One number per run, summarised over the runs (seeds); runs without the
@@ -227,8 +224,9 @@ pub(crate) mod testing {
                 rows.push(MetricRow {
                     epoch,
                     split,
-                    loss: *loss,
-                    accuracy: *accuracy,
+                    values: fmnist_experiments::Measures::default()
+                        .with(super::Quantity::Loss, *loss)
+                        .with(super::Quantity::Accuracy, *accuracy),
                     seconds: 2.0 + seed as f64,
                 });
             }
@@ -314,7 +312,10 @@ mod tests {
     fn final_best_and_timing() {
         let r = simple("x", 1, &[0.5, 0.9, 0.9, 0.8]);
         assert_eq!(last_epoch(&r, Split::Val), Some(4));
-        assert_eq!(final_row(&r, Split::Val).unwrap().accuracy, 0.8);
+        assert_eq!(
+            final_row(&r, Split::Val).unwrap().values[Quantity::Accuracy],
+            0.8
+        );
         assert_eq!(best_val_epoch(&r), Some(2), "earliest of the tied best");
         assert_eq!(seconds_per_epoch(&r), Some(3.0));
         assert_eq!(final_value(&r, Split::Val, Quantity::Accuracy), Some(0.8));
@@ -327,7 +328,9 @@ mod tests {
         let b = simple("x", 1, &[0.7, 0.8]);
         let mut c = simple("x", 2, &[0.7, 0.1]);
         c.rows.retain(|r| r.epoch == 1);
-        c.rows.iter_mut().for_each(|r| r.accuracy = f64::NAN);
+        c.rows
+            .iter_mut()
+            .for_each(|r| r.values.set(Quantity::Accuracy, f64::NAN));
         let s = over_runs(&[&a, &b, &c], |r| {
             final_value(r, Split::Val, Quantity::Accuracy)
         })

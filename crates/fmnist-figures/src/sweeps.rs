@@ -23,7 +23,7 @@ use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PALETTE, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT,
     bold, decimals, font, render_png, render_svg,
 };
-use crate::stats::{self, Summary, summarize};
+use crate::stats::{self, Quantity, Summary, summarize};
 use crate::tables::{Align, Table, setting};
 
 /// One swept value.
@@ -189,11 +189,13 @@ pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
     };
     PointStats {
         final_acc: over(runs, |r| {
-            stats::final_row(r, Split::Val).map(|x| x.accuracy)
+            stats::final_row(r, Split::Val).map(|x| x.values[Quantity::Accuracy])
         }),
-        best_acc: over(runs, |r| best_row(r).map(|x| x.accuracy)),
+        best_acc: over(runs, |r| best_row(r).map(|x| x.values[Quantity::Accuracy])),
         best_epoch: over(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
-        final_loss: over(runs, |r| stats::final_row(r, Split::Val).map(|x| x.loss)),
+        final_loss: over(runs, |r| {
+            stats::final_row(r, Split::Val).map(|x| x.values[Quantity::Loss])
+        }),
         seeds: runs.iter().map(|r| r.manifest.seed).collect(),
     }
 }

@@ -221,14 +221,39 @@ fn optimizer(o: &OptimizerConfig) -> (String, String) {
             ),
             "— (Adam)".into(),
         ),
+        OptimizerConfig::AdamW { betas, eps, .. } => (
+            format!(
+                "AdamW (β1 = {}, β2 = {}, ε = {}, decoupled weight decay)",
+                setting(betas[0]),
+                setting(betas[1]),
+                setting(*eps)
+            ),
+            "— (AdamW)".into(),
+        ),
+        OptimizerConfig::Rmsprop {
+            alpha,
+            eps,
+            momentum,
+            centered,
+            ..
+        } => (
+            format!(
+                "RMSprop (α = {}, ε = {}{})",
+                setting(*alpha),
+                setting(*eps),
+                if *centered { ", centered" } else { "" }
+            ),
+            setting(*momentum),
+        ),
     }
 }
 
 fn weight_decay(o: &OptimizerConfig) -> f64 {
     match o {
-        OptimizerConfig::Sgd { weight_decay, .. } | OptimizerConfig::Adam { weight_decay, .. } => {
-            *weight_decay
-        }
+        OptimizerConfig::Sgd { weight_decay, .. }
+        | OptimizerConfig::Adam { weight_decay, .. }
+        | OptimizerConfig::AdamW { weight_decay, .. }
+        | OptimizerConfig::Rmsprop { weight_decay, .. } => *weight_decay,
     }
 }
 
