@@ -244,7 +244,7 @@ fn parse_curves(what: &str, t: &Table) -> Result<Vec<CurveRow>, SummaryError> {
         .enumerate()
         .map(|(i, r)| {
             let line = i + 2;
-            let mut values = [f64::NAN; 8];
+            let mut values = [f64::NAN; CURVE_COLUMNS.len()];
             for (v, &c) in values.iter_mut().zip(&cols) {
                 *v = float(what, line, &r[c])?;
             }

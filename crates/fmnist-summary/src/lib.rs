@@ -29,8 +29,8 @@ mod summary;
 pub use diff::{Diff, Drift, ExperimentDiff, MetricChange, SettingChange, Status, diff};
 pub use error::SummaryError;
 pub use summary::{
-    Band, CURVE_COLUMNS, CurveRow, DIR, FILES, FORMAT, METRICS, RunRow, Summary, SummaryTexts,
-    WINDOW, band, curve_rows, run_row, settings,
+    Band, CURVE_COLUMNS, CURVE_QUANTITIES, CurveRow, DIR, FILES, FORMAT, METRICS, RunRow, Summary,
+    SummaryTexts, WINDOW, band, curve_rows, run_row,
 };
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 //! the report's runs, and read back from a directory or from the text of a
 //! committed revision.
 
-use fmnist_experiments::RunConfig;
-use fmnist_metrics::{MetricRow, Split, StoredRun};
+use fmnist_metrics::{MetricRow, Quantity, Split, StoredRun};
 
 /// The directory under a report that holds the summary.
 pub const DIR: &str = "summary";
@@ -33,16 +32,29 @@ pub const METRICS: [&str; 11] = [
 ];
 
 /// The per-epoch columns of `curves.csv` after `experiment,epoch,n`: the
-/// mean over seeds and the sample standard deviation (empty for one seed).
-pub const CURVE_COLUMNS: [&str; 8] = [
+/// mean over seeds and the sample standard deviation (empty for one seed)
+/// of each quantity of [`CURVE_QUANTITIES`], `<split>_<quantity>_{mean,sd}`.
+pub const CURVE_COLUMNS: [&str; 10] = [
     "train_accuracy_mean",
     "train_accuracy_sd",
     "train_loss_mean",
     "train_loss_sd",
+    "train_grad_norm_mean",
+    "train_grad_norm_sd",
     "val_accuracy_mean",
     "val_accuracy_sd",
     "val_loss_mean",
     "val_loss_sd",
+];
+
+/// The (split, quantity) of each pair of [`CURVE_COLUMNS`]: every quantity
+/// of the vocabulary on every split it is measured on.
+pub const CURVE_QUANTITIES: [(Split, Quantity); 5] = [
+    (Split::Train, Quantity::Accuracy),
+    (Split::Train, Quantity::Loss),
+    (Split::Train, Quantity::GradNorm),
+    (Split::Val, Quantity::Accuracy),
+    (Split::Val, Quantity::Loss),
 ];
 
 /// One run of one experiment (a run shared by two experiments appears under each).
@@ -74,10 +86,11 @@ impl RunRow {
 pub struct CurveRow {
     pub experiment: String,
     pub epoch: u32,
-    /// Seeds that reached this epoch.
+    /// Seeds that reached this epoch (the most of any quantity: runs
+    /// stored before `grad_norm` existed have none of it).
     pub n: usize,
     /// Values of [`CURVE_COLUMNS`], in that order; NaN where undefined.
-    pub values: [f64; 8],
+    pub values: [f64; CURVE_COLUMNS.len()],
 }
 
 impl CurveRow {
@@ -107,38 +120,12 @@ pub struct SummaryTexts {
     pub curves: String,
 }
 
-/// Every resolved setting of `config` as (dotted key, value): the JSON of
-/// the settings flattened (the same serialisation the run id hashes).
-pub fn settings(config: &RunConfig) -> Vec<(String, String)> {
-    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-            serde_json::Value::Null => out.push((prefix.to_string(), "none".into())),
-            other => out.push((prefix.to_string(), other.to_string().replace(',', ", "))),
-        }
-    }
-    let mut out = Vec::new();
-    let json = serde_json::to_value(config).expect("a RunConfig always serialises");
-    walk("", &json, &mut out);
-    out
-}
-
 /// Values of `split` by epoch, finite only, in epoch order.
-fn series(rows: &[MetricRow], split: Split, accuracy: bool) -> Vec<(u32, f64)> {
+fn series(rows: &[MetricRow], split: Split, q: Quantity) -> Vec<(u32, f64)> {
     let mut s: Vec<(u32, f64)> = rows
         .iter()
         .filter(|r| r.split == split)
-        .map(|r| (r.epoch, if accuracy { r.accuracy } else { r.loss }))
+        .map(|r| (r.epoch, r.values[q]))
         .filter(|(_, v)| v.is_finite())
         .collect();
     s.sort_by_key(|p| p.0);
@@ -155,10 +142,10 @@ fn run_metrics(rows: &[MetricRow]) -> Vec<f64> {
             w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64
         }
     };
-    let va = series(rows, Split::Val, true);
-    let vl = series(rows, Split::Val, false);
-    let ta = series(rows, Split::Train, true);
-    let tl = series(rows, Split::Train, false);
+    let va = series(rows, Split::Val, Quantity::Accuracy);
+    let vl = series(rows, Split::Val, Quantity::Loss);
+    let ta = series(rows, Split::Train, Quantity::Accuracy);
+    let tl = series(rows, Split::Train, Quantity::Loss);
     // The earliest epoch of the highest accuracy, as the report's "best".
     let best = va.iter().fold(None::<(u32, f64)>, |b, &p| match b {
         Some(b) if b.1 >= p.1 => Some(b),
@@ -221,7 +208,7 @@ pub fn run_row(run: &StoredRun) -> RunRow {
         training_code_version: m.training_code_version,
         metrics: run_metrics(&run.rows),
         classes: class_accuracy(run),
-        settings: settings(&m.config),
+        settings: m.config.settings(),
     }
 }
 
@@ -248,20 +235,12 @@ pub fn curve_rows(experiment: &str, runs: &[&StoredRun]) -> Vec<CurveRow> {
         .unwrap_or(0);
     (1..=epochs)
         .filter_map(|epoch| {
-            let mut values = [f64::NAN; 8];
+            let mut values = [f64::NAN; CURVE_COLUMNS.len()];
             let mut n = 0;
-            for (i, (split, accuracy)) in [
-                (Split::Train, true),
-                (Split::Train, false),
-                (Split::Val, true),
-                (Split::Val, false),
-            ]
-            .into_iter()
-            .enumerate()
-            {
+            for (i, (split, q)) in CURVE_QUANTITIES.into_iter().enumerate() {
                 let v: Vec<f64> = runs
                     .iter()
-                    .flat_map(|r| series(&r.rows, split, accuracy))
+                    .flat_map(|r| series(&r.rows, split, q))
                     .filter(|p| p.0 == epoch)
                     .map(|p| p.1)
                     .collect();

@@ -2,7 +2,8 @@
 
 use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
 use fmnist_metrics::{
-    ConfusionCell, DataFile, MetricRow, Provenance, RunManifest, RunStatus, Split, StoredRun,
+    ConfusionCell, DataFile, Measures, MetricRow, Provenance, Quantity, RunManifest, RunStatus,
+    Split, StoredRun,
 };
 
 use crate::render::{self, Options};
@@ -38,11 +39,16 @@ fn run(experiment: &str, seed: u64, lr: f64, val: &[f64], code: u32) -> StoredRu
     let mut rows = Vec::new();
     for (i, &a) in val.iter().enumerate() {
         for (split, acc) in [(Split::Train, a + 0.01), (Split::Val, a)] {
+            let mut values = Measures::default()
+                .with(Quantity::Loss, 1.0 - acc)
+                .with(Quantity::Accuracy, acc);
+            if split == Split::Train {
+                values.set(Quantity::GradNorm, 2.0 * acc);
+            }
             rows.push(MetricRow {
                 epoch: i as u32 + 1,
                 split,
-                loss: 1.0 - acc,
-                accuracy: acc,
+                values,
                 seconds: 1.0,
             });
         }
@@ -148,6 +154,7 @@ fn metrics_windows_classes_and_curves_come_from_the_runs() {
     assert_eq!(c[0].n, 3);
     assert!((c[0].value("val_accuracy_mean") - 0.803).abs() < 1e-12);
     assert!((c[0].value("val_accuracy_sd") - 0.003).abs() < 1e-12);
+    assert!((c[0].value("train_grad_norm_mean") - 2.0 * 0.813).abs() < 1e-12);
     assert_eq!(s.meta("verdict.C1"), Some("reproduced"));
     assert_eq!(s.meta("data.train.gz"), Some("abc"));
 }
@@ -305,7 +312,8 @@ fn a_new_code_version_is_drift_shown_per_experiment() {
     // The new code changes experiment c's numbers only.
     for r in moved.iter_mut().filter(|r| r.manifest.experiment == "c") {
         for row in &mut r.rows {
-            row.accuracy += 0.001;
+            let v = row.values[Quantity::Accuracy];
+            row.values.set(Quantity::Accuracy, v + 0.001);
         }
     }
     let b = Summary::from_runs(&moved, &[], false);
@@ -331,7 +339,8 @@ fn one_seed_a_side_gives_the_change_without_an_interval() {
         .filter(|r| r.manifest.seed == 0)
         .collect();
     let mut other = one.clone();
-    other[0].rows[5].accuracy += 0.01;
+    let v = other[0].rows[5].values[Quantity::Accuracy];
+    other[0].rows[5].values.set(Quantity::Accuracy, v + 0.01);
     let d = diff(
         "A",
         &Summary::from_runs(&one, &[], true),
