@@ -235,18 +235,19 @@ fn parse_curves(what: &str, t: &Table) -> Result<Vec<CurveRow>, SummaryError> {
     let e = need(t, what, "experiment")?;
     let ep = need(t, what, "epoch")?;
     let n = need(t, what, "n")?;
-    let cols: Vec<usize> = CURVE_COLUMNS
-        .iter()
-        .map(|c| need(t, what, c))
-        .collect::<Result<_, _>>()?;
+    // A quantity column a summary lacks (written before the quantity
+    // existed) reads as not measured.
+    let cols: Vec<Option<usize>> = CURVE_COLUMNS.iter().map(|c| t.column(c)).collect();
     t.rows
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let line = i + 2;
             let mut values = [f64::NAN; CURVE_COLUMNS.len()];
-            for (v, &c) in values.iter_mut().zip(&cols) {
-                *v = float(what, line, &r[c])?;
+            for (v, c) in values.iter_mut().zip(&cols) {
+                if let Some(c) = c {
+                    *v = float(what, line, &r[*c])?;
+                }
             }
             Ok(CurveRow {
                 experiment: r[e].clone(),

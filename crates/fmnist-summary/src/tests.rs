@@ -193,6 +193,16 @@ fn a_missing_file_or_column_is_an_error_naming_it() {
         e.contains("REV:reports/summary/runs.csv") && e.contains("run_id"),
         "{e}"
     );
+    // A curve quantity an older summary lacks reads as not measured.
+    let mut t = Summary::from_runs(&runs(0.001, 1), &[], false).to_texts();
+    t.curves = t
+        .curves
+        .replacen("train_grad_norm_mean", "something_else", 1);
+    let s = Summary::parse("old", &t).unwrap();
+    assert!(s.curves[0].value("train_grad_norm_mean").is_nan());
+    assert!(s.curves[0].value("val_accuracy_mean").is_finite());
+    t.curves = t.curves.replacen("epoch", "epoque", 1);
+    assert!(Summary::parse("old", &t).is_err());
 }
 
 #[test]
