@@ -53,6 +53,8 @@ enum Task {
     /// Build with CUDA, train the smoke configuration on the GPU and on the CPU,
     /// compare them and print one verdict (needs a GPU).
     GpuCheck(Passthrough),
+    /// What changed between two reproductions (git revisions, report directories, `results`).
+    Diff(Passthrough),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +87,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::Evaluate(p) => ("evaluate", p),
         Task::DataManifest(p) => ("data-manifest", p),
         Task::GpuCheck(p) => ("gpu-check", p),
+        Task::Diff(p) => ("diff", p),
     };
     let root = workspace_root();
     let cuda = xtask.cuda || matches!(xtask.task, Task::GpuCheck(_));

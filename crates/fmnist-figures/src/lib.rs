@@ -36,6 +36,7 @@
 pub mod claims;
 mod classes;
 mod content;
+pub mod diff_plot;
 mod error;
 mod font;
 mod markdown;

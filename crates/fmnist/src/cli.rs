@@ -50,6 +50,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Compare training on a GPU with training on the CPU (needs the CUDA build).
     GpuCheck(GpuCheckArgs),
+    /// What changed between two reproductions: git revisions, report directories or `results`.
+    Diff(DiffArgs),
     /// Train one run of a frozen Slurm plan (what each array task runs).
     #[command(hide = true)]
     RunTask(RunTaskArgs),
@@ -270,4 +272,32 @@ pub struct BenchArgs {
     pub matmul: usize,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// Before: a git revision (its committed reports/summary), a report
+    /// directory, or `results` (the stored runs of the current experiments).
+    #[arg(default_value = "HEAD")]
+    pub a: String,
+    /// After, as A.
+    #[arg(default_value = "results")]
+    pub b: String,
+    /// Results directory for `results` [default: ROOT/results, or ROOT/results-quick with --quick].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// The smoke reproduction: reports-quick/ and results-quick/.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Leave unchanged experiments out.
+    #[arg(long)]
+    pub changed: bool,
+    /// Also write the diff as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub md: Option<PathBuf>,
+    /// Draw the validation curves of the changed experiments into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub figures: Option<PathBuf>,
 }

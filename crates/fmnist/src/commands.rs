@@ -61,6 +61,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Figures(args) => figures(&global, &args),
         Command::Bench(args) => crate::bench::bench(&global, &args),
         Command::GpuCheck(args) => crate::gpu_check::gpu_check(&global, &args),
+        Command::Diff(args) => crate::diff::diff(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
     }
 }
@@ -110,6 +111,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
         }
         Command::Bench(b) => abs_opt(&mut b.data_dir),
         Command::GpuCheck(g) => abs_opt(&mut g.data_dir),
+        Command::Diff(d) => crate::diff::absolutize(d, cwd),
         Command::RunTask(t) => abs(&mut t.plan),
     }
 }

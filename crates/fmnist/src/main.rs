@@ -6,6 +6,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod diff;
 mod errors;
 mod estimate;
 mod evaluate;

@@ -79,7 +79,14 @@ pub fn write(
     for (id, verdict) in &summary.verdicts {
         eprintln!("  {id}: {verdict}");
     }
-    Ok(summary.files.len())
+    let verdicts: Vec<(String, String)> = summary
+        .verdicts
+        .iter()
+        .map(|(id, v)| (id.clone(), v.to_string()))
+        .collect();
+    let table = fmnist_summary::Summary::from_runs(&current, &verdicts, args.quick);
+    let written = table.write_dir(&out.join(fmnist_summary::DIR))?;
+    Ok(summary.files.len() + written.len())
 }
 
 /// The command that regenerates this report from the stored results, as

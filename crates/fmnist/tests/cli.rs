@@ -522,3 +522,46 @@ fn figures_right_after_reproduce_leaves_the_report_as_it_is() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&report).unwrap(), first);
 }
+
+#[test]
+fn diff_names_exactly_the_edited_experiment_and_bad_sides() {
+    let child = "extends = \"a.toml\"\n[optimizer]\nlr = 0.02\n";
+    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child)]);
+    let files = p.experiments(&["a.toml", "b.toml"]);
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    assert!(p.train(&files).status.success());
+    let report = p.cmd(&["figures"]).output().unwrap();
+    assert!(report.status.success(), "{}", stderr(&report));
+    assert!(p.path().join("reports/summary/runs.csv").is_file());
+    let diff = |args: &[&str]| {
+        let o = p.cmd(&[&["diff"], args].concat()).output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr(&o),
+        )
+    };
+    let (ok, same, err) = diff(&["reports", "results"]);
+    assert!(ok, "{err}");
+    assert!(same.contains("summary: no change"), "{same}");
+
+    std::fs::write(files[1], child.replace("0.02", "0.05")).unwrap();
+    assert!(p.train(&files).status.success());
+    let (ok, out, err) = diff(&["reports", "results", "--changed"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("~ b changed"), "{out}");
+    assert!(out.contains("setting optimizer.lr: 0.02 -> 0.05"), "{out}");
+    assert!(!out.contains("~ a ") && !out.contains("= a"), "{out}");
+    assert!(
+        out.contains("summary: 1 changed, 0 drifted, 0 added, 0 removed, 1 unchanged"),
+        "{out}"
+    );
+
+    let (ok, _, err) = diff(&["experiments"]);
+    assert!(!ok && err.contains("is not a report"), "{err}");
+    let (ok, _, err) = diff(&["no-such-rev"]);
+    assert!(
+        !ok && err.contains("\"no-such-rev\" is neither a git revision"),
+        "{err}"
+    );
+}
