@@ -163,7 +163,7 @@ impl fmt::Display for Term {
             "{}:{}:{}@{}",
             self.experiment,
             self.split.as_str(),
-            self.quantity.as_str(),
+            self.quantity.name(),
             self.epoch
         )
     }

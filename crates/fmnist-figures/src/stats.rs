@@ -11,16 +11,11 @@ pub(crate) use fmnist_experiments::Quantity;
 /// Reading a quantity out of a metric row (NaN where it was not measured).
 pub(crate) trait Of {
     fn of(self, row: &MetricRow) -> f64;
-    fn as_str(self) -> &'static str;
 }
 
 impl Of for Quantity {
     fn of(self, row: &MetricRow) -> f64 {
         row.values[self]
-    }
-
-    fn as_str(self) -> &'static str {
-        self.name()
     }
 }
 
