@@ -318,8 +318,8 @@ mod tests {
         for case in &file.cases {
             let mut settings = case.settings.clone();
             settings.insert("kind".into(), case.kind.clone().into());
-            let config: OptimizerConfig =
-                serde_json::from_value(settings.into()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            let config: OptimizerConfig = serde_json::from_value(settings.into())
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
             kinds.insert(config.name());
             let mut opt = Optimizer::new(&config, 1);
             let mut p = vec![t(&case.params0)];
@@ -336,7 +336,11 @@ mod tests {
                 }
             }
         }
-        assert_eq!(kinds.len(), fmnist_experiments::OPTIMIZER_KINDS.len(), "{kinds:?}");
+        assert_eq!(
+            kinds.len(),
+            fmnist_experiments::OPTIMIZER_KINDS.len(),
+            "{kinds:?}"
+        );
     }
 
     fn t(v: &[f64]) -> Tensor {
