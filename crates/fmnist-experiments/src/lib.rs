@@ -15,6 +15,7 @@ mod optimizer;
 mod quantity;
 mod resolve;
 mod run;
+mod sample;
 mod schedule;
 mod settings;
 mod source;

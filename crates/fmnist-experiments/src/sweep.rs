@@ -8,12 +8,28 @@
 //! "optimizer.lr" = [1e-4, 1e-3, 1e-2]
 //! ```
 //!
+//! A sampled sweep draws `samples` points instead, each swept key from a
+//! list (a uniform choice) or a distribution (module `sample`):
+//!
+//! ```toml
+//! [sweep]
+//! mode = "sobol"                         # or "random"
+//! samples = 24
+//! seed = 0
+//! "optimizer.lr" = { log_uniform = [1e-4, 1e-1] }
+//! "model.dropout" = { uniform = [0.0, 0.5] }
+//! "model.hidden" = [[128, 64], [256, 128]]
+//! "training.batch_size" = { int_uniform = [32, 128] }  # or log_int_uniform
+//! ```
+//!
 //! Each point is an ordinary [`Experiment`] with every setting explicit, named
 //! after the file and the point (`lr-sweep[optimizer.kind=sgd,optimizer.lr=0.001]`).
 //! A point that changes `optimizer.kind` keeps the file's optimizer settings
 //! the new kind takes (`lr`, `weight_decay`) and drops the others, so the new
 //! kind's defaults apply. `training.seeds` and `training.epochs` cannot be
-//! swept (see [`NOT_SWEPT`]).
+//! swept (see [`NOT_SWEPT`]). A drawn number keeps three significant digits,
+//! so a drawn point equal to another experiment has its run ids; a point
+//! drawn twice is one experiment.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,6 +41,7 @@ use toml::Spanned;
 use crate::error::ExperimentError;
 use crate::experiment::{Experiment, FileMeta, SweepPoint, SweepValue};
 use crate::resolve::finish;
+use crate::sample::{Dist, MAX_DIMENSIONS, MAX_SAMPLES, Range, Sampler, unit_points};
 use crate::settings::Settings;
 use crate::source::{Loc, SourceFile};
 use crate::suggest::nearest;
@@ -148,10 +165,16 @@ enum Mode {
     Grid,
     /// The i-th point takes the i-th value of every list.
     Zip,
+    /// `samples` points drawn by `sampler` from the swept keys' distributions.
+    Sampled {
+        sampler: Sampler,
+        samples: usize,
+        seed: u32,
+    },
 }
 
 /// One value of a swept setting: as written, and as the settings it sets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Value {
     written: toml::Value,
     loc: Loc,
@@ -159,11 +182,152 @@ struct Value {
     patch: Settings,
 }
 
+impl Value {
+    /// `written` as the value of `key`, or the message saying why it cannot be.
+    fn of(key: &str, written: toml::Value, loc: Loc) -> Result<Value, Option<String>> {
+        let mut patch = Settings::default();
+        match patch.set(key, &written, &loc) {
+            Some(Ok(())) => Ok(Value {
+                written,
+                loc,
+                patch,
+            }),
+            Some(Err(why)) => Err(Some(why)),
+            None => Err(None),
+        }
+    }
+}
+
+/// What a swept key takes its values from.
+#[derive(Debug)]
+enum Domain {
+    /// Listed values: every one (grid, zip) or one chosen uniformly (sampled).
+    List(Vec<Value>),
+    /// A distribution, in a sampled sweep only.
+    Range(Range),
+}
+
 #[derive(Debug)]
 struct Axis {
     key: String,
     loc: Loc,
-    values: Vec<Value>,
+    domain: Domain,
+}
+
+impl Axis {
+    /// The value at unit coordinate `u` (sampled sweeps).
+    fn at(&self, u: f64) -> Result<Value, ExperimentError> {
+        match &self.domain {
+            Domain::List(values) => {
+                let i = ((u * values.len() as f64) as usize).min(values.len() - 1);
+                Ok(values[i].clone())
+            }
+            Domain::Range(range) => {
+                Value::of(&self.key, range.value(u), self.loc.clone()).map_err(|why| {
+                    let why = why.unwrap_or_else(|| "not a setting".into());
+                    self.loc.invalid(&self.key, format!("wrong type: {why}"))
+                })
+            }
+        }
+    }
+}
+
+/// The keys of `[sweep]` that are options, not settings; none has a dot.
+const OPTION_KEYS: [&str; 3] = [MODE_KEY, "samples", "seed"];
+
+/// The options of a `[sweep]` as written, checked together by [`Options::mode`].
+#[derive(Debug, Default)]
+struct Options {
+    mode: Option<(Entry, Loc)>,
+    samples: Option<(Entry, Loc)>,
+    seed: Option<(Entry, Loc)>,
+}
+
+impl Options {
+    fn set(&mut self, key: &str, entry: Entry, loc: Loc) {
+        let slot = match key {
+            "samples" => &mut self.samples,
+            "seed" => &mut self.seed,
+            _ => &mut self.mode,
+        };
+        *slot = Some((entry, loc));
+    }
+
+    fn mode(&self, table: &Loc) -> Result<Mode, ExperimentError> {
+        let sampler = match &self.mode {
+            None => None,
+            Some((entry, loc)) => parse_mode(entry, loc)?,
+        };
+        let Some(sampler) = sampler else {
+            if let Some((key, (_, loc))) = self.sampling_options().next() {
+                return Err(loc.invalid(
+                    key,
+                    format!("`{key}` is for mode = \"random\" or \"sobol\"; a grid or zip sweep has one point per listed value"),
+                ));
+            }
+            return Ok(match &self.mode {
+                Some((Entry::Scalar(toml::Value::String(m)), _)) if m == "zip" => Mode::Zip,
+                _ => Mode::Grid,
+            });
+        };
+        let at = self.mode.as_ref().map_or(table, |(_, loc)| loc);
+        let name = if sampler == Sampler::Random {
+            "random"
+        } else {
+            "sobol"
+        };
+        let samples = int_option(&self.samples, "samples", 1, MAX_SAMPLES as i64, at, name)?;
+        let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, name)?;
+        Ok(Mode::Sampled {
+            sampler,
+            samples: samples as usize,
+            seed: seed as u32,
+        })
+    }
+
+    fn sampling_options(&self) -> impl Iterator<Item = (&'static str, &(Entry, Loc))> {
+        [("samples", &self.samples), ("seed", &self.seed)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    }
+}
+
+/// The integer option `key` of a sampled sweep, within `lo..=hi`.
+fn int_option(
+    option: &Option<(Entry, Loc)>,
+    key: &str,
+    lo: i64,
+    hi: i64,
+    mode_loc: &Loc,
+    mode: &str,
+) -> Result<i64, ExperimentError> {
+    let what = if key == "samples" {
+        "the number of points to draw"
+    } else {
+        "the seed of the draws, so that the points are the same on every machine"
+    };
+    let Some((entry, loc)) = option else {
+        return Err(mode_loc.invalid(
+            key,
+            format!(
+                "mode = \"{mode}\" needs `{key}`, {what}: e.g. `{key} = {}`",
+                lo.max(24)
+            ),
+        ));
+    };
+    match entry {
+        Entry::Scalar(toml::Value::Integer(n)) if (lo..=hi).contains(n) => Ok(*n),
+        Entry::Scalar(toml::Value::Integer(0)) if key == "samples" => {
+            Err(loc.invalid(key, "samples = 0 draws no point; give at least 1"))
+        }
+        other => Err(loc.invalid(
+            key,
+            format!(
+                "expected an integer from {lo} to {hi} ({what}), got {}",
+                other.describe()
+            ),
+        )),
+    }
 }
 
 /// A parsed, type-checked `[sweep]`.
@@ -184,14 +348,14 @@ impl Sweep {
         // In the order written, which TOML's maps do not keep.
         flat.sort_by_key(|(key, _, _)| key.span().start);
 
-        let mut mode = Mode::Grid;
-        let mut axes: Vec<Axis> = Vec::new();
+        let mut options = Options::default();
+        let mut swept: Vec<(String, Loc, Entry, Loc)> = Vec::new();
         for (key, entry, entry_span) in flat {
             let key_loc = Loc::new(file, key.span());
             let key = key.into_inner();
             let entry_loc = Loc::new(file, entry_span);
-            if key == MODE_KEY {
-                mode = parse_mode(&entry, &entry_loc)?;
+            if OPTION_KEYS.contains(&key.as_str()) {
+                options.set(&key, entry, entry_loc);
                 continue;
             }
             if let Some((_, why)) = NOT_SWEPT.iter().find(|(k, _)| *k == key) {
@@ -200,54 +364,83 @@ impl Sweep {
             if !Settings::keys().contains(&key.as_str()) {
                 return Err(unknown_setting(&key, &key_loc));
             }
-            if axes.iter().any(|a| a.key == key) {
+            if swept.iter().any(|(k, ..)| *k == key) {
                 return Err(
                     key_loc.invalid(&key, "swept twice in this [sweep]; merge the two lists")
                 );
             }
-            let values = axis_values(&key, entry, &entry_loc, &key_loc, file)?;
+            swept.push((key, key_loc, entry, entry_loc));
+        }
+        let mode = options.mode(&table)?;
+        let mut axes: Vec<Axis> = Vec::with_capacity(swept.len());
+        for (key, key_loc, entry, entry_loc) in swept {
+            let domain = axis_domain(&key, entry, &entry_loc, &key_loc, mode, file)?;
             axes.push(Axis {
                 key,
                 loc: entry_loc,
-                values,
+                domain,
             });
         }
-
         let Some(first) = axes.first() else {
             return Err(table.invalid(
                 "sweep",
                 "a [sweep] needs at least one setting and its list of values, e.g. \"optimizer.lr\" = [0.001, 0.01]",
             ));
         };
-        if mode == Mode::Zip
-            && let Some(odd) = axes.iter().find(|a| a.values.len() != first.values.len())
-        {
-            return Err(odd.loc.invalid(
-                &odd.key,
-                format!(
-                    "mode = \"zip\" pairs the lists element by element, so they must have equal lengths: `{}` has {} values, `{}` has {}",
-                    first.key,
-                    first.values.len(),
-                    odd.key,
-                    odd.values.len()
-                ),
+        if let (Mode::Sampled { .. }, Some(dropped)) = (mode, axes.get(MAX_DIMENSIONS)) {
+            return Err(dropped.loc.invalid(
+                &dropped.key,
+                format!("a sampled sweep takes at most {MAX_DIMENSIONS} keys"),
             ));
+        }
+        if mode == Mode::Zip {
+            let len = |a: &Axis| match &a.domain {
+                Domain::List(v) => v.len(),
+                Domain::Range(_) => 0,
+            };
+            if let Some(odd) = axes.iter().find(|a| len(a) != len(first)) {
+                return Err(odd.loc.invalid(
+                    &odd.key,
+                    format!(
+                        "mode = \"zip\" pairs the lists element by element, so they must have equal lengths: `{}` has {} values, `{}` has {}",
+                        first.key,
+                        len(first),
+                        odd.key,
+                        len(odd)
+                    ),
+                ));
+            }
         }
         Ok(Sweep { mode, axes })
     }
 
-    /// Each point as one value index per axis, in product order.
-    fn points(&self) -> Vec<Vec<usize>> {
-        let lens: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
+    /// Each point as one value per axis: in product order (grid), paired
+    /// (zip), or in the order drawn (sampled).
+    fn points(&self) -> Result<Vec<Vec<Value>>, ExperimentError> {
+        let lists: Vec<&[Value]> = (self.axes.iter())
+            .map(|a| match &a.domain {
+                Domain::List(v) => v.as_slice(),
+                Domain::Range(_) => &[],
+            })
+            .collect();
+        let pick = |indices: Vec<usize>| -> Vec<Value> {
+            indices
+                .iter()
+                .zip(&lists)
+                .map(|(&i, l)| l[i].clone())
+                .collect()
+        };
         match self.mode {
-            Mode::Zip => (0..lens[0]).map(|i| vec![i; lens.len()]).collect(),
+            Mode::Zip => Ok((0..lists[0].len())
+                .map(|i| pick(vec![i; lists.len()]))
+                .collect()),
             Mode::Grid => {
                 let mut points = vec![Vec::new()];
-                for &len in &lens {
+                for list in &lists {
                     points = points
                         .into_iter()
-                        .flat_map(|p| {
-                            (0..len).map(move |i| {
+                        .flat_map(|p: Vec<usize>| {
+                            (0..list.len()).map(move |i| {
                                 let mut q = p.clone();
                                 q.push(i);
                                 q
@@ -255,56 +448,48 @@ impl Sweep {
                         })
                         .collect();
                 }
-                points
+                Ok(points.into_iter().map(pick).collect())
             }
+            Mode::Sampled {
+                sampler,
+                samples,
+                seed,
+            } => unit_points(sampler, seed, samples, self.axes.len())
+                .into_iter()
+                .map(|u| (self.axes.iter().zip(u)).map(|(a, u)| a.at(u)).collect())
+                .collect(),
         }
     }
 
     /// One experiment per point: the file's settings with the point's values
-    /// laid over them, resolved and validated as any file is.
+    /// laid over them, resolved and validated as any file is. A sampled
+    /// sweep that draws a point twice runs it once, where it was first drawn.
     pub(crate) fn expand(
         &self,
         meta: &FileMeta,
         settings: &Settings,
         file: &SourceFile,
     ) -> Result<Vec<Experiment>, ExperimentError> {
-        let points = self.points();
+        let points = self.points()?;
         let parent = finish(settings, file).ok().map(|(config, _)| config);
         let mut out: Vec<Experiment> = Vec::with_capacity(points.len());
-        for (index, point) in points.iter().enumerate() {
-            let mut s = settings.clone();
-            let chosen = || self.axes.iter().zip(point).map(|(a, &i)| (a, &a.values[i]));
-            // A new kind first: it decides which of the file's optimizer
-            // settings still apply.
-            for (axis, value) in chosen() {
-                if axis.key == "optimizer.kind"
-                    && let toml::Value::String(kind) = &value.written
-                {
-                    s.keep_optimizer_fields_of(kind);
-                }
-            }
-            for (_, value) in chosen() {
-                s = value.patch.clone().over_sweep(s);
-            }
-            let (config, seeds) = finish(&s, file).map_err(|e| in_point(e, point, &self.axes))?;
+        let mut taken: Vec<&[Value]> = Vec::with_capacity(points.len());
+        for point in &points {
             let sweep_point = SweepPoint {
                 sweep: meta.name.clone(),
-                index,
-                values: chosen()
+                index: out.len(),
+                values: (self.axes.iter().zip(point))
                     .map(|(a, v)| (a.key.clone(), SweepValue::of(&v.written)))
                     .collect(),
             };
             let name = format!("{}[{}]", meta.name, sweep_point.assignments());
             if let Some(earlier) = out.iter().position(|e| e.name == name) {
-                let (axis, i) = (self.axes.iter().zip(point))
-                    .zip(&points[earlier])
-                    .find(|((_, i), j)| *i != *j)
-                    .map_or((&self.axes[0], point[0]), |((a, i), _)| (a, *i));
-                return Err(axis.values[i].loc.invalid(
-                    &axis.key,
-                    format!("the point `{name}` comes twice; remove the repeated value"),
-                ));
+                if matches!(self.mode, Mode::Sampled { .. }) {
+                    continue;
+                }
+                return Err(repeated(&self.axes, point, taken[earlier], &name));
             }
+            let (config, seeds) = self.resolve(point, settings, file)?;
             let shown = sweep_point.joined(", ");
             let label = match &meta.report.label {
                 Some(l) => format!("{l} ({shown})"),
@@ -324,8 +509,115 @@ impl Sweep {
                 sweep: Some(sweep_point),
                 parent: parent.clone(),
             });
+            taken.push(point);
         }
         Ok(out)
+    }
+
+    /// The file's settings with `point` laid over them, resolved.
+    fn resolve(
+        &self,
+        point: &[Value],
+        settings: &Settings,
+        file: &SourceFile,
+    ) -> Result<(crate::RunConfig, Vec<u64>), ExperimentError> {
+        let mut s = settings.clone();
+        // A new kind first: it decides which of the file's optimizer
+        // settings still apply.
+        for (axis, value) in self.axes.iter().zip(point) {
+            if axis.key == "optimizer.kind"
+                && let toml::Value::String(kind) = &value.written
+            {
+                s.keep_optimizer_fields_of(kind);
+            }
+        }
+        for value in point {
+            s = value.patch.clone().over_sweep(s);
+        }
+        finish(&s, file).map_err(|e| in_point(e, point, &self.axes))
+    }
+}
+
+/// The error for a grid or zip point named as an earlier one: at the first
+/// value written in another place than the earlier point's.
+fn repeated(axes: &[Axis], point: &[Value], earlier: &[Value], name: &str) -> ExperimentError {
+    let (axis, value) = (axes.iter().zip(point).zip(earlier))
+        .find(|((_, v), e)| v.loc.span != e.loc.span)
+        .map_or((&axes[0], &point[0]), |((a, v), _)| (a, v));
+    value.loc.invalid(
+        &axis.key,
+        format!("the point `{name}` comes twice; remove the repeated value"),
+    )
+}
+
+/// What the swept setting `key` (written as `entry`) takes its values from.
+fn axis_domain(
+    key: &str,
+    entry: Entry,
+    entry_loc: &Loc,
+    key_loc: &Loc,
+    mode: Mode,
+    file: &Arc<SourceFile>,
+) -> Result<Domain, ExperimentError> {
+    let sampled = matches!(mode, Mode::Sampled { .. });
+    match entry {
+        Entry::Table(table) if sampled => parse_range(key, table, entry_loc, file).map(Domain::Range),
+        Entry::Table(_) => Err(entry_loc.invalid(
+            key,
+            format!(
+                "a distribution (one of {}) needs mode = \"random\" or \"sobol\" with `samples` and `seed`; a grid or zip sweep takes a list of values",
+                Dist::NAMES.join(", ")
+            ),
+        )),
+        other => axis_values(key, other, entry_loc, key_loc, file).map(Domain::List),
+    }
+}
+
+/// A distribution, `{ log_uniform = [1e-4, 1e-1] }`, as the range it samples.
+fn parse_range(
+    key: &str,
+    table: WrittenSweep,
+    loc: &Loc,
+    file: &Arc<SourceFile>,
+) -> Result<Range, ExperimentError> {
+    let expected = format!(
+        "a distribution is a table with one of {} and its two bounds, e.g. `\"{key}\" = {{ log_uniform = [1e-4, 1e-1] }}`",
+        Dist::NAMES.join(", ")
+    );
+    let mut entries = table.0.into_iter();
+    let (Some((name, bounds)), None) = (entries.next(), entries.next()) else {
+        return Err(loc.invalid(key, expected));
+    };
+    let name_loc = Loc::new(file, name.span());
+    let Some(dist) = Dist::named(name.get_ref()) else {
+        let hint = nearest(name.get_ref(), &Dist::NAMES)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Err(name_loc.invalid(
+            key,
+            format!(
+                "unknown distribution `{}`: {expected}{hint}",
+                name.get_ref()
+            ),
+        ));
+    };
+    let bounds_loc = Loc::new(file, bounds.span());
+    let Entry::List(bounds) = bounds.into_inner() else {
+        return Err(bounds_loc.invalid(key, expected));
+    };
+    let bounds: Vec<toml::Value> = bounds.into_iter().map(Spanned::into_inner).collect();
+    let range = Range::new(dist, &bounds).map_err(|why| bounds_loc.invalid(key, why))?;
+    // The type is the setting's: a float range for an integer setting fails here.
+    match Value::of(key, range.value(0.0), bounds_loc.clone()) {
+        Ok(_) => Ok(range),
+        Err(why) => Err(bounds_loc.invalid(
+            key,
+            format!(
+                "`{}` does not fit this setting: {}",
+                Dist::NAMES[range.dist as usize],
+                why.unwrap_or_default()
+            ),
+        )),
     }
 }
 
@@ -363,11 +655,9 @@ fn axis_values(
     let mut values = Vec::with_capacity(items.len());
     for item in items {
         let loc = Loc::new(file, item.span());
-        let written = item.into_inner();
-        let mut patch = Settings::default();
-        match patch.set(key, &written, &loc) {
-            Some(Ok(())) => {}
-            Some(Err(why)) => {
+        match Value::of(key, item.into_inner(), loc.clone()) {
+            Ok(value) => values.push(value),
+            Err(Some(why)) => {
                 let hint = match key {
                     "model.hidden" => {
                         "; each value is a list of widths: `\"model.hidden\" = [[128, 64], [256, 128]]`"
@@ -379,20 +669,15 @@ fn axis_values(
                 };
                 return Err(loc.invalid(key, format!("wrong type: {why}{hint}")));
             }
-            None => return Err(unknown_setting(key, key_loc)),
+            Err(None) => return Err(unknown_setting(key, key_loc)),
         }
-        values.push(Value {
-            written,
-            loc,
-            patch,
-        });
     }
     Ok(values)
 }
 
 /// Says which point an error of `finish` arose in: a value can be valid alone
 /// and wrong beside another point's (momentum with `optimizer.kind = "adam"`).
-fn in_point(err: ExperimentError, point: &[usize], axes: &[Axis]) -> ExperimentError {
+fn in_point(err: ExperimentError, point: &[Value], axes: &[Axis]) -> ExperimentError {
     match err {
         ExperimentError::Invalid {
             path,
@@ -402,7 +687,7 @@ fn in_point(err: ExperimentError, point: &[usize], axes: &[Axis]) -> ExperimentE
             message,
         } => {
             let shown: Vec<String> = (axes.iter().zip(point))
-                .map(|(a, &i)| format!("{}={}", a.key, SweepValue::of(&a.values[i].written)))
+                .map(|(a, v)| format!("{}={}", a.key, SweepValue::of(&v.written)))
                 .collect();
             ExperimentError::Invalid {
                 path,
@@ -416,8 +701,9 @@ fn in_point(err: ExperimentError, point: &[usize], axes: &[Axis]) -> ExperimentE
     }
 }
 
-/// `(dotted key, entry, entry's span)` for every non-table entry, nested
-/// tables flattened.
+/// `(dotted key, entry, entry's span)` for every entry, nested tables
+/// flattened, except a table under a setting's own name: that is a
+/// distribution, `"optimizer.lr" = { log_uniform = [1e-4, 1e-1] }`.
 fn flatten(
     table: WrittenSweep,
     prefix: &str,
@@ -427,19 +713,24 @@ fn flatten(
         let span = entry.span();
         let dotted = Spanned::new(key.span(), format!("{prefix}{}", key.get_ref()));
         match entry.into_inner() {
-            Entry::Table(inner) => flatten(inner, &format!("{}.", dotted.get_ref()), out),
+            Entry::Table(inner) if !Settings::keys().contains(&dotted.get_ref().as_str()) => {
+                flatten(inner, &format!("{}.", dotted.get_ref()), out)
+            }
             other => out.push((dotted, other, span)),
         }
     }
 }
 
-fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
-    const EXPECTED: &str = "expected \"grid\" (every combination, the default) or \"zip\" (the lists paired element by element)";
+/// `None` for grid and zip, the sampler for random and sobol.
+fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Option<Sampler>, ExperimentError> {
+    const MODES: [&str; 4] = ["grid", "zip", "random", "sobol"];
+    const EXPECTED: &str = "expected \"grid\" (every combination, the default), \"zip\" (the lists paired element by element), \"random\" or \"sobol\" (`samples` points drawn with `seed`)";
     match entry {
-        Entry::Scalar(toml::Value::String(m)) if m == "grid" => Ok(Mode::Grid),
-        Entry::Scalar(toml::Value::String(m)) if m == "zip" => Ok(Mode::Zip),
+        Entry::Scalar(toml::Value::String(m)) if m == "grid" || m == "zip" => Ok(None),
+        Entry::Scalar(toml::Value::String(m)) if m == "random" => Ok(Some(Sampler::Random)),
+        Entry::Scalar(toml::Value::String(m)) if m == "sobol" => Ok(Some(Sampler::Sobol)),
         Entry::Scalar(toml::Value::String(m)) => {
-            let hint = nearest(m, &["grid", "zip"])
+            let hint = nearest(m, &MODES)
                 .map(|n| format!("; did you mean \"{n}\"?"))
                 .unwrap_or_default();
             Err(loc.invalid(MODE_KEY, format!("unknown mode \"{m}\": {EXPECTED}{hint}")))
@@ -450,15 +741,16 @@ fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
 
 fn unknown_setting(key: &str, loc: &Loc) -> ExperimentError {
     let mut candidates = sweepable_settings();
-    candidates.push(MODE_KEY);
+    candidates.extend(OPTION_KEYS);
     let hint = nearest(key, &candidates)
         .map(|n| format!("; did you mean \"{n}\"?"))
         .unwrap_or_default();
     loc.invalid(
         key,
         format!(
-            "unknown setting in [sweep]: expected a quoted dotted setting name such as \"optimizer.lr\" (one of {}) or `{MODE_KEY}`{hint}",
-            sweepable_settings().join(", ")
+            "unknown setting in [sweep]: expected a quoted dotted setting name such as \"optimizer.lr\" (one of {}) or an option ({}){hint}",
+            sweepable_settings().join(", "),
+            OPTION_KEYS.join(", ")
         ),
     )
 }
@@ -800,6 +1092,157 @@ mod tests {
                 "{}",
                 e.name
             );
+        }
+    }
+
+    #[test]
+    fn a_sobol_sweep_draws_the_same_rounded_points_every_time() {
+        let text = "extends = \"base.toml\"\n[sweep]\nmode = \"sobol\"\nsamples = 8\nseed = 3\n\"optimizer.lr\" = { log_uniform = [1e-4, 1e-1] }\n\"model.dropout\" = { uniform = [0.0, 0.5] }\n\"model.hidden\" = [[64], [128, 64]]\n\"training.batch_size\" = { log_int_uniform = [16, 256] }\n";
+        let exps = sweep(text).unwrap();
+        assert_eq!(exps.len(), 8);
+        assert_eq!(
+            names(&exps),
+            names(&sweep(text).unwrap()),
+            "a pure function of the file"
+        );
+        // Pinned: the first two points' names (and so their run ids) never change.
+        assert_eq!(
+            names(&exps[..2]),
+            [
+                "s[optimizer.lr=0.000118,model.dropout=0.0457,model.hidden=64,training.batch_size=16]",
+                "s[optimizer.lr=0.0215,model.dropout=0.457,model.hidden=128x64,training.batch_size=130]",
+            ]
+        );
+        for (i, e) in exps.iter().enumerate() {
+            assert_eq!(e.sweep.as_ref().unwrap().index, i);
+            let lr = e.config.optimizer.lr();
+            assert!((1e-4..=1e-1).contains(&lr), "{lr}");
+            assert_eq!(lr, crate::sample::round_significant(lr), "three digits");
+            assert!((0.0..=0.5).contains(&e.config.model.dropout));
+            assert!((16..=256).contains(&e.config.batch_size));
+        }
+        let random = sweep(&text.replace("sobol", "random")).unwrap();
+        assert_eq!(random.len(), 8);
+        assert_ne!(names(&random), names(&exps));
+        let reseeded = sweep(&text.replace("seed = 3", "seed = 4")).unwrap();
+        assert_ne!(names(&reseeded), names(&exps));
+    }
+
+    #[test]
+    fn a_sampled_point_drawn_twice_runs_once_and_equal_settings_share_run_ids() {
+        // Two choices only: eight draws give at most two distinct points.
+        let text = baseline_text()
+            + "[sweep]\nmode = \"random\"\nsamples = 8\nseed = 0\n\"optimizer.lr\" = [0.001, 0.01]\n";
+        let exps = sweep(&text).unwrap();
+        let mut shown = names(&exps);
+        shown.sort_unstable();
+        assert_eq!(shown, ["s[optimizer.lr=0.001]", "s[optimizer.lr=0.01]"]);
+        let base = load_file(&repo_experiments().join("baseline.toml"))
+            .unwrap()
+            .remove(0);
+        let same = exps
+            .iter()
+            .find(|e| e.config.optimizer.lr() == 0.001)
+            .unwrap();
+        let data = ["d".to_string()];
+        assert_eq!(
+            run_id(&same.config, 0, &data, 1),
+            run_id(&base.config, 0, &data, 1)
+        );
+    }
+
+    #[test]
+    fn sampled_sweep_mistakes_name_line_column_and_key() {
+        let head = "extends = \"base.toml\"\n[sweep]\n";
+        let sampled = "mode = \"sobol\"\nsamples = 4\nseed = 1\n";
+        let cases: &[(String, &str, &str, &str)] = &[
+            (
+                format!("{sampled}\"optimizer.lr\" = {{ log_uniform = [0.0, 0.1] }}\n"),
+                "[0.0, 0.1]",
+                "optimizer.lr",
+                "cannot reach 0",
+            ),
+            (
+                format!("{sampled}\"optimizer.lr\" = {{ loguniform = [0.001, 0.1] }}\n"),
+                "loguniform",
+                "optimizer.lr",
+                "unknown distribution `loguniform`",
+            ),
+            (
+                format!("{sampled}\"model.dropout\" = {{ uniform = [0.5, 0.1] }}\n"),
+                "[0.5, 0.1]",
+                "model.dropout",
+                "reversed",
+            ),
+            (
+                format!("{sampled}\"model.dropout\" = {{ uniform = [0.2, 0.2] }}\n"),
+                "[0.2, 0.2]",
+                "model.dropout",
+                "empty range",
+            ),
+            (
+                format!(
+                    "{sampled}\"model.dropout\" = {{ uniform = [0.0, 0.5], int_uniform = [1, 2] }}\n"
+                ),
+                "{ uniform",
+                "model.dropout",
+                "a table with one of",
+            ),
+            (
+                format!("{sampled}\"training.batch_size\" = {{ uniform = [16.0, 64.0] }}\n"),
+                "[16.0, 64.0]",
+                "training.batch_size",
+                "does not fit this setting",
+            ),
+            (
+                format!("{sampled}\"model.dropout\" = {{ uniform = [0.0, 1.5] }}\n"),
+                "{ uniform",
+                "model.dropout",
+                "[0, 1)",
+            ),
+            (
+                "mode = \"sobol\"\nsamples = 0\nseed = 1\n\"optimizer.lr\" = [0.1]\n".into(),
+                "0\n",
+                "samples",
+                "samples = 0 draws no point",
+            ),
+            (
+                "mode = \"random\"\nseed = 1\n\"optimizer.lr\" = [0.1]\n".into(),
+                "\"random\"",
+                "samples",
+                "needs `samples`",
+            ),
+            (
+                "mode = \"random\"\nsamples = 3\nseed = -1\n\"optimizer.lr\" = [0.1]\n".into(),
+                "-1",
+                "seed",
+                "expected an integer from 0 to 4294967295",
+            ),
+            (
+                "samples = 3\n\"optimizer.lr\" = [0.1]\n".into(),
+                "3",
+                "samples",
+                "is for mode = \"random\" or \"sobol\"",
+            ),
+            (
+                "\"optimizer.lr\" = { log_uniform = [0.001, 0.1] }\n".into(),
+                "{ log_uniform",
+                "optimizer.lr",
+                "needs mode = \"random\" or \"sobol\"",
+            ),
+            (
+                "mode = \"sobl\"\n\"optimizer.lr\" = [0.1]\n".into(),
+                "\"sobl\"",
+                "mode",
+                "did you mean \"sobol\"?",
+            ),
+        ];
+        for (body, at, key, message) in cases {
+            let text = format!("{head}{body}");
+            let err = sweep(&text).unwrap_err();
+            let (line, column) = line_col_of(&text[head.len()..], at);
+            assert_eq!(position(&err), (line + 2, column, *key), "{body}: {err}");
+            assert!(err.to_string().contains(message), "{body}: {err}");
         }
     }
 
