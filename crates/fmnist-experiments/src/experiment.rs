@@ -58,6 +58,8 @@ pub struct SweepPoint {
     pub index: usize,
     /// This point's swept settings (dotted names), in the order of the `[sweep]` table.
     pub values: Vec<(String, SweepValue)>,
+    /// The sweep's `[sweep.prune]`, shared by all its points.
+    pub prune: Option<crate::Prune>,
 }
 
 impl SweepPoint {

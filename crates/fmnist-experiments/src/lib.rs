@@ -12,6 +12,7 @@ mod experiment;
 mod format;
 mod load;
 mod optimizer;
+mod prune;
 mod quantity;
 mod resolve;
 mod run;
@@ -28,6 +29,7 @@ pub use experiment::{Experiment, SweepPoint, SweepValue, TRAIN_SET_SIZE};
 pub use format::show_number;
 pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
+pub use prune::Prune;
 pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, plan, run_id};
 pub use schedule::{

@@ -40,6 +40,8 @@ use toml::Spanned;
 
 use crate::error::ExperimentError;
 use crate::experiment::{Experiment, FileMeta, SweepPoint, SweepValue};
+use crate::prune::Prune;
+use crate::quantity::{Quantity, Split};
 use crate::resolve::finish;
 use crate::sample::{Dist, MAX_DIMENSIONS, MAX_SAMPLES, Range, Sampler, unit_points};
 use crate::settings::Settings;
@@ -233,7 +235,10 @@ impl Axis {
 }
 
 /// The keys of `[sweep]` that are options, not settings; none has a dot.
-const OPTION_KEYS: [&str; 3] = [MODE_KEY, "samples", "seed"];
+const OPTION_KEYS: [&str; 4] = [MODE_KEY, "samples", "seed", PRUNE_KEY];
+
+/// The sub-table of `[sweep]` that prunes its points, `[sweep.prune]`.
+const PRUNE_KEY: &str = "prune";
 
 /// The options of a `[sweep]` as written, checked together by [`Options::mode`].
 #[derive(Debug, Default)]
@@ -335,6 +340,16 @@ fn int_option(
 pub(crate) struct Sweep {
     mode: Mode,
     axes: Vec<Axis>,
+    prune: Option<WrittenPrune>,
+}
+
+/// A `[sweep.prune]` and where its parts were written, for the checks that
+/// need the points and the epochs.
+#[derive(Debug)]
+struct WrittenPrune {
+    prune: Prune,
+    table: Loc,
+    min_epochs: Loc,
 }
 
 impl Sweep {
@@ -343,8 +358,16 @@ impl Sweep {
         file: &Arc<SourceFile>,
     ) -> Result<Sweep, ExperimentError> {
         let table = Loc::new(file, written.span());
+        let mut written = written.into_inner();
+        let prune = match written.0.iter().position(|(k, _)| k.get_ref() == PRUNE_KEY) {
+            Some(at) => {
+                let (_, entry) = written.0.remove(at);
+                Some(parse_prune(entry, file)?)
+            }
+            None => None,
+        };
         let mut flat = Vec::new();
-        flatten(written.into_inner(), "", &mut flat);
+        flatten(written, "", &mut flat);
         // In the order written, which TOML's maps do not keep.
         flat.sort_by_key(|(key, _, _)| key.span().start);
 
@@ -411,7 +434,7 @@ impl Sweep {
                 ));
             }
         }
-        Ok(Sweep { mode, axes })
+        Ok(Sweep { mode, axes, prune })
     }
 
     /// Each point as one value per axis: in product order (grid), paired
@@ -481,6 +504,7 @@ impl Sweep {
                 values: (self.axes.iter().zip(point))
                     .map(|(a, v)| (a.key.clone(), SweepValue::of(&v.written)))
                     .collect(),
+                prune: self.prune.as_ref().map(|p| p.prune.clone()),
             };
             let name = format!("{}[{}]", meta.name, sweep_point.assignments());
             if let Some(earlier) = out.iter().position(|e| e.name == name) {
@@ -510,6 +534,9 @@ impl Sweep {
                 parent: parent.clone(),
             });
             taken.push(point);
+        }
+        if let Some(p) = &self.prune {
+            p.check(&out)?;
         }
         Ok(out)
     }
@@ -736,6 +763,136 @@ fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Option<Sampler>, ExperimentErr
             Err(loc.invalid(MODE_KEY, format!("unknown mode \"{m}\": {EXPECTED}{hint}")))
         }
         other => Err(loc.invalid(MODE_KEY, format!("{EXPECTED}, got {}", other.describe()))),
+    }
+}
+
+/// `[sweep.prune]` as written: `metric`, `eta` and `min_epochs`, all required.
+fn parse_prune(
+    entry: Spanned<Entry>,
+    file: &Arc<SourceFile>,
+) -> Result<WrittenPrune, ExperimentError> {
+    let table = Loc::new(file, entry.span());
+    const EXAMPLE: &str = "[sweep.prune] with metric = \"val:accuracy\", eta = 3, min_epochs = 3";
+    let Entry::Table(written) = entry.into_inner() else {
+        return Err(table.invalid(PRUNE_KEY, format!("expected a table, {EXAMPLE}")));
+    };
+    let mut metric = None;
+    let mut eta = None;
+    let mut min_epochs = None;
+    for (key, value) in written.0 {
+        let key_loc = Loc::new(file, key.span());
+        let loc = Loc::new(file, value.span());
+        let dotted = format!("{PRUNE_KEY}.{}", key.get_ref());
+        match (key.get_ref().as_str(), value.into_inner()) {
+            ("metric", Entry::Scalar(toml::Value::String(m))) => {
+                metric = Some(parse_metric(&m).map_err(|why| loc.invalid(&dotted, why))?);
+            }
+            ("eta", Entry::Scalar(toml::Value::Integer(n))) if n >= 2 => eta = Some(n as usize),
+            ("eta", other) => {
+                return Err(loc.invalid(
+                    &dotted,
+                    format!(
+                        "expected an integer of at least 2 (each rung keeps the best 1/eta of the points), got {}",
+                        other.describe()
+                    ),
+                ));
+            }
+            ("min_epochs", Entry::Scalar(toml::Value::Integer(n))) if n >= 1 => {
+                min_epochs = Some((n as usize, loc));
+            }
+            ("min_epochs", other) => {
+                return Err(loc.invalid(
+                    &dotted,
+                    format!(
+                        "expected a positive integer (the epochs every point trains before the first ranking), got {}",
+                        other.describe()
+                    ),
+                ));
+            }
+            ("metric", other) => {
+                return Err(loc.invalid(
+                    &dotted,
+                    format!(
+                        "expected a string such as \"val:accuracy\", got {}",
+                        other.describe()
+                    ),
+                ));
+            }
+            (unknown, _) => {
+                let hint = nearest(unknown, &Prune::KEYS)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                return Err(key_loc.invalid(
+                    &dotted,
+                    format!(
+                        "unknown key in [sweep.prune]: expected one of {}{hint}",
+                        Prune::KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let missing = |key: &str| {
+        table.invalid(
+            &format!("{PRUNE_KEY}.{key}"),
+            format!("[sweep.prune] needs `{key}`: {EXAMPLE}"),
+        )
+    };
+    let (split, quantity) = metric.ok_or_else(|| missing("metric"))?;
+    let eta = eta.ok_or_else(|| missing("eta"))?;
+    let (min_epochs, min_epochs_loc) = min_epochs.ok_or_else(|| missing("min_epochs"))?;
+    Ok(WrittenPrune {
+        prune: Prune {
+            split,
+            quantity,
+            eta,
+            min_epochs,
+        },
+        table,
+        min_epochs: min_epochs_loc,
+    })
+}
+
+/// `val:accuracy` as its split and quantity.
+fn parse_metric(text: &str) -> Result<(Split, Quantity), String> {
+    let expected = || {
+        let all: Vec<String> = (Quantity::ALL.iter())
+            .flat_map(|q| q.splits().iter().map(move |s| format!("{s}:{q}")))
+            .collect();
+        format!("expected split:quantity, one of {}", all.join(", "))
+    };
+    let (split, quantity) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}`: {}", expected()))?;
+    match (Split::parse(split), Quantity::parse(quantity)) {
+        (Some(s), Some(q)) if q.measured_on(s) => Ok((s, q)),
+        _ => Err(format!("unknown metric `{text}`: {}", expected())),
+    }
+}
+
+impl WrittenPrune {
+    /// What needs the points: more than one, and a first rung within the epochs.
+    fn check(&self, points: &[Experiment]) -> Result<(), ExperimentError> {
+        if points.len() < 2 {
+            return Err(self.table.invalid(
+                PRUNE_KEY,
+                format!(
+                    "this sweep has {} point; pruning ranks points against each other, so it needs at least two",
+                    points.len()
+                ),
+            ));
+        }
+        let epochs = points.iter().map(|e| e.config.epochs).min().unwrap_or(0);
+        if self.prune.min_epochs > epochs {
+            return Err(self.min_epochs.invalid(
+                "prune.min_epochs",
+                format!(
+                    "min_epochs = {} is above the experiment's {epochs} epochs; the first rung must be within training.epochs",
+                    self.prune.min_epochs
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -1244,6 +1401,68 @@ mod tests {
             assert_eq!(position(&err), (line + 2, column, *key), "{body}: {err}");
             assert!(err.to_string().contains(message), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn a_pruned_sweep_carries_its_rule_and_bad_rules_are_positioned() {
+        let head = "extends = \"base.toml\"\n[sweep]\n\"optimizer.lr\" = [0.1, 0.01, 0.001]\n[sweep.prune]\n";
+        let exps = sweep(&format!(
+            "{head}metric = \"val:loss\"\neta = 3\nmin_epochs = 2\n"
+        ))
+        .unwrap();
+        let expected = Prune {
+            split: Split::Val,
+            quantity: Quantity::Loss,
+            eta: 3,
+            min_epochs: 2,
+        };
+        for e in &exps {
+            assert_eq!(e.sweep.as_ref().unwrap().prune.as_ref(), Some(&expected));
+        }
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "metric = \"val:accuracy\"\neta = 1\nmin_epochs = 2\n",
+                "1\n",
+                "prune.eta",
+                "at least 2",
+            ),
+            (
+                "metric = \"val:accuracy\"\neta = 3\nmin_epochs = 31\n",
+                "31",
+                "prune.min_epochs",
+                "above the experiment's 30 epochs",
+            ),
+            (
+                "metric = \"val:grad_norm\"\neta = 3\nmin_epochs = 3\n",
+                "\"val:grad_norm\"",
+                "prune.metric",
+                "unknown metric",
+            ),
+            (
+                "metric = \"val:accuracy\"\neta = 3\nmin_epoch = 3\n",
+                "min_epoch",
+                "prune.min_epoch",
+                "did you mean `min_epochs`?",
+            ),
+        ];
+        for (body, at, key, message) in cases {
+            let text = format!("{head}{body}");
+            let err = sweep(&text).unwrap_err();
+            let (line, column) = line_col_of(&text[head.len()..], at);
+            assert_eq!(position(&err), (line + 4, column, *key), "{body}: {err}");
+            assert!(err.to_string().contains(message), "{body}: {err}");
+        }
+        let err = sweep(&format!("{head}metric = \"val:accuracy\"\neta = 3\n")).unwrap_err();
+        assert_eq!(
+            position(&err),
+            (4, 1, "prune.min_epochs"),
+            "at [sweep.prune]: {err}"
+        );
+        assert!(err.to_string().contains("needs `min_epochs`"), "{err}");
+        let one = "extends = \"base.toml\"\n[sweep]\n\"optimizer.lr\" = [0.1]\n[sweep.prune]\nmetric = \"val:accuracy\"\neta = 3\nmin_epochs = 3\n";
+        let err = sweep(one).unwrap_err();
+        assert_eq!(position(&err).2, "prune", "{err}");
+        assert!(err.to_string().contains("needs at least two"), "{err}");
     }
 
     #[test]
