@@ -277,10 +277,13 @@ impl Sweep {
             // A new kind first: it decides which of the file's optimizer
             // settings still apply.
             for (axis, value) in chosen() {
-                if axis.key == "optimizer.kind"
-                    && let toml::Value::String(kind) = &value.written
-                {
-                    s.keep_optimizer_fields_of(kind);
+                let toml::Value::String(kind) = &value.written else {
+                    continue;
+                };
+                match axis.key.as_str() {
+                    "optimizer.kind" => s.keep_optimizer_fields_of(kind),
+                    "schedule.kind" => s.keep_schedule_fields_of(kind),
+                    _ => {}
                 }
             }
             for (_, value) in chosen() {
