@@ -19,7 +19,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{FiguresError, io};
 use crate::font::{SVG_FAMILY, ensure_fonts};
-use crate::plot::{base64, bold, font, render_png, render_svg, temp_path, xml_escape};
+use crate::plot::{Written, base64, bold, font, render_png, render_svg, temp_path, xml_escape};
 use crate::stats::{self, summarize};
 use crate::tables::{Align, Table};
 
@@ -551,14 +551,15 @@ fn draw_heatmap<DB: DrawingBackend>(
 
 /// Draws the confusion matrix of `runs` (one experiment), summed over
 /// seeds, each row normalised to % of its true class, as `<stem>.png` and
-/// `<stem>.svg`. `title` names the experiment. Returns the summed matrix, or
-/// `None` (and writes nothing) when no run stored a confusion matrix.
+/// `<stem>.svg`. `title` names the experiment. Returns the summed matrix and
+/// which files were written, or `None` (and writes nothing) when no run
+/// stored a confusion matrix.
 pub(crate) fn confusion_figure(
     runs: &[&StoredRun],
     class_names: &[String],
     title: &str,
     stem: &Path,
-) -> Result<Option<Confusion>, FiguresError> {
+) -> Result<Option<(Confusion, Written)>, FiguresError> {
     let with: Vec<&StoredRun> = runs
         .iter()
         .copied()
@@ -597,13 +598,13 @@ pub(crate) fn confusion_figure(
         label_w,
     };
     let size = heat.size();
-    render_png(&with_ext(stem, "png"), size, |root| {
+    let png = render_png(&with_ext(stem, "png"), size, |root| {
         draw_heatmap(root, &heat).map_err(|e| e.to_string())
     })?;
-    render_svg(&with_ext(stem, "svg"), size, |root| {
+    let svg = render_svg(&with_ext(stem, "svg"), size, |root| {
         draw_heatmap(root, &heat).map_err(|e| e.to_string())
     })?;
-    Ok(Some(m))
+    Ok(Some((m, [png, svg])))
 }
 
 // ------------------------------------------------------------- mistakes
@@ -755,12 +756,12 @@ pub(crate) fn mistakes_figure(
     class_names: &[String],
     title: &str,
     stem: &Path,
-) -> Result<usize, FiguresError> {
+) -> Result<(usize, Written), FiguresError> {
     let png = with_ext(stem, "png");
     let svg = with_ext(stem, "svg");
     let picked = pick_mistakes(runs, MISTAKES_SHOWN);
     if picked.is_empty() {
-        return Ok(0);
+        return Ok((0, [false; 2]));
     }
     for m in &picked {
         let i = m.index as usize;
@@ -830,7 +831,7 @@ pub(crate) fn mistakes_figure(
         label_font,
     };
     let size = grid.size();
-    render_png(&png, size, |root| {
+    let png_written = render_png(&png, size, |root| {
         draw_mistakes(root, &grid).map_err(|e| e.to_string())
     })?;
 
@@ -893,8 +894,8 @@ pub(crate) fn mistakes_figure(
         ));
     }
     out.push_str("</svg>\n");
-    crate::output::write_if_changed(&svg, out.as_bytes())?;
-    Ok(grid.cells.len())
+    let svg_written = crate::output::write_if_changed(&svg, out.as_bytes())?;
+    Ok((grid.cells.len(), [png_written, svg_written]))
 }
 
 #[cfg(test)]
@@ -1156,9 +1157,10 @@ mod tests {
         let a = run_with("baseline", 0, &MATRIX);
         let b = run_with("baseline", 1, &worse_shirts(60));
         let stem = dir.path().join("figures/confusion-lr-0.01");
-        let m = confusion_figure(&[&a, &b], &names(), "Baseline", &stem)
+        let (m, written) = confusion_figure(&[&a, &b], &names(), "Baseline", &stem)
             .unwrap()
             .unwrap();
+        assert_eq!(written, [true, true]);
         assert_eq!(m.total(), 20_000);
         assert_eq!(m.count(6, 0), 140 + 200);
         let png = dir.path().join("figures/confusion-lr-0.01.png");
@@ -1222,8 +1224,10 @@ mod tests {
         a.mistakes = mistakes(30, 0);
         let val = validation();
         let stem = dir.path().join("mistakes-baseline");
-        let n = mistakes_figure(&[&a], &val, &names(), "Baseline", &stem).unwrap();
-        assert_eq!(n, 24);
+        let (n, written) = mistakes_figure(&[&a], &val, &names(), "Baseline", &stem).unwrap();
+        assert_eq!((n, written), (24, [true, true]));
+        let again = mistakes_figure(&[&a], &val, &names(), "Baseline", &stem).unwrap();
+        assert_eq!(again, (24, [false, false]), "unchanged: nothing written");
         let png = with_ext(&stem, "png");
         look(&png, "mistakes");
         let (w, h) = png_size(&png);
@@ -1249,7 +1253,7 @@ mod tests {
         let none = dir.path().join("none");
         assert_eq!(
             mistakes_figure(&[&a], &val, &names(), "B", &none).unwrap(),
-            0
+            (0, [false, false])
         );
         assert!(!with_ext(&none, "png").exists());
     }

@@ -15,12 +15,12 @@ use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{self, ClaimResult, EpochRef, Op, Operand, RunIndex, Verdict};
 use crate::classes::{self, Confusion};
+use crate::input::ReportInput;
 use crate::plot::{self, TwoPanel, Variant};
-use crate::report::ReportInput;
 use crate::stats::{self, Quantity};
 use crate::sweeps::{self, BaselineTarget, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
-use crate::text;
+use crate::text::{self, slug};
 
 /// The experiment whose settings are Table I and which every study is compared to.
 pub(crate) const BASELINE: &str = "baseline";
@@ -30,6 +30,8 @@ pub(crate) const FIG1: &str = "fig1-examples";
 
 #[derive(Debug)]
 pub(crate) struct Report<'a> {
+    /// The name of the baseline experiment.
+    pub baseline: String,
     /// A smoke run (few epochs, data subset): the report says so loudly.
     pub quick: bool,
     pub about: About,
@@ -130,15 +132,13 @@ pub(crate) struct PerClass<'a> {
 #[derive(Debug)]
 pub(crate) struct SweepSection<'a> {
     pub name: String,
-    /// File stem of the table in `tables/`.
-    pub table_stem: String,
     /// `None` when no point has runs.
     pub table: Option<Table>,
     pub figure: Option<Figure<'a>>,
     /// The best point overall, then per line.
     pub best: Vec<String>,
     pub findings: Vec<String>,
-    /// (label, figure stem) of each point with runs: their own figures.
+    /// (label, experiment name) of each point with runs: their own figures.
     pub points: Vec<(String, String)>,
     /// Labels of the points without runs.
     pub missing: Vec<String>,
@@ -189,7 +189,6 @@ pub(crate) struct Hypothesis {
     pub table: Table,
     /// Claims about the baseline alone, checked on this experiment instead.
     pub moved_claims: Vec<MovedClaim>,
-    pub has_runs: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +277,7 @@ pub(crate) fn build<'a>(
 
     let claims_file = input.claims_file.display().to_string();
     Report {
+        baseline: BASELINE.to_string(),
         quick,
         about: about(input, runs, &claims_file),
         table1,
@@ -585,7 +585,6 @@ fn sweep_sections<'a>(
             let stem = format!("sweep-{}", slug(name));
             let mut section = SweepSection {
                 name: name.to_string(),
-                table_stem: stem.clone(),
                 table: None,
                 figure: None,
                 best: Vec::new(),
@@ -805,7 +804,6 @@ fn hypotheses(
                 description: h.description.trim().to_string(),
                 table: tables::hypothesis(h, &hr, literal),
                 moved_claims,
-                has_runs: !hr.is_empty(),
             }
         })
         .collect()
@@ -953,22 +951,6 @@ fn studies(experiments: &[Experiment]) -> Vec<&str> {
     out
 }
 
-/// "learning rate" -> "learning-rate".
-pub(crate) fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() { "study".into() } else { out }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1017,10 +999,7 @@ mod tests {
     }
 
     #[test]
-    fn slugs_and_figure_numbers() {
-        assert_eq!(slug("learning rate"), "learning-rate");
-        assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");
-        assert_eq!(slug("??"), "study");
+    fn figure_numbers() {
         assert_eq!(figure_number("FIG. 7"), Some(7));
         assert_eq!(figure_number("FIG. 12"), Some(12));
         assert_eq!(figure_number("Figure"), None);

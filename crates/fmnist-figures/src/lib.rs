@@ -38,6 +38,7 @@ mod classes;
 mod content;
 mod error;
 mod font;
+mod input;
 mod markdown;
 mod output;
 mod plot;
@@ -49,5 +50,6 @@ pub mod text;
 
 pub use claims::Verdict;
 pub use error::FiguresError;
+pub use input::ReportInput;
 pub use plot::keep_only_shown_images;
-pub use report::{ReportInput, ReportSummary, write_report};
+pub use report::{ReportSummary, write_report};

@@ -176,15 +176,24 @@ pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> TwoP
     }
 }
 
+/// Whether a figure's PNG and SVG were written (`true`) or already held
+/// the same bytes (`false`).
+pub(crate) type Written = [bool; 2];
+
 /// Writes `fig` as PNG and SVG.
-pub(crate) fn write_two_panel(fig: &TwoPanel, png: &Path, svg: &Path) -> Result<(), FiguresError> {
+pub(crate) fn write_two_panel(
+    fig: &TwoPanel,
+    png: &Path,
+    svg: &Path,
+) -> Result<Written, FiguresError> {
     ensure_fonts()?;
-    render_png(png, TWO_PANEL_SIZE, |root| {
+    let p = render_png(png, TWO_PANEL_SIZE, |root| {
         draw_two_panel(root, fig).map_err(|e| e.to_string())
     })?;
-    render_svg(svg, TWO_PANEL_SIZE, |root| {
+    let s = render_svg(svg, TWO_PANEL_SIZE, |root| {
         draw_two_panel(root, fig).map_err(|e| e.to_string())
-    })
+    })?;
+    Ok([p, s])
 }
 
 pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
@@ -199,12 +208,13 @@ pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
 }
 
 /// Renders through plotters' bitmap backend into a temporary file beside
-/// `path`, then publishes it: the encoder only writes to paths.
+/// `path`, then publishes it: the encoder only writes to paths. `true` when
+/// `path` was (re)written.
 pub(crate) fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
-) -> Result<(), FiguresError> {
+) -> Result<bool, FiguresError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = temp_path(path, "png");
@@ -214,7 +224,7 @@ pub(crate) fn render_png(
         root.present().map_err(|e| e.to_string())
     })();
     match result {
-        Ok(()) => publish(&tmp, path).map(drop),
+        Ok(()) => publish(&tmp, path),
         Err(message) => {
             let _ = std::fs::remove_file(&tmp);
             Err(FiguresError::Draw {
@@ -225,11 +235,13 @@ pub(crate) fn render_png(
     }
 }
 
+/// Renders through plotters' SVG backend into `path`; `true` when `path`
+/// was (re)written.
 pub(crate) fn render_svg(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
-) -> Result<(), FiguresError> {
+) -> Result<bool, FiguresError> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
@@ -240,8 +252,7 @@ pub(crate) fn render_svg(
                 message,
             })?;
     }
-    write_if_changed(path, text.as_bytes())?;
-    Ok(())
+    write_if_changed(path, text.as_bytes())
 }
 
 /// The range of all values of a panel, padded; fractions become percent.
@@ -585,10 +596,10 @@ pub(crate) fn write_examples(
     class_names: &[String],
     png: &Path,
     svg: &Path,
-) -> Result<(), FiguresError> {
+) -> Result<Written, FiguresError> {
     ensure_fonts()?;
     let grid = Grid::new(ds, class_names.len());
-    render_png(png, grid.size(), |root| {
+    let png_written = render_png(png, grid.size(), |root| {
         draw_examples(root, ds, class_names, &grid).map_err(|e| e.to_string())
     })?;
 
@@ -628,8 +639,8 @@ pub(crate) fn write_examples(
          xlink:href=\"data:image/png;base64,{}\"/>\n</svg>\n",
         base64(&bytes)
     ));
-    write_if_changed(svg, out.as_bytes())?;
-    Ok(())
+    let svg_written = write_if_changed(svg, out.as_bytes())?;
+    Ok([png_written, svg_written])
 }
 
 /// Drops the training images no figure shows: FIG. 1 shows the first few of

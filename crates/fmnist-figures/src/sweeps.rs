@@ -21,7 +21,7 @@ use crate::error::FiguresError;
 use crate::font::ensure_fonts;
 use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PALETTE, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT,
-    bold, decimals, font, render_png, render_svg,
+    Written, bold, decimals, font, render_png, render_svg,
 };
 use crate::stats::{self, Summary, summarize};
 use crate::tables::{Align, Table, setting};
@@ -533,7 +533,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
     }
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
-        label: format!("sweep-{}", crate::content::slug(&series.sweep)),
+        label: format!("sweep-{}", crate::text::slug(&series.sweep)),
         columns,
         rows,
         notes,
@@ -1011,17 +1011,21 @@ fn draw_response_panel<DB: DrawingBackend>(
 /// final validation accuracy, best validation accuracy and final
 /// validation loss against the swept value, mean over seeds with the
 /// min-max band, one line per value of the other swept settings, the
-/// overall best point ringed. Returns the best points.
-pub(crate) fn response_figure(series: &SweepSeries<'_>, stem: &Path) -> Result<Best, FiguresError> {
+/// overall best point ringed. Returns the best points and which files were
+/// written.
+pub(crate) fn response_figure(
+    series: &SweepSeries<'_>,
+    stem: &Path,
+) -> Result<(Best, Written), FiguresError> {
     ensure_fonts()?;
     let r = build_response(series);
-    render_png(&with_ext(stem, "png"), RESPONSE_SIZE, |root| {
+    let png = render_png(&with_ext(stem, "png"), RESPONSE_SIZE, |root| {
         draw_response(root, &r).map_err(|e| e.to_string())
     })?;
-    render_svg(&with_ext(stem, "svg"), RESPONSE_SIZE, |root| {
+    let svg = render_svg(&with_ext(stem, "svg"), RESPONSE_SIZE, |root| {
         draw_response(root, &r).map_err(|e| e.to_string())
     })?;
-    Ok(best_point(series))
+    Ok((best_point(series), [png, svg]))
 }
 
 #[cfg(test)]
@@ -1199,7 +1203,7 @@ mod tests {
         let s = series(&runs);
         let dir = tempfile::tempdir().unwrap();
         let stem = dir.path().join("sweep-lr-x-optimizer");
-        let best = response_figure(&s, &stem).unwrap();
+        let (best, _) = response_figure(&s, &stem).unwrap();
         assert_eq!(best.overall.unwrap().experiment, "adam-0.001");
         let png = with_ext(&stem, "png");
         look(&png, "sweep");
@@ -1255,7 +1259,7 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let stem = dir.path().join("sweep-optimizers");
-        let best = response_figure(&s, &stem).unwrap();
+        let (best, _) = response_figure(&s, &stem).unwrap();
         look(&with_ext(&stem, "png"), "sweep-categorical");
         assert_eq!(best.overall.unwrap().experiment, "rmsprop");
         assert_eq!(best.per_line.len(), 1);

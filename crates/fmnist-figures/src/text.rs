@@ -50,6 +50,22 @@ pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
         .collect()
 }
 
+/// "learning rate" -> "learning-rate".
+pub(crate) fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "study".into() } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +75,13 @@ mod tests {
         assert_eq!(short_run_id("0123456789abcdef"), "01234567");
         assert_eq!(short_run_id("abc"), "abc");
         assert_eq!(short_run_id("ééééééééé"), "éééééééé");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("learning rate"), "learning-rate");
+        assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");
+        assert_eq!(slug("??"), "study");
     }
 
     #[test]

@@ -523,12 +523,61 @@ fn the_report_and_its_tables_match_their_snapshots() {
     expect_file!["snapshots/claims.tex"].assert_eq(&read("tables/claims.tex"));
 }
 
+/// Every relative link in REPORT.md names a file of the report, and every
+/// figure of the report is shown or linked there.
+#[test]
+fn report_md_links_exactly_the_files_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    let summary = write_report(&fx.input(), tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    let unescape = |url: &str| {
+        let mut out = Vec::new();
+        let b = url.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&url[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    };
+    let linked: std::collections::BTreeSet<PathBuf> = md
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|url| url.starts_with("figures/") || url.starts_with("tables/"))
+        .map(|url| tmp.path().join(unescape(url)))
+        .collect();
+    assert!(!linked.is_empty());
+    for p in &linked {
+        assert!(
+            summary.files.contains(p),
+            "linked, not written: {}",
+            p.display()
+        );
+    }
+    for p in &summary.files {
+        if p.extension().is_some_and(|e| e == "png") {
+            assert!(linked.contains(p), "drawn, not shown: {}", p.display());
+        }
+    }
+}
+
 #[test]
 fn a_second_report_from_the_same_inputs_is_identical_and_rewrites_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = Fixture::new();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    write_report(&fx.input(), &a).unwrap();
+    let written = write_report(&fx.input(), &a).unwrap();
+    assert_eq!(
+        written.written, written.files,
+        "a new report writes every file"
+    );
     // Back-date every file, so that a rewrite shows in its modification time.
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     for p in tree(&a).keys() {
@@ -542,6 +591,7 @@ fn a_second_report_from_the_same_inputs_is_identical_and_rewrites_nothing() {
     let first = tree(&a);
     let summary = write_report(&fx.input(), &a).unwrap();
     assert!(summary.removed.is_empty());
+    assert!(summary.written.is_empty(), "{:?}", summary.written);
     let second = tree(&a);
     assert_eq!(first.len(), summary.files.len());
     for (p, (bytes, mtime)) in &second {

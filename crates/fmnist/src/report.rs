@@ -15,7 +15,7 @@ use crate::setup::{Global, plan, reports_dir, results_dir};
 
 /// Figures, tables, claims and REPORT.md from the stored runs of the current
 /// plan; runs of older settings that are still stored are left out. Returns
-/// the number of files written.
+/// the number of files written (unchanged files are not).
 pub fn write(
     global: &Global,
     experiments: &[Experiment],
@@ -78,5 +78,5 @@ pub fn write(
     for (id, verdict) in &summary.verdicts {
         eprintln!("  {id}: {verdict}");
     }
-    Ok(summary.files.len())
+    Ok(summary.written.len())
 }

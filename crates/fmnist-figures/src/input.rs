@@ -1,0 +1,32 @@
+//! [`ReportInput`]: everything a report is made from. The bottom of the
+//! crate's layers: every other module may read it, it reads none of them.
+
+use std::path::Path;
+
+use fmnist_data::Dataset;
+use fmnist_experiments::Experiment;
+use fmnist_metrics::{Provenance, StoredRun};
+
+/// Everything the report is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportInput<'a> {
+    /// Every experiment, in report order (the files in `experiments/`):
+    /// `experiments[i].name` matches `StoredRun::manifest.experiment`, and the
+    /// claims file may name only these.
+    pub experiments: &'a [Experiment],
+    /// The runs of the current plan only; several seeds per experiment. The
+    /// report's date and data hashes are taken from their manifests.
+    pub runs: &'a [StoredRun],
+    /// For FIG. 1; `None` skips it with a note.
+    pub dataset: Option<&'a Dataset>,
+    /// The data set's class names, in label order (`fmnist_data::CLASS_NAMES`).
+    pub class_names: &'a [String],
+    /// `experiments/claims/paper.toml`.
+    pub claims_file: &'a Path,
+    /// The code and machine writing the report (the runs carry their own).
+    pub provenance: &'a Provenance,
+    /// The command that produced the report, shown in it, e.g. `cargo xtask figures`.
+    pub command: &'a str,
+    /// A smoke run (few epochs, data subset): the report says so loudly.
+    pub quick: bool,
+}
