@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use fmnist_data::ImageSet;
-use fmnist_metrics::{ConfusionCell, Mistake, Split, StoredRun};
+use fmnist_metrics::{Mistake, Split, StoredRun};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -20,7 +20,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{FiguresError, io};
 use crate::font::{SVG_FAMILY, ensure_fonts};
 use crate::plot::{Written, base64, bold, font, render_png, render_svg, temp_path, xml_escape};
-use crate::stats::{self, summarize};
+use crate::stats::{self, Confusion};
 use crate::tables::{Align, Table};
 
 /// `stem` with `.ext` appended; `Path::with_extension` would eat a dot in
@@ -58,134 +58,6 @@ fn seed_list(runs: &[&StoredRun]) -> String {
         .map(|r| r.manifest.seed.to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-// ------------------------------------------------------------ arithmetic
-
-/// A confusion matrix: `count(t, p)` images of true class `t` predicted as `p`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Confusion {
-    classes: usize,
-    /// Row-major, rows = true class.
-    counts: Vec<u64>,
-}
-
-/// One class's numbers from a confusion matrix.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ClassMetrics {
-    /// Images of this class.
-    pub support: u64,
-    /// Of those, classified as this class.
-    pub correct: u64,
-    /// Images of any class predicted as this class.
-    pub predicted: u64,
-    /// Recall, `correct / support`: the per-class accuracy. `None` without images.
-    pub accuracy: Option<f64>,
-    /// `correct / predicted`; `None` when nothing was predicted as this class.
-    pub precision: Option<f64>,
-}
-
-impl Confusion {
-    /// The matrix of `cells`, at least `classes` x `classes`; a cell naming
-    /// a larger class index grows it rather than being dropped, so that the
-    /// totals stay those of the run.
-    pub(crate) fn from_cells(cells: &[ConfusionCell], classes: usize) -> Confusion {
-        let n = cells
-            .iter()
-            .map(|c| usize::from(c.true_class.max(c.predicted_class)) + 1)
-            .max()
-            .unwrap_or(0)
-            .max(classes);
-        let mut counts = vec![0u64; n * n];
-        for c in cells {
-            counts[usize::from(c.true_class) * n + usize::from(c.predicted_class)] +=
-                u64::from(c.count);
-        }
-        Confusion { classes: n, counts }
-    }
-
-    /// The sum of the matrices of `runs` (images counted once per seed);
-    /// `None` when no run stored one.
-    pub(crate) fn summed(runs: &[&StoredRun], classes: usize) -> Option<Confusion> {
-        let mats: Vec<Confusion> = runs
-            .iter()
-            .filter(|r| !r.confusion.is_empty())
-            .map(|r| Confusion::from_cells(&r.confusion, classes))
-            .collect();
-        let n = mats.iter().map(|m| m.classes).max()?;
-        let mut sum = Confusion {
-            classes: n,
-            counts: vec![0; n * n],
-        };
-        for m in &mats {
-            for t in 0..m.classes {
-                for p in 0..m.classes {
-                    sum.counts[t * n + p] += m.count(t, p);
-                }
-            }
-        }
-        Some(sum)
-    }
-
-    pub(crate) fn classes(&self) -> usize {
-        self.classes
-    }
-
-    pub(crate) fn count(&self, true_class: usize, predicted: usize) -> u64 {
-        self.counts[true_class * self.classes + predicted]
-    }
-
-    pub(crate) fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    pub(crate) fn correct(&self) -> u64 {
-        (0..self.classes).map(|c| self.count(c, c)).sum()
-    }
-
-    /// The diagonal over the total: the run's validation accuracy.
-    pub(crate) fn accuracy(&self) -> Option<f64> {
-        let total = self.total();
-        (total > 0).then(|| self.correct() as f64 / total as f64)
-    }
-
-    /// `count(t, p)` as a percentage of the images of class `t`.
-    pub(crate) fn row_percent(&self, true_class: usize, predicted: usize) -> Option<f64> {
-        let support: u64 = (0..self.classes).map(|p| self.count(true_class, p)).sum();
-        (support > 0).then(|| 100.0 * self.count(true_class, predicted) as f64 / support as f64)
-    }
-
-    pub(crate) fn per_class(&self) -> Vec<ClassMetrics> {
-        (0..self.classes)
-            .map(|c| {
-                let support: u64 = (0..self.classes).map(|p| self.count(c, p)).sum();
-                let predicted: u64 = (0..self.classes).map(|t| self.count(t, c)).sum();
-                let correct = self.count(c, c);
-                ClassMetrics {
-                    support,
-                    correct,
-                    predicted,
-                    accuracy: (support > 0).then(|| correct as f64 / support as f64),
-                    precision: (predicted > 0).then(|| correct as f64 / predicted as f64),
-                }
-            })
-            .collect()
-    }
-    /// The `n` largest cells off the diagonal as a share of their true
-    /// class, largest first (ties: earlier true class, then earlier
-    /// prediction): `(true class, predicted class, percent)`. Empty cells
-    /// are left out.
-    pub(crate) fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
-        let mut cells: Vec<(usize, usize, f64)> = (0..self.classes)
-            .flat_map(|t| (0..self.classes).map(move |p| (t, p)))
-            .filter(|&(t, p)| t != p && self.count(t, p) > 0)
-            .filter_map(|(t, p)| self.row_percent(t, p).map(|v| (t, p, v)))
-            .collect();
-        // Stable: ties keep row-major order.
-        cells.sort_by(|a, b| b.2.total_cmp(&a.2));
-        cells.truncate(n);
-        cells
-    }
 }
 
 /// What to look at in a confusion matrix, in words: its largest confusions
@@ -286,14 +158,10 @@ pub(crate) fn per_class_table(
         } else {
             format!("{} of {}", with.len(), runs.len())
         };
-        let means: Vec<Option<f64>> = (0..classes)
-            .map(|c| {
-                let values: Vec<f64> = with
-                    .iter()
-                    .filter_map(|(_, m)| m.per_class()[c].accuracy)
-                    .collect();
-                summarize(&values).map(|s| 100.0 * s.mean)
-            })
+        let mats: Vec<Confusion> = with.iter().map(|(_, m)| m.clone()).collect();
+        let means: Vec<Option<f64>> = stats::class_accuracy_over_seeds(&mats, classes)
+            .into_iter()
+            .map(|s| s.map(|s| 100.0 * s.mean))
             .collect();
         let weakest = means
             .iter()
@@ -307,8 +175,8 @@ pub(crate) fn per_class_table(
             Some(m) => format!("{m:.1}"),
             None => "—".into(),
         }));
-        let overall: Vec<f64> = with.iter().filter_map(|(_, m)| m.accuracy()).collect();
-        row.push(summarize(&overall).map_or("—".into(), |s| format!("{:.2}", 100.0 * s.mean)));
+        let overall = stats::accuracy_over_seeds(&mats);
+        row.push(overall.map_or("—".into(), |s| format!("{:.2}", 100.0 * s.mean)));
         rows.push(row);
         for (run, m) in &with {
             let stored = stats::final_row(run, Split::Val).map(|r| r.accuracy);
@@ -1039,6 +907,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use fmnist_metrics::ConfusionCell;
 
     fn png_size(path: &Path) -> (u32, u32) {
         let b = std::fs::read(path).unwrap();

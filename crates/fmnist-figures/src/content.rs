@@ -14,9 +14,10 @@ use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{self, ClaimResult, EpochRef, Op, Operand, RunIndex, Verdict};
-use crate::classes::{self, Confusion};
+use crate::classes;
 use crate::input::ReportInput;
 use crate::plot::{self, TwoPanel, Variant};
+use crate::stats::Confusion;
 use crate::stats::{self, Quantity};
 use crate::sweeps::{self, BaselineTarget, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
@@ -437,13 +438,13 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
         .filter_map(|(e, rs, role)| {
             let m = Confusion::summed(rs, n)?;
             let summary = classes::confusion_summary(&m, input.class_names, 4)?;
-            let images = m.total() / rs.iter().filter(|r| !r.confusion.is_empty()).count() as u64;
+            let images = class_images(rs, n)?;
             Some(Figure {
                 stem: format!("confusion-{}", e.name),
                 alt: format!("confusion matrix: {}", e.label()),
                 caption: format!(
                     "Confusion matrix of {label} ({role}): rows are the true class, columns the \
-                     prediction, each row in % of that class's {images} validation images per seed, \
+                     prediction, each row in % of that class's validation images ({images} per seed), \
                      summed over seeds {seeds}; the colour scale is a square root, so that confusions \
                      of a few percent stand out. {summary}",
                     label = e.label(),
@@ -505,6 +506,23 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
         confusions,
         mistakes,
         notes,
+    })
+}
+
+/// How many validation images each class has per seed, from the confusion
+/// matrices of `runs`: "1000", or the range "980–1032" when classes (or
+/// seeds) differ; `None` without images.
+fn class_images(runs: &[&StoredRun], classes: usize) -> Option<String> {
+    let mats: Vec<Confusion> = runs
+        .iter()
+        .filter(|r| !r.confusion.is_empty())
+        .map(|r| Confusion::from_cells(&r.confusion, classes))
+        .collect();
+    let (lo, hi) = stats::images_per_class(&mats)?;
+    Some(if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo}–{hi}")
     })
 }
 
@@ -996,6 +1014,31 @@ mod tests {
         let none = about(&ReportInput { runs: &[], ..input }, &claims::index(&[]), "");
         assert_eq!(none.date, None);
         assert!(none.data.is_empty() && none.other_data.is_empty());
+    }
+
+    #[test]
+    fn class_image_counts_come_from_the_confusion_rows() {
+        use crate::stats::testing::simple;
+        use fmnist_metrics::ConfusionCell;
+
+        let cells = |rows: &[u32]| -> Vec<ConfusionCell> {
+            rows.iter()
+                .enumerate()
+                .map(|(c, &count)| ConfusionCell {
+                    true_class: c as u8,
+                    predicted_class: c as u8,
+                    count,
+                })
+                .collect()
+        };
+        let mut a = simple("a", 0, &[0.5]);
+        let mut b = simple("a", 1, &[0.5]);
+        a.confusion = cells(&[200, 200, 200]);
+        b.confusion = cells(&[200, 200, 200]);
+        assert_eq!(class_images(&[&a, &b], 3).as_deref(), Some("200"));
+        b.confusion = cells(&[180, 211, 200]);
+        assert_eq!(class_images(&[&a, &b], 3).as_deref(), Some("180–211"));
+        assert_eq!(class_images(&[&simple("c", 0, &[0.5])], 3), None);
     }
 
     #[test]

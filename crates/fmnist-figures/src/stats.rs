@@ -1,10 +1,12 @@
-//! Reading numbers out of runs and aggregating them over seeds.
+//! Reading numbers out of runs and aggregating them over seeds: the one
+//! module with arithmetic over runs (curves, final and best values, mean ±
+//! sample std, confusion matrices summed over seeds).
 //!
 //! Every figure and table shows a mean over seeds with its spread; keeping
 //! the arithmetic here means the figures, the results table and the claim
 //! checks cannot disagree about what "final" or "best" means.
 
-use fmnist_metrics::{MetricRow, Split, StoredRun};
+use fmnist_metrics::{ConfusionCell, MetricRow, Split, StoredRun};
 
 /// Which number of a metric row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +183,193 @@ pub(crate) fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
     epochs.dedup_by_key(|e| e.0);
     let values: Vec<f64> = epochs.into_iter().map(|e| e.1).collect();
     summarize(&values).map(|s| s.mean)
+}
+
+/// The numbers of a group of runs (a sweep point: one experiment's seeds),
+/// each over the seeds (non-finite values left out).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PointStats {
+    pub final_acc: Option<Summary>,
+    pub best_acc: Option<Summary>,
+    pub best_epoch: Option<Summary>,
+    pub final_loss: Option<Summary>,
+    pub seeds: Vec<u64>,
+}
+
+/// [`PointStats`] of `runs`.
+pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
+    let best_row = |r: &StoredRun| best_val_epoch(r).and_then(|e| row(r, Split::Val, e).cloned());
+    PointStats {
+        final_acc: over_runs(runs, |r| final_row(r, Split::Val).map(|x| x.accuracy)),
+        best_acc: over_runs(runs, |r| best_row(r).map(|x| x.accuracy)),
+        best_epoch: over_runs(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
+        final_loss: over_runs(runs, |r| final_row(r, Split::Val).map(|x| x.loss)),
+        seeds: runs.iter().map(|r| r.manifest.seed).collect(),
+    }
+}
+
+// ------------------------------------------------------ confusion
+
+/// A confusion matrix: `count(t, p)` images of true class `t` predicted as `p`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Confusion {
+    classes: usize,
+    /// Row-major, rows = true class.
+    counts: Vec<u64>,
+}
+
+/// One class's numbers from a confusion matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ClassMetrics {
+    /// Images of this class.
+    pub support: u64,
+    /// Of those, classified as this class.
+    pub correct: u64,
+    /// Images of any class predicted as this class.
+    pub predicted: u64,
+    /// Recall, `correct / support`: the per-class accuracy. `None` without images.
+    pub accuracy: Option<f64>,
+    /// `correct / predicted`; `None` when nothing was predicted as this class.
+    pub precision: Option<f64>,
+}
+
+impl Confusion {
+    /// The matrix of `cells`, at least `classes` x `classes`; a cell naming
+    /// a larger class index grows it rather than being dropped, so that the
+    /// totals stay those of the run.
+    pub(crate) fn from_cells(cells: &[ConfusionCell], classes: usize) -> Confusion {
+        let n = cells
+            .iter()
+            .map(|c| usize::from(c.true_class.max(c.predicted_class)) + 1)
+            .max()
+            .unwrap_or(0)
+            .max(classes);
+        let mut counts = vec![0u64; n * n];
+        for c in cells {
+            counts[usize::from(c.true_class) * n + usize::from(c.predicted_class)] +=
+                u64::from(c.count);
+        }
+        Confusion { classes: n, counts }
+    }
+
+    /// The sum of the matrices of `runs` (images counted once per seed);
+    /// `None` when no run stored one.
+    pub(crate) fn summed(runs: &[&StoredRun], classes: usize) -> Option<Confusion> {
+        let mats: Vec<Confusion> = runs
+            .iter()
+            .filter(|r| !r.confusion.is_empty())
+            .map(|r| Confusion::from_cells(&r.confusion, classes))
+            .collect();
+        let n = mats.iter().map(|m| m.classes).max()?;
+        let mut sum = Confusion {
+            classes: n,
+            counts: vec![0; n * n],
+        };
+        for m in &mats {
+            for t in 0..m.classes {
+                for p in 0..m.classes {
+                    sum.counts[t * n + p] += m.count(t, p);
+                }
+            }
+        }
+        Some(sum)
+    }
+
+    pub(crate) fn classes(&self) -> usize {
+        self.classes
+    }
+
+    pub(crate) fn count(&self, true_class: usize, predicted: usize) -> u64 {
+        self.counts[true_class * self.classes + predicted]
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn correct(&self) -> u64 {
+        (0..self.classes).map(|c| self.count(c, c)).sum()
+    }
+
+    /// The diagonal over the total: the run's validation accuracy.
+    pub(crate) fn accuracy(&self) -> Option<f64> {
+        let total = self.total();
+        (total > 0).then(|| self.correct() as f64 / total as f64)
+    }
+
+    /// `count(t, p)` as a percentage of the images of class `t`.
+    pub(crate) fn row_percent(&self, true_class: usize, predicted: usize) -> Option<f64> {
+        let support: u64 = (0..self.classes).map(|p| self.count(true_class, p)).sum();
+        (support > 0).then(|| 100.0 * self.count(true_class, predicted) as f64 / support as f64)
+    }
+
+    pub(crate) fn per_class(&self) -> Vec<ClassMetrics> {
+        (0..self.classes)
+            .map(|c| {
+                let support: u64 = (0..self.classes).map(|p| self.count(c, p)).sum();
+                let predicted: u64 = (0..self.classes).map(|t| self.count(t, c)).sum();
+                let correct = self.count(c, c);
+                ClassMetrics {
+                    support,
+                    correct,
+                    predicted,
+                    accuracy: (support > 0).then(|| correct as f64 / support as f64),
+                    precision: (predicted > 0).then(|| correct as f64 / predicted as f64),
+                }
+            })
+            .collect()
+    }
+    /// The `n` largest cells off the diagonal as a share of their true
+    /// class, largest first (ties: earlier true class, then earlier
+    /// prediction): `(true class, predicted class, percent)`. Empty cells
+    /// are left out.
+    pub(crate) fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
+        let mut cells: Vec<(usize, usize, f64)> = (0..self.classes)
+            .flat_map(|t| (0..self.classes).map(move |p| (t, p)))
+            .filter(|&(t, p)| t != p && self.count(t, p) > 0)
+            .filter_map(|(t, p)| self.row_percent(t, p).map(|v| (t, p, v)))
+            .collect();
+        // Stable: ties keep row-major order.
+        cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+        cells.truncate(n);
+        cells
+    }
+}
+
+/// Each class's accuracy (recall) over the matrices of several seeds, for
+/// classes `0..classes`; `None` for a class no matrix has images of.
+pub(crate) fn class_accuracy_over_seeds(
+    mats: &[Confusion],
+    classes: usize,
+) -> Vec<Option<Summary>> {
+    let per: Vec<Vec<ClassMetrics>> = mats.iter().map(Confusion::per_class).collect();
+    (0..classes)
+        .map(|c| {
+            let values: Vec<f64> = per
+                .iter()
+                .filter_map(|m| m.get(c).and_then(|x| x.accuracy))
+                .collect();
+            summarize(&values)
+        })
+        .collect()
+}
+
+/// The overall accuracy (diagonal over total) over the matrices of several seeds.
+pub(crate) fn accuracy_over_seeds(mats: &[Confusion]) -> Option<Summary> {
+    let values: Vec<f64> = mats.iter().filter_map(Confusion::accuracy).collect();
+    summarize(&values)
+}
+
+/// The images per class of one seed's matrix, as (fewest, most) over the
+/// classes that have any and over the seeds; `None` without images.
+pub(crate) fn images_per_class(mats: &[Confusion]) -> Option<(u64, u64)> {
+    mats.iter()
+        .flat_map(|m| m.per_class().into_iter().map(|c| c.support))
+        .filter(|&n| n > 0)
+        .fold(None, |range, n| match range {
+            None => Some((n, n)),
+            Some((lo, hi)) => Some((lo.min(n), hi.max(n))),
+        })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use fmnist_metrics::{Split, StoredRun};
+use fmnist_metrics::StoredRun;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
@@ -23,7 +23,7 @@ use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PALETTE, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT,
     Written, bold, decimals, font, render_png, render_svg,
 };
-use crate::stats::{self, Summary, summarize};
+use crate::stats::{self, Summary};
 use crate::tables::{Align, Table, setting};
 
 /// One swept value.
@@ -164,40 +164,6 @@ impl<'a> SweepSeries<'a> {
 
 // ------------------------------------------------------------ numbers
 
-/// A point's numbers over its seeds (non-finite values left out).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PointStats {
-    pub final_acc: Option<Summary>,
-    pub best_acc: Option<Summary>,
-    pub best_epoch: Option<Summary>,
-    pub final_loss: Option<Summary>,
-    pub seeds: Vec<u64>,
-}
-
-fn over(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<Summary> {
-    let values: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| f(r))
-        .filter(|v| v.is_finite())
-        .collect();
-    summarize(&values)
-}
-
-pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
-    let best_row = |r: &StoredRun| {
-        stats::best_val_epoch(r).and_then(|e| stats::row(r, Split::Val, e).cloned())
-    };
-    PointStats {
-        final_acc: over(runs, |r| {
-            stats::final_row(r, Split::Val).map(|x| x.accuracy)
-        }),
-        best_acc: over(runs, |r| best_row(r).map(|x| x.accuracy)),
-        best_epoch: over(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
-        final_loss: over(runs, |r| stats::final_row(r, Split::Val).map(|x| x.loss)),
-        seeds: runs.iter().map(|r| r.manifest.seed).collect(),
-    }
-}
-
 /// The point of highest mean final validation accuracy.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BestPoint {
@@ -222,7 +188,7 @@ pub(crate) fn best_point(series: &SweepSeries<'_>) -> Best {
         .points
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| point_stats(&p.runs).final_acc.map(|s| (i, s)))
+        .filter_map(|(i, p)| stats::point_stats(&p.runs).final_acc.map(|s| (i, s)))
         .collect();
     let best_of = |filter: &dyn Fn(&SeriesPoint<'_>) -> bool| {
         scored
@@ -316,7 +282,7 @@ pub(crate) fn lr_findings(
             .points
             .iter()
             .filter(|p| p.line == line)
-            .filter_map(|p| match (&p.x, point_stats(&p.runs).final_acc) {
+            .filter_map(|p| match (&p.x, stats::point_stats(&p.runs).final_acc) {
                 (SweepX::Number(x), Some(s)) => Some((*x, s, p)),
                 _ => None,
             })
@@ -486,7 +452,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
         .iter()
         .map(|&i| {
             let p = &series.points[i];
-            let s = point_stats(&p.runs);
+            let s = stats::point_stats(&p.runs);
             let is_overall = best.overall.as_ref().is_some_and(|b| b.index == i);
             let is_line = best.per_line.iter().any(|b| b.index == i);
             let mark = match (is_overall, is_line, series.line_keys.is_empty()) {
@@ -657,7 +623,7 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
                 .iter()
                 .filter(|p| p.line == *label)
                 .map(|p| {
-                    let s = point_stats(&p.runs);
+                    let s = stats::point_stats(&p.runs);
                     (
                         position(&axis, &p.x),
                         [s.final_acc, s.best_acc, s.final_loss],
@@ -1143,7 +1109,7 @@ mod tests {
         let runs = runs();
         let s = series(&runs);
         let p = &s.points[2]; // sgd, 1e-3
-        let st = point_stats(&p.runs);
+        let st = stats::point_stats(&p.runs);
         let expect = (0..3).map(|seed| acc("sgd", 1e-3, seed)).sum::<f64>() / 3.0;
         let fa = st.final_acc.unwrap();
         assert!((fa.mean - expect).abs() < 1e-12);
