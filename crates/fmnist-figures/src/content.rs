@@ -31,6 +31,8 @@ pub(crate) const FIG1: &str = "fig1-examples";
 
 #[derive(Debug)]
 pub(crate) struct Report<'a> {
+    /// The data set's name, from its manifest.
+    pub dataset_name: String,
     /// The name of the baseline experiment.
     pub baseline: String,
     /// A smoke run (few epochs, data subset): the report says so loudly.
@@ -96,6 +98,7 @@ pub(crate) enum Drawing<'a> {
     Examples {
         dataset: &'a Dataset,
         class_names: &'a [String],
+        title: String,
     },
     TwoPanel(TwoPanel),
     /// A confusion heatmap of one experiment, summed over its seeds.
@@ -213,12 +216,14 @@ pub(crate) fn build<'a>(
         stem: FIG1.into(),
         alt: "FIG. 1: example images".into(),
         caption: format!(
-            "FIG. 1 — Example images of Fashion-MNIST: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
+            "FIG. 1 — Example images of {}: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
+            input.dataset_name,
             plot::examples_per_class(dataset, input.class_names.len())
         ),
         drawing: Drawing::Examples {
             dataset,
             class_names: input.class_names,
+            title: format!("FIG. 1 — {} training examples", input.dataset_name),
         },
     });
 
@@ -271,13 +276,11 @@ pub(crate) fn build<'a>(
                 .iter()
                 .find(|e| e.paper.table.as_deref() == Some("Table I"))
         })
-        .map(|b| {
-            let ran = runs_of(&b.name).first().map(|r| r.manifest.config.clone());
-            tables::table1(b, ran.as_ref())
-        });
+        .map(|b| tables::table1(b, &runs_of(&b.name)));
 
     let claims_file = input.claims_file.display().to_string();
     Report {
+        dataset_name: input.dataset_name.to_string(),
         baseline: BASELINE.to_string(),
         quick,
         about: about(input, runs, &claims_file),
@@ -999,6 +1002,7 @@ mod tests {
             experiments: &[],
             runs: &runs,
             dataset: None,
+            dataset_name: "Fashion-MNIST",
             class_names: &[],
             claims_file: std::path::Path::new("claims.toml"),
             provenance: &provenance,

@@ -19,6 +19,9 @@ pub struct ReportInput<'a> {
     pub runs: &'a [StoredRun],
     /// For FIG. 1; `None` skips it with a note.
     pub dataset: Option<&'a Dataset>,
+    /// The data set's name (`fmnist_data::Manifest::name`), e.g.
+    /// "Fashion-MNIST": the report's title and FIG. 1 name it.
+    pub dataset_name: &'a str,
     /// The data set's class names, in label order (`fmnist_data::CLASS_NAMES`).
     pub class_names: &'a [String],
     /// `experiments/claims/paper.toml`.

@@ -71,13 +71,15 @@ pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
     let w = &mut page;
     let _ = writeln!(
         w,
-        "# Reproduction report: a feed-forward network on Fashion-MNIST\n"
+        "# Reproduction report: a feed-forward network on {}\n",
+        report.dataset_name
     );
     let _ = writeln!(
         w,
         "Reproduces *Red neuronal feed-forward junto a Fashion-MNIST* (I. Martinez Goloboff, 2024): \
-         a 784-n1-n2-10 ReLU network with dropout, trained with SGD (and Adam) on Fashion-MNIST. \
-         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n"
+         a 784-n1-n2-10 ReLU network with dropout, trained with SGD (and Adam) on {}. \
+         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n",
+        report.dataset_name
     );
     if report.quick {
         let _ = writeln!(

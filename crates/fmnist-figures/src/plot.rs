@@ -468,6 +468,7 @@ fn examples(ds: &Dataset, classes: usize) -> Vec<(usize, Vec<usize>)> {
 }
 
 struct Grid {
+    title: String,
     rows: Vec<(usize, Vec<usize>)>,
     cols: u32,
     img_w: u32,
@@ -475,10 +476,11 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(ds: &Dataset, classes: usize) -> Grid {
+    fn new(ds: &Dataset, classes: usize, title: &str) -> Grid {
         let rows = examples(ds, classes);
         let cols = rows.iter().map(|(_, i)| i.len()).max().unwrap_or(1) as u32;
         Grid {
+            title: title.to_string(),
             rows,
             cols,
             img_w: ds.train.cols as u32 * EXAMPLE_SCALE,
@@ -505,7 +507,7 @@ impl Grid {
         let (ox, oy) = self.origin();
         // Wide enough for the title even when few images per class exist.
         let title = bold(FIG1_TITLE_FONT)
-            .layout_box(FIG1_TITLE)
+            .layout_box(&self.title)
             .map_or(1200, |((x0, _), (x1, _))| (x1 - x0).max(0) as u32);
         ((ox + gw + MARGIN).max(title + 2 * MARGIN), oy + gh + MARGIN)
     }
@@ -534,8 +536,6 @@ pub(crate) fn draw_grey_image<DB: DrawingBackend>(
     }
     Ok(())
 }
-
-const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST training examples";
 
 fn draw_images<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -571,7 +571,7 @@ fn draw_examples<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     root.draw_text(
-        FIG1_TITLE,
+        &grid.title,
         &TextStyle::from(bold(FIG1_TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
         (w as i32 / 2, FIG1_TITLE_HEIGHT as i32 / 2),
     )?;
@@ -594,11 +594,12 @@ fn draw_examples<DB: DrawingBackend>(
 pub(crate) fn write_examples(
     ds: &Dataset,
     class_names: &[String],
+    title: &str,
     png: &Path,
     svg: &Path,
 ) -> Result<Written, FiguresError> {
     ensure_fonts()?;
-    let grid = Grid::new(ds, class_names.len());
+    let grid = Grid::new(ds, class_names.len(), title);
     let png_written = render_png(png, grid.size(), |root| {
         draw_examples(root, ds, class_names, &grid).map_err(|e| e.to_string())
     })?;
@@ -623,7 +624,7 @@ pub(crate) fn write_examples(
          text-anchor=\"middle\" dominant-baseline=\"central\">{}</text>\n",
         w / 2,
         FIG1_TITLE_HEIGHT / 2,
-        xml_escape(FIG1_TITLE)
+        xml_escape(&grid.title)
     );
     for (r, (class, _)) in grid.rows.iter().enumerate() {
         out.push_str(&format!(
@@ -659,7 +660,7 @@ pub fn keep_only_shown_images(ds: &mut Dataset, classes: usize) {
 /// How many images per class FIG. 1 shows: up to a fixed number, fewer when
 /// the training split holds fewer of some class.
 pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
-    Grid::new(ds, classes).cols as usize
+    Grid::new(ds, classes, "").cols as usize
 }
 
 pub(crate) fn xml_escape(s: &str) -> String {

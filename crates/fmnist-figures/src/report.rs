@@ -73,7 +73,8 @@ impl Out {
             Drawing::Examples {
                 dataset,
                 class_names,
-            } => plot::write_examples(dataset, class_names, &png, &svg)?,
+                title,
+            } => plot::write_examples(dataset, class_names, title, &png, &svg)?,
             Drawing::TwoPanel(fig) => plot::write_two_panel(fig, &png, &svg)?,
             // `content` makes these figures only where there is something
             // to draw; a figure that draws nothing is a bug there.

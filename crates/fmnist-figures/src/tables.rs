@@ -273,11 +273,28 @@ pub(crate) fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
     out
 }
 
+/// The seeds of the stored runs, sorted; the experiment's planned seeds,
+/// said to be so, when none is stored.
+fn seeds_cell(exp: &Experiment, runs: &[&StoredRun]) -> String {
+    let mut seeds: Vec<u64> = runs.iter().map(|r| r.manifest.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    if seeds.is_empty() {
+        format!(
+            "{} (planned; no runs stored)",
+            text::seed_list(exp.seeds.iter().copied())
+        )
+    } else {
+        text::seed_list(seeds)
+    }
+}
+
 const UNSTATED: &str = "not stated in the paper; PyTorch default";
 
 /// Table I from the baseline experiment's resolved settings, with the
-/// settings the paper leaves unstated marked as such.
-pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
+/// settings the paper leaves unstated marked as such; its seeds are those
+/// of the stored `runs` (the planned ones when there are none).
+pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
     let c = &exp.config;
     let (opt, momentum) = optimizer(&c.optimizer);
     let hidden = c
@@ -322,7 +339,7 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         vec!["initialisation".into(), init, UNSTATED.into()],
         vec![
             "seeds".into(),
-            text::seed_list(exp.seeds.iter().copied()),
+            seeds_cell(exp, runs),
             "not in the paper; this reproduction".into(),
         ],
     ];
@@ -340,14 +357,18 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         exp.name,
         exp.path.display()
     )];
-    if let Some(ran) = ran {
-        let diff = differences(c, ran);
-        if !diff.is_empty() {
-            notes.push(format!(
-                "**The runs in this report differ from this table:** {}.",
-                diff.join(", ")
-            ));
+    // Each difference once, in the order the runs show them.
+    let mut diff: Vec<String> = Vec::new();
+    for d in runs.iter().flat_map(|r| differences(c, &r.manifest.config)) {
+        if !diff.contains(&d) {
+            diff.push(d);
         }
+    }
+    if !diff.is_empty() {
+        notes.push(format!(
+            "**The runs in this report differ from this table:** {}.",
+            diff.join(", ")
+        ));
     }
     Table {
         caption: "Table I — the initial run (baseline): hyperparameters".into(),

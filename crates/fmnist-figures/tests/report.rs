@@ -277,6 +277,7 @@ impl Fixture {
             experiments: &self.experiments,
             runs: &self.runs,
             dataset: Some(&self.dataset),
+            dataset_name: "Fashion-MNIST",
             class_names: &self.class_names,
             claims_file: &self.claims,
             provenance: &self.provenance,
@@ -523,6 +524,34 @@ fn the_report_and_its_tables_match_their_snapshots() {
     expect_file!["snapshots/claims.tex"].assert_eq(&read("tables/claims.tex"));
 }
 
+/// A report of another data set, of seed 0 only: its name from the input
+/// wherever the report names its data, Table I's seeds those stored.
+#[test]
+fn the_report_names_its_data_set_and_the_seeds_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut fx = Fixture::new();
+    fx.runs.retain(|r| r.manifest.seed == 0);
+    let input = ReportInput {
+        dataset_name: "MNIST",
+        ..fx.input()
+    };
+    write_report(&input, tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    assert!(md.starts_with("# Reproduction report: a feed-forward network on MNIST\n"));
+    assert!(md.contains("FIG. 1 — Example images of MNIST:"), "{md}");
+    let svg = std::fs::read_to_string(tmp.path().join("figures/fig1-examples.svg")).unwrap();
+    assert!(svg.contains("FIG. 1 — MNIST training examples"));
+    // The paper's own title is the only mention of its data set.
+    let other: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("Fashion-MNIST"))
+        .filter(|l| !l.contains("*Red neuronal feed-forward junto a Fashion-MNIST*"))
+        .collect();
+    assert!(other.is_empty(), "{other:#?}");
+    let table1 = std::fs::read_to_string(tmp.path().join("tables/table1.md")).unwrap();
+    assert!(table1.contains("| seeds | 0 |"), "{table1}");
+}
+
 /// Every relative link in REPORT.md names a file of the report, and every
 /// figure of the report is shown or linked there.
 #[test]
@@ -708,6 +737,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
             experiments: &[],
             runs: &[],
             dataset: None,
+            dataset_name: "",
             class_names: &[],
             claims_file: &claims,
             provenance: &provenance,

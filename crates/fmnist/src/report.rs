@@ -71,6 +71,7 @@ pub fn write(
         command,
         quick: args.quick,
         class_names: &data_set.manifest.classes,
+        dataset_name: &data_set.manifest.name,
     };
     let out = reports_dir(args.reports.clone(), args.quick);
     let summary = fmnist_figures::write_report(&input, &out)
