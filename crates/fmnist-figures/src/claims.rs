@@ -353,6 +353,9 @@ impl Claim {
 struct FileDoc {
     #[serde(default)]
     claim: Vec<ClaimDoc>,
+    /// Read by `paper`.
+    #[serde(default, rename = "paper")]
+    _paper: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -384,7 +387,7 @@ pub(crate) fn load(path: &Path, experiments: &[&str]) -> Result<Vec<Claim>, Figu
 }
 
 /// The 1-based line and column of byte `offset` of `text`.
-fn position(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (

@@ -13,18 +13,16 @@ use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
-use crate::claims::{self, ClaimResult, EpochRef, Op, Operand, RunIndex, Verdict};
+use crate::claims::{self, ClaimResult, RunIndex, Verdict};
 use crate::classes;
 use crate::input::ReportInput;
+use crate::paper::Paper;
 use crate::plot::{self, TwoPanel, Variant};
+use crate::stats;
 use crate::stats::Confusion;
-use crate::stats::{self, Quantity};
-use crate::sweeps::{self, BaselineTarget, SweepInput, SweepSeries, SweepX};
+use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
 use crate::text::{self, slug};
-
-/// The experiment whose settings are Table I and which every study is compared to.
-pub(crate) const BASELINE: &str = "baseline";
 
 /// The file stem of FIG. 1 in `figures/`.
 pub(crate) const FIG1: &str = "fig1-examples";
@@ -35,6 +33,10 @@ pub(crate) struct Report<'a> {
     pub dataset_name: String,
     /// The name of the baseline experiment.
     pub baseline: String,
+    /// The paper, cited: "*Title* (Author, year)".
+    pub paper: String,
+    /// The optimizers of the experiments, in words: "SGD (and Adam)".
+    pub optimizers: String,
     /// A smoke run (few epochs, data subset): the report says so loudly.
     pub quick: bool,
     pub about: About,
@@ -206,6 +208,7 @@ pub(crate) struct MovedClaim {
 /// Computes the report from its inputs and the evaluated claims.
 pub(crate) fn build<'a>(
     input: &ReportInput<'a>,
+    paper: &Paper,
     runs: &RunIndex<'a>,
     results: &[ClaimResult<'_>],
 ) -> Report<'a> {
@@ -263,7 +266,7 @@ pub(crate) fn build<'a>(
         Category::Other => (2, 0),
     });
 
-    let baseline = input.experiments.iter().find(|e| e.name == BASELINE);
+    let baseline = input.experiments.iter().find(|e| e.name == paper.baseline);
     let comparisons = studies(input.experiments)
         .into_iter()
         .filter_map(|study| comparison(input, baseline, study, runs))
@@ -281,7 +284,9 @@ pub(crate) fn build<'a>(
     let claims_file = input.claims_file.display().to_string();
     Report {
         dataset_name: input.dataset_name.to_string(),
-        baseline: BASELINE.to_string(),
+        baseline: paper.baseline.clone(),
+        paper: format!("*{}* ({}, {})", paper.title, paper.author, paper.year),
+        optimizers: optimizer_titles(input.experiments),
         quick,
         about: about(input, runs, &claims_file),
         table1,
@@ -289,8 +294,19 @@ pub(crate) fn build<'a>(
         experiments,
         comparisons,
         results: tables::results(input.experiments, runs),
-        per_class: per_class(input, runs),
-        sweeps: sweep_sections(input, runs, baseline_target(results).as_ref()),
+        per_class: per_class(input, &paper.baseline, runs),
+        sweeps: sweep_sections(
+            input,
+            runs,
+            &PaperLr {
+                paper,
+                verdict: results
+                    .iter()
+                    .find(|r| r.claim.id == paper.target.claim)
+                    .map_or("no verdict".into(), |r| r.verdict.to_string()),
+                optimizer: baseline.map(|b| &b.config.optimizer),
+            },
+        ),
         claims: results
             .iter()
             .map(|r| ClaimVerdict {
@@ -302,7 +318,7 @@ pub(crate) fn build<'a>(
             })
             .collect(),
         claims_table: tables::claims(results, &claims_file),
-        hypotheses: hypotheses(input.experiments, baseline, runs, results),
+        hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
     }
 }
 
@@ -331,7 +347,9 @@ fn comparison<'a>(
         // A sweep's points are drawn by its response figure; fifteen
         // validation curves in one panel would say less.
         .filter(|e| {
-            e.name != BASELINE && e.sweep.is_none() && e.report.study.as_deref() == Some(study)
+            baseline.is_none_or(|b| b.name != e.name)
+                && e.sweep.is_none()
+                && e.report.study.as_deref() == Some(study)
         })
         .collect();
     for e in &members {
@@ -387,7 +405,11 @@ fn mean_final_accuracy(runs: &[&StoredRun]) -> Option<f64> {
     )
 }
 
-fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClass<'a>> {
+fn per_class<'a>(
+    input: &ReportInput<'a>,
+    baseline_name: &str,
+    runs: &RunIndex<'a>,
+) -> Option<PerClass<'a>> {
     let all = with_runs(input, runs);
     if !all
         .iter()
@@ -404,7 +426,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
     let smoke = if input.quick { " [smoke run]" } else { "" };
     let mut notes = Vec::new();
 
-    let baseline = all.iter().find(|(e, _)| e.name == BASELINE);
+    let baseline = all.iter().find(|(e, _)| e.name == baseline_name);
     // The earliest experiment wins a tie, as in the sweeps.
     let best = all
         .iter()
@@ -420,7 +442,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
     match baseline {
         Some((e, rs)) => shown.push((e, rs, "the baseline".into())),
         None => notes.push(format!(
-            "No runs of `{BASELINE}` in this plan: no confusion matrix or mistakes of the baseline."
+            "No runs of `{baseline_name}` in this plan: no confusion matrix or mistakes of the baseline."
         )),
     }
     if let Some((e, rs, acc)) = best {
@@ -428,7 +450,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
             "the best experiment by mean final validation accuracy, {:.2} %",
             100.0 * acc
         );
-        if e.name == BASELINE {
+        if e.name == baseline_name {
             notes.push(format!(
                 "The baseline is also {role}, so its confusion matrix is the only one shown."
             ));
@@ -529,35 +551,10 @@ fn class_images(runs: &[&StoredRun], classes: usize) -> Option<String> {
     })
 }
 
-/// The claim that the baseline's final validation accuracy is close to a
-/// number (the paper's C1), as the claims file states it.
-fn baseline_target(results: &[ClaimResult<'_>]) -> Option<BaselineTarget> {
-    results.iter().find_map(|r| {
-        r.claim.checks.iter().find_map(|c| {
-            let t = &c.left.term;
-            let about_baseline = c.op == Op::Approx
-                && c.left.minus.is_none()
-                && t.experiment == BASELINE
-                && t.split == Split::Val
-                && t.quantity == Quantity::Accuracy
-                && t.epoch == EpochRef::Last;
-            match (&c.right, c.tol) {
-                (Operand::Number(target), Some(tol)) if about_baseline => Some(BaselineTarget {
-                    claim: r.claim.id.clone(),
-                    target: *target,
-                    tol,
-                    verdict: r.verdict.to_string(),
-                }),
-                _ => None,
-            }
-        })
-    })
-}
-
 fn sweep_sections<'a>(
     input: &ReportInput<'a>,
     runs: &RunIndex<'a>,
-    target: Option<&BaselineTarget>,
+    paper: &PaperLr<'_>,
 ) -> Vec<SweepSection<'a>> {
     let mut names: Vec<&str> = Vec::new();
     for e in input.experiments {
@@ -632,7 +629,7 @@ fn sweep_sections<'a>(
                     ));
                 }
             }
-            section.findings = sweeps::lr_findings(&series, target);
+            section.findings = sweeps::lr_findings(&series, paper);
             section.table = Some(sweeps::response_table(&series));
             let lines = if series.line_keys.is_empty() {
                 String::new()
@@ -783,6 +780,7 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
 fn hypotheses(
     experiments: &[Experiment],
     baseline: Option<&Experiment>,
+    baseline_name: &str,
     runs: &RunIndex<'_>,
     results: &[ClaimResult<'_>],
 ) -> Vec<Hypothesis> {
@@ -792,7 +790,7 @@ fn hypotheses(
     // settings.
     let alone: Vec<&ClaimResult<'_>> = results
         .iter()
-        .filter(|r| r.claim.experiments().into_iter().eq([BASELINE]))
+        .filter(|r| r.claim.experiments().into_iter().eq([baseline_name]))
         .collect();
     let literal_runs = baseline.map(|b| runs_of(&b.name));
     experiments
@@ -807,7 +805,7 @@ fn hypotheses(
                 alone
                     .iter()
                     .map(|r| {
-                        let moved = r.claim.renamed(BASELINE, &h.name);
+                        let moved = r.claim.renamed(baseline_name, &h.name);
                         let under = claims::evaluate(&moved, runs);
                         MovedClaim {
                             id: r.claim.id.clone(),
@@ -957,6 +955,23 @@ fn comparison_caption(
         s.push_str(&format!(" Not shown, no runs: {}.", missing.join(", ")));
     }
     s
+}
+
+/// The optimizers the experiments train with, in words: the first
+/// experiment's, then the others in parentheses, "SGD (and Adam)".
+fn optimizer_titles(experiments: &[Experiment]) -> String {
+    let mut titles: Vec<&str> = Vec::new();
+    for e in experiments {
+        let t = tables::optimizer_title(&e.config.optimizer);
+        if !titles.contains(&t) {
+            titles.push(t);
+        }
+    }
+    match titles.as_slice() {
+        [] => "no optimizer".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {})", text::and_list(rest)),
+    }
 }
 
 /// The studies present, in the order of their first experiment.

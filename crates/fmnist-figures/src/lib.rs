@@ -41,6 +41,7 @@ mod font;
 mod input;
 mod markdown;
 mod output;
+mod paper;
 mod plot;
 mod report;
 mod stats;

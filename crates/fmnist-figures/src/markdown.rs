@@ -76,10 +76,10 @@ pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
     );
     let _ = writeln!(
         w,
-        "Reproduces *Red neuronal feed-forward junto a Fashion-MNIST* (I. Martinez Goloboff, 2024): \
-         a 784-n1-n2-10 ReLU network with dropout, trained with SGD (and Adam) on {}. \
+        "Reproduces {}: \
+         a 784-n1-n2-10 ReLU network with dropout, trained with {} on {}. \
          Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n",
-        report.dataset_name
+        report.paper, report.optimizers, report.dataset_name
     );
     if report.quick {
         let _ = writeln!(

@@ -17,6 +17,7 @@ use crate::error::FiguresError;
 use crate::input::ReportInput;
 use crate::markdown::{self, Artefact};
 use crate::output::{remove_stale, write_if_changed};
+use crate::paper;
 use crate::plot;
 use crate::sweeps;
 use crate::tables::Table;
@@ -122,9 +123,10 @@ pub fn write_report(
     // file is replaced.
     let names: Vec<&str> = input.experiments.iter().map(|e| e.name.as_str()).collect();
     let claims = claims::load(input.claims_file, &names)?;
+    let paper = paper::load(input.claims_file, input.experiments, &claims)?;
     let runs = claims::index(input.runs);
     let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
-    let report = content::build(input, &runs, &results);
+    let report = content::build(input, &paper, &runs, &results);
 
     let page = markdown::render(&report);
     let mut out = Out {

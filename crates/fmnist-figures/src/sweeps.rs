@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::StoredRun;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
@@ -19,12 +20,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::classes::with_ext;
 use crate::error::FiguresError;
 use crate::font::ensure_fonts;
+use crate::paper::{Paper, same_value};
 use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PALETTE, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT,
     Written, bold, decimals, font, render_png, render_svg,
 };
 use crate::stats::{self, Summary};
-use crate::tables::{Align, Table, setting};
+use crate::tables::{self, Align, Table, setting};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,42 +245,34 @@ pub(crate) fn best_sentence(series: &SweepSeries<'_>, b: &BestPoint) -> String {
 
 // ------------------------------------------------- learning rates
 
-/// The learning rate the paper uses for every experiment but FIG. 3's.
-pub(crate) const PAPER_LR: f64 = 0.001;
-
-/// A claim that the baseline's final validation accuracy is within `tol`
-/// of `target` (the paper's C1), with its verdict in this report.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct BaselineTarget {
-    pub claim: String,
-    pub target: f64,
-    pub tol: f64,
+/// What the learning-rate findings compare the sweep with: the paper's
+/// learning rate and its accuracy of the baseline (from the `[paper]` table
+/// of the claims file), and the baseline's optimizer.
+#[derive(Debug, Clone)]
+pub(crate) struct PaperLr<'p> {
+    pub paper: &'p Paper,
+    /// The verdict of the target claim in this report.
     pub verdict: String,
+    /// The baseline's optimizer: a line trained with it (its learning rate
+    /// aside) is checked against the paper's accuracy.
+    pub optimizer: Option<&'p OptimizerConfig>,
 }
 
-/// Whether two learning rates are the same grid value (written decimals,
-/// so a relative tolerance).
-fn same_lr(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+/// One line of a learning-rate sweep: its points (lr, final validation
+/// accuracy over seeds), sorted by lr, and its best point.
+struct LrLine {
+    name: String,
+    points: Vec<(f64, Summary)>,
+    best: (f64, Summary),
+    /// Trained with the baseline's optimizer, its learning rate aside.
+    baseline_optimizer: bool,
 }
 
-/// For a sweep over a learning rate, one sentence per line: its best
-/// learning rate and mean final validation accuracy, the accuracy at the
-/// paper's lr ([`PAPER_LR`]) and the gap in percentage points; then, for
-/// each line trained with plain SGD and given `target`, which learning
-/// rates of the grid reach the claim's band. Empty for other sweeps.
-pub(crate) fn lr_findings(
-    series: &SweepSeries<'_>,
-    target: Option<&BaselineTarget>,
-) -> Vec<String> {
-    if !is_learning_rate(&series.x_key) {
-        return Vec::new();
-    }
-    let lr = setting(PAPER_LR);
+/// The lines of `series`, each with the points that have a number.
+fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Vec<LrLine> {
     let mut out = Vec::new();
-    let mut sgd = Vec::new();
     for line in series.lines() {
-        let mut pts: Vec<(f64, Summary, &SeriesPoint<'_>)> = series
+        let pts: Vec<(f64, Summary, &SeriesPoint<'_>)> = series
             .points
             .iter()
             .filter(|p| p.line == line)
@@ -287,125 +281,161 @@ pub(crate) fn lr_findings(
                 _ => None,
             })
             .collect();
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let Some(&(best_x, best, _)) =
-            pts.iter()
-                .fold(None::<&(f64, Summary, &SeriesPoint<'_>)>, |b, p| match b {
-                    Some(b) if b.1.mean >= p.1.mean => Some(b),
-                    _ => Some(p),
-                })
-        else {
+        let mut points: Vec<(f64, Summary)> = pts.iter().map(|p| (p.0, p.1)).collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // The lowest lr wins a tie.
+        let Some(best) = points.iter().fold(None::<(f64, Summary)>, |b, p| match b {
+            Some(b) if b.1.mean >= p.1.mean => Some(b),
+            _ => Some(*p),
+        }) else {
             continue;
         };
         let runs: Vec<&StoredRun> = pts.iter().flat_map(|p| p.2.runs.iter().copied()).collect();
-        let plain_sgd = !runs.is_empty()
-            && runs.iter().all(|r| {
-                matches!(
-                    r.manifest.config.optimizer,
-                    fmnist_experiments::OptimizerConfig::Sgd { momentum, .. } if momentum == 0.0
-                )
-            });
-        let name = line.clone().unwrap_or_else(|| {
-            if plain_sgd {
-                "SGD".into()
-            } else {
-                "this sweep".into()
-            }
+        let baseline_optimizer = optimizer.is_some_and(|o| {
+            !runs.is_empty()
+                && runs
+                    .iter()
+                    .all(|r| same_but_lr(&r.manifest.config.optimizer, o))
         });
-        let mut s = format!(
-            "**{name}**: best {} = {} with {:.2} % mean final validation accuracy",
-            series.x_key,
-            setting(best_x),
-            100.0 * best.mean
-        );
-        let at_paper = pts.iter().find(|p| same_lr(p.0, PAPER_LR));
-        match at_paper {
-            Some(p) if same_lr(p.0, best_x) => {
-                s.push_str(&format!("; the paper's lr {lr} is its best in this grid."));
-            }
-            Some(p) => s.push_str(&format!(
-                "; at the paper's lr {lr} it reaches {:.2} %, {:.2} pp below that best.",
-                100.0 * p.1.mean,
-                100.0 * (best.mean - p.1.mean)
-            )),
-            None => s.push_str(&format!(
-                "; the grid has no point at the paper's lr {lr}, so the gap to it cannot be read here."
-            )),
-        }
-        out.push(s);
-        if plain_sgd {
-            sgd.push((
-                name,
-                pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
-                (best_x, best),
-            ));
-        }
-    }
-    let Some(t) = target else {
-        return out;
-    };
-    for (name, pts, (best_x, best)) in sgd {
-        let lo = t.target - t.tol;
-        let reach: Vec<String> = pts
-            .iter()
-            .filter(|p| p.1.mean >= lo)
-            .map(|p| setting(p.0))
-            .collect();
-        let mut s = format!(
-            "Claim {} (the baseline, SGD at lr {lr}, ends within {:.0} pp of {:.0} %; {} above): ",
-            t.claim,
-            100.0 * t.tol,
-            100.0 * t.target,
-            t.verdict
-        );
-        let at_paper = pts.iter().find(|p| same_lr(p.0, PAPER_LR));
-        if reach.is_empty() {
-            s.push_str(&format!(
-                "no learning rate of this grid brings {name} to {:.0} % (its best, {:.2} % at {}, \
-                 is {:.2} pp short), so the learning rate alone does not explain the paper's number \
-                 under these settings.",
-                100.0 * lo,
-                100.0 * best.mean,
-                setting(best_x),
-                100.0 * (lo - best.mean)
-            ));
-        } else {
-            s.push_str(&format!(
-                "{name} reaches {:.0} % or more at {} = {}",
-                100.0 * lo,
-                series.x_key,
-                reach.join(", ")
-            ));
-            match at_paper {
-                Some(p) if p.1.mean >= lo => {
-                    s.push_str(&format!(", the paper's lr {lr} among them."));
-                }
-                Some(p) => {
-                    let above = pts
-                        .iter()
-                        .filter(|q| q.1.mean >= lo)
-                        .all(|q| q.0 > PAPER_LR);
-                    let below = pts
-                        .iter()
-                        .filter(|q| q.1.mean >= lo)
-                        .all(|q| q.0 < PAPER_LR);
-                    let which = match (above, below) {
-                        (true, _) => "a larger",
-                        (_, true) => "a smaller",
-                        _ => "another",
-                    };
-                    s.push_str(&format!(
-                        ", but not at the paper's lr {lr} ({:.2} %): with these epochs, the \
-                         paper's number needs {which} learning rate than the one it states.",
-                        100.0 * p.1.mean
-                    ));
-                }
-                None => s.push_str(&format!("; the grid has no point at the paper's lr {lr}.")),
-            }
-        }
-        out.push(s);
+        let name = line.unwrap_or_else(|| match optimizer {
+            Some(o) if baseline_optimizer => tables::optimizer_title(o).to_string(),
+            _ => "this sweep".into(),
+        });
+        out.push(LrLine {
+            name,
+            points,
+            best,
+            baseline_optimizer,
+        });
     }
     out
+}
+
+/// Whether `a` is the optimizer `b` with another learning rate.
+fn same_but_lr(a: &OptimizerConfig, b: &OptimizerConfig) -> bool {
+    let settings = |o: &OptimizerConfig| -> Vec<(&'static str, String)> {
+        tables::optimizer_settings(o)
+            .into_iter()
+            .filter(|(k, _)| *k != "lr")
+            .collect()
+    };
+    a.name() == b.name() && settings(a) == settings(b)
+}
+
+/// For a sweep over a learning rate, one sentence per line: its best
+/// learning rate and mean final validation accuracy, the accuracy at the
+/// paper's lr and the gap in percentage points; then, for each line trained
+/// with the baseline's optimizer, which learning rates of the grid reach the
+/// paper's accuracy (its target claim's band). Empty for other sweeps.
+pub(crate) fn lr_findings(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Vec<String> {
+    if !is_learning_rate(&series.x_key) {
+        return Vec::new();
+    }
+    let lines = lr_lines(series, paper.optimizer);
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| line_finding(series, l, paper.paper.learning_rate))
+        .collect();
+    out.extend(
+        lines
+            .iter()
+            .filter(|l| l.baseline_optimizer)
+            .map(|l| target_finding(series, l, paper)),
+    );
+    out
+}
+
+/// "**SGD**: best optimizer.lr = 0.03 with 88.50 % ...; at the paper's lr ...".
+fn line_finding(series: &SweepSeries<'_>, l: &LrLine, paper_lr: f64) -> String {
+    let lr = setting(paper_lr);
+    let (best_x, best) = l.best;
+    let mut s = format!(
+        "**{}**: best {} = {} with {:.2} % mean final validation accuracy",
+        l.name,
+        series.x_key,
+        setting(best_x),
+        100.0 * best.mean
+    );
+    match l.points.iter().find(|p| same_value(p.0, paper_lr)) {
+        Some(p) if same_value(p.0, best_x) => {
+            s.push_str(&format!("; the paper's lr {lr} is its best in this grid."));
+        }
+        Some(p) => s.push_str(&format!(
+            "; at the paper's lr {lr} it reaches {:.2} %, {:.2} pp below that best.",
+            100.0 * p.1.mean,
+            100.0 * (best.mean - p.1.mean)
+        )),
+        None => s.push_str(&format!(
+            "; the grid has no point at the paper's lr {lr}, so the gap to it cannot be read here."
+        )),
+    }
+    s
+}
+
+/// Which learning rates of line `l` reach the paper's accuracy of the baseline.
+fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> String {
+    let p = paper.paper;
+    let t = &p.target;
+    let lr = setting(p.learning_rate);
+    let lo = t.accuracy - t.tol;
+    let reach: Vec<f64> = l
+        .points
+        .iter()
+        .filter(|q| q.1.mean >= lo)
+        .map(|q| q.0)
+        .collect();
+    let mut s = format!(
+        "Claim {} (`{}`, {} at lr {lr}, ends within {:.0} pp of {:.0} %; {} above): ",
+        t.claim,
+        p.baseline,
+        paper.optimizer.map_or("", tables::optimizer_title),
+        100.0 * t.tol,
+        100.0 * t.accuracy,
+        paper.verdict
+    );
+    let (best_x, best) = l.best;
+    if reach.is_empty() {
+        s.push_str(&format!(
+            "no learning rate of this grid brings {} to {:.0} % (its best, {:.2} % at {}, \
+             is {:.2} pp short), so the learning rate alone does not explain the paper's number \
+             under these settings.",
+            l.name,
+            100.0 * lo,
+            100.0 * best.mean,
+            setting(best_x),
+            100.0 * (lo - best.mean)
+        ));
+        return s;
+    }
+    let listed: Vec<String> = reach.iter().map(|&x| setting(x)).collect();
+    s.push_str(&format!(
+        "{} reaches {:.0} % or more at {} = {}",
+        l.name,
+        100.0 * lo,
+        series.x_key,
+        listed.join(", ")
+    ));
+    match l.points.iter().find(|q| same_value(q.0, p.learning_rate)) {
+        Some(q) if q.1.mean >= lo => {
+            s.push_str(&format!(", the paper's lr {lr} among them."));
+        }
+        Some(q) => {
+            let which = if reach.iter().all(|&x| x > p.learning_rate) {
+                "a larger"
+            } else if reach.iter().all(|&x| x < p.learning_rate) {
+                "a smaller"
+            } else {
+                "another"
+            };
+            s.push_str(&format!(
+                ", but not at the paper's lr {lr} ({:.2} %): with these epochs, the \
+                 paper's number needs {which} learning rate than the one it states.",
+                100.0 * q.1.mean
+            ));
+        }
+        None => s.push_str(&format!("; the grid has no point at the paper's lr {lr}.")),
+    }
+    s
 }
 
 // ------------------------------------------------------------- table

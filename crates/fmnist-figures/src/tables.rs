@@ -196,6 +196,47 @@ pub(crate) fn paper_ref(exp: &Experiment) -> String {
     }
 }
 
+/// The optimizer's name as the paper and PyTorch write it: "SGD", "Adam".
+pub(crate) fn optimizer_title(o: &OptimizerConfig) -> &'static str {
+    match o {
+        OptimizerConfig::Sgd { .. } => "SGD",
+        OptimizerConfig::Adam { .. } => "Adam",
+    }
+}
+
+/// Every setting of the optimizer, (key, value), in declaration order.
+pub(crate) fn optimizer_settings(o: &OptimizerConfig) -> Vec<(&'static str, String)> {
+    match o {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        } => vec![
+            ("lr", setting(*lr)),
+            ("momentum", setting(*momentum)),
+            ("dampening", setting(*dampening)),
+            ("nesterov", nesterov.to_string()),
+            ("weight_decay", setting(*weight_decay)),
+        ],
+        OptimizerConfig::Adam {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => vec![
+            ("lr", setting(*lr)),
+            (
+                "betas",
+                format!("({}, {})", setting(betas[0]), setting(betas[1])),
+            ),
+            ("eps", setting(*eps)),
+            ("weight_decay", setting(*weight_decay)),
+        ],
+    }
+}
+
 fn optimizer(o: &OptimizerConfig) -> (String, String) {
     match o {
         OptimizerConfig::Sgd {

@@ -50,6 +50,15 @@ pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
         .collect()
 }
 
+/// "A", "A and B", "A, B and C".
+pub(crate) fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// "learning rate" -> "learning-rate".
 pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
@@ -75,6 +84,16 @@ mod tests {
         assert_eq!(short_run_id("0123456789abcdef"), "01234567");
         assert_eq!(short_run_id("abc"), "abc");
         assert_eq!(short_run_id("ééééééééé"), "éééééééé");
+    }
+
+    #[test]
+    fn lists_read_as_words() {
+        assert_eq!(and_list(&[]), "");
+        assert_eq!(and_list(&["Adam"]), "Adam");
+        assert_eq!(
+            and_list(&["Adam", "AdamW", "RMSprop"]),
+            "Adam, AdamW and RMSprop"
+        );
     }
 
     #[test]

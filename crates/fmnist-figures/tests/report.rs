@@ -414,7 +414,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
          at the paper's lr 0.001 it reaches 79.00 %, 4.50 pp below that best.",
         "**adam**: best optimizer.lr = 0.001 with 84.00 % mean final validation accuracy; \
          the paper's lr 0.001 is its best in this grid.",
-        "Claim N (the baseline, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced above): \
+        "Claim N (`baseline`, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced above): \
          sgd reaches 82 % or more at optimizer.lr = 0.01, but not at the paper's lr 0.001 (79.00 %)",
         "figures/lr-sweep%5Boptimizer.kind%3Dsgd%2Coptimizer.lr%3D0.001%5D.png",
     ] {
