@@ -835,7 +835,7 @@ pub(crate) fn claims_path() -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::testing::simple;
+    use crate::fixture::simple;
 
     #[test]
     fn terms_parse() {

@@ -993,7 +993,7 @@ mod tests {
 
     #[test]
     fn the_date_and_data_come_from_the_runs_and_odd_data_is_named() {
-        use crate::stats::testing::simple;
+        use crate::fixture::simple;
         use fmnist_metrics::DataFile;
 
         let data = |hash: &str| {
@@ -1037,7 +1037,7 @@ mod tests {
 
     #[test]
     fn class_image_counts_come_from_the_confusion_rows() {
-        use crate::stats::testing::simple;
+        use crate::fixture::simple;
         use fmnist_metrics::ConfusionCell;
 
         let cells = |rows: &[u32]| -> Vec<ConfusionCell> {

@@ -37,6 +37,8 @@ pub mod claims;
 mod classes;
 mod content;
 mod error;
+#[cfg(test)]
+mod fixture;
 mod font;
 mod input;
 mod markdown;

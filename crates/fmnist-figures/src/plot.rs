@@ -695,7 +695,7 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::testing::simple;
+    use crate::fixture::simple;
 
     #[test]
     fn keeping_only_shown_images_keeps_fig_1_and_frees_the_rest() {

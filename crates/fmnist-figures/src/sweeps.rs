@@ -1027,8 +1027,8 @@ pub(crate) fn response_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classes::testing::look;
-    use crate::stats::testing::simple;
+    use crate::fixture::look;
+    use crate::fixture::simple;
 
     const LRS: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 
@@ -1206,7 +1206,7 @@ mod tests {
         let b = std::fs::read(&png).unwrap();
         assert_eq!(&b[1..4], b"PNG");
         let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
-        let texts = crate::classes::testing::svg_texts(&svg);
+        let texts = crate::fixture::svg_texts(&svg);
         for needle in [
             "Final validation loss",
             "optimizer.lr (log scale)",

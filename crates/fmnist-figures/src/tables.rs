@@ -694,7 +694,7 @@ mod tests {
 
     #[test]
     fn differences_describe_smoke_runs() {
-        let planned = crate::stats::testing::config(30);
+        let planned = crate::fixture::config(30);
         let mut ran = planned.clone();
         assert!(differences(&planned, &ran).is_empty());
         ran.epochs = 2;
