@@ -16,8 +16,8 @@ use fmnist_metrics::{Split, StoredRun};
 use crate::claims::{self, ClaimResult, RunIndex, Verdict};
 use crate::classes;
 use crate::input::ReportInput;
+use crate::panels::{self, TwoPanel, Variant};
 use crate::paper::Paper;
-use crate::plot::{self, TwoPanel, Variant};
 use crate::stats;
 use crate::stats::Confusion;
 use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
@@ -221,7 +221,7 @@ pub(crate) fn build<'a>(
         caption: format!(
             "FIG. 1 — Example images of {}: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
             input.dataset_name,
-            plot::examples_per_class(dataset, input.class_names.len())
+            panels::examples_per_class(dataset, input.class_names.len())
         ),
         drawing: Drawing::Examples {
             dataset,
@@ -239,7 +239,10 @@ pub(crate) fn build<'a>(
                 stem: exp.name.clone(),
                 alt: figure_title(exp, false),
                 caption: experiment_caption(exp, &rs),
-                drawing: Drawing::TwoPanel(plot::experiment_figure(figure_title(exp, quick), &rs)),
+                drawing: Drawing::TwoPanel(panels::experiment_figure(
+                    figure_title(exp, quick),
+                    &rs,
+                )),
             });
             ExperimentEntry {
                 name: exp.name.clone(),
@@ -373,7 +376,7 @@ fn comparison<'a>(
             stem: format!("compare-{}", slug(study)),
             alt: format!("comparison: {study}"),
             caption: comparison_caption(study, &variants, &members, runs),
-            drawing: Drawing::TwoPanel(plot::comparison_figure(
+            drawing: Drawing::TwoPanel(panels::comparison_figure(
                 format!("Study: {study} — validation curves{smoke}"),
                 &variants,
             )),

@@ -11,15 +11,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::claims::{self, ClaimResult, Verdict};
-use crate::classes::{self, with_ext};
 use crate::content::{self, Drawing, Figure};
+use crate::draw_classes;
+use crate::draw_sweeps;
 use crate::error::FiguresError;
 use crate::input::ReportInput;
 use crate::markdown::{self, Artefact};
-use crate::output::{remove_stale, write_if_changed};
+use crate::output::{remove_stale, with_ext, write_if_changed};
 use crate::paper;
 use crate::plot;
-use crate::sweeps;
 use crate::tables::Table;
 
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ impl Out {
                 runs,
                 class_names,
                 title,
-            } => classes::confusion_figure(runs, class_names, title, &stem)?
+            } => draw_classes::confusion_figure(runs, class_names, title, &stem)?
                 .map(|(_, w)| w)
                 .ok_or_else(|| nothing_drawn(&png))?,
             Drawing::Mistakes {
@@ -91,11 +91,13 @@ impl Out {
                 validation,
                 class_names,
                 title,
-            } => match classes::mistakes_figure(runs, validation, class_names, title, &stem)? {
-                (0, _) => return Err(nothing_drawn(&png)),
-                (_, w) => w,
-            },
-            Drawing::Response(series) => sweeps::response_figure(series, &stem)?.1,
+            } => {
+                match draw_classes::mistakes_figure(runs, validation, class_names, title, &stem)? {
+                    (0, _) => return Err(nothing_drawn(&png)),
+                    (_, w) => w,
+                }
+            }
+            Drawing::Response(series) => draw_sweeps::response_figure(series, &stem)?.1,
         };
         self.record(png, changed[0]);
         self.record(svg, changed[1]);
