@@ -23,14 +23,10 @@
 //! # Terms
 //!
 //! A term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH`, or the difference `A - B` of
-//! two such terms (spaces around the minus, since names contain dashes):
-//!
-//! - `EXPERIMENT`: an experiment's name (the file stem in `experiments/`);
-//! - `SPLIT`: `train` or `val`;
-//! - `QUANTITY`: `accuracy` (a fraction, 0 to 1) or `loss` (mean cross-entropy);
-//! - `EPOCH`: a 1-based epoch number, `last` (the last recorded epoch),
-//!   `last-N` (N epochs before the last), or `best` (the epoch of that run's
-//!   highest validation accuracy, the earliest on ties).
+//! two terms. The grammar is written out once, for the people who edit it, in
+//! the header of `experiments/claims/paper.toml`; every error about a term
+//! states it again from the vocabulary ([`term_shape`]), so a new quantity
+//! appears there without an edit here.
 //!
 //! # Verdicts
 //!
@@ -188,41 +184,52 @@ impl fmt::Display for EpochRef {
     }
 }
 
-const TERM_SHAPE: &str = "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT train|val, QUANTITY accuracy|loss, EPOCH a 1-based number, last, last-N or best), or a difference `A - B` of two terms with spaces around the minus";
+/// The splits a term may name.
+const SPLITS: [Split; 2] = [Split::Train, Split::Val];
+
+/// The term grammar in one sentence, its words taken from the vocabulary
+/// (the splits and [`Quantity::ALL`]); every error about a term ends with it.
+pub(crate) fn term_shape() -> String {
+    let words = |w: Vec<&str>| w.join("|");
+    format!(
+        "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT {}, QUANTITY {}, EPOCH a 1-based \
+         number, last, last-N or best), or a difference `A - B` of two terms with spaces around \
+         the minus",
+        words(SPLITS.iter().map(|s| s.as_str()).collect()),
+        words(Quantity::ALL.iter().map(|q| q.as_str()).collect()),
+    )
+}
 
 pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
     let s = s.trim();
     let Some((head, epoch)) = s.rsplit_once('@') else {
-        return Err(format!("`{s}` has no `@EPOCH`; {TERM_SHAPE}"));
+        return Err(format!("`{s}` has no `@EPOCH`; {}", term_shape()));
     };
     let parts: Vec<&str> = head.split(':').collect();
     let [experiment, split, quantity] = parts[..] else {
         return Err(format!(
-            "`{s}` does not have three `:`-separated parts before `@`; {TERM_SHAPE}"
+            "`{s}` does not have three `:`-separated parts before `@`; {}",
+            term_shape()
         ));
     };
     if experiment.is_empty() || experiment.contains(char::is_whitespace) {
         return Err(format!(
-            "`{s}`: the experiment name is empty or has spaces; {TERM_SHAPE}"
+            "`{s}`: the experiment name is empty or has spaces; {}",
+            term_shape()
         ));
     }
-    let split = match split {
-        "train" => Split::Train,
-        "val" => Split::Val,
-        other => {
-            return Err(format!(
-                "`{s}`: unknown split `{other}`, expected train or val"
-            ));
-        }
+    let one_of = |words: Vec<&str>| crate::text::or_list(&words);
+    let Some(split) = SPLITS.iter().copied().find(|x| x.as_str() == split) else {
+        return Err(format!(
+            "`{s}`: unknown split `{split}`, expected {}",
+            one_of(SPLITS.iter().map(|x| x.as_str()).collect())
+        ));
     };
-    let quantity = match quantity {
-        "accuracy" => Quantity::Accuracy,
-        "loss" => Quantity::Loss,
-        other => {
-            return Err(format!(
-                "`{s}`: unknown quantity `{other}`, expected accuracy or loss"
-            ));
-        }
+    let Some(quantity) = Quantity::parse(quantity) else {
+        return Err(format!(
+            "`{s}`: unknown quantity `{quantity}`, expected {}",
+            one_of(Quantity::ALL.iter().map(|q| q.as_str()).collect())
+        ));
     };
     let bad_epoch =
         || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
@@ -259,7 +266,7 @@ pub(crate) fn parse_expr(s: &str) -> Result<Expr, String> {
             term: parse_term(a)?,
             minus: Some(parse_term(b)?),
         }),
-        _ => Err(format!("`{}` is not a term; {TERM_SHAPE}", s.trim())),
+        _ => Err(format!("`{}` is not a term; {}", s.trim(), term_shape())),
     }
 }
 

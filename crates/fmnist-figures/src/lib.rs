@@ -21,9 +21,10 @@
 //! Regenerating it from the same inputs changes no file, and figures or
 //! tables it no longer produces are removed from `figures/` and `tables/`.
 //!
-//! The paper's claims are data (`experiments/claims/paper.toml`); their term
-//! language and the verdict rules are documented in the [`claims`](mod@claims)
-//! module (see also the comment at the top of that file).
+//! The paper's claims, and what the report says about the paper, are data
+//! (`experiments/claims/paper.toml`); the header of that file documents its
+//! keys and the term grammar, and the [`claims`](mod@claims) module the
+//! verdict rules.
 //!
 //! # Layers
 //!

@@ -16,6 +16,14 @@ pub(crate) enum Quantity {
 }
 
 impl Quantity {
+    /// Every quantity, in the order the claims grammar lists them.
+    pub(crate) const ALL: [Quantity; 2] = [Quantity::Accuracy, Quantity::Loss];
+
+    /// The quantity a claim term names by [`Quantity::as_str`].
+    pub(crate) fn parse(s: &str) -> Option<Quantity> {
+        Quantity::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+
     pub(crate) fn of(self, row: &MetricRow) -> f64 {
         match self {
             Quantity::Accuracy => row.accuracy,

@@ -59,6 +59,15 @@ pub(crate) fn and_list(items: &[&str]) -> String {
     }
 }
 
+/// "A", "A or B", "A, B or C".
+pub(crate) fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 /// "learning rate" -> "learning-rate".
 pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
