@@ -214,8 +214,56 @@ pub(crate) fn build<'a>(
 ) -> Report<'a> {
     let quick = input.quick;
     let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
+    let baseline = input.experiments.iter().find(|e| e.name == paper.baseline);
+    let comparisons = studies(input.experiments)
+        .into_iter()
+        .filter_map(|study| comparison(input, baseline, study, runs))
+        .collect();
 
-    let fig1 = input.dataset.map(|dataset| Figure {
+    let table1 = baseline
+        .or_else(|| {
+            input
+                .experiments
+                .iter()
+                .find(|e| e.paper.table.as_deref() == Some("Table I"))
+        })
+        .map(|b| tables::table1(b, &runs_of(&b.name)));
+
+    let claims_file = input.claims_file.display().to_string();
+    Report {
+        dataset_name: input.dataset_name.to_string(),
+        baseline: paper.baseline.clone(),
+        paper: format!("*{}* ({}, {})", paper.title, paper.author, paper.year),
+        optimizers: optimizer_titles(input.experiments),
+        quick,
+        about: about(input, runs, &claims_file),
+        table1,
+        fig1: fig1(input),
+        experiments: experiment_entries(input, runs),
+        comparisons,
+        results: tables::results(input.experiments, runs),
+        per_class: per_class(input, &paper.baseline, runs),
+        sweeps: sweep_sections(
+            input,
+            runs,
+            &PaperLr {
+                paper,
+                verdict: results
+                    .iter()
+                    .find(|r| r.claim.id == paper.target.claim)
+                    .map_or("no verdict".into(), |r| r.verdict.to_string()),
+                optimizer: baseline.map(|b| &b.config.optimizer),
+            },
+        ),
+        claims: results.iter().map(claim_verdict).collect(),
+        claims_table: tables::claims(results, &claims_file),
+        hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
+    }
+}
+
+/// FIG. 1, when the data set is loaded.
+fn fig1<'a>(input: &ReportInput<'a>) -> Option<Figure<'a>> {
+    input.dataset.map(|dataset| Figure {
         stem: FIG1.into(),
         alt: "FIG. 1: example images".into(),
         caption: format!(
@@ -228,19 +276,26 @@ pub(crate) fn build<'a>(
             class_names: input.class_names,
             title: format!("FIG. 1 — {} training examples", input.dataset_name),
         },
-    });
+    })
+}
 
+/// Every experiment with its figure (when it has runs): paper figures by
+/// number, then the rest in the experiments' order.
+fn experiment_entries<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+) -> Vec<ExperimentEntry<'a>> {
     let mut experiments: Vec<ExperimentEntry<'a>> = input
         .experiments
         .iter()
         .map(|exp| {
-            let rs = runs_of(&exp.name);
+            let rs = runs.get(exp.name.as_str()).cloned().unwrap_or_default();
             let figure = (!rs.is_empty()).then(|| Figure {
                 stem: exp.name.clone(),
                 alt: figure_title(exp, false),
                 caption: experiment_caption(exp, &rs),
                 drawing: Drawing::TwoPanel(panels::experiment_figure(
-                    figure_title(exp, quick),
+                    figure_title(exp, input.quick),
                     &rs,
                 )),
             });
@@ -268,60 +323,16 @@ pub(crate) fn build<'a>(
         Category::TextOnly => (1, 0),
         Category::Other => (2, 0),
     });
+    experiments
+}
 
-    let baseline = input.experiments.iter().find(|e| e.name == paper.baseline);
-    let comparisons = studies(input.experiments)
-        .into_iter()
-        .filter_map(|study| comparison(input, baseline, study, runs))
-        .collect();
-
-    let table1 = baseline
-        .or_else(|| {
-            input
-                .experiments
-                .iter()
-                .find(|e| e.paper.table.as_deref() == Some("Table I"))
-        })
-        .map(|b| tables::table1(b, &runs_of(&b.name)));
-
-    let claims_file = input.claims_file.display().to_string();
-    Report {
-        dataset_name: input.dataset_name.to_string(),
-        baseline: paper.baseline.clone(),
-        paper: format!("*{}* ({}, {})", paper.title, paper.author, paper.year),
-        optimizers: optimizer_titles(input.experiments),
-        quick,
-        about: about(input, runs, &claims_file),
-        table1,
-        fig1,
-        experiments,
-        comparisons,
-        results: tables::results(input.experiments, runs),
-        per_class: per_class(input, &paper.baseline, runs),
-        sweeps: sweep_sections(
-            input,
-            runs,
-            &PaperLr {
-                paper,
-                verdict: results
-                    .iter()
-                    .find(|r| r.claim.id == paper.target.claim)
-                    .map_or("no verdict".into(), |r| r.verdict.to_string()),
-                optimizer: baseline.map(|b| &b.config.optimizer),
-            },
-        ),
-        claims: results
-            .iter()
-            .map(|r| ClaimVerdict {
-                id: r.claim.id.clone(),
-                text: r.claim.text.clone(),
-                verdict: r.verdict,
-                reason: r.reason.clone(),
-                measured: tables::measured(r),
-            })
-            .collect(),
-        claims_table: tables::claims(results, &claims_file),
-        hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
+fn claim_verdict(r: &ClaimResult<'_>) -> ClaimVerdict {
+    ClaimVerdict {
+        id: r.claim.id.clone(),
+        text: r.claim.text.clone(),
+        verdict: r.verdict,
+        reason: r.reason.clone(),
+        measured: tables::measured(r),
     }
 }
 
@@ -425,8 +436,6 @@ fn per_class<'a>(
         .map(|(e, rs)| (e.label(), rs.as_slice()))
         .collect();
     let table = classes::per_class_table(&rows, input.class_names);
-    let n = input.class_names.len();
-    let smoke = if input.quick { " [smoke run]" } else { "" };
     let mut notes = Vec::new();
 
     let baseline = all.iter().find(|(e, _)| e.name == baseline_name);
@@ -463,31 +472,80 @@ fn per_class<'a>(
     }
     let confusions = shown
         .into_iter()
-        .filter_map(|(e, rs, role)| {
-            let m = Confusion::summed(rs, n)?;
-            let summary = classes::confusion_summary(&m, input.class_names, 4)?;
-            let images = class_images(rs, n)?;
-            Some(Figure {
-                stem: format!("confusion-{}", e.name),
-                alt: format!("confusion matrix: {}", e.label()),
-                caption: format!(
-                    "Confusion matrix of {label} ({role}): rows are the true class, columns the \
-                     prediction, each row in % of that class's validation images ({images} per seed), \
-                     summed over seeds {seeds}; the colour scale is a square root, so that confusions \
-                     of a few percent stand out. {summary}",
-                    label = e.label(),
-                    seeds = text::seeds_of(rs)
-                ),
-                drawing: Drawing::Confusion {
-                    runs: rs.clone(),
-                    class_names: input.class_names,
-                    title: format!("{}{smoke}", e.label()),
-                },
-            })
-        })
+        .filter_map(|(e, rs, role)| confusion_figure(input, e, rs, &role))
         .collect();
 
-    let mistakes = match (baseline, input.dataset) {
+    let mistakes = mistakes_figure(
+        input,
+        baseline.map(|(e, rs)| (*e, rs.as_slice())),
+        &mut notes,
+    );
+    Some(PerClass {
+        table,
+        confusions,
+        mistakes,
+        notes,
+    })
+}
+
+/// How many validation images each class has per seed, from the confusion
+/// matrices of `runs`: "1000", or the range "980–1032" when classes (or
+/// seeds) differ; `None` without images.
+fn class_images(runs: &[&StoredRun], classes: usize) -> Option<String> {
+    let mats: Vec<Confusion> = runs
+        .iter()
+        .filter(|r| !r.confusion.is_empty())
+        .map(|r| Confusion::from_cells(&r.confusion, classes))
+        .collect();
+    let (lo, hi) = stats::images_per_class(&mats)?;
+    Some(if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo}–{hi}")
+    })
+}
+
+/// The confusion heatmap of experiment `e` (its `runs`), in the role `role`
+/// ("the baseline"); `None` when no run stored a confusion matrix.
+fn confusion_figure<'a>(
+    input: &ReportInput<'a>,
+    e: &Experiment,
+    rs: &[&'a StoredRun],
+    role: &str,
+) -> Option<Figure<'a>> {
+    let n = input.class_names.len();
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    let m = Confusion::summed(rs, n)?;
+    let summary = classes::confusion_summary(&m, input.class_names, 4)?;
+    let images = class_images(rs, n)?;
+    Some(Figure {
+        stem: format!("confusion-{}", e.name),
+        alt: format!("confusion matrix: {}", e.label()),
+        caption: format!(
+            "Confusion matrix of {label} ({role}): rows are the true class, columns the \
+             prediction, each row in % of that class's validation images ({images} per seed), \
+             summed over seeds {seeds}; the colour scale is a square root, so that confusions \
+             of a few percent stand out. {summary}",
+            label = e.label(),
+            seeds = text::seeds_of(rs)
+        ),
+        drawing: Drawing::Confusion {
+            runs: rs.to_vec(),
+            class_names: input.class_names,
+            title: format!("{}{smoke}", e.label()),
+        },
+    })
+}
+
+/// The baseline's most confidently wrong images, or why they are not
+/// shown (in `notes`).
+fn mistakes_figure<'a>(
+    input: &ReportInput<'a>,
+    baseline: Option<(&Experiment, &[&'a StoredRun])>,
+    notes: &mut Vec<String>,
+) -> Option<Figure<'a>> {
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    match (baseline, input.dataset) {
         (None, _) => None,
         (Some((_, rs)), _) if rs.iter().all(|r| r.mistakes.is_empty()) => {
             notes.push(
@@ -521,37 +579,14 @@ fn per_class<'a>(
                     pairs.join(", ")
                 ),
                 drawing: Drawing::Mistakes {
-                    runs: rs.clone(),
+                    runs: rs.to_vec(),
                     validation: &dataset.test,
                     class_names: input.class_names,
                     title: format!("{}{smoke}", e.label()),
                 },
             })
         }
-    };
-    Some(PerClass {
-        table,
-        confusions,
-        mistakes,
-        notes,
-    })
-}
-
-/// How many validation images each class has per seed, from the confusion
-/// matrices of `runs`: "1000", or the range "980–1032" when classes (or
-/// seeds) differ; `None` without images.
-fn class_images(runs: &[&StoredRun], classes: usize) -> Option<String> {
-    let mats: Vec<Confusion> = runs
-        .iter()
-        .filter(|r| !r.confusion.is_empty())
-        .map(|r| Confusion::from_cells(&r.confusion, classes))
-        .collect();
-    let (lo, hi) = stats::images_per_class(&mats)?;
-    Some(if lo == hi {
-        lo.to_string()
-    } else {
-        format!("{lo}–{hi}")
-    })
+    }
 }
 
 fn sweep_sections<'a>(
@@ -569,128 +604,123 @@ fn sweep_sections<'a>(
     }
     names
         .into_iter()
-        .map(|name| {
-            let members: Vec<&Experiment> = input
-                .experiments
-                .iter()
-                .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name))
-                .collect();
-            let mut inputs = Vec::new();
-            let mut points = Vec::new();
-            let mut missing = Vec::new();
-            for e in &members {
-                let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
-                if rs.is_empty() {
-                    missing.push(e.label().to_string());
-                    continue;
-                }
-                points.push((e.label().to_string(), e.name.clone()));
-                let values = e.sweep.as_ref().map_or(Vec::new(), |s| {
-                    s.values
-                        .iter()
-                        .map(|(k, v)| {
-                            let x = match v {
-                                SweepValue::Number(x) => SweepX::Number(*x),
-                                SweepValue::Text(t) => SweepX::Text(t.clone()),
-                            };
-                            (k.clone(), x)
-                        })
-                        .collect()
-                });
-                inputs.push(SweepInput {
-                    experiment: e.name.clone(),
-                    values,
-                    runs: rs,
-                });
-            }
-            let stem = format!("sweep-{}", slug(name));
-            let mut section = SweepSection {
-                name: name.to_string(),
-                table: None,
-                figure: None,
-                best: Vec::new(),
-                findings: Vec::new(),
-                points,
-                missing,
-            };
-            if inputs.is_empty() {
-                return section;
-            }
-            let series = SweepSeries::from_inputs(name, inputs);
-            let best = sweeps::best_point(&series);
-            if let Some(b) = &best.overall {
-                section
-                    .best
-                    .push(format!("Best point: {}.", sweeps::best_sentence(&series, b)));
-            }
-            if !series.line_keys.is_empty() {
-                for b in &best.per_line {
-                    section.best.push(format!(
-                        "Best of {}: {}.",
-                        b.line.as_deref().unwrap_or("—"),
-                        sweeps::best_sentence(&series, b)
-                    ));
-                }
-            }
-            section.findings = sweeps::lr_findings(&series, paper);
-            section.table = Some(sweeps::response_table(&series));
-            let lines = if series.line_keys.is_empty() {
-                String::new()
-            } else {
-                format!(" One line per value of {}.", series.line_keys.join(", "))
-            };
-            let seeds: BTreeSet<u64> = series
-                .points
-                .iter()
-                .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
-                .collect();
-            section.figure = Some(Figure {
-                stem,
-                alt: format!("sweep {name}: response to {}", series.x_key),
-                caption: format!(
-                    "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
-                     (middle) and final validation loss (right) against {x}{log}; each point the \
-                     mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
-                     by mean final validation accuracy.",
-                    x = series.x_key,
-                    log = if sweeps::log_axis(&series) {
-                        " (log scale)"
-                    } else {
-                        ""
-                    },
-                    seeds = text::seed_list(seeds)
-                ),
-                drawing: Drawing::Response(series),
-            });
-            section
-        })
+        .map(|name| sweep_section(input, runs, paper, name))
         .collect()
+}
+
+/// The series input of a sweep point: its swept values and runs.
+fn sweep_input<'a>(e: &Experiment, rs: Vec<&'a StoredRun>) -> SweepInput<'a> {
+    let values = e.sweep.as_ref().map_or(Vec::new(), |s| {
+        s.values
+            .iter()
+            .map(|(k, v)| {
+                let x = match v {
+                    SweepValue::Number(x) => SweepX::Number(*x),
+                    SweepValue::Text(t) => SweepX::Text(t.clone()),
+                };
+                (k.clone(), x)
+            })
+            .collect()
+    });
+    SweepInput {
+        experiment: e.name.clone(),
+        values,
+        runs: rs,
+    }
+}
+
+fn sweep_section<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+    paper: &PaperLr<'_>,
+    name: &str,
+) -> SweepSection<'a> {
+    let mut inputs = Vec::new();
+    let mut section = SweepSection {
+        name: name.to_string(),
+        table: None,
+        figure: None,
+        best: Vec::new(),
+        findings: Vec::new(),
+        points: Vec::new(),
+        missing: Vec::new(),
+    };
+    let members = input
+        .experiments
+        .iter()
+        .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name));
+    for e in members {
+        let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
+        if rs.is_empty() {
+            section.missing.push(e.label().to_string());
+        } else {
+            section.points.push((e.label().to_string(), e.name.clone()));
+            inputs.push(sweep_input(e, rs));
+        }
+    }
+    if inputs.is_empty() {
+        return section;
+    }
+    let series = SweepSeries::from_inputs(name, inputs);
+    let best = sweeps::best_point(&series);
+    if let Some(b) = &best.overall {
+        section.best.push(format!(
+            "Best point: {}.",
+            sweeps::best_sentence(&series, b)
+        ));
+    }
+    if !series.line_keys.is_empty() {
+        for b in &best.per_line {
+            section.best.push(format!(
+                "Best of {}: {}.",
+                b.line.as_deref().unwrap_or("—"),
+                sweeps::best_sentence(&series, b)
+            ));
+        }
+    }
+    section.findings = sweeps::lr_findings(&series, paper);
+    section.table = Some(sweeps::response_table(&series));
+    section.figure = Some(response_figure(series));
+    section
+}
+
+fn response_figure(series: SweepSeries<'_>) -> Figure<'_> {
+    let name = series.sweep.clone();
+    let lines = if series.line_keys.is_empty() {
+        String::new()
+    } else {
+        format!(" One line per value of {}.", series.line_keys.join(", "))
+    };
+    let seeds: BTreeSet<u64> = series
+        .points
+        .iter()
+        .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
+        .collect();
+    Figure {
+        stem: format!("sweep-{}", slug(&name)),
+        alt: format!("sweep {name}: response to {}", series.x_key),
+        caption: format!(
+            "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
+             (middle) and final validation loss (right) against {x}{log}; each point the \
+             mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
+             by mean final validation accuracy.",
+            x = series.x_key,
+            log = if sweeps::log_axis(&series) {
+                " (log scale)"
+            } else {
+                ""
+            },
+            seeds = text::seed_list(seeds)
+        ),
+        drawing: Drawing::Response(series),
+    }
 }
 
 fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> About {
     let p = input.provenance;
     let all: Vec<&StoredRun> = runs.values().flatten().copied().collect();
 
-    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
-    for e in input.experiments {
-        let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
-            continue;
-        };
-        let seeds = text::seeds_of(rs);
-        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
-            Some((_, names)) => names.push(&e.name),
-            None => seed_sets.push((seeds, vec![&e.name])),
-        }
-    }
-    let seeds = match seed_sets.as_slice() {
-        [] => "no runs".to_string(),
-        [(s, _)] => format!("{s} (every experiment)"),
-        many => many
-            .iter()
-            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
+    let seeds = seeds_summary(input, runs);
 
     let trained_on: BTreeSet<String> = all
         .iter()
@@ -714,6 +744,63 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
         })
         .collect();
 
+    let (data, other_data) = data_summary(&all);
+
+    About {
+        commit: p.git_commit.clone(),
+        dirty: p.git_dirty,
+        code: format!(
+            "fmnist {}, rustc {}",
+            p.project_version,
+            p.rustc_version.trim_start_matches("rustc ")
+        ),
+        // RFC 3339 in UTC sorts as text.
+        date: all.iter().map(|r| r.manifest.finished_at.clone()).max(),
+        machine: if p.machine.is_empty() {
+            p.host.clone()
+        } else {
+            p.machine.clone()
+        },
+        command: input.command.to_string(),
+        claims_file: claims_file.to_string(),
+        seeds,
+        runs: all.len(),
+        experiments: runs.values().filter(|r| !r.is_empty()).count(),
+        trained_on: trained_on.into_iter().collect(),
+        run_commits: run_commits.into_iter().collect(),
+        data,
+        other_data,
+    }
+}
+
+/// The seeds of the runs: "0, 1, 2 (every experiment)", or each set of
+/// seeds with the experiments that have it.
+fn seeds_summary(input: &ReportInput<'_>, runs: &RunIndex<'_>) -> String {
+    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
+    for e in input.experiments {
+        let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let seeds = text::seeds_of(rs);
+        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
+            Some((_, names)) => names.push(&e.name),
+            None => seed_sets.push((seeds, vec![&e.name])),
+        }
+    }
+    match seed_sets.as_slice() {
+        [] => "no runs".to_string(),
+        [(s, _)] => format!("{s} (every experiment)"),
+        many => many
+            .iter()
+            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// (file, BLAKE3) of the data most runs were trained on, and the runs
+/// trained on other data, as "experiment seed N (id)".
+fn data_summary(all: &[&StoredRun]) -> (Vec<(String, String)>, Vec<String>) {
     // The data most runs were trained on (the first such set in report
     // order on ties); runs on any other data are named.
     let data_of = |r: &StoredRun| -> Vec<(String, String)> {
@@ -752,32 +839,7 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
             )
         })
         .collect();
-
-    About {
-        commit: p.git_commit.clone(),
-        dirty: p.git_dirty,
-        code: format!(
-            "fmnist {}, rustc {}",
-            p.project_version,
-            p.rustc_version.trim_start_matches("rustc ")
-        ),
-        // RFC 3339 in UTC sorts as text.
-        date: all.iter().map(|r| r.manifest.finished_at.clone()).max(),
-        machine: if p.machine.is_empty() {
-            p.host.clone()
-        } else {
-            p.machine.clone()
-        },
-        command: input.command.to_string(),
-        claims_file: claims_file.to_string(),
-        seeds,
-        runs: all.len(),
-        experiments: runs.values().filter(|r| !r.is_empty()).count(),
-        trained_on: trained_on.into_iter().collect(),
-        run_commits: run_commits.into_iter().collect(),
-        data,
-        other_data,
-    }
+    (data, other_data)
 }
 
 fn hypotheses(
