@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::optimizer::OptimizerConfig;
+
 /// Everything that influences the numbers a run produces. Two runs with equal
 /// `RunConfig`, seed, data and training code are the same run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,45 +29,55 @@ pub struct ModelConfig {
     pub init: String,
 }
 
+impl RunConfig {
+    /// Every resolved setting as (dotted key, value), in the order of the
+    /// file format: what `list` shows, the diff compares and a reader of
+    /// the manifest can trust to be complete.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let hidden: Vec<String> = self.model.hidden.iter().map(|h| h.to_string()).collect();
+        let mut out = vec![
+            (
+                "model.hidden".to_string(),
+                format!("[{}]", hidden.join(", ")),
+            ),
+            ("model.dropout".to_string(), show_number(self.model.dropout)),
+            ("model.init".to_string(), self.model.init.clone()),
+            ("input.mean".to_string(), show_number(self.input.mean)),
+            ("input.std".to_string(), show_number(self.input.std)),
+            (
+                "optimizer.kind".to_string(),
+                self.optimizer.name().to_string(),
+            ),
+        ];
+        for (key, value) in self.optimizer.settings() {
+            out.push((format!("optimizer.{key}"), value));
+        }
+        out.push(("training.batch_size".into(), self.batch_size.to_string()));
+        out.push(("training.epochs".into(), self.epochs.to_string()));
+        if let Some(n) = self.train_limit {
+            out.push(("training.train_limit".into(), n.to_string()));
+        }
+        if let Some(n) = self.val_limit {
+            out.push(("training.val_limit".into(), n.to_string()));
+        }
+        out
+    }
+}
+
+/// A number as short as it reads exactly: `0.003`, `1e-8`, `100`.
+pub fn show_number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// `x = (pixel / 255 - mean) / std`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputConfig {
     pub mean: f64,
     pub std: f64,
-}
-
-/// Optimizers with `torch.optim` semantics; every parameter explicit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum OptimizerConfig {
-    Sgd {
-        lr: f64,
-        momentum: f64,
-        dampening: f64,
-        nesterov: bool,
-        weight_decay: f64,
-    },
-    Adam {
-        lr: f64,
-        betas: [f64; 2],
-        eps: f64,
-        weight_decay: f64,
-    },
-}
-
-impl OptimizerConfig {
-    pub fn lr(&self) -> f64 {
-        match self {
-            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr,
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            OptimizerConfig::Sgd { .. } => "sgd",
-            OptimizerConfig::Adam { .. } => "adam",
-        }
-    }
 }
 
 /// Where the experiment stands in the paper (`../shared/paper/README.md`).

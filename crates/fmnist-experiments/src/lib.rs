@@ -8,12 +8,23 @@
 
 mod config;
 mod error;
+mod experiment;
 mod load;
+mod optimizer;
+mod quantity;
+mod resolve;
 mod run;
+mod settings;
+mod source;
+mod suggest;
 mod sweep;
 
-pub use config::{InputConfig, ModelConfig, OptimizerConfig, PaperRef, ReportMeta, RunConfig};
+pub use config::{InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig, show_number};
 pub use error::ExperimentError;
-pub use load::{Experiment, edit_distance, load_dir, load_file, nearest};
+pub use experiment::{Experiment, TRAIN_SET_SIZE};
+pub use load::{load_dir, load_file};
+pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
+pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, plan, run_id};
+pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, SweepPoint, SweepValue, sweepable_settings};

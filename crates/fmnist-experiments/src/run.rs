@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::load::Experiment;
+use crate::experiment::Experiment;
 
 /// One training run: an experiment's settings with one seed. Serialisable so
 /// that a plan can be frozen to a file and run elsewhere (Slurm).
@@ -119,20 +119,8 @@ mod tests {
         assert_ne!(id, run_id(base, 0, &["d2".to_string()], 1), "data");
         assert_ne!(id, run_id(base, 0, &data, 2), "code version");
         let mut other = base.clone();
-        other.optimizer = OptimizerConfigLr::with_lr(&other.optimizer, 0.002);
+        other.optimizer.set_lr(0.002);
         assert_ne!(id, run_id(&other, 0, &data, 1), "lr");
-    }
-
-    struct OptimizerConfigLr;
-    impl OptimizerConfigLr {
-        fn with_lr(o: &crate::OptimizerConfig, new: f64) -> crate::OptimizerConfig {
-            let mut o = o.clone();
-            match &mut o {
-                crate::OptimizerConfig::Sgd { lr, .. }
-                | crate::OptimizerConfig::Adam { lr, .. } => *lr = new,
-            }
-            o
-        }
     }
 
     #[test]

@@ -23,7 +23,11 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
 use crate::error::ExperimentError;
-use crate::load::{Experiment, FileMeta, Loc, Settings, SourceFile, finish, nearest};
+use crate::experiment::{Experiment, FileMeta};
+use crate::resolve::finish;
+use crate::settings::Settings;
+use crate::source::{Loc, SourceFile};
+use crate::suggest::nearest;
 
 /// Where an experiment stands in the sweep it comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,9 +114,8 @@ pub const NOT_SWEPT: [(&str, &str); 2] = [
 
 /// The dotted setting names a `[sweep]` accepts.
 pub fn sweepable_settings() -> Vec<&'static str> {
-    Settings::KEYS
-        .iter()
-        .copied()
+    Settings::keys()
+        .into_iter()
         .filter(|k| !NOT_SWEPT.iter().any(|(n, _)| n == k))
         .collect()
 }
@@ -262,7 +265,7 @@ impl Sweep {
             if let Some((_, why)) = NOT_SWEPT.iter().find(|(k, _)| *k == key) {
                 return Err(key_loc.invalid(&key, format!("cannot be swept: {why}")));
             }
-            if !Settings::KEYS.contains(&key.as_str()) {
+            if !Settings::keys().contains(&key.as_str()) {
                 return Err(unknown_setting(&key, &key_loc));
             }
             if axes.iter().any(|a| a.key == key) {
@@ -383,6 +386,7 @@ impl Sweep {
         file: &SourceFile,
     ) -> Result<Vec<Experiment>, ExperimentError> {
         let points = self.points();
+        let parent = finish(settings, file).ok().map(|(config, _)| config);
         let mut out: Vec<Experiment> = Vec::with_capacity(points.len());
         for (index, point) in points.iter().enumerate() {
             let mut s = settings.clone();
@@ -435,6 +439,7 @@ impl Sweep {
                 config,
                 seeds,
                 sweep: Some(sweep_point),
+                parent: parent.clone(),
             });
         }
         Ok(out)
@@ -790,10 +795,10 @@ mod tests {
                 "swept twice",
             ),
             (
-                "\"optimizer.kind\" = [\"sgd\", \"rmsprop\"]\n",
-                "\"rmsprop\"",
+                "\"optimizer.kind\" = [\"sgd\", \"lion\"]\n",
+                "\"lion\"",
                 "optimizer.kind",
-                "unknown optimizer `rmsprop`",
+                "unknown optimizer `lion`",
             ),
         ];
         for (body, at, key, message) in cases {

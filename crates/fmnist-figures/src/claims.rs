@@ -159,7 +159,7 @@ impl fmt::Display for Term {
             "{}:{}:{}@{}",
             self.experiment,
             self.split.as_str(),
-            self.quantity.as_str(),
+            self.quantity.name(),
             self.epoch
         )
     }
@@ -184,9 +184,6 @@ impl fmt::Display for EpochRef {
     }
 }
 
-/// The splits a term may name.
-const SPLITS: [Split; 2] = [Split::Train, Split::Val];
-
 /// The term grammar in one sentence, its words taken from the vocabulary
 /// (the splits and [`Quantity::ALL`]); every error about a term ends with it.
 pub(crate) fn term_shape() -> String {
@@ -195,8 +192,8 @@ pub(crate) fn term_shape() -> String {
         "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT {}, QUANTITY {}, EPOCH a 1-based \
          number, last, last-N or best), or a difference `A - B` of two terms with spaces around \
          the minus",
-        words(SPLITS.iter().map(|s| s.as_str()).collect()),
-        words(Quantity::ALL.iter().map(|q| q.as_str()).collect()),
+        words(Split::ALL.iter().map(|s| s.as_str()).collect()),
+        words(Quantity::names()),
     )
 }
 
@@ -219,18 +216,25 @@ pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
         ));
     }
     let one_of = |words: Vec<&str>| crate::text::or_list(&words);
-    let Some(split) = SPLITS.iter().copied().find(|x| x.as_str() == split) else {
+    let Some(split) = Split::parse(split) else {
         return Err(format!(
             "`{s}`: unknown split `{split}`, expected {}",
-            one_of(SPLITS.iter().map(|x| x.as_str()).collect())
+            one_of(Split::ALL.iter().map(|x| x.as_str()).collect())
         ));
     };
     let Some(quantity) = Quantity::parse(quantity) else {
         return Err(format!(
             "`{s}`: unknown quantity `{quantity}`, expected {}",
-            one_of(Quantity::ALL.iter().map(|q| q.as_str()).collect())
+            one_of(Quantity::names())
         ));
     };
+    if !quantity.measured_on(split) {
+        return Err(format!(
+            "`{s}`: {quantity} ({}) is measured on {} only",
+            quantity.describe(),
+            one_of(quantity.splits().iter().map(|x| x.as_str()).collect())
+        ));
+    }
     let bad_epoch =
         || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
     let epoch = match epoch {
@@ -646,7 +650,13 @@ fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
             term.split.as_str()
         )
     })?;
-    let v = term.quantity.of(row);
+    let Some(v) = row.values.get(term.quantity) else {
+        return Err(format!(
+            "`{term}`: {} did not record {} (stored before it was measured)",
+            who(),
+            term.quantity
+        ));
+    };
     if v.is_finite() {
         Ok(v)
     } else {
@@ -858,6 +868,12 @@ mod tests {
         );
         assert_eq!(parse_term("b:val:loss@best").unwrap().epoch, EpochRef::Best);
         assert_eq!(
+            parse_term("baseline:train:grad_norm@last")
+                .unwrap()
+                .quantity,
+            Quantity::GradNorm
+        );
+        assert_eq!(
             parse_term("b:val:loss@last-5").unwrap().epoch,
             EpochRef::LastMinus(5)
         );
@@ -876,6 +892,9 @@ mod tests {
             ("baseline:accuracy@last", "three"),
             ("baseline:test:accuracy@last", "unknown split"),
             ("baseline:val:acc@last", "unknown quantity"),
+            ("baseline:val:acc@last", "loss, accuracy or grad_norm"),
+            ("baseline:val:grad_norm@last", "measured on train only"),
+            ("baseline:val:accuracy", "QUANTITY loss|accuracy|grad_norm"),
             ("baseline:val:accuracy@0", "1-based"),
             ("baseline:val:accuracy@first", "1-based"),
             ("baseline:val:accuracy@last-0", "last-N"),
@@ -1101,6 +1120,22 @@ tol = 0.05
                 .contains("only 4 epochs")
         );
         assert!(v("z:val:accuracy@1").unwrap_err().contains("no run of z"));
+        // A run stored before grad_norm existed has none; a later one does.
+        let e = v("a:train:grad_norm@last").unwrap_err();
+        assert!(e.contains("did not record grad_norm"), "{e}");
+        let mut newer = simple("a", 3, &[0.5, 0.9]);
+        for (k, r) in newer
+            .rows
+            .iter_mut()
+            .filter(|r| r.split == Split::Train)
+            .enumerate()
+        {
+            r.values.set(Quantity::GradNorm, 2.0 - k as f64);
+        }
+        let runs = [newer];
+        let idx = index(&runs);
+        let g = expr_value(&parse_expr("a:train:grad_norm@last").unwrap(), &idx, 3);
+        assert_eq!(g.unwrap(), 1.0);
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub(crate) fn per_class_table(
         row.push(overall.map_or("—".into(), |s| format!("{:.2}", 100.0 * s.mean)));
         rows.push(row);
         for (run, m) in &with {
-            let stored = stats::final_row(run, Split::Val).map(|r| r.accuracy);
+            let stored = stats::final_value(run, Split::Val, stats::Quantity::Accuracy);
             if let (Some(stored), Some(acc)) = (stored, m.accuracy()) {
                 // The stored accuracy is a float of the same count; more than
                 // half an image apart means the two describe different networks.
@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(m.row_percent(6, 0), Some(14.0));
         // The diagonal over the total is the stored final validation accuracy.
         let run = run_with("baseline", 0, &MATRIX);
-        let stored = stats::final_row(&run, Split::Val).unwrap().accuracy;
+        let stored = stats::final_value(&run, Split::Val, stats::Quantity::Accuracy).unwrap();
         assert_eq!(stored, 0.8825);
         let summed: u64 = pc.iter().map(|c| c.correct).sum();
         let support: u64 = pc.iter().map(|c| c.support).sum();
@@ -274,7 +274,7 @@ mod tests {
         let mut c = run_with("other", 0, &MATRIX);
         // A stored accuracy that the matrix does not give.
         for row in &mut c.rows {
-            row.accuracy = 0.5;
+            row.values.set(stats::Quantity::Accuracy, 0.5);
         }
         let d = simple_without_confusion();
         let names = names();

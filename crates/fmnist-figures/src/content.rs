@@ -414,7 +414,7 @@ fn with_runs<'a>(
 fn mean_final_accuracy(runs: &[&StoredRun]) -> Option<f64> {
     stats::mean(
         runs.iter()
-            .filter_map(|r| stats::final_row(r, Split::Val).map(|x| x.accuracy))
+            .filter_map(|r| stats::final_value(r, Split::Val, stats::Quantity::Accuracy))
             .filter(|a| a.is_finite()),
     )
 }
@@ -1027,7 +1027,7 @@ fn comparison_caption(
 fn optimizer_titles(experiments: &[Experiment]) -> String {
     let mut titles: Vec<&str> = Vec::new();
     for e in experiments {
-        let t = tables::optimizer_title(&e.config.optimizer);
+        let t = e.config.optimizer.title();
         if !titles.contains(&t) {
             titles.push(t);
         }

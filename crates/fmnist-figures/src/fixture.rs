@@ -4,7 +4,9 @@
 
 use fmnist_data::{CLASS_NAMES, ImageSet};
 use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
-use fmnist_metrics::{ConfusionCell, MetricRow, Mistake, RunManifest, RunStatus, Split, StoredRun};
+use fmnist_metrics::{
+    ConfusionCell, Measures, MetricRow, Mistake, Quantity, RunManifest, RunStatus, Split, StoredRun,
+};
 
 pub(crate) fn config(epochs: usize) -> RunConfig {
     RunConfig {
@@ -43,8 +45,9 @@ pub(crate) fn run(experiment: &str, seed: u64, epochs: &[Epoch]) -> StoredRun {
             rows.push(MetricRow {
                 epoch,
                 split,
-                loss: *loss,
-                accuracy: *accuracy,
+                values: Measures::default()
+                    .with(Quantity::Loss, *loss)
+                    .with(Quantity::Accuracy, *accuracy),
                 seconds: 2.0 + seed as f64,
             });
         }

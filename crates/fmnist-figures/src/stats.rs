@@ -8,35 +8,14 @@
 
 use fmnist_metrics::{ConfusionCell, MetricRow, Split, StoredRun};
 
-/// Which number of a metric row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Quantity {
-    Accuracy,
-    Loss,
-}
+/// The per-epoch quantities, one vocabulary with the trainer, the store and
+/// the claims language.
+pub(crate) use fmnist_experiments::Quantity;
 
-impl Quantity {
-    /// Every quantity, in the order the claims grammar lists them.
-    pub(crate) const ALL: [Quantity; 2] = [Quantity::Accuracy, Quantity::Loss];
-
-    /// The quantity a claim term names by [`Quantity::as_str`].
-    pub(crate) fn parse(s: &str) -> Option<Quantity> {
-        Quantity::ALL.into_iter().find(|q| q.as_str() == s)
-    }
-
-    pub(crate) fn of(self, row: &MetricRow) -> f64 {
-        match self {
-            Quantity::Accuracy => row.accuracy,
-            Quantity::Loss => row.loss,
-        }
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Quantity::Accuracy => "accuracy",
-            Quantity::Loss => "loss",
-        }
-    }
+/// `q` of a metric row; NaN where it was not measured (another split, or a
+/// run stored before `q` existed).
+pub(crate) fn value(row: &MetricRow, q: Quantity) -> f64 {
+    row.values[q]
 }
 
 /// Mean, spread and range of one number over seeds.
@@ -101,7 +80,7 @@ pub(crate) fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec
             let values: Vec<f64> = runs
                 .iter()
                 .filter_map(|r| row(r, split, epoch))
-                .map(|x| quantity.of(x))
+                .map(|x| value(x, quantity))
                 .filter(|v| v.is_finite())
                 .collect();
             summarize(&values).map(|s| BandPoint {
@@ -136,15 +115,12 @@ pub(crate) fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
 
 /// The epoch of highest validation accuracy (the earliest on ties).
 pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
+    let acc = |r: &MetricRow| value(r, Quantity::Accuracy);
     run.rows
         .iter()
-        .filter(|r| r.split == Split::Val && r.accuracy.is_finite())
+        .filter(|r| r.split == Split::Val && acc(r).is_finite())
         .fold(None::<&MetricRow>, |best, r| match best {
-            Some(b)
-                if b.accuracy > r.accuracy || (b.accuracy == r.accuracy && b.epoch < r.epoch) =>
-            {
-                Some(b)
-            }
+            Some(b) if acc(b) > acc(r) || (acc(b) == acc(r) && b.epoch < r.epoch) => Some(b),
             _ => Some(r),
         })
         .map(|r| r.epoch)
@@ -152,13 +128,13 @@ pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
 
 /// The value of `split`/`q` at the last recorded epoch.
 pub(crate) fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
-    final_row(run, split).map(|r| q.of(r))
+    final_row(run, split).map(|r| value(r, q))
 }
 
 /// The highest validation accuracy of the run (at [`best_val_epoch`]).
 pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
     let e = best_val_epoch(run)?;
-    row(run, Split::Val, e).map(|r| r.accuracy)
+    row(run, Split::Val, e).map(|r| value(r, Quantity::Accuracy))
 }
 
 /// One number per run, summarised over the runs (seeds); runs without the
@@ -208,10 +184,10 @@ pub(crate) struct PointStats {
 pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
     let best_row = |r: &StoredRun| best_val_epoch(r).and_then(|e| row(r, Split::Val, e).cloned());
     PointStats {
-        final_acc: over_runs(runs, |r| final_row(r, Split::Val).map(|x| x.accuracy)),
-        best_acc: over_runs(runs, |r| best_row(r).map(|x| x.accuracy)),
+        final_acc: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Accuracy)),
+        best_acc: over_runs(runs, |r| best_row(r).map(|x| value(&x, Quantity::Accuracy))),
         best_epoch: over_runs(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
-        final_loss: over_runs(runs, |r| final_row(r, Split::Val).map(|x| x.loss)),
+        final_loss: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Loss)),
         seeds: runs.iter().map(|r| r.manifest.seed).collect(),
     }
 }
@@ -412,7 +388,10 @@ mod tests {
     fn final_best_and_timing() {
         let r = simple("x", 1, &[0.5, 0.9, 0.9, 0.8]);
         assert_eq!(last_epoch(&r, Split::Val), Some(4));
-        assert_eq!(final_row(&r, Split::Val).unwrap().accuracy, 0.8);
+        assert_eq!(
+            value(final_row(&r, Split::Val).unwrap(), Quantity::Accuracy),
+            0.8
+        );
         assert_eq!(best_val_epoch(&r), Some(2), "earliest of the tied best");
         assert_eq!(seconds_per_epoch(&r), Some(3.0));
         assert_eq!(final_value(&r, Split::Val, Quantity::Accuracy), Some(0.8));
@@ -425,7 +404,9 @@ mod tests {
         let b = simple("x", 1, &[0.7, 0.8]);
         let mut c = simple("x", 2, &[0.7, 0.1]);
         c.rows.retain(|r| r.epoch == 1);
-        c.rows.iter_mut().for_each(|r| r.accuracy = f64::NAN);
+        c.rows
+            .iter_mut()
+            .for_each(|r| r.values.set(Quantity::Accuracy, f64::NAN));
         let s = over_runs(&[&a, &b, &c], |r| {
             final_value(r, Split::Val, Quantity::Accuracy)
         })

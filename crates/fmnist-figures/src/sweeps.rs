@@ -13,7 +13,7 @@ use fmnist_metrics::StoredRun;
 
 use crate::paper::{Paper, same_value};
 use crate::stats::{self, Summary};
-use crate::tables::{self, Align, Table, setting};
+use crate::tables::{Align, Table, setting};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,7 +285,7 @@ fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Ve
                     .all(|r| same_but_lr(&r.manifest.config.optimizer, o))
         });
         let name = line.unwrap_or_else(|| match optimizer {
-            Some(o) if baseline_optimizer => tables::optimizer_title(o).to_string(),
+            Some(o) if baseline_optimizer => o.title().to_string(),
             _ => "this sweep".into(),
         });
         out.push(LrLine {
@@ -301,7 +301,7 @@ fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Ve
 /// Whether `a` is the optimizer `b` with another learning rate.
 fn same_but_lr(a: &OptimizerConfig, b: &OptimizerConfig) -> bool {
     let settings = |o: &OptimizerConfig| -> Vec<(&'static str, String)> {
-        tables::optimizer_settings(o)
+        o.settings()
             .into_iter()
             .filter(|(k, _)| *k != "lr")
             .collect()
@@ -375,7 +375,7 @@ fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> 
         "Claim {} (`{}`, {} at lr {lr}, ends within {:.0} pp of {:.0} %; {} above): ",
         t.claim,
         p.baseline,
-        paper.optimizer.map_or("", tables::optimizer_title),
+        paper.optimizer.map_or("", OptimizerConfig::title),
         100.0 * t.tol,
         100.0 * t.accuracy,
         paper.verdict

@@ -4,7 +4,7 @@
 //! A table is built once as plain-text cells and rendered twice, so the two
 //! formats cannot disagree. Cells may mark bold text with `**...**`.
 
-use fmnist_experiments::{Experiment, OptimizerConfig, RunConfig};
+use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
@@ -196,83 +196,6 @@ pub(crate) fn paper_ref(exp: &Experiment) -> String {
     }
 }
 
-/// The optimizer's name as the paper and PyTorch write it: "SGD", "Adam".
-pub(crate) fn optimizer_title(o: &OptimizerConfig) -> &'static str {
-    match o {
-        OptimizerConfig::Sgd { .. } => "SGD",
-        OptimizerConfig::Adam { .. } => "Adam",
-    }
-}
-
-/// Every setting of the optimizer, (key, value), in declaration order.
-pub(crate) fn optimizer_settings(o: &OptimizerConfig) -> Vec<(&'static str, String)> {
-    match o {
-        OptimizerConfig::Sgd {
-            lr,
-            momentum,
-            dampening,
-            nesterov,
-            weight_decay,
-        } => vec![
-            ("lr", setting(*lr)),
-            ("momentum", setting(*momentum)),
-            ("dampening", setting(*dampening)),
-            ("nesterov", nesterov.to_string()),
-            ("weight_decay", setting(*weight_decay)),
-        ],
-        OptimizerConfig::Adam {
-            lr,
-            betas,
-            eps,
-            weight_decay,
-        } => vec![
-            ("lr", setting(*lr)),
-            (
-                "betas",
-                format!("({}, {})", setting(betas[0]), setting(betas[1])),
-            ),
-            ("eps", setting(*eps)),
-            ("weight_decay", setting(*weight_decay)),
-        ],
-    }
-}
-
-fn optimizer(o: &OptimizerConfig) -> (String, String) {
-    match o {
-        OptimizerConfig::Sgd {
-            momentum,
-            dampening,
-            nesterov,
-            ..
-        } => (
-            "SGD".into(),
-            format!(
-                "{} (dampening {}, Nesterov {})",
-                setting(*momentum),
-                setting(*dampening),
-                if *nesterov { "on" } else { "off" }
-            ),
-        ),
-        OptimizerConfig::Adam { betas, eps, .. } => (
-            format!(
-                "Adam (β1 = {}, β2 = {}, ε = {})",
-                setting(betas[0]),
-                setting(betas[1]),
-                setting(*eps)
-            ),
-            "— (Adam)".into(),
-        ),
-    }
-}
-
-fn weight_decay(o: &OptimizerConfig) -> f64 {
-    match o {
-        OptimizerConfig::Sgd { weight_decay, .. } | OptimizerConfig::Adam { weight_decay, .. } => {
-            *weight_decay
-        }
-    }
-}
-
 /// How `ran` (what the runs used) differs from `planned` (the experiment
 /// file), in words; empty when they agree.
 pub(crate) fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
@@ -337,7 +260,6 @@ const UNSTATED: &str = "not stated in the paper; PyTorch default";
 /// of the stored `runs` (the planned ones when there are none).
 pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
     let c = &exp.config;
-    let (opt, momentum) = optimizer(&c.optimizer);
     let hidden = c
         .model
         .hidden
@@ -361,12 +283,10 @@ pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
         vec!["batch size".into(), c.batch_size.to_string(), paper.into()],
         vec!["epochs".into(), c.epochs.to_string(), paper.into()],
         vec!["hidden layers".into(), hidden, paper.into()],
-        vec!["optimizer".into(), opt, paper.into()],
-        vec!["momentum".into(), momentum, UNSTATED.into()],
         vec![
-            "weight decay".into(),
-            setting(weight_decay(&c.optimizer)),
-            UNSTATED.into(),
+            "optimizer".into(),
+            format!("{} (`{}`)", c.optimizer.title(), c.optimizer.torch()),
+            paper.into(),
         ],
         vec![
             "input normalisation".into(),
@@ -384,6 +304,19 @@ pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
             "not in the paper; this reproduction".into(),
         ],
     ];
+    // The optimizer's other settings, which the paper leaves unstated,
+    // right after its row; the learning rate has its own.
+    let at = rows
+        .iter()
+        .position(|r| r[0] == "optimizer")
+        .map_or(rows.len(), |i| i + 1);
+    let settings = c
+        .optimizer
+        .settings()
+        .into_iter()
+        .filter(|(k, _)| *k != "lr")
+        .map(|(k, v)| vec![k.replace('_', " "), v, UNSTATED.into()]);
+    rows.splice(at..at, settings);
     for (limit, what) in [(c.train_limit, "training"), (c.val_limit, "validation")] {
         if let Some(n) = limit {
             rows.push(vec![

@@ -14,8 +14,8 @@ use fmnist_data::{CLASS_NAMES, Dataset, ImageSet};
 use fmnist_experiments::{Experiment, load_dir};
 use fmnist_figures::{FiguresError, ReportInput, Verdict, write_report};
 use fmnist_metrics::{
-    ConfusionCell, DataFile, MetricRow, Mistake, Provenance, RunManifest, RunStatus, Split,
-    StoredRun,
+    ConfusionCell, DataFile, Measures, MetricRow, Mistake, Provenance, Quantity, RunManifest,
+    RunStatus, Split, StoredRun,
 };
 
 /// Relative to the crate (the working directory of its tests), so that the
@@ -42,8 +42,9 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
             rows.push(MetricRow {
                 epoch: i as u32 + 1,
                 split,
-                loss,
-                accuracy: acc,
+                values: Measures::default()
+                    .with(Quantity::Loss, loss)
+                    .with(Quantity::Accuracy, acc),
                 seconds: 1.5,
             });
         }

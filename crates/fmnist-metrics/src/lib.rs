@@ -19,8 +19,9 @@ mod time;
 
 pub use classes::{ConfusionCell, Mistake};
 pub use error::MetricsError;
+pub use fmnist_experiments::{Measures, Quantity, Split};
 pub use lock::{LockOutcome, RunLock};
 pub use manifest::{Architecture, DataFile, Provenance, RunManifest, RunStatus};
 pub use store::{RunRecord, Store, StoredRun, atomic_write};
-pub use table::{MetricRow, Split};
+pub use table::MetricRow;
 pub use time::{rfc3339, unix_seconds};

@@ -349,8 +349,8 @@ impl Store {
 pub(crate) mod tests {
     use super::*;
     use crate::manifest::RunStatus;
-    use crate::table::Split;
     use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
+    use fmnist_experiments::{Measures, Quantity, Split};
 
     pub(crate) fn manifest(experiment: &str, run_id: &str, seed: u64) -> RunManifest {
         RunManifest {
@@ -410,11 +410,16 @@ pub(crate) mod tests {
         let mut rows = Vec::new();
         for epoch in 1..=2 {
             for split in [Split::Train, Split::Val] {
+                let mut values = Measures::default()
+                    .with(Quantity::Loss, scale / epoch as f64)
+                    .with(Quantity::Accuracy, 0.5 + 0.1 * epoch as f64);
+                if split == Split::Train {
+                    values.set(Quantity::GradNorm, 2.0 * scale);
+                }
                 rows.push(MetricRow {
                     epoch,
                     split,
-                    loss: scale / epoch as f64,
-                    accuracy: 0.5 + 0.1 * epoch as f64,
+                    values,
                     seconds: 0.25,
                 });
             }

@@ -2,34 +2,21 @@
 
 use std::path::Path;
 
+use fmnist_experiments::{Measures, Quantity, Split};
 use polars::prelude::*;
 
 use crate::classes::ConfusionCell;
 use crate::error::MetricsError;
 use crate::manifest::RunManifest;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Split {
-    Train,
-    Val,
-}
-
-impl Split {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Val => "val",
-        }
-    }
-}
-
+/// One row of the metrics table: an epoch of one split, with every
+/// quantity of the vocabulary measured there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     /// 1-based.
     pub epoch: u32,
     pub split: Split,
-    pub loss: f64,
-    pub accuracy: f64,
+    pub values: Measures,
     /// Wall time of the whole epoch (training and evaluation). Kept in the
     /// manifest, not in the Parquet table, so that a run's table is the
     /// same bytes however often it is trained.
@@ -73,62 +60,75 @@ pub(crate) fn write_parquet(
         .map(|h| h.to_string())
         .collect::<Vec<_>>()
         .join("-");
-    let mut df = DataFrame::new(
-        n,
-        vec![
-            Column::new("experiment".into(), vec![manifest.experiment.as_str(); n]),
-            Column::new("run_id".into(), vec![manifest.run_id.as_str(); n]),
-            Column::new("seed".into(), vec![manifest.seed as i64; n]),
-            Column::new(
-                "epoch".into(),
-                rows.iter().map(|r| r.epoch as i64).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "split".into(),
-                rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "loss".into(),
-                rows.iter().map(|r| r.loss).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "accuracy".into(),
-                rows.iter().map(|r| r.accuracy).collect::<Vec<_>>(),
-            ),
-            Column::new("optimizer".into(), vec![c.optimizer.name(); n]),
-            Column::new("lr".into(), vec![c.optimizer.lr(); n]),
-            Column::new("dropout".into(), vec![c.model.dropout; n]),
-            Column::new("hidden".into(), vec![hidden.as_str(); n]),
-            Column::new("batch_size".into(), vec![c.batch_size as i64; n]),
-        ],
-    )
-    .map_err(parquet_err(path))?;
+    let mut columns = vec![
+        Column::new("experiment".into(), vec![manifest.experiment.as_str(); n]),
+        Column::new("run_id".into(), vec![manifest.run_id.as_str(); n]),
+        Column::new("seed".into(), vec![manifest.seed as i64; n]),
+        Column::new(
+            "epoch".into(),
+            rows.iter().map(|r| r.epoch as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "split".into(),
+            rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
+        ),
+    ];
+    // One column per quantity of the vocabulary, null where it is not
+    // measured (a quantity of the training split on validation rows).
+    for &q in Quantity::ALL {
+        let values: Vec<Option<f64>> = rows.iter().map(|r| r.values.get(q)).collect();
+        columns.push(Column::new(q.name().into(), values));
+    }
+    columns.extend([
+        Column::new("optimizer".into(), vec![c.optimizer.name(); n]),
+        Column::new("lr".into(), vec![c.optimizer.lr(); n]),
+        Column::new("dropout".into(), vec![c.model.dropout; n]),
+        Column::new("hidden".into(), vec![hidden.as_str(); n]),
+        Column::new("batch_size".into(), vec![c.batch_size as i64; n]),
+    ]);
+    let mut df = DataFrame::new(n, columns).map_err(parquet_err(path))?;
     write_frame(path, &mut df)
 }
 
+/// Reads a metrics table. A quantity column that the file lacks (a run
+/// stored before the quantity existed) reads as absent; a null in a column
+/// the file has means the quantity was not measured on that row.
 pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> {
     let df = read_frame(path)?;
     let col = |name: &str| df.column(name).map_err(parquet_err(path));
     let epoch = col("epoch")?.i64().map_err(parquet_err(path))?;
     let split = col("split")?.str().map_err(parquet_err(path))?;
-    let loss = col("loss")?.f64().map_err(parquet_err(path))?;
-    let accuracy = col("accuracy")?.f64().map_err(parquet_err(path))?;
-    let corrupt = |message: &str| MetricsError::Corrupt {
+    let quantities = Quantity::ALL
+        .iter()
+        .filter_map(|&q| match df.column(q.name()) {
+            Err(_) => None,
+            Ok(c) => Some(c.f64().map(|c| (q, c)).map_err(parquet_err(path))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let corrupt = |message: String| MetricsError::Corrupt {
         path: path.to_path_buf(),
-        message: message.to_string(),
+        message,
     };
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let split = match split.get(i) {
-            Some("train") => Split::Train,
-            Some("val") => Split::Val,
-            _ => return Err(corrupt("split must be \"train\" or \"val\"")),
-        };
+        let split = split
+            .get(i)
+            .and_then(Split::parse)
+            .ok_or_else(|| corrupt("split must be \"train\" or \"val\"".into()))?;
+        let mut values = Measures::default();
+        for (q, column) in &quantities {
+            match column.get(i) {
+                Some(v) => values.set(*q, v),
+                None if q.measured_on(split) && q.always_recorded() => {
+                    return Err(corrupt(format!("null {q} on a {split} row")));
+                }
+                None => {}
+            }
+        }
         rows.push(MetricRow {
-            epoch: epoch.get(i).ok_or_else(|| corrupt("null epoch"))? as u32,
+            epoch: epoch.get(i).ok_or_else(|| corrupt("null epoch".into()))? as u32,
             split,
-            loss: loss.get(i).ok_or_else(|| corrupt("null loss"))?,
-            accuracy: accuracy.get(i).ok_or_else(|| corrupt("null accuracy"))?,
+            values,
             // Wall time is not part of the table (see `RunManifest::epoch_seconds`).
             seconds: 0.0,
         });

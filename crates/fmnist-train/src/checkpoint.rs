@@ -9,7 +9,7 @@
 //! next (the initialisation stream is used up before the first epoch).
 
 use candle_core::{Device, Tensor};
-use fmnist_experiments::RunConfig;
+use fmnist_experiments::{Measures, Quantity, RunConfig};
 use serde_json::{Value, json};
 
 use crate::TRAINING_CODE_VERSION;
@@ -23,8 +23,9 @@ use crate::weights::param_names;
 
 const WHAT: &str = "checkpoint";
 const FORMAT: &str = "fmnist-checkpoint";
-/// The layout of the file; bump on any change to it.
-const FORMAT_VERSION: u32 = 1;
+/// The layout of the file; bump on any change to it. Version 2 stores the
+/// epoch reports by quantity name (version 1 had fixed fields).
+const FORMAT_VERSION: u32 = 2;
 
 /// The state of a run after a complete epoch. Build one with
 /// [`crate::train_with`]'s checkpoint callback; store it with
@@ -73,9 +74,10 @@ impl Checkpoint {
         let names = param_names(model.layers());
         let optimizer_buffers = optimizer
             .buffers()
-            .into_iter()
-            .map(|buffers| {
-                buffers
+            .iter()
+            .map(|buffer| {
+                buffer
+                    .per_param
                     .iter()
                     .zip(&names)
                     .map(|(b, name)| {
@@ -93,7 +95,7 @@ impl Checkpoint {
             epochs: epochs.to_vec(),
             params: model.host_params()?,
             optimizer_steps: optimizer.steps(),
-            buffer_names: optimizer.names(),
+            buffer_names: optimizer_buffer_names(optimizer),
             optimizer_buffers,
             shuffle_pos: streams.shuffle.word_pos(),
             dropout_pos: streams.dropout.word_pos(),
@@ -210,20 +212,7 @@ impl Checkpoint {
         }
         let tensors: Vec<(&str, &HostTensor)> =
             names.iter().map(|(name, t)| (name.as_str(), *t)).collect();
-        let reports: Vec<Value> = self
-            .epochs
-            .iter()
-            .map(|e| {
-                json!({
-                    "epoch": e.epoch,
-                    "train_loss": e.train_loss.to_bits(),
-                    "train_accuracy": e.train_accuracy.to_bits(),
-                    "val_loss": e.val_loss.to_bits(),
-                    "val_accuracy": e.val_accuracy.to_bits(),
-                    "seconds": e.seconds.to_bits(),
-                })
-            })
-            .collect();
+        let reports: Vec<Value> = self.epochs.iter().map(report_bits).collect();
         tensor_file::write_named(
             &tensors,
             &[
@@ -359,6 +348,31 @@ impl Checkpoint {
     }
 }
 
+/// An epoch report with every f64 as its bits, so that it survives JSON
+/// exactly: `{"epoch": 3, "seconds": bits, "train": {"loss": bits, ...},
+/// "val": {...}}`, every quantity of the vocabulary by its name.
+fn report_bits(e: &EpochReport) -> Value {
+    let split = |m: &Measures| -> Value {
+        m.iter()
+            .map(|(q, v)| (q.name().to_string(), Value::from(v.to_bits())))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    json!({
+        "epoch": e.epoch,
+        "seconds": e.seconds.to_bits(),
+        "train": split(&e.train),
+        "val": split(&e.val),
+    })
+}
+
+/// The names of `optimizer`'s buffers, which are those its kind declares.
+fn optimizer_buffer_names(optimizer: &Optimizer) -> &'static [&'static str] {
+    let names = Optimizer::buffer_names(optimizer.config());
+    debug_assert!(names.iter().eq(optimizer.buffers().iter().map(|b| &b.name)));
+    names
+}
+
 fn parse_reports(text: &str) -> Result<Vec<EpochReport>, String> {
     let values: Vec<Value> =
         serde_json::from_str(text).map_err(|e| format!("is not a JSON list: {e}"))?;
@@ -366,19 +380,32 @@ fn parse_reports(text: &str) -> Result<Vec<EpochReport>, String> {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let field = |key: &str| {
+            let number = |key: &str| {
                 v.get(key)
                     .and_then(Value::as_u64)
                     .ok_or_else(|| format!("entry {i}: `{key}` is missing or not an integer"))
             };
-            let bits = |key: &str| field(key).map(f64::from_bits);
+            let split = |key: &str| -> Result<Measures, String> {
+                let map = v
+                    .get(key)
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| format!("entry {i}: `{key}` is missing or not an object"))?;
+                let mut m = Measures::default();
+                for (name, bits) in map {
+                    let q = Quantity::parse(name)
+                        .ok_or_else(|| format!("entry {i}: unknown quantity `{key}.{name}`"))?;
+                    let bits = bits
+                        .as_u64()
+                        .ok_or_else(|| format!("entry {i}: `{key}.{name}` is not an integer"))?;
+                    m.set(q, f64::from_bits(bits));
+                }
+                Ok(m)
+            };
             let report = EpochReport {
-                epoch: field("epoch")? as usize,
-                train_loss: bits("train_loss")?,
-                train_accuracy: bits("train_accuracy")?,
-                val_loss: bits("val_loss")?,
-                val_accuracy: bits("val_accuracy")?,
-                seconds: bits("seconds")?,
+                epoch: number("epoch")? as usize,
+                seconds: f64::from_bits(number("seconds")?),
+                train: split("train")?,
+                val: split("val")?,
             };
             if report.epoch != i + 1 {
                 return Err(format!(

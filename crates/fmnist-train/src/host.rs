@@ -319,9 +319,11 @@ pub(crate) struct HostTrainer {
     net: HostNet,
     optimizer: OptimizerConfig,
     step: u64,
-    /// Per parameter (weights, then biases, as [`Optimizer`] orders them).
-    first: Vec<Option<Vec<f32>>>,
-    second: Vec<Option<Vec<f32>>>,
+    /// Per buffer of [`Optimizer::buffer_names`], per parameter (weights,
+    /// then biases, as [`Optimizer`] orders them).
+    state: Vec<Vec<Option<Vec<f32>>>>,
+    /// The squared L2 norm of each parameter's gradient in the last step.
+    grad_squares: Vec<f64>,
     grad_w: Vec<Vec<f32>>,
     grad_b: Vec<Vec<f32>>,
     buffers: Buffers,
@@ -356,16 +358,17 @@ impl HostTrainer {
                 })
                 .collect()
         };
-        let (first, second) = optimizer.state();
-        let (first, second) = (host(first)?, host(second)?);
+        let state = (optimizer.buffers().iter())
+            .map(|b| host(&b.per_param))
+            .collect::<Result<_, _>>()?;
         Ok(Some(HostTrainer {
+            grad_squares: vec![0.0; 2 * net.layers()],
             grad_w: net.weights.iter().map(|w| vec![0.0; w.len()]).collect(),
             grad_b: net.biases.iter().map(|b| vec![0.0; b.len()]).collect(),
             buffers: Buffers::new(&net.sizes, max_rows),
             optimizer: optimizer.config().clone(),
             step: optimizer.steps(),
-            first,
-            second,
+            state,
             net,
             rows: 0,
             timings: Timings::default(),
@@ -410,12 +413,10 @@ impl HostTrainer {
                 })
                 .collect()
         };
-        *optimizer = Optimizer::restore(
-            &self.optimizer,
-            self.step,
-            params.len(),
-            vec![tensors(&self.first)?, tensors(&self.second)?],
-        );
+        let buffers = (self.state.iter())
+            .map(|b| tensors(b))
+            .collect::<Result<_, _>>()?;
+        *optimizer = Optimizer::restore(&self.optimizer, self.step, params.len(), buffers);
         Ok(())
     }
 
@@ -509,7 +510,8 @@ impl HostTrainer {
     /// while the CPU computes and the next gathering reads them from the
     /// cache (a shuffled batch's images are scattered over the whole
     /// training set, where the hardware prefetcher cannot foresee them).
-    pub fn backward_and_update(&mut self, next: &NextBatch<'_>) {
+    /// Returns the L2 norm of the step's whole gradient.
+    pub fn backward_and_update(&mut self, next: &NextBatch<'_>) -> f64 {
         simd::vectorized(
             #[inline(always)]
             || {
@@ -602,20 +604,17 @@ impl HostTrainer {
                         (l, &mut self.net.weights[l], &self.grad_w[l]),
                         (n + l, &mut self.net.biases[l], &self.grad_b[l]),
                     ] {
-                        update(
-                            &self.optimizer,
-                            step,
-                            p,
-                            g,
-                            &mut self.first[i],
-                            &mut self.second[i],
-                        );
+                        self.grad_squares[i] = sum_squares(g);
+                        let mut slots: Vec<&mut Option<Vec<f32>>> =
+                            self.state.iter_mut().map(|b| &mut b[i]).collect();
+                        update(&self.optimizer, step, p, g, &mut slots);
                     }
                     self.timings.optimizer += lap.lap();
                 }
                 self.step += 1;
+                gradient_norm(&self.grad_squares)
             },
-        );
+        )
     }
 }
 
@@ -627,16 +626,50 @@ pub(crate) struct NextBatch<'a> {
     pub indices: &'a [u32],
 }
 
+/// The sum of the squares of `v` in f64: 32 running sums (element `i`
+/// goes to sum `i % 32`) added in order at the end, then the tail in order.
+/// The order is fixed, so every vector instruction level, and both training
+/// paths, give the same bits; 32 independent sums keep the adds in flight.
+#[inline(always)]
+pub(crate) fn sum_squares(v: &[f32]) -> f64 {
+    const LANES: usize = 32;
+    let mut acc = [0.0f64; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            let x = f64::from(x);
+            *a += x * x;
+        }
+    }
+    let mut total = 0.0;
+    for a in acc {
+        total += a;
+    }
+    for &x in tail {
+        let x = f64::from(x);
+        total += x * x;
+    }
+    total
+}
+
+/// The L2 norm of a gradient from its parameters' [`sum_squares`], summed
+/// in parameter order (weights, then biases).
+pub(crate) fn gradient_norm(squares: &[f64]) -> f64 {
+    squares.iter().sum::<f64>().sqrt()
+}
+
 /// One parameter's update, the operations of `Optimizer::update` fused into
 /// one pass: each `affine(a, b)` is `v * a as f32 + b as f32`, as candle's.
+/// `state` holds the parameter's buffers in the order of
+/// `Optimizer::buffer_names`; a buffer is created at the first step.
 #[inline(always)]
 fn update(
     config: &OptimizerConfig,
     step: u64,
     p: &mut [f32],
     g: &[f32],
-    first: &mut Option<Vec<f32>>,
-    second: &mut Option<Vec<f32>>,
+    state: &mut [&mut Option<Vec<f32>>],
 ) {
     match *config {
         OptimizerConfig::Sgd {
@@ -645,72 +678,202 @@ fn update(
             dampening,
             nesterov,
             weight_decay,
-        } => {
-            let (lr, momentum, keep, wd) = (
-                lr as f32,
-                momentum as f32,
-                (1.0 - dampening) as f32,
-                weight_decay as f32,
-            );
-            let decayed = |p: f32, g: f32| if wd != 0.0 { g + (p * wd + 0.0) } else { g };
-            if momentum == 0.0 {
-                for (p, &g) in p.iter_mut().zip(g) {
-                    *p -= decayed(*p, g) * lr + 0.0;
-                }
-                return;
-            }
-            let fresh = first.is_none();
-            let buf = first.get_or_insert_with(|| vec![0.0; p.len()]);
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                let g = decayed(*p, g);
-                let nb = if fresh {
-                    g
-                } else {
-                    (*b * momentum + 0.0) + (g * keep + 0.0)
-                };
-                *b = nb;
-                let g = if nesterov {
-                    g + (nb * momentum + 0.0)
-                } else {
-                    nb
-                };
-                *p -= g * lr + 0.0;
-            }
-        }
+        } => sgd(
+            p,
+            g,
+            state[0],
+            [lr, momentum, dampening, weight_decay],
+            nesterov,
+        ),
         OptimizerConfig::Adam {
             lr,
-            betas: [beta1, beta2],
+            betas,
             eps,
             weight_decay,
         } => {
-            let t = step as i32;
-            let step_size = (lr / (1.0 - beta1.powi(t))) as f32;
-            let inv_bc2 = (1.0 / (1.0 - beta2.powi(t)).sqrt()) as f32;
-            let (eps, wd) = (eps as f32, weight_decay as f32);
-            let (one_b1, one_b2, b2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32, beta2 as f32);
-            let fresh = first.is_none() || second.is_none();
-            let m_buf = first.get_or_insert_with(|| vec![0.0; p.len()]);
-            let v_buf = second.get_or_insert_with(|| vec![0.0; p.len()]);
-            for (((p, &g), m), v) in p
-                .iter_mut()
-                .zip(g)
-                .zip(m_buf.iter_mut())
-                .zip(v_buf.iter_mut())
-            {
-                let g = if wd != 0.0 { g + (*p * wd + 0.0) } else { g };
-                let nm = if fresh {
-                    g * one_b1 + 0.0
-                } else {
-                    *m + ((g - *m) * one_b1 + 0.0)
-                };
-                let g2 = (g * g) * one_b2 + 0.0;
-                let nv = if fresh { g2 } else { (*v * b2 + 0.0) + g2 };
-                *m = nm;
-                *v = nv;
-                let denom = nv.sqrt() * inv_bc2 + eps;
-                *p -= (nm / denom) * step_size + 0.0;
-            }
+            let (m, rest) = state.split_at_mut(1);
+            adam(
+                p,
+                g,
+                [&mut *m[0], &mut *rest[0]],
+                step,
+                [lr, eps, weight_decay, 0.0],
+                betas,
+            );
         }
+        OptimizerConfig::AdamW {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => {
+            let (m, rest) = state.split_at_mut(1);
+            adam(
+                p,
+                g,
+                [&mut *m[0], &mut *rest[0]],
+                step,
+                [lr, eps, 0.0, weight_decay],
+                betas,
+            );
+        }
+        OptimizerConfig::Rmsprop {
+            lr,
+            alpha,
+            eps,
+            weight_decay,
+            momentum,
+            centered,
+        } => rmsprop(
+            p,
+            g,
+            state,
+            [lr, alpha, eps, weight_decay, momentum],
+            centered,
+        ),
+    }
+}
+
+/// `g + (p * wd + 0)`, torch's L2 weight decay as candle computes it.
+#[inline(always)]
+fn l2(p: f32, g: f32, wd: f32) -> f32 {
+    if wd != 0.0 { g + (p * wd + 0.0) } else { g }
+}
+
+/// torch.optim.SGD, as `optim::update`.
+#[inline(always)]
+fn sgd(
+    p: &mut [f32],
+    g: &[f32],
+    buffer: &mut Option<Vec<f32>>,
+    [lr, momentum, dampening, weight_decay]: [f64; 4],
+    nesterov: bool,
+) {
+    let (lr, momentum, keep, wd) = (
+        lr as f32,
+        momentum as f32,
+        (1.0 - dampening) as f32,
+        weight_decay as f32,
+    );
+    if momentum == 0.0 {
+        for (p, &g) in p.iter_mut().zip(g) {
+            *p -= l2(*p, g, wd) * lr + 0.0;
+        }
+        return;
+    }
+    let fresh = buffer.is_none();
+    let buf = buffer.get_or_insert_with(|| vec![0.0; p.len()]);
+    for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+        let g = l2(*p, g, wd);
+        let nb = if fresh {
+            g
+        } else {
+            (*b * momentum + 0.0) + (g * keep + 0.0)
+        };
+        *b = nb;
+        let g = if nesterov {
+            g + (nb * momentum + 0.0)
+        } else {
+            nb
+        };
+        *p -= g * lr + 0.0;
+    }
+}
+
+/// torch.optim.Adam (`l2` weight decay) and AdamW (`decoupled`), as
+/// `optim::adam`.
+#[inline(always)]
+fn adam(
+    p: &mut [f32],
+    g: &[f32],
+    [first, second]: [&mut Option<Vec<f32>>; 2],
+    step: u64,
+    [lr, eps, l2_decay, decoupled]: [f64; 4],
+    [beta1, beta2]: [f64; 2],
+) {
+    let t = step as i32;
+    let step_size = (lr / (1.0 - beta1.powi(t))) as f32;
+    let inv_bc2 = (1.0 / (1.0 - beta2.powi(t)).sqrt()) as f32;
+    let (eps, wd) = (eps as f32, l2_decay as f32);
+    let shrink = (decoupled != 0.0).then_some((1.0 - lr * decoupled) as f32);
+    let (one_b1, one_b2, b2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32, beta2 as f32);
+    let fresh = first.is_none() || second.is_none();
+    let m_buf = first.get_or_insert_with(|| vec![0.0; p.len()]);
+    let v_buf = second.get_or_insert_with(|| vec![0.0; p.len()]);
+    for (((p, &g), m), v) in p
+        .iter_mut()
+        .zip(g)
+        .zip(m_buf.iter_mut())
+        .zip(v_buf.iter_mut())
+    {
+        if let Some(s) = shrink {
+            *p = *p * s + 0.0;
+        }
+        let g = l2(*p, g, wd);
+        let nm = if fresh {
+            g * one_b1 + 0.0
+        } else {
+            *m + ((g - *m) * one_b1 + 0.0)
+        };
+        let g2 = (g * g) * one_b2 + 0.0;
+        let nv = if fresh { g2 } else { (*v * b2 + 0.0) + g2 };
+        *m = nm;
+        *v = nv;
+        let denom = nv.sqrt() * inv_bc2 + eps;
+        *p -= (nm / denom) * step_size + 0.0;
+    }
+}
+
+/// torch.optim.RMSprop, as `optim::rmsprop`; buffers `square_avg`,
+/// `momentum_buffer` (with momentum), `grad_avg` (centered).
+#[inline(always)]
+fn rmsprop(
+    p: &mut [f32],
+    g: &[f32],
+    state: &mut [&mut Option<Vec<f32>>],
+    [lr, alpha, eps, weight_decay, momentum]: [f64; 5],
+    centered: bool,
+) {
+    let (lr, a, one_a, eps, wd, mom) = (
+        lr as f32,
+        alpha as f32,
+        (1.0 - alpha) as f32,
+        eps as f32,
+        weight_decay as f32,
+        momentum as f32,
+    );
+    let fresh = state[0].is_none();
+    let n = p.len();
+    let [sq, buf, ga] = state else {
+        unreachable!("RMSprop has three buffers")
+    };
+    let sq = sq.get_or_insert_with(|| vec![0.0; n]);
+    let mut buf = (mom != 0.0).then(|| buf.get_or_insert_with(|| vec![0.0; n]));
+    let mut ga = centered.then(|| ga.get_or_insert_with(|| vec![0.0; n]));
+    for i in 0..n {
+        let g = l2(p[i], g[i], wd);
+        let g2 = (g * g) * one_a + 0.0;
+        let v = if fresh { g2 } else { (sq[i] * a + 0.0) + g2 };
+        sq[i] = v;
+        let root = match ga.as_deref_mut() {
+            Some(ga) => {
+                let m = if fresh {
+                    g * one_a + 0.0
+                } else {
+                    ga[i] + ((g - ga[i]) * one_a + 0.0)
+                };
+                ga[i] = m;
+                (v - m * m).sqrt()
+            }
+            None => v.sqrt(),
+        };
+        let avg = root * 1.0 + eps;
+        let mut d = g / avg;
+        if let Some(buf) = buf.as_deref_mut() {
+            d = if fresh { d } else { (buf[i] * mom + 0.0) + d };
+            buf[i] = d;
+        }
+        p[i] -= d * lr + 0.0;
     }
 }
 

@@ -1,83 +1,92 @@
-//! Optimizers with `torch.optim` semantics. candle-nn's SGD has no momentum
-//! and its AdamW decouples weight decay, so both are written here, following
-//! `torch.optim.SGD` and `torch.optim.Adam` (single-tensor, non-fused paths).
+//! Optimizers with `torch.optim` semantics (single-tensor, non-fused
+//! paths), on candle tensors: the reference the host fast path
+//! (`host::update`) and the CUDA path follow. candle-nn's SGD has no
+//! momentum and its AdamW is not torch's, so all are written here.
+//!
+//! An optimizer's state is a list of named per-parameter buffers, named as
+//! `torch.optim` names them; [`Optimizer::buffer_names`] says which a kind
+//! keeps, and checkpoints store them under those names.
 
 use candle_core::Tensor;
 use fmnist_experiments::OptimizerConfig;
 
 use crate::error::TrainError;
 
+/// One named per-parameter buffer (`exp_avg`, ...); a slot is `None` until
+/// the first step creates it, and stays `None` where the settings never
+/// need it (SGD without momentum).
+#[derive(Debug, Clone)]
+pub(crate) struct Buffer {
+    pub name: &'static str,
+    pub per_param: Vec<Option<Tensor>>,
+}
+
 #[derive(Debug)]
 pub struct Optimizer {
     config: OptimizerConfig,
-    /// Per parameter: SGD's momentum buffer, or Adam's first moment.
-    first: Vec<Option<Tensor>>,
-    /// Per parameter: Adam's second moment.
-    second: Vec<Option<Tensor>>,
+    buffers: Vec<Buffer>,
     step: u64,
 }
 
 impl Optimizer {
     pub fn new(config: &OptimizerConfig, params: usize) -> Self {
-        Optimizer {
-            config: config.clone(),
-            first: vec![None; params],
-            second: vec![None; params],
-            step: 0,
-        }
+        Self::restore(config, 0, params, Vec::new())
     }
 
     pub(crate) fn config(&self) -> &OptimizerConfig {
         &self.config
     }
 
-    /// SGD's momentum buffers or Adam's first moments, and Adam's second
-    /// moments, per parameter.
-    pub(crate) fn state(&self) -> (&[Option<Tensor>], &[Option<Tensor>]) {
-        (&self.first, &self.second)
+    /// The learning rate of the coming steps (a schedule changes it
+    /// between epochs).
+    #[allow(
+        dead_code,
+        reason = "learning-rate schedules (issue 22) set it between epochs"
+    )]
+    pub(crate) fn set_lr(&mut self, lr: f64) {
+        self.config.set_lr(lr);
     }
 
-    /// Steps taken so far (Adam's `step`; SGD counts too).
+    /// Steps taken so far (Adam's `step`; every kind counts).
     pub(crate) fn steps(&self) -> u64 {
         self.step
     }
 
-    /// The names of the per-parameter state, as `torch.optim` calls it:
-    /// SGD's `momentum_buffer`; Adam's `exp_avg` and `exp_avg_sq`.
+    /// The names of the per-parameter state, as `torch.optim` calls it.
     pub(crate) fn buffer_names(config: &OptimizerConfig) -> &'static [&'static str] {
         match config {
             OptimizerConfig::Sgd { .. } => &["momentum_buffer"],
-            OptimizerConfig::Adam { .. } => &["exp_avg", "exp_avg_sq"],
+            OptimizerConfig::Adam { .. } | OptimizerConfig::AdamW { .. } => {
+                &["exp_avg", "exp_avg_sq"]
+            }
+            OptimizerConfig::Rmsprop { .. } => &["square_avg", "momentum_buffer", "grad_avg"],
         }
     }
 
-    pub(crate) fn names(&self) -> &'static [&'static str] {
-        Self::buffer_names(&self.config)
-    }
-
     /// The per-parameter state, in the order of [`Optimizer::buffer_names`].
-    /// A buffer is `None` until the first step creates it (SGD without
-    /// momentum never does).
-    pub(crate) fn buffers(&self) -> Vec<&[Option<Tensor>]> {
-        let all = [self.first.as_slice(), self.second.as_slice()];
-        all[..self.names().len()].to_vec()
+    pub(crate) fn buffers(&self) -> &[Buffer] {
+        &self.buffers
     }
 
     /// An optimizer continuing from saved state: the inverse of
-    /// [`Optimizer::steps`] and [`Optimizer::buffers`].
+    /// [`Optimizer::steps`] and [`Optimizer::buffers`]. Buffers not given
+    /// start empty.
     pub(crate) fn restore(
         config: &OptimizerConfig,
         step: u64,
         params: usize,
-        mut buffers: Vec<Vec<Option<Tensor>>>,
+        mut given: Vec<Vec<Option<Tensor>>>,
     ) -> Self {
-        buffers.resize(2, vec![None; params]);
-        let second = buffers.pop().expect("two buffers");
-        let first = buffers.pop().expect("two buffers");
+        let names = Self::buffer_names(config);
+        given.resize(names.len(), vec![None; params]);
+        let buffers = names
+            .iter()
+            .zip(given)
+            .map(|(&name, per_param)| Buffer { name, per_param })
+            .collect();
         Optimizer {
             config: config.clone(),
-            first,
-            second,
+            buffers,
             step,
         }
     }
@@ -86,82 +95,196 @@ impl Optimizer {
     pub fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) -> Result<(), TrainError> {
         self.step += 1;
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            *p = self.update(i, p, g)?;
+            let mut state: Vec<Option<Tensor>> = self
+                .buffers
+                .iter_mut()
+                .map(|b| b.per_param[i].take())
+                .collect();
+            *p = update(&self.config, self.step, p, g, &mut state)?;
+            for (b, s) in self.buffers.iter_mut().zip(state) {
+                b.per_param[i] = s;
+            }
         }
         Ok(())
     }
+}
 
-    fn update(&mut self, i: usize, p: &Tensor, g: &Tensor) -> Result<Tensor, TrainError> {
-        match self.config {
-            OptimizerConfig::Sgd {
-                lr,
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-            } => {
-                // grad = grad + weight_decay * param
-                // buf = grad (first step) | momentum * buf + (1 - dampening) * grad
-                // grad = grad + momentum * buf (nesterov) | buf
-                // param = param - lr * grad
-                let mut g = if weight_decay != 0.0 {
-                    (g + p.affine(weight_decay, 0.0)?)?
+/// `v * a` as candle computes `affine(a, 0)`.
+fn scaled(v: &Tensor, a: f64) -> Result<Tensor, TrainError> {
+    Ok(v.affine(a, 0.0)?)
+}
+
+/// `g + wd * p`, torch's L2 weight decay; `g` itself when `wd` is 0.
+fn l2(g: &Tensor, p: &Tensor, wd: f64) -> Result<Tensor, TrainError> {
+    Ok(if wd != 0.0 {
+        (g + scaled(p, wd)?)?
+    } else {
+        g.clone()
+    })
+}
+
+/// One parameter's update; `state` holds its buffers in the order of
+/// [`Optimizer::buffer_names`].
+fn update(
+    config: &OptimizerConfig,
+    step: u64,
+    p: &Tensor,
+    g: &Tensor,
+    state: &mut [Option<Tensor>],
+) -> Result<Tensor, TrainError> {
+    match *config {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        } => {
+            // grad = grad + weight_decay * param
+            // buf = grad (first step) | momentum * buf + (1 - dampening) * grad
+            // grad = grad + momentum * buf (nesterov) | buf
+            // param = param - lr * grad
+            let mut g = l2(g, p, weight_decay)?;
+            if momentum != 0.0 {
+                let buf = match state[0].take() {
+                    None => g.clone(),
+                    Some(buf) => (scaled(&buf, momentum)? + scaled(&g, 1.0 - dampening)?)?,
+                };
+                g = if nesterov {
+                    (g + scaled(&buf, momentum)?)?
                 } else {
-                    g.clone()
+                    buf.clone()
                 };
-                if momentum != 0.0 {
-                    let buf = match self.first[i].take() {
-                        None => g.clone(),
-                        Some(buf) => {
-                            (buf.affine(momentum, 0.0)? + g.affine(1.0 - dampening, 0.0)?)?
-                        }
-                    };
-                    g = if nesterov {
-                        (g + buf.affine(momentum, 0.0)?)?
-                    } else {
-                        buf.clone()
-                    };
-                    self.first[i] = Some(buf);
-                }
-                Ok((p - g.affine(lr, 0.0)?)?)
+                state[0] = Some(buf);
             }
-            OptimizerConfig::Adam {
-                lr,
-                betas: [beta1, beta2],
-                eps,
-                weight_decay,
-            } => {
-                // grad = grad + weight_decay * param   (L2, not AdamW)
-                // m = m.lerp(grad, 1 - beta1) = m + (1 - beta1) * (grad - m)
-                // v = beta2 * v + (1 - beta2) * grad * grad
-                // step_size = lr / (1 - beta1^t)
-                // denom = sqrt(v) / sqrt(1 - beta2^t) + eps
-                // param = param - step_size * m / denom
-                let g = if weight_decay != 0.0 {
-                    (g + p.affine(weight_decay, 0.0)?)?
-                } else {
-                    g.clone()
-                };
-                let m = match self.first[i].take() {
-                    None => g.affine(1.0 - beta1, 0.0)?,
-                    Some(m) => (&m + (&g - &m)?.affine(1.0 - beta1, 0.0)?)?,
-                };
-                let g2 = g.sqr()?.affine(1.0 - beta2, 0.0)?;
-                let v = match self.second[i].take() {
-                    None => g2,
-                    Some(v) => (v.affine(beta2, 0.0)? + g2)?,
-                };
-                let t = self.step as i32;
-                let step_size = lr / (1.0 - beta1.powi(t));
-                let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
-                let denom = v.sqrt()?.affine(1.0 / bc2_sqrt, eps)?;
-                let new = (p - (&m / denom)?.affine(step_size, 0.0)?)?;
-                self.first[i] = Some(m);
-                self.second[i] = Some(v);
-                Ok(new)
-            }
+            Ok((p - scaled(&g, lr)?)?)
         }
+        OptimizerConfig::Adam {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => adam(p, &l2(g, p, weight_decay)?, state, lr, betas, eps, step),
+        OptimizerConfig::AdamW {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => {
+            // Decoupled decay: param = param * (1 - lr * weight_decay), then Adam.
+            let p = if weight_decay != 0.0 {
+                scaled(p, 1.0 - lr * weight_decay)?
+            } else {
+                p.clone()
+            };
+            adam(&p, g, state, lr, betas, eps, step)
+        }
+        OptimizerConfig::Rmsprop {
+            lr,
+            alpha,
+            eps,
+            weight_decay,
+            momentum,
+            centered,
+        } => rmsprop(
+            p,
+            &l2(g, p, weight_decay)?,
+            state,
+            lr,
+            alpha,
+            eps,
+            momentum,
+            centered,
+        ),
     }
+}
+
+/// torch.optim.Adam's step on `p` with gradient `g` (weight decay already
+/// applied by the caller, as Adam or AdamW does it):
+/// m = m.lerp(grad, 1 - beta1) = m + (1 - beta1) * (grad - m)
+/// v = beta2 * v + (1 - beta2) * grad * grad
+/// step_size = lr / (1 - beta1^t)
+/// denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+/// param = param - step_size * m / denom
+fn adam(
+    p: &Tensor,
+    g: &Tensor,
+    state: &mut [Option<Tensor>],
+    lr: f64,
+    [beta1, beta2]: [f64; 2],
+    eps: f64,
+    step: u64,
+) -> Result<Tensor, TrainError> {
+    let m = match state[0].take() {
+        None => scaled(g, 1.0 - beta1)?,
+        Some(m) => (&m + scaled(&(g - &m)?, 1.0 - beta1)?)?,
+    };
+    let g2 = scaled(&g.sqr()?, 1.0 - beta2)?;
+    let v = match state[1].take() {
+        None => g2,
+        Some(v) => (scaled(&v, beta2)? + g2)?,
+    };
+    let t = step as i32;
+    let step_size = lr / (1.0 - beta1.powi(t));
+    let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+    let denom = v.sqrt()?.affine(1.0 / bc2_sqrt, eps)?;
+    let new = (p - scaled(&(&m / denom)?, step_size)?)?;
+    state[0] = Some(m);
+    state[1] = Some(v);
+    Ok(new)
+}
+
+/// torch.optim.RMSprop's step (weight decay already added to `g`), buffers
+/// `square_avg`, `momentum_buffer`, `grad_avg`:
+/// v = alpha * v + (1 - alpha) * grad * grad
+/// centered: ga = ga.lerp(grad, 1 - alpha); avg = sqrt(v - ga * ga) + eps
+/// else:     avg = sqrt(v) + eps
+/// momentum: buf = momentum * buf + grad / avg; param = param - lr * buf
+/// else:     param = param - lr * grad / avg
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the settings of torch.optim.RMSprop, named as it names them"
+)]
+fn rmsprop(
+    p: &Tensor,
+    g: &Tensor,
+    state: &mut [Option<Tensor>],
+    lr: f64,
+    alpha: f64,
+    eps: f64,
+    momentum: f64,
+    centered: bool,
+) -> Result<Tensor, TrainError> {
+    let g2 = scaled(&g.sqr()?, 1.0 - alpha)?;
+    let v = match state[0].take() {
+        None => g2,
+        Some(v) => (scaled(&v, alpha)? + g2)?,
+    };
+    let root = if centered {
+        let ga = match state[2].take() {
+            None => scaled(g, 1.0 - alpha)?,
+            Some(ga) => (&ga + scaled(&(g - &ga)?, 1.0 - alpha)?)?,
+        };
+        let root = (&v - ga.sqr()?)?.sqrt()?;
+        state[2] = Some(ga);
+        root
+    } else {
+        v.sqrt()?
+    };
+    let avg = root.affine(1.0, eps)?;
+    state[0] = Some(v);
+    let direction = (g / avg)?;
+    let direction = if momentum != 0.0 {
+        let buf = match state[1].take() {
+            None => direction,
+            Some(buf) => (scaled(&buf, momentum)? + direction)?,
+        };
+        state[1] = Some(buf.clone());
+        buf
+    } else {
+        direction
+    };
+    Ok((p - scaled(&direction, lr)?)?)
 }
 
 #[cfg(test)]

@@ -6,32 +6,17 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use fmnist_data::Dataset;
-use fmnist_experiments::RunConfig;
+pub use fmnist_experiments::EpochReport;
+use fmnist_experiments::{Measures, Quantity, RunConfig};
 
 use crate::batch::Normaliser;
 use crate::checkpoint::{Checkpoint, StreamsState, identity};
 use crate::error::TrainError;
 use crate::evaluate::{Path, evaluate, evaluate_host, limit, validation_set};
-use crate::host::{HostTrainer, NextBatch, Timings};
+use crate::host::{HostNet, HostTrainer, NextBatch, Timings, gradient_norm, sum_squares};
 use crate::model::{Mlp, cross_entropy};
 use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
-
-/// Metrics of one epoch, as the paper's PyTorch loop reports them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpochReport {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean over the epoch's batches in training mode (dropout on, weights
-    /// changing), weighted by batch size.
-    pub train_loss: f64,
-    pub train_accuracy: f64,
-    /// On the validation (official test) set in evaluation mode.
-    pub val_loss: f64,
-    pub val_accuracy: f64,
-    /// Wall time of the epoch, training and evaluation.
-    pub seconds: f64,
-}
 
 /// Progress, reported as training goes.
 #[derive(Debug)]
@@ -258,7 +243,7 @@ pub(crate) fn run(
     for epoch in epochs.len() + 1..=config.epochs {
         let started = Instant::now();
         let order = shuffle_rng.permutation(n);
-        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        let (mut loss_sum, mut correct, mut norm_sum) = (0.0, 0usize, 0.0);
         if let Some(h) = host.as_mut() {
             h.timings = Timings::default();
         }
@@ -313,13 +298,14 @@ pub(crate) fn run(
                     .chain(model.biases.drain(..))
                     .collect();
                 let grads: Vec<Tensor> = grads.weights.into_iter().chain(grads.biases).collect();
+                norm_sum += candle_gradient_norm(&grads)?;
                 optimizer.step(&mut params, &grads)?;
                 let layers = params.len() / 2;
                 model.biases = params.split_off(layers);
                 model.weights = params;
             } else if let Some(h) = host.as_mut() {
                 let next = (b + 1) * config.batch_size;
-                h.backward_and_update(&NextBatch {
+                norm_sum += h.backward_and_update(&NextBatch {
                     normaliser: &normaliser,
                     split: &train_set,
                     indices: order
@@ -342,10 +328,13 @@ pub(crate) fn run(
         let evaluation = evaluation.elapsed().as_secs_f64();
         let report = EpochReport {
             epoch,
-            train_loss: loss_sum / n as f64,
-            train_accuracy: correct as f64 / n as f64,
-            val_loss,
-            val_accuracy,
+            train: Measures::default()
+                .with(Quantity::Loss, loss_sum / n as f64)
+                .with(Quantity::Accuracy, correct as f64 / n as f64)
+                .with(Quantity::GradNorm, norm_sum / batches as f64),
+            val: Measures::default()
+                .with(Quantity::Loss, val_loss)
+                .with(Quantity::Accuracy, val_accuracy),
             seconds: started.elapsed().as_secs_f64(),
         };
         if let Some(profiles) = profiles.as_deref_mut() {
@@ -393,6 +382,29 @@ pub(crate) fn run(
         epochs,
         model,
     })
+}
+
+/// The L2 norm of a gradient held as tensors (weights, then biases),
+/// computed on the host as the fast path computes it: each parameter's
+/// squares summed by `host::sum_squares` in the fast path's memory order
+/// (a weight it keeps transposed is read transposed), so both give the same
+/// bits.
+fn candle_gradient_norm(grads: &[Tensor]) -> Result<f64, TrainError> {
+    let layers = grads.len() / 2;
+    let squares = grads
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let g = if i < layers && HostNet::transposed(i) {
+                g.t()?.contiguous()?
+            } else {
+                g.clone()
+            };
+            let values: Vec<f32> = g.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
+            Ok(sum_squares(&values))
+        })
+        .collect::<Result<Vec<f64>, TrainError>>()?;
+    Ok(gradient_norm(&squares))
 }
 
 /// `nn.Dropout(p)` in training mode: each unit kept with probability 1 - p
@@ -498,8 +510,8 @@ mod tests {
         assert_eq!(result.outcome, Outcome::Complete);
         assert_eq!(result.epochs.len(), 5);
         let last = result.epochs.last().unwrap();
-        assert!(last.val_accuracy > 0.8, "{last:?}");
-        assert!(last.train_loss < result.epochs[0].train_loss);
+        assert!(last.val[Quantity::Accuracy] > 0.8, "{last:?}");
+        assert!(last.train[Quantity::Loss] < result.epochs[0].train[Quantity::Loss]);
         assert!(last.seconds > 0.0);
     }
 
@@ -513,7 +525,14 @@ mod tests {
         let numbers = |r: &RunResult| -> Vec<u64> {
             r.epochs
                 .iter()
-                .flat_map(|e| [e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy])
+                .flat_map(|e| {
+                    [
+                        e.train[Quantity::Loss],
+                        e.train[Quantity::Accuracy],
+                        e.val[Quantity::Loss],
+                        e.val[Quantity::Accuracy],
+                    ]
+                })
                 .map(f64::to_bits)
                 .collect()
         };
@@ -528,7 +547,15 @@ mod tests {
         let bits: Vec<[u64; 4]> = r
             .epochs
             .iter()
-            .map(|e| [e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy].map(f64::to_bits))
+            .map(|e| {
+                [
+                    e.train[Quantity::Loss],
+                    e.train[Quantity::Accuracy],
+                    e.val[Quantity::Loss],
+                    e.val[Quantity::Accuracy],
+                ]
+                .map(f64::to_bits)
+            })
             .collect();
         assert_eq!(bits, PINNED_SGD, "{:#?}", r.epochs);
     }
@@ -560,19 +587,17 @@ mod tests {
         c
     }
 
-    /// Everything but `seconds`, as bits.
-    fn numbers(epochs: &[EpochReport]) -> Vec<[u64; 5]> {
+    /// Everything but `seconds`, as bits: the epoch and every quantity of
+    /// both splits.
+    fn numbers(epochs: &[EpochReport]) -> Vec<Vec<u64>> {
         epochs
             .iter()
             .map(|e| {
-                [
-                    e.epoch as f64,
-                    e.train_loss,
-                    e.train_accuracy,
-                    e.val_loss,
-                    e.val_accuracy,
-                ]
-                .map(f64::to_bits)
+                let mut bits = vec![e.epoch as u64];
+                for split in [&e.train, &e.val] {
+                    bits.extend(split.iter().map(|(_, v)| v.to_bits()));
+                }
+                bits
             })
             .collect()
     }
@@ -663,11 +688,33 @@ mod tests {
         };
         plain.model.dropout = 0.0;
         plain.model.hidden = vec![24];
+        let mut adamw = adam(2);
+        adamw.optimizer = OptimizerConfig::AdamW {
+            lr: 0.003,
+            betas: [0.85, 0.99],
+            eps: 1e-7,
+            weight_decay: 0.05,
+        };
+        let rmsprop = |momentum: f64, centered: bool| {
+            let mut c = config(0.0, 2);
+            c.optimizer = OptimizerConfig::Rmsprop {
+                lr: 0.001,
+                alpha: 0.95,
+                eps: 1e-6,
+                weight_decay: 0.01,
+                momentum,
+                centered,
+            };
+            c
+        };
         for (name, c) in [
             ("sgd", config(0.05, 2)),
             ("nesterov", nesterov),
             ("plain", plain),
             ("adam", adam(2)),
+            ("adamw", adamw),
+            ("rmsprop", rmsprop(0.0, false)),
+            ("rmsprop centered with momentum", rmsprop(0.9, true)),
         ] {
             let stop = AtomicBool::new(false);
             let mut checkpoints = [None, None];
@@ -712,8 +759,9 @@ mod tests {
                 let buffers: Vec<Vec<Option<Vec<u32>>>> = optimizer
                     .buffers()
                     .iter()
-                    .map(|per_param| {
-                        per_param
+                    .map(|buffer| {
+                        buffer
+                            .per_param
                             .iter()
                             .map(|b| {
                                 b.as_ref().map(|t| {
@@ -961,8 +1009,11 @@ mod tests {
         let stored =
             Mlp::from_safetensors(&result.model.to_safetensors().unwrap(), &Device::Cpu).unwrap();
         let eval = evaluate_run(&stored, &c, &data, &Device::Cpu, 4).unwrap();
-        assert_eq!(eval.accuracy.to_bits(), last.val_accuracy.to_bits());
-        assert_eq!(eval.loss.to_bits(), last.val_loss.to_bits());
+        assert_eq!(
+            eval.accuracy.to_bits(),
+            last.val[Quantity::Accuracy].to_bits()
+        );
+        assert_eq!(eval.loss.to_bits(), last.val[Quantity::Loss].to_bits());
         assert_eq!(eval.classes, 10);
         assert_eq!(eval.confusion.len(), 100);
         assert_eq!(eval.confusion.iter().sum::<u32>(), 150);

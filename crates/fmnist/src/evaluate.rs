@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use fmnist_metrics::{RunStatus, Split, Store};
+use fmnist_metrics::{Quantity, RunStatus, Split, Store};
 use fmnist_train::{DeviceSpec, Mlp};
 
 use crate::cli::EvaluateArgs;
@@ -66,7 +66,7 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
             .iter()
             .filter(|r| r.split == Split::Val)
             .max_by_key(|r| r.epoch)
-            .map(|r| r.accuracy);
+            .map(|r| r.values[Quantity::Accuracy]);
         let confusion: Vec<u32> = run.confusion.iter().map(|c| c.count).collect();
         let same = stored == Some(again.accuracy) && confusion == again.confusion;
         println!(

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::bail;
 use candle_core::DType;
-use fmnist_experiments::Overrides;
+use fmnist_experiments::{Overrides, Quantity};
 use fmnist_train::{DeviceSpec, Event, Mlp, Streams, describe_device, seeded};
 
 use crate::cli::GpuCheckArgs;
@@ -67,8 +67,9 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
         on_cpu.last().expect("2 epochs"),
         on_gpu.last().expect("2 epochs"),
     );
-    let loss_rel = (c1.train_loss - g1.train_loss).abs() / c1.train_loss.abs();
-    let acc_pp = 100.0 * (cn.val_accuracy - gn.val_accuracy).abs();
+    let loss_rel = (c1.train[Quantity::Loss] - g1.train[Quantity::Loss]).abs()
+        / c1.train[Quantity::Loss].abs();
+    let acc_pp = 100.0 * (cn.val[Quantity::Accuracy] - gn.val[Quantity::Accuracy]).abs();
     let pass = same_init && loss_rel <= LOSS_REL_TOL && acc_pp <= ACCURACY_PP_TOL;
     println!(
         "initial weights: {}",
@@ -80,15 +81,15 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     );
     println!(
         "epoch 1 training loss: cpu {:.7}, {} {:.7}, relative difference {loss_rel:.1e} (at most {LOSS_REL_TOL:.0e})",
-        c1.train_loss,
+        c1.train[Quantity::Loss],
         describe_device(&cuda),
-        g1.train_loss
+        g1.train[Quantity::Loss]
     );
     println!(
         "validation accuracy after {} epochs: cpu {:.2}%, gpu {:.2}%, difference {acc_pp:.2} pp (at most {ACCURACY_PP_TOL})",
         on_cpu.len(),
-        100.0 * cn.val_accuracy,
-        100.0 * gn.val_accuracy
+        100.0 * cn.val[Quantity::Accuracy],
+        100.0 * gn.val[Quantity::Accuracy]
     );
     println!(
         "seconds per epoch (6,000 + 2,000 images): cpu {:.3}, gpu {:.3}",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use fmnist_data::Dataset;
-use fmnist_experiments::RunSpec;
+use fmnist_experiments::{Quantity, RunSpec};
 use fmnist_metrics::{
     Architecture, ConfusionCell, DataFile, LockOutcome, MetricRow, Mistake, RunLock, RunManifest,
     RunRecord, RunStatus, Split, Store, rfc3339,
@@ -326,10 +326,10 @@ fn train_and_store(
                 epochs,
                 &format!(
                     "loss {:.4}/{:.4}  acc {:.2}%/{:.2}%  {:.2}s",
-                    e.train_loss,
-                    e.val_loss,
-                    100.0 * e.train_accuracy,
-                    100.0 * e.val_accuracy,
+                    e.train[Quantity::Loss],
+                    e.val[Quantity::Loss],
+                    100.0 * e.train[Quantity::Accuracy],
+                    100.0 * e.val[Quantity::Accuracy],
                     e.seconds
                 ),
             ),
@@ -349,15 +349,10 @@ fn train_and_store(
         .epochs
         .iter()
         .flat_map(|e| {
-            [
-                (Split::Train, e.train_loss, e.train_accuracy),
-                (Split::Val, e.val_loss, e.val_accuracy),
-            ]
-            .map(|(split, loss, accuracy)| MetricRow {
+            Split::ALL.map(|split| MetricRow {
                 epoch: e.epoch as u32,
                 split,
-                loss,
-                accuracy,
+                values: e.split(split).clone(),
                 seconds: e.seconds,
             })
         })
@@ -431,7 +426,7 @@ fn train_and_store(
         progress.println(format!(
             "done   {}  val acc {:.2}%  {:.1}s{}",
             job.name(),
-            100.0 * last.val_accuracy,
+            100.0 * last.val[Quantity::Accuracy],
             record.manifest.wall_seconds,
             resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
         ));

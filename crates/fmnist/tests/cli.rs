@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use fmnist_metrics::{Split, Store, StoredRun};
+use fmnist_metrics::{Quantity, Split, Store, StoredRun};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fmnist");
 
@@ -193,8 +193,8 @@ fn numbers(run: &StoredRun) -> Vec<(u32, bool, u64, u64)> {
             (
                 r.epoch,
                 r.split == Split::Train,
-                r.loss.to_bits(),
-                r.accuracy.to_bits(),
+                r.values[Quantity::Loss].to_bits(),
+                r.values[Quantity::Accuracy].to_bits(),
             )
         })
         .collect()
@@ -268,7 +268,7 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
             .sum();
         assert_eq!(total, 500);
         let last = run.rows.iter().rfind(|r| r.split == Split::Val).unwrap();
-        assert_eq!(f64::from(right) / 500.0, last.accuracy);
+        assert_eq!(f64::from(right) / 500.0, last.values[Quantity::Accuracy]);
         assert!(p.store().model_path(&run.manifest.run_id).is_file());
     }
 
