@@ -16,7 +16,7 @@ use fmnist_metrics::{Split, StoredRun};
 use crate::claims::{self, ClaimResult, RunIndex, Verdict};
 use crate::classes;
 use crate::input::ReportInput;
-use crate::panels::{self, TwoPanel, Variant};
+use crate::panels::{self, PanelFigure, Variant};
 use crate::paper::Paper;
 use crate::stats;
 use crate::stats::Confusion;
@@ -102,7 +102,7 @@ pub(crate) enum Drawing<'a> {
         class_names: &'a [String],
         title: String,
     },
-    TwoPanel(TwoPanel),
+    PanelFigure(PanelFigure),
     /// A confusion heatmap of one experiment, summed over its seeds.
     Confusion {
         runs: Vec<&'a StoredRun>,
@@ -294,7 +294,7 @@ fn experiment_entries<'a>(
                 stem: exp.name.clone(),
                 alt: figure_title(exp, false),
                 caption: experiment_caption(exp, &rs),
-                drawing: Drawing::TwoPanel(panels::experiment_figure(
+                drawing: Drawing::PanelFigure(panels::experiment_figure(
                     figure_title(exp, input.quick),
                     &rs,
                 )),
@@ -387,7 +387,7 @@ fn comparison<'a>(
             stem: format!("compare-{}", slug(study)),
             alt: format!("comparison: {study}"),
             caption: comparison_caption(study, &variants, &members, runs),
-            drawing: Drawing::TwoPanel(panels::comparison_figure(
+            drawing: Drawing::PanelFigure(panels::comparison_figure(
                 format!("Study: {study} — validation curves{smoke}"),
                 &variants,
             )),
@@ -981,7 +981,13 @@ fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
         format!(" {}", exp.description.trim())
     };
     format!(
-        "{fig} — {label}.{desc} Left: cross-entropy loss; right: accuracy; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
+        "{fig} — {label}.{desc} {panels}; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
+        panels = if panels::shows_grad_norm(runs) {
+            "Left: cross-entropy loss; middle: accuracy; right: the mean L2 norm of the gradient \
+             over each epoch's steps (training set only), where the divergence shows"
+        } else {
+            "Left: cross-entropy loss; right: accuracy"
+        },
         label = exp.label(),
         notes = run_notes(exp, runs)
     )

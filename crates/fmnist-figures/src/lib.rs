@@ -6,7 +6,8 @@
 //!
 //! - `figures/fig1-examples.{png,svg}`: FIG. 1, example training images;
 //! - `figures/<experiment>.{png,svg}`: loss and accuracy per epoch of every
-//!   experiment (mean over seeds, min-max band);
+//!   experiment (mean over seeds, min-max band), and the gradient norm of
+//!   an experiment with a diverged run that recorded it;
 //! - `figures/compare-<study>.{png,svg}`: validation curves of each study's
 //!   experiments beside the baseline;
 //! - `figures/confusion-<experiment>.{png,svg}`: the confusion matrix of the

@@ -4,7 +4,7 @@
 //! renders them.
 
 use fmnist_data::Dataset;
-use fmnist_metrics::{Split, StoredRun};
+use fmnist_metrics::{RunStatus, Split, StoredRun};
 use plotters::prelude::{RGBColor, SeriesLabelPosition};
 
 use crate::stats::{BandPoint, Quantity, band};
@@ -49,20 +49,33 @@ pub(crate) struct Panel {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct TwoPanel {
+pub(crate) struct PanelFigure {
     pub title: String,
-    pub panels: [Panel; 2],
+    /// Side by side, left to right.
+    pub panels: Vec<Panel>,
+}
+
+/// Whether the experiment figure of `runs` shows the gradient norm: when a
+/// run diverged (the norm shows the blow-up) and some run recorded it (runs
+/// stored before it was measured have none, and are not drawn).
+pub(crate) fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
+    let diverged = runs
+        .iter()
+        .any(|r| !matches!(r.manifest.status, RunStatus::Complete));
+    diverged && !band(runs, Split::Train, Quantity::GradNorm).is_empty()
 }
 
 /// Loss (left) and accuracy (right) of one experiment, train and validation,
-/// mean over `runs` with the min-max band.
-pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> TwoPanel {
+/// mean over `runs` with the min-max band; and the gradient norm on the
+/// right where [`shows_grad_norm`].
+pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigure {
     let curves = |q: Quantity| {
         [
             (Split::Train, "training", TRAIN_COLOR),
             (Split::Val, "validation", VAL_COLOR),
         ]
         .into_iter()
+        .filter(|(split, _, _)| q.measured_on(*split))
         .map(|(split, label, color)| Curve {
             label: label.to_string(),
             color,
@@ -71,25 +84,32 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> TwoPanel 
         })
         .collect()
     };
-    TwoPanel {
-        title,
-        panels: [
-            Panel {
-                title: "Loss".into(),
-                y_desc: "cross-entropy loss".into(),
-                percent: false,
-                curves: curves(Quantity::Loss),
-                legend: SeriesLabelPosition::UpperRight,
-            },
-            Panel {
-                title: "Accuracy".into(),
-                y_desc: "accuracy (%)".into(),
-                percent: true,
-                curves: curves(Quantity::Accuracy),
-                legend: SeriesLabelPosition::LowerRight,
-            },
-        ],
+    let mut panels = vec![
+        Panel {
+            title: "Loss".into(),
+            y_desc: "cross-entropy loss".into(),
+            percent: false,
+            curves: curves(Quantity::Loss),
+            legend: SeriesLabelPosition::UpperRight,
+        },
+        Panel {
+            title: "Accuracy".into(),
+            y_desc: "accuracy (%)".into(),
+            percent: true,
+            curves: curves(Quantity::Accuracy),
+            legend: SeriesLabelPosition::LowerRight,
+        },
+    ];
+    if shows_grad_norm(runs) {
+        panels.push(Panel {
+            title: "Gradient norm".into(),
+            y_desc: "mean L2 norm of the gradient".into(),
+            percent: false,
+            curves: curves(Quantity::GradNorm),
+            legend: SeriesLabelPosition::UpperLeft,
+        });
     }
+    PanelFigure { title, panels }
 }
 
 /// One entry of a comparison figure.
@@ -103,7 +123,7 @@ pub(crate) struct Variant<'a> {
 
 /// Validation loss (left) and validation accuracy (right) of several
 /// experiments on shared axes; the baseline black, hypotheses dashed.
-pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> TwoPanel {
+pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> PanelFigure {
     let mut palette = PALETTE.iter().cycle();
     let colors: Vec<RGBColor> = variants
         .iter()
@@ -127,9 +147,9 @@ pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> TwoP
             })
             .collect()
     };
-    TwoPanel {
+    PanelFigure {
         title,
-        panels: [
+        panels: vec![
             Panel {
                 title: "Validation loss".into(),
                 y_desc: "cross-entropy loss".into(),
@@ -190,6 +210,40 @@ pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
 mod tests {
     use super::*;
     use crate::fixture::simple;
+
+    #[test]
+    fn a_diverged_run_with_a_gradient_norm_gets_a_third_panel() {
+        let complete = simple("x", 0, &[0.5, 0.6]);
+        let mut diverged = simple("x", 1, &[0.5, 0.1]);
+        diverged.manifest.status = RunStatus::Diverged { epoch: 2, batch: 3 };
+        // Stored before grad_norm existed: nothing to draw.
+        assert_eq!(
+            experiment_figure("t".into(), &[&complete, &diverged])
+                .panels
+                .len(),
+            2
+        );
+        for (k, r) in diverged
+            .rows
+            .iter_mut()
+            .filter(|r| r.split == Split::Train)
+            .enumerate()
+        {
+            r.values.set(Quantity::GradNorm, 1.0 + 10.0 * k as f64);
+        }
+        let fig = experiment_figure("t".into(), &[&complete, &diverged]);
+        assert_eq!(fig.panels.len(), 3);
+        let g = &fig.panels[2];
+        assert_eq!(g.curves.len(), 1, "measured on the training set only");
+        let means: Vec<f64> = g.curves[0].points.iter().map(|p| p.mean).collect();
+        assert_eq!(means, [1.0, 11.0], "the complete run has none");
+        // A run that completed shows no gradient panel, even with a norm.
+        let mut fine = complete.clone();
+        fine.rows
+            .iter_mut()
+            .for_each(|r| r.values.set(Quantity::GradNorm, 1.0));
+        assert_eq!(experiment_figure("t".into(), &[&fine]).panels.len(), 2);
+    }
 
     #[test]
     fn keeping_only_shown_images_keeps_fig_1_and_frees_the_rest() {

@@ -20,10 +20,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{FiguresError, io};
 use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
 use crate::output::{publish, write_if_changed};
-use crate::panels::{Panel, TwoPanel, examples};
+use crate::panels::{Panel, PanelFigure, examples};
 
-/// Pixel size of a two-panel figure: at 300 dpi a full-width 8-inch figure.
-pub(crate) const TWO_PANEL_SIZE: (u32, u32) = (2400, 1000);
+/// Pixel size of one panel of a panel figure: two side by side are, at 300
+/// dpi, a full-width 8-inch figure.
+const PANEL_SIZE: (u32, u32) = (1200, 1000);
+
+fn panels_size(fig: &PanelFigure) -> (u32, u32) {
+    (PANEL_SIZE.0 * fig.panels.len().max(1) as u32, PANEL_SIZE.1)
+}
 
 pub(crate) const TITLE_FONT: f64 = 50.0;
 pub(crate) const PANEL_TITLE_FONT: f64 = 40.0;
@@ -45,17 +50,17 @@ pub(crate) fn bold(size: f64) -> FontDesc<'static> {
 pub(crate) type Written = [bool; 2];
 
 /// Writes `fig` as PNG and SVG.
-pub(crate) fn write_two_panel(
-    fig: &TwoPanel,
+pub(crate) fn write_panels(
+    fig: &PanelFigure,
     png: &Path,
     svg: &Path,
 ) -> Result<Written, FiguresError> {
     ensure_fonts()?;
-    let p = render_png(png, TWO_PANEL_SIZE, |root| {
-        draw_two_panel(root, fig).map_err(|e| e.to_string())
+    let p = render_png(png, panels_size(fig), |root| {
+        draw_panels(root, fig).map_err(|e| e.to_string())
     })?;
-    let s = render_svg(svg, TWO_PANEL_SIZE, |root| {
-        draw_two_panel(root, fig).map_err(|e| e.to_string())
+    let s = render_svg(svg, panels_size(fig), |root| {
+        draw_panels(root, fig).map_err(|e| e.to_string())
     })?;
     Ok([p, s])
 }
@@ -162,9 +167,9 @@ pub(crate) fn decimals(span: f64) -> usize {
     }
 }
 
-fn draw_two_panel<DB: DrawingBackend>(
+fn draw_panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    fig: &TwoPanel,
+    fig: &PanelFigure,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
@@ -174,7 +179,6 @@ fn draw_two_panel<DB: DrawingBackend>(
         &TextStyle::from(bold(TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
         (w as i32 / 2, 55),
     )?;
-    let (left, right) = body.split_horizontally(w / 2);
     let last_epoch = fig
         .panels
         .iter()
@@ -183,8 +187,13 @@ fn draw_two_panel<DB: DrawingBackend>(
         .map(|p| p.epoch)
         .max()
         .unwrap_or(1);
-    for (area, panel) in [(&left, &fig.panels[0]), (&right, &fig.panels[1])] {
-        draw_panel(area, panel, last_epoch)?;
+    // Each panel its own column, cut from the left.
+    let mut rest = body;
+    let n = fig.panels.len() as u32;
+    for panel in &fig.panels {
+        let (area, right) = rest.split_horizontally(w / n);
+        draw_panel(&area, panel, last_epoch)?;
+        rest = right;
     }
     Ok(())
 }
@@ -525,6 +534,21 @@ mod tests {
     use super::*;
     use crate::fixture::simple;
     use crate::panels::experiment_figure;
+
+    #[test]
+    fn panel_figures_are_one_panel_wide_per_panel() {
+        let a = simple("x", 0, &[0.5, 0.6]);
+        let mut fig = experiment_figure("t".into(), &[&a]);
+        assert_eq!(panels_size(&fig), (2400, 1000));
+        fig.panels.push(fig.panels[0].clone());
+        assert_eq!(panels_size(&fig), (3600, 1000));
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("f.png"), dir.path().join("f.svg"));
+        assert_eq!(write_panels(&fig, &png, &svg).unwrap(), [true, true]);
+        let b = std::fs::read(&png).unwrap();
+        let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        assert_eq!((be(16), be(20)), (3600, 1000));
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

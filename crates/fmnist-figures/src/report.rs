@@ -76,7 +76,7 @@ impl Out {
                 class_names,
                 title,
             } => plot::write_examples(dataset, class_names, title, &png, &svg)?,
-            Drawing::TwoPanel(fig) => plot::write_two_panel(fig, &png, &svg)?,
+            Drawing::PanelFigure(fig) => plot::write_panels(fig, &png, &svg)?,
             // `content` makes these figures only where there is something
             // to draw; a figure that draws nothing is a bug there.
             Drawing::Confusion {
