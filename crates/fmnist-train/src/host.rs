@@ -380,14 +380,14 @@ impl HostTrainer {
         &self.net
     }
 
-    /// Writes the network and the optimizer state back as tensors.
-    pub fn store(
-        &self,
-        model: &mut Mlp,
-        optimizer: &mut Optimizer,
-        device: &Device,
-    ) -> Result<(), TrainError> {
-        *model = self.net.to_mlp(device)?;
+    /// The learning rate of the coming steps.
+    pub fn set_lr(&mut self, lr: f64) {
+        self.optimizer.set_lr(lr);
+    }
+
+    /// The network and the optimizer state as tensors on `device`.
+    pub fn export(&self, device: &Device) -> Result<(Mlp, Optimizer), TrainError> {
+        let model = self.net.to_mlp(device)?;
         let params: Vec<Vec<usize>> = model
             .weights
             .iter()
@@ -416,8 +416,8 @@ impl HostTrainer {
         let buffers = (self.state.iter())
             .map(|b| tensors(b))
             .collect::<Result<_, _>>()?;
-        *optimizer = Optimizer::restore(&self.optimizer, self.step, params.len(), buffers);
-        Ok(())
+        let optimizer = Optimizer::restore(&self.optimizer, self.step, params.len(), buffers);
+        Ok((model, optimizer))
     }
 
     /// Gathers the batch `indices` of `split`, draws its dropout masks

@@ -16,6 +16,7 @@ mod bench;
 mod chacha;
 mod checkpoint;
 mod device;
+mod engine;
 mod error;
 mod evaluate;
 mod host;

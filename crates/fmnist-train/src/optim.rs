@@ -21,7 +21,7 @@ pub(crate) struct Buffer {
     pub per_param: Vec<Option<Tensor>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Optimizer {
     config: OptimizerConfig,
     buffers: Vec<Buffer>,

@@ -4,17 +4,18 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use fmnist_data::Dataset;
 pub use fmnist_experiments::EpochReport;
 use fmnist_experiments::{Measures, Quantity, RunConfig};
 
 use crate::batch::Normaliser;
 use crate::checkpoint::{Checkpoint, StreamsState, identity};
+use crate::engine::{Batch, Engine, engine};
 use crate::error::TrainError;
-use crate::evaluate::{Path, evaluate, evaluate_host, limit, validation_set};
-use crate::host::{HostNet, HostTrainer, NextBatch, Timings, gradient_norm, sum_squares};
-use crate::model::{Mlp, cross_entropy};
+use crate::evaluate::{Path, limit, validation_set};
+use crate::host::Timings;
+use crate::model::Mlp;
 use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
 
@@ -108,17 +109,15 @@ pub fn train_with(
     options: TrainOptions<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<RunResult, TrainError> {
-    run(
+    let job = Job {
         config,
         seed,
         data,
         device,
         stop,
-        options,
-        on_event,
-        Path::Auto,
-        None,
-    )
+        path: Path::Auto,
+    };
+    run(job, options, on_event, None)
 }
 
 /// Where one epoch's wall time went, in seconds: the parts are measured
@@ -142,6 +141,20 @@ pub struct EpochProfile {
     pub total: f64,
 }
 
+impl EpochProfile {
+    fn of(t: Timings, evaluation: f64, total: f64) -> EpochProfile {
+        EpochProfile {
+            matmul: t.matmul,
+            elementwise: t.elementwise,
+            gather: t.gather,
+            dropout: t.dropout,
+            optimizer: t.optimizer,
+            evaluation,
+            total,
+        }
+    }
+}
+
 /// [`train`] on the CPU, timing the parts of each epoch (with the CPU fast
 /// path; the numbers are those of [`train`]).
 pub fn train_profiled(
@@ -152,47 +165,97 @@ pub fn train_profiled(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(RunResult, Vec<EpochProfile>), TrainError> {
     let mut profiles = Vec::new();
-    let result = run(
+    let job = Job {
         config,
         seed,
         data,
-        &Device::Cpu,
+        device: &Device::Cpu,
         stop,
-        TrainOptions::default(),
-        on_event,
-        Path::Auto,
-        Some(&mut profiles),
-    )?;
+        path: Path::Auto,
+    };
+    let result = run(job, TrainOptions::default(), on_event, Some(&mut profiles))?;
     Ok((result, profiles))
 }
 
-/// Writes the host trainer's state, if any, back into the tensors.
-fn sync(
-    host: &Option<HostTrainer>,
-    model: &mut Mlp,
-    optimizer: &mut Optimizer,
-    device: &Device,
-) -> Result<(), TrainError> {
-    match host {
-        Some(h) => h.store(model, optimizer, device),
-        None => Ok(()),
+/// One run to train: what, with which seed, on what, and how.
+#[derive(Clone, Copy)]
+pub(crate) struct Job<'a> {
+    pub config: &'a RunConfig,
+    pub seed: u64,
+    pub data: &'a Dataset,
+    pub device: &'a Device,
+    /// Polled between batches.
+    pub stop: &'a AtomicBool,
+    pub path: Path,
+}
+
+/// The state a run starts from: fresh, or a checkpoint's.
+struct Start {
+    model: Mlp,
+    optimizer: Optimizer,
+    epochs: Vec<EpochReport>,
+    shuffle: Rng,
+    dropout: Rng,
+}
+
+impl Start {
+    fn new(job: &Job<'_>, sizes: &[usize], resume: Option<Checkpoint>) -> Result<Start, TrainError> {
+        let (config, seed) = (job.config, job.seed);
+        let mut shuffle = seeded(seed, Streams::Shuffle);
+        let mut dropout = seeded(seed, Streams::Dropout);
+        let Some(checkpoint) = resume else {
+            let mut init_rng = seeded(seed, Streams::Init);
+            let model = Mlp::new(sizes, &mut init_rng, DType::F32, job.device)?;
+            let optimizer = Optimizer::new(&config.optimizer, 2 * model.layers());
+            let epochs = Vec::with_capacity(config.epochs);
+            return Ok(Start { model, optimizer, epochs, shuffle, dropout });
+        };
+        checkpoint.check(config, seed)?;
+        let model = checkpoint.model(job.device)?;
+        if model.sizes() != sizes {
+            return Err(TrainError::CheckpointMismatch(format!(
+                "its network has sizes {:?}, this run's has {sizes:?}; \
+                 delete the checkpoint to train this run from the start",
+                model.sizes()
+            )));
+        }
+        let optimizer = checkpoint.optimizer(config, job.device)?;
+        let (shuffle_pos, dropout_pos) = checkpoint.stream_positions();
+        shuffle.set_word_pos(shuffle_pos);
+        dropout.set_word_pos(dropout_pos);
+        let epochs = checkpoint.reports().to_vec();
+        Ok(Start { model, optimizer, epochs, shuffle, dropout })
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Sums over one epoch's training steps.
+#[derive(Default)]
+struct EpochSums {
+    loss: f64,
+    correct: usize,
+    grad_norm: f64,
+}
+
+/// The network layer sizes of `config` on images of `pixels` pixels.
+fn layer_sizes(config: &RunConfig, pixels: usize) -> Vec<usize> {
+    let mut sizes = vec![pixels];
+    sizes.extend(&config.model.hidden);
+    sizes.push(10);
+    sizes
+}
+
+/// The training loop: for each epoch, a shuffled pass of mini-batches (the
+/// last may be smaller: it is trained on, not dropped), then the
+/// validation pass, the epoch's report and a checkpoint.
 pub(crate) fn run(
-    config: &RunConfig,
-    seed: u64,
-    data: &Dataset,
-    device: &Device,
-    stop: &AtomicBool,
+    job: Job<'_>,
     mut options: TrainOptions<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
-    path: Path,
     mut profiles: Option<&mut Vec<EpochProfile>>,
 ) -> Result<RunResult, TrainError> {
-    let train_set = limit(&data.train, config.train_limit);
-    let val_set = validation_set(config, data);
+    let config = job.config;
+    let train_set = limit(&job.data.train, config.train_limit);
+    let val_set = validation_set(config, job.data);
     let n = train_set.len;
     if config.batch_size == 0 || config.batch_size > n {
         return Err(TrainError::Config(format!(
@@ -200,234 +263,116 @@ pub(crate) fn run(
             config.batch_size
         )));
     }
-    let pixels = train_set.rows * train_set.cols;
-    let mut sizes = vec![pixels];
-    sizes.extend(&config.model.hidden);
-    sizes.push(10);
-
+    let sizes = layer_sizes(config, train_set.rows * train_set.cols);
     let identity = identity(config);
-    let mut shuffle_rng = seeded(seed, Streams::Shuffle);
-    let mut dropout_rng = seeded(seed, Streams::Dropout);
-    let (mut model, mut optimizer, mut epochs) = match options.resume.take() {
-        None => {
-            let mut init_rng = seeded(seed, Streams::Init);
-            let model = Mlp::new(&sizes, &mut init_rng, DType::F32, device)?;
-            let optimizer = Optimizer::new(&config.optimizer, 2 * model.layers());
-            (model, optimizer, Vec::with_capacity(config.epochs))
-        }
-        Some(checkpoint) => {
-            checkpoint.check(config, seed)?;
-            let model = checkpoint.model(device)?;
-            if model.sizes() != sizes {
-                return Err(TrainError::CheckpointMismatch(format!(
-                    "its network has sizes {:?}, this run's has {sizes:?}; \
-                     delete the checkpoint to train this run from the start",
-                    model.sizes()
-                )));
-            }
-            let optimizer = checkpoint.optimizer(config, device)?;
-            let (shuffle, dropout) = checkpoint.stream_positions();
-            shuffle_rng.set_word_pos(shuffle);
-            dropout_rng.set_word_pos(dropout);
-            (model, optimizer, checkpoint.reports().to_vec())
-        }
-    };
+    let Start { model, optimizer, mut epochs, mut shuffle, mut dropout } =
+        Start::new(&job, &sizes, options.resume.take())?;
     let normaliser = Normaliser::new(&config.input);
-    let p = config.model.dropout;
-    let batches = n.div_ceil(config.batch_size);
-    let mut host = match path {
-        Path::Auto if device.is_cpu() => HostTrainer::new(&model, &optimizer, config.batch_size)?,
-        _ => None,
+    let batch = Batch {
+        train: &train_set,
+        normaliser: &normaliser,
+        size: config.batch_size,
+        dropout: config.model.dropout,
+        hidden: &config.model.hidden,
     };
-
+    let mut engine = engine(model, optimizer, job.device, job.path, batch)?;
+    let batches = n.div_ceil(config.batch_size);
     for epoch in epochs.len() + 1..=config.epochs {
         let started = Instant::now();
-        let order = shuffle_rng.permutation(n);
-        let (mut loss_sum, mut correct, mut norm_sum) = (0.0, 0usize, 0.0);
-        if let Some(h) = host.as_mut() {
-            h.timings = Timings::default();
-        }
-        // The last batch may be smaller: it is trained on, not dropped.
-        for (b, indices) in order.chunks(config.batch_size).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                sync(&host, &mut model, &mut optimizer, device)?;
-                return Ok(RunResult {
-                    outcome: Outcome::Interrupted,
-                    epochs,
-                    model,
-                });
-            }
-            // The candle path's forward pass leaves its tape for the backward.
-            let mut candle = None;
-            let (loss, right) = match host.as_mut() {
-                Some(h) => h.forward(&train_set, indices, &normaliser, &mut dropout_rng, p),
-                None => {
-                    let (x, y) = normaliser.gather(&train_set, indices, device)?;
-                    let masks: Vec<Option<Tensor>> = config
-                        .model
-                        .hidden
-                        .iter()
-                        .map(|&width| {
-                            dropout_mask(&mut dropout_rng, p, indices.len(), width, device)
-                        })
-                        .collect::<Result<_, _>>()?;
-                    let (logits, tape) = model.forward_train(&x, &masks)?;
-                    let (loss, right, d_logits) = cross_entropy(&logits, &y, true)?;
-                    candle = Some((tape, d_logits.expect("asked for")));
-                    (loss, right)
-                }
-            };
-            if !loss.is_finite() {
-                sync(&host, &mut model, &mut optimizer, device)?;
-                return Ok(RunResult {
-                    outcome: Outcome::Diverged {
-                        epoch,
-                        batch: b + 1,
-                    },
-                    epochs,
-                    model,
-                });
-            }
-            loss_sum += loss * indices.len() as f64;
-            correct += right;
-            if let Some((tape, d_logits)) = candle {
-                let grads = model.backward(&tape, &d_logits)?;
-                let mut params: Vec<Tensor> = model
-                    .weights
-                    .drain(..)
-                    .chain(model.biases.drain(..))
-                    .collect();
-                let grads: Vec<Tensor> = grads.weights.into_iter().chain(grads.biases).collect();
-                norm_sum += candle_gradient_norm(&grads)?;
-                optimizer.step(&mut params, &grads)?;
-                let layers = params.len() / 2;
-                model.biases = params.split_off(layers);
-                model.weights = params;
-            } else if let Some(h) = host.as_mut() {
-                let next = (b + 1) * config.batch_size;
-                norm_sum += h.backward_and_update(&NextBatch {
-                    normaliser: &normaliser,
-                    split: &train_set,
-                    indices: order
-                        .get(next..(next + config.batch_size).min(n))
-                        .unwrap_or_default(),
-                });
-            }
-            on_event(Event::Batch {
-                epoch,
-                batch: b + 1,
-                batches,
-            });
-        }
-        sync(&host, &mut model, &mut optimizer, device)?;
-        let evaluation = Instant::now();
-        let (val_loss, val_accuracy) = match &host {
-            Some(h) => evaluate_host(h.net(), &normaliser, &val_set)?,
-            None => evaluate(&model, &normaliser, &val_set, device, path)?,
+        let order = shuffle.permutation(n);
+        let sums = match train_epoch(&mut *engine, &job, epoch, &order, &mut dropout, on_event)? {
+            Ok(sums) => sums,
+            Err(outcome) => return finish(&*engine, outcome, epochs),
         };
+        let evaluation = Instant::now();
+        let (val_loss, val_accuracy) = engine.evaluate(&val_set)?;
         let evaluation = evaluation.elapsed().as_secs_f64();
         let report = EpochReport {
             epoch,
             train: Measures::default()
-                .with(Quantity::Loss, loss_sum / n as f64)
-                .with(Quantity::Accuracy, correct as f64 / n as f64)
-                .with(Quantity::GradNorm, norm_sum / batches as f64),
+                .with(Quantity::Loss, sums.loss / n as f64)
+                .with(Quantity::Accuracy, sums.correct as f64 / n as f64)
+                .with(Quantity::GradNorm, sums.grad_norm / batches as f64),
             val: Measures::default()
                 .with(Quantity::Loss, val_loss)
                 .with(Quantity::Accuracy, val_accuracy),
             seconds: started.elapsed().as_secs_f64(),
         };
+        let timings = engine.take_timings();
         if let Some(profiles) = profiles.as_deref_mut() {
-            let t = host.as_ref().map(|h| h.timings).unwrap_or_default();
-            profiles.push(EpochProfile {
-                matmul: t.matmul,
-                elementwise: t.elementwise,
-                gather: t.gather,
-                dropout: t.dropout,
-                optimizer: t.optimizer,
-                evaluation,
-                total: report.seconds,
-            });
+            profiles.push(EpochProfile::of(timings, evaluation, report.seconds));
         }
         on_event(Event::Epoch(&report));
-        let diverged = !val_loss.is_finite();
         epochs.push(report);
-        if diverged {
-            return Ok(RunResult {
-                outcome: Outcome::Diverged {
-                    epoch,
-                    batch: batches,
-                },
-                epochs,
-                model,
-            });
+        if !val_loss.is_finite() {
+            let batch = batches;
+            return finish(&*engine, Outcome::Diverged { epoch, batch }, epochs);
         }
         if let Some(on_checkpoint) = options.on_checkpoint.as_deref_mut() {
-            let checkpoint = Checkpoint::capture(
-                &identity,
-                seed,
-                &epochs,
-                &model,
-                &optimizer,
-                StreamsState {
-                    shuffle: &shuffle_rng,
-                    dropout: &dropout_rng,
-                },
-            )?;
+            let (model, optimizer) = engine.export()?;
+            let streams = StreamsState { shuffle: &shuffle, dropout: &dropout };
+            let checkpoint =
+                Checkpoint::capture(&identity, job.seed, &epochs, &model, &optimizer, streams)?;
             on_checkpoint(&checkpoint);
         }
     }
+    finish(&*engine, Outcome::Complete, epochs)
+}
+
+/// One epoch's training steps in the order `order`: the sums of the epoch,
+/// or how the run ended early (a stop request, or a non-finite loss).
+fn train_epoch(
+    engine: &mut dyn Engine,
+    job: &Job<'_>,
+    epoch: usize,
+    order: &[u32],
+    dropout: &mut Rng,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Result<EpochSums, Outcome>, TrainError> {
+    let size = job.config.batch_size;
+    let batches = order.len().div_ceil(size);
+    let mut sums = EpochSums::default();
+    for (b, indices) in order.chunks(size).enumerate() {
+        if job.stop.load(Ordering::Relaxed) {
+            return Ok(Err(Outcome::Interrupted));
+        }
+        let (loss, right) = engine.forward(indices, dropout)?;
+        if !loss.is_finite() {
+            let batch = b + 1;
+            return Ok(Err(Outcome::Diverged { epoch, batch }));
+        }
+        sums.loss += loss * indices.len() as f64;
+        sums.correct += right;
+        let next = (b + 1) * size;
+        let next = order.get(next..(next + size).min(order.len())).unwrap_or_default();
+        sums.grad_norm += engine.backward_and_update(next)?;
+        on_event(Event::Batch {
+            epoch,
+            batch: b + 1,
+            batches,
+        });
+    }
+    Ok(Ok(sums))
+}
+
+/// The result of a run that ended with `outcome` after `epochs`.
+fn finish(
+    engine: &dyn Engine,
+    outcome: Outcome,
+    epochs: Vec<EpochReport>,
+) -> Result<RunResult, TrainError> {
+    let (model, _) = engine.export()?;
     Ok(RunResult {
-        outcome: Outcome::Complete,
+        outcome,
         epochs,
         model,
     })
 }
 
-/// The L2 norm of a gradient held as tensors (weights, then biases),
-/// computed on the host as the fast path computes it: each parameter's
-/// squares summed by `host::sum_squares` in the fast path's memory order
-/// (a weight it keeps transposed is read transposed), so both give the same
-/// bits.
-fn candle_gradient_norm(grads: &[Tensor]) -> Result<f64, TrainError> {
-    let layers = grads.len() / 2;
-    let squares = grads
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let g = if i < layers && HostNet::transposed(i) {
-                g.t()?.contiguous()?
-            } else {
-                g.clone()
-            };
-            let values: Vec<f32> = g.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-            Ok(sum_squares(&values))
-        })
-        .collect::<Result<Vec<f64>, TrainError>>()?;
-    Ok(gradient_norm(&squares))
-}
-
-/// `nn.Dropout(p)` in training mode: each unit kept with probability 1 - p
-/// and scaled by 1 / (1 - p). `None` when p = 0, where dropout is the identity.
-fn dropout_mask(
-    rng: &mut Rng,
-    p: f64,
-    rows: usize,
-    width: usize,
-    device: &Device,
-) -> Result<Option<Tensor>, TrainError> {
-    if p == 0.0 {
-        return Ok(None);
-    }
-    let scale = (1.0 / (1.0 - p)) as f32;
-    let mut mask = vec![0.0; rows * width];
-    rng.dropout_mask(p as f32, scale, &mut mask);
-    Ok(Some(Tensor::from_vec(mask, (rows, width), device)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::dropout_mask;
     use crate::evaluate::{ClassEvaluation, evaluate_classes, evaluate_run};
     use crate::simd::{self, Level};
     use fmnist_data::ImageSet;
@@ -729,18 +674,15 @@ mod tests {
                     resume: None,
                     on_checkpoint: Some(&mut keep),
                 };
-                let r = super::run(
-                    &c,
-                    4,
-                    &data,
-                    &Device::Cpu,
-                    &stop,
-                    options,
-                    &mut |_| {},
+                let job = Job {
+                    config: &c,
+                    seed: 4,
+                    data: &data,
+                    device: &Device::Cpu,
+                    stop: &stop,
                     path,
-                    None,
-                )
-                .unwrap();
+                };
+                let r = super::run(job, options, &mut |_| {}, None).unwrap();
                 results.push(r);
             }
             let (fast, candle) = (&results[0], &results[1]);
@@ -796,25 +738,23 @@ mod tests {
         let outcome = |c: &RunConfig, path, stop_after: usize| {
             let mut seen = 0;
             let stop = AtomicBool::new(false);
-            let r = super::run(
-                c,
-                0,
-                &data,
-                &Device::Cpu,
-                &stop,
-                TrainOptions::default(),
-                &mut |e| {
-                    if let Event::Batch { .. } = e {
-                        seen += 1;
-                        if seen == stop_after {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                    }
-                },
+            let job = Job {
+                config: c,
+                seed: 0,
+                data: &data,
+                device: &Device::Cpu,
+                stop: &stop,
                 path,
-                None,
-            )
-            .unwrap();
+            };
+            let mut on_event = |e: Event<'_>| {
+                if let Event::Batch { .. } = e {
+                    seen += 1;
+                    if seen == stop_after {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+            };
+            let r = super::run(job, TrainOptions::default(), &mut on_event, None).unwrap();
             (r.outcome, r.model.to_safetensors().unwrap())
         };
         let huge = config(1e6, 3);
