@@ -440,6 +440,114 @@ pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .min_by_key(|c| fmnist_experiments::edit_distance(word, c))
 }
 
+/// A claims file being parsed: errors name its file, line and column.
+struct Source<'t> {
+    path: &'t Path,
+    text: &'t str,
+    experiments: &'t [&'t str],
+}
+
+impl Source<'_> {
+    fn invalid(&self, span: Range<usize>, message: String) -> FiguresError {
+        let (line, column) = position(self.text, span.start);
+        FiguresError::ClaimsInvalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Every experiment the terms of `expr` name must exist: a misspelt name
+    /// would otherwise only make its claim "inconclusive: no runs", which
+    /// reads like a result rather than a typo.
+    fn known(&self, span: Range<usize>, expr: &Expr) -> Result<(), FiguresError> {
+        for (name, at) in term_names(self.text, &span, expr) {
+            if !self.experiments.contains(&name.as_str()) {
+                let (line, column) = position(self.text, at);
+                return Err(FiguresError::ClaimsUnknownExperiment {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column,
+                    nearest: nearest(&name, self.experiments).map(str::to_string),
+                    name,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One `[[claim.check]]`, validated.
+fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, FiguresError> {
+    let left = parse_expr(k.left.get_ref())
+        .map_err(|m| src.invalid(k.left.span(), format!("`left`: {m}")))?;
+    src.known(k.left.span(), &left)?;
+    let op = Op::ALL
+        .iter()
+        .find(|(s, _)| s == k.op.get_ref())
+        .map(|(_, o)| *o)
+        .ok_or_else(|| {
+            src.invalid(
+                k.op.span(),
+                format!(
+                    "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
+                    k.op.get_ref()
+                ),
+            )
+        })?;
+    let right = match k.right.get_ref() {
+        toml::Value::Float(x) => Operand::Number(*x),
+        toml::Value::Integer(x) => Operand::Number(*x as f64),
+        toml::Value::String(s) => {
+            let e =
+                parse_expr(s).map_err(|m| src.invalid(k.right.span(), format!("`right`: {m}")))?;
+            src.known(k.right.span(), &e)?;
+            Operand::Expr(e)
+        }
+        _ => {
+            return Err(src.invalid(
+                k.right.span(),
+                "`right`: expected a term (a string) or a number".into(),
+            ));
+        }
+    };
+    let tol = match (&k.tol, op) {
+        (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
+        (Some(t), Op::Approx) => {
+            return Err(src.invalid(t.span(), "`tol` must not be negative".into()));
+        }
+        (Some(t), _) => {
+            return Err(src.invalid(t.span(), "`tol` belongs to `op = \"approx\"` only".into()));
+        }
+        (None, Op::Approx) => {
+            return Err(src.invalid(
+                k.op.span(),
+                "`op = \"approx\"` needs `tol`: |left - right| <= tol".into(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let margin = match (&k.margin, op) {
+        (None, _) => 0.0,
+        (Some(m), Op::Gt | Op::Lt) if *m.get_ref() >= 0.0 => *m.get_ref(),
+        (Some(m), Op::Gt | Op::Lt) => {
+            return Err(src.invalid(m.span(), "`margin` must not be negative".into()));
+        }
+        (Some(m), _) => {
+            return Err(src.invalid(m.span(), "`margin` belongs to `>` and `<` only".into()));
+        }
+    };
+    Ok(Check {
+        what: k.what,
+        left,
+        op,
+        right,
+        tol,
+        margin,
+    })
+}
+
 /// Parses a claims file's text; `path` only names it in errors. Every
 /// experiment a term names must be one of `experiments`.
 pub(crate) fn parse(
@@ -451,125 +559,31 @@ pub(crate) fn parse(
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
-    let invalid = |span: Range<usize>, message: String| {
-        let (line, column) = position(text, span.start);
-        FiguresError::ClaimsInvalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
-    // A misspelt name would otherwise only make its claim "inconclusive: no
-    // runs", which reads like a result rather than a typo.
-    let known = |span: Range<usize>, expr: &Expr| -> Result<(), FiguresError> {
-        for (name, at) in term_names(text, &span, expr) {
-            if !experiments.contains(&name.as_str()) {
-                let (line, column) = position(text, at);
-                return Err(FiguresError::ClaimsUnknownExperiment {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    nearest: nearest(&name, experiments).map(str::to_string),
-                    name,
-                });
-            }
-        }
-        Ok(())
+    let src = Source {
+        path,
+        text,
+        experiments,
     };
     let mut claims: Vec<Claim> = Vec::new();
     for c in doc.claim {
         let id = c.id.get_ref().trim().to_string();
         if id.is_empty() {
-            return Err(invalid(c.id.span(), "`id` is empty".into()));
+            return Err(src.invalid(c.id.span(), "`id` is empty".into()));
         }
         if claims.iter().any(|x| x.id == id) {
-            return Err(invalid(
-                c.id.span(),
-                format!("claim `{id}` is defined twice"),
-            ));
+            return Err(src.invalid(c.id.span(), format!("claim `{id}` is defined twice")));
         }
         if c.check.is_empty() {
-            return Err(invalid(
+            return Err(src.invalid(
                 c.id.span(),
                 format!("claim `{id}` has no [[claim.check]]; a verdict needs at least one"),
             ));
         }
-        let mut checks = Vec::new();
-        for k in c.check {
-            let left = parse_expr(k.left.get_ref())
-                .map_err(|m| invalid(k.left.span(), format!("`left`: {m}")))?;
-            known(k.left.span(), &left)?;
-            let op = Op::ALL
-                .iter()
-                .find(|(s, _)| s == k.op.get_ref())
-                .map(|(_, o)| *o)
-                .ok_or_else(|| {
-                    invalid(
-                        k.op.span(),
-                        format!(
-                            "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
-                            k.op.get_ref()
-                        ),
-                    )
-                })?;
-            let right = match k.right.get_ref() {
-                toml::Value::Float(x) => Operand::Number(*x),
-                toml::Value::Integer(x) => Operand::Number(*x as f64),
-                toml::Value::String(s) => {
-                    let e = parse_expr(s)
-                        .map_err(|m| invalid(k.right.span(), format!("`right`: {m}")))?;
-                    known(k.right.span(), &e)?;
-                    Operand::Expr(e)
-                }
-                _ => {
-                    return Err(invalid(
-                        k.right.span(),
-                        "`right`: expected a term (a string) or a number".into(),
-                    ));
-                }
-            };
-            let tol = match (&k.tol, op) {
-                (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
-                (Some(t), Op::Approx) => {
-                    return Err(invalid(t.span(), "`tol` must not be negative".into()));
-                }
-                (Some(t), _) => {
-                    return Err(invalid(
-                        t.span(),
-                        "`tol` belongs to `op = \"approx\"` only".into(),
-                    ));
-                }
-                (None, Op::Approx) => {
-                    return Err(invalid(
-                        k.op.span(),
-                        "`op = \"approx\"` needs `tol`: |left - right| <= tol".into(),
-                    ));
-                }
-                (None, _) => None,
-            };
-            let margin = match (&k.margin, op) {
-                (None, _) => 0.0,
-                (Some(m), Op::Gt | Op::Lt) if *m.get_ref() >= 0.0 => *m.get_ref(),
-                (Some(m), Op::Gt | Op::Lt) => {
-                    return Err(invalid(m.span(), "`margin` must not be negative".into()));
-                }
-                (Some(m), _) => {
-                    return Err(invalid(
-                        m.span(),
-                        "`margin` belongs to `>` and `<` only".into(),
-                    ));
-                }
-            };
-            checks.push(Check {
-                what: k.what,
-                left,
-                op,
-                right,
-                tol,
-                margin,
-            });
-        }
+        let checks = c
+            .check
+            .into_iter()
+            .map(|k| parse_check(&src, k))
+            .collect::<Result<Vec<Check>, FiguresError>>()?;
         claims.push(Claim {
             id,
             section: c.section,
@@ -686,6 +700,98 @@ fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, St
     }
 }
 
+/// One check evaluated for each of `seeds`, and on the seed means when
+/// every seed has a number.
+fn check_result(check: &Check, runs: &RunIndex<'_>, seeds: &[u64]) -> CheckResult {
+    let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
+        .iter()
+        .map(|&seed| {
+            let left = expr_value(&check.left, runs, seed);
+            let right = operand_value(&check.right, runs, seed);
+            (
+                seed,
+                left.and_then(|l| {
+                    right.map(|r| Comparison {
+                        left: l,
+                        right: r,
+                        holds: check.holds(l, r),
+                    })
+                }),
+            )
+        })
+        .collect();
+    let done: Vec<Comparison> = per_seed
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().ok().copied())
+        .collect();
+    let on_means = if done.len() == per_seed.len() {
+        stats::mean(done.iter().map(|c| c.left))
+            .zip(stats::mean(done.iter().map(|c| c.right)))
+            .map(|(left, right)| Comparison {
+                left,
+                right,
+                holds: check.holds(left, right),
+            })
+    } else {
+        None
+    };
+    CheckResult { per_seed, on_means }
+}
+
+/// The verdict and its reason from the seeds for which every check holds
+/// (`good`) and those for which one fails (`bad`).
+fn verdict_of(
+    claim: &Claim,
+    checks: &[CheckResult],
+    seeds: &[u64],
+    good: &[u64],
+    bad: &[u64],
+) -> (Verdict, String) {
+    let n = seeds.len();
+    let seed_words = if n == 1 {
+        format!("the one seed ({})", seeds[0])
+    } else {
+        format!(
+            "each of the {n} seeds ({})",
+            seed_list(seeds.iter().copied())
+        )
+    };
+    if bad.is_empty() {
+        (
+            Verdict::Reproduced,
+            format!("every check holds for {seed_words}"),
+        )
+    } else if good.is_empty() {
+        let failing: Vec<&str> = claim
+            .checks
+            .iter()
+            .zip(checks)
+            .filter(|(_, r)| {
+                r.per_seed
+                    .iter()
+                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
+            })
+            .map(|(c, _)| c.what.as_str())
+            .collect();
+        (
+            Verdict::NotReproduced,
+            format!(
+                "for {seed_words} at least one check fails (failing: {})",
+                failing.join("; ")
+            ),
+        )
+    } else {
+        (
+            Verdict::Inconclusive,
+            format!(
+                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
+                seed_list(good.iter().copied()),
+                seed_list(bad.iter().copied())
+            ),
+        )
+    }
+}
+
 pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
     let inconclusive = |reason: String, seeds: Vec<u64>| ClaimResult {
         claim,
@@ -730,41 +836,7 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
     let checks: Vec<CheckResult> = claim
         .checks
         .iter()
-        .map(|check| {
-            let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
-                .iter()
-                .map(|&seed| {
-                    let left = expr_value(&check.left, runs, seed);
-                    let right = operand_value(&check.right, runs, seed);
-                    (
-                        seed,
-                        left.and_then(|l| {
-                            right.map(|r| Comparison {
-                                left: l,
-                                right: r,
-                                holds: check.holds(l, r),
-                            })
-                        }),
-                    )
-                })
-                .collect();
-            let done: Vec<Comparison> = per_seed
-                .iter()
-                .filter_map(|(_, c)| c.as_ref().ok().copied())
-                .collect();
-            let on_means = if done.len() == per_seed.len() {
-                stats::mean(done.iter().map(|c| c.left))
-                    .zip(stats::mean(done.iter().map(|c| c.right)))
-                    .map(|(left, right)| Comparison {
-                        left,
-                        right,
-                        holds: check.holds(left, right),
-                    })
-            } else {
-                None
-            };
-            CheckResult { per_seed, on_means }
-        })
+        .map(|check| check_result(check, runs, &seeds))
         .collect();
     if let Some(error) = checks
         .iter()
@@ -785,49 +857,7 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
         })
     };
     let (good, bad): (Vec<u64>, Vec<u64>) = seeds.iter().partition(|&&s| holds_for(s));
-    let n = seeds.len();
-    let seed_words = if n == 1 {
-        format!("the one seed ({})", seeds[0])
-    } else {
-        format!(
-            "each of the {n} seeds ({})",
-            seed_list(seeds.iter().copied())
-        )
-    };
-    let (verdict, reason) = if bad.is_empty() {
-        (
-            Verdict::Reproduced,
-            format!("every check holds for {seed_words}"),
-        )
-    } else if good.is_empty() {
-        let failing: Vec<&str> = claim
-            .checks
-            .iter()
-            .zip(&checks)
-            .filter(|(_, r)| {
-                r.per_seed
-                    .iter()
-                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
-            })
-            .map(|(c, _)| c.what.as_str())
-            .collect();
-        (
-            Verdict::NotReproduced,
-            format!(
-                "for {seed_words} at least one check fails (failing: {})",
-                failing.join("; ")
-            ),
-        )
-    } else {
-        (
-            Verdict::Inconclusive,
-            format!(
-                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
-                seed_list(good.iter().copied()),
-                seed_list(bad.iter().copied())
-            ),
-        )
-    };
+    let (verdict, reason) = verdict_of(claim, &checks, &seeds, &good, &bad);
     ClaimResult {
         claim,
         verdict,

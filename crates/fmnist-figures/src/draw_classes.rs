@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use fmnist_data::ImageSet;
-use fmnist_metrics::StoredRun;
+use fmnist_metrics::{Mistake, StoredRun};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -417,7 +417,27 @@ pub(crate) fn mistakes_figure(
     if picked.is_empty() {
         return Ok((0, [false; 2]));
     }
-    for m in &picked {
+    check_mistakes(&picked, validation, class_names, title, &png)?;
+    ensure_fonts()?;
+    let grid = mistake_grid(runs, &picked, validation, class_names, title);
+    let size = grid.size();
+    let png_written = render_png(&png, size, |root| {
+        draw_mistakes(root, &grid).map_err(|e| e.to_string())
+    })?;
+    let svg_written = write_mistakes_svg(&grid, &svg)?;
+    Ok((grid.cells.len(), [png_written, svg_written]))
+}
+
+/// Fails when a mistake's image is missing from `validation` or carries
+/// another label there: the runs were made on other data.
+fn check_mistakes(
+    picked: &[Mistake],
+    validation: &ImageSet,
+    class_names: &[String],
+    title: &str,
+    png: &Path,
+) -> Result<(), FiguresError> {
+    for m in picked {
         let i = m.index as usize;
         let label = validation.labels.get(i).copied();
         if label != Some(m.true_class) {
@@ -425,7 +445,7 @@ pub(crate) fn mistakes_figure(
                 format!("is labelled {}", class_name(class_names, l.into()))
             });
             return Err(FiguresError::Draw {
-                path: png,
+                path: png.to_path_buf(),
                 message: format!(
                     "validation image {i} {found}, but a run of \"{title}\" lists it as a \
                      mistaken {}: the runs were not made on this data set",
@@ -434,7 +454,18 @@ pub(crate) fn mistakes_figure(
             });
         }
     }
-    ensure_fonts()?;
+    Ok(())
+}
+
+/// The grid of `picked` images with their labels, the labels' font shrunk
+/// until the longest fits its cell.
+fn mistake_grid(
+    runs: &[&StoredRun],
+    picked: &[Mistake],
+    validation: &ImageSet,
+    class_names: &[String],
+    title: &str,
+) -> MistakeGrid {
     let with: Vec<&StoredRun> = runs
         .iter()
         .copied()
@@ -454,7 +485,6 @@ pub(crate) fn mistakes_figure(
             )
         })
         .collect();
-    // Shrink the labels until the longest fits its cell.
     let widest = |size: f64| {
         cells
             .iter()
@@ -474,7 +504,7 @@ pub(crate) fn mistakes_figure(
             seed_list(&with)
         )
     };
-    let grid = MistakeGrid {
+    MistakeGrid {
         title: format!("{title}: the validation images it gets most confidently wrong"),
         subtitle: format!("{seeds}; confidence = softmax probability of the predicted class"),
         rows: cells.len().div_ceil(MISTAKE_COLS),
@@ -483,18 +513,17 @@ pub(crate) fn mistakes_figure(
         img_cols: validation.cols,
         cells,
         label_font,
-    };
-    let size = grid.size();
-    let png_written = render_png(&png, size, |root| {
-        draw_mistakes(root, &grid).map_err(|e| e.to_string())
-    })?;
+    }
+}
 
-    // The SVG: vector text over the images, embedded as one PNG of the
-    // whole canvas (mostly white, so it compresses to little).
-    let tmp = temp_path(&svg, "png");
+/// The SVG: vector text over the images, embedded as one PNG of the whole
+/// canvas (mostly white, so it compresses to little). `true` when written.
+fn write_mistakes_svg(grid: &MistakeGrid, svg: &Path) -> Result<bool, FiguresError> {
+    let size = grid.size();
+    let tmp = temp_path(svg, "png");
     render_png(&tmp, size, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        draw_mistake_images(root, &grid).map_err(|e| e.to_string())
+        draw_mistake_images(root, grid).map_err(|e| e.to_string())
     })?;
     let bytes = std::fs::read(&tmp).map_err(io(&tmp));
     let _ = std::fs::remove_file(&tmp);
@@ -515,41 +544,29 @@ pub(crate) fn mistakes_figure(
          xlink:href=\"data:image/png;base64,{}\"/>\n",
         base64(&bytes)
     );
-    out.push_str(&text(
-        w as i32 / 2,
-        50,
-        44.0,
-        "bold",
-        "#000000",
-        &grid.title,
-    ));
+    let black = "#000000";
+    out.push_str(&text(w as i32 / 2, 50, 44.0, "bold", black, &grid.title));
     out.push_str(&text(
         w as i32 / 2,
         105,
         30.0,
         "normal",
-        "#000000",
+        black,
         &grid.subtitle,
     ));
     let pred_fill = format!(
         "#{:02x}{:02x}{:02x}",
         PRED_COLOR.0, PRED_COLOR.1, PRED_COLOR.2
     );
+    let f = grid.label_font;
     for (k, (_, truth, pred)) in grid.cells.iter().enumerate() {
         let (x, y) = grid.label_at(k);
-        out.push_str(&text(x, y, label_font, "normal", "#000000", truth));
-        out.push_str(&text(
-            x,
-            y + MISTAKE_LINE_H as i32,
-            label_font,
-            "bold",
-            &pred_fill,
-            pred,
-        ));
+        out.push_str(&text(x, y, f, "normal", black, truth));
+        let below = y + MISTAKE_LINE_H as i32;
+        out.push_str(&text(x, below, f, "bold", &pred_fill, pred));
     }
     out.push_str("</svg>\n");
-    let svg_written = crate::output::write_if_changed(&svg, out.as_bytes())?;
-    Ok((grid.cells.len(), [png_written, svg_written]))
+    crate::output::write_if_changed(svg, out.as_bytes())
 }
 
 #[cfg(test)]
