@@ -119,18 +119,15 @@ impl Heatmap {
     }
 }
 
-fn draw_heatmap<DB: DrawingBackend>(
+/// The cells with their percentages, and the grid.
+fn draw_cells<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     h: &Heatmap,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
-    let (w, _) = root.dim_in_pixel();
     let center = |size: f64, b: bool| {
         let f = if b { bold(size) } else { font(size) };
         TextStyle::from(f).pos(Pos::new(HPos::Center, VPos::Center))
     };
-    root.draw_text(&h.title, &center(46.0, true), (w as i32 / 2, 50))?;
-    root.draw_text(&h.subtitle, &center(32.0, false), (w as i32 / 2, 110))?;
     let (ox, oy) = h.origin();
     let (ox, oy, cell, g) = (ox as i32, oy as i32, CELL as i32, h.grid() as i32);
     for (t, row) in h.percent.iter().enumerate() {
@@ -169,6 +166,16 @@ fn draw_heatmap<DB: DrawingBackend>(
         BLACK.stroke_width(2),
     ))?;
 
+    Ok(())
+}
+
+/// The class names along both axes, and the axes' names.
+fn draw_class_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (ox, oy) = h.origin();
+    let (ox, oy, cell, g) = (ox as i32, oy as i32, CELL as i32, h.grid() as i32);
     let right = TextStyle::from(font(HEAT_LABEL_FONT)).pos(Pos::new(HPos::Right, VPos::Center));
     let top = TextStyle::from(font(HEAT_LABEL_FONT)).pos(Pos::new(HPos::Center, VPos::Top));
     for (c, name) in h.names.iter().enumerate() {
@@ -193,7 +200,16 @@ fn draw_heatmap<DB: DrawingBackend>(
         (HEAT_MARGIN as i32 + 30, oy + g / 2),
     )?;
 
-    // The colour bar, on the same square-root scale as the cells.
+    Ok(())
+}
+
+/// The colour bar, on the same square-root scale as the cells.
+fn draw_colour_bar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (ox, oy) = h.origin();
+    let (ox, oy, g) = (ox as i32, oy as i32, h.grid() as i32);
     let bx = ox + g + 60;
     let bw = 50;
     let steps = 200;
@@ -226,6 +242,24 @@ fn draw_heatmap<DB: DrawingBackend>(
             .transform(FontTransform::Rotate90),
         (bx + bw + 110, oy + g / 2),
     )?;
+    Ok(())
+}
+
+fn draw_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let center = |size: f64, b: bool| {
+        let f = if b { bold(size) } else { font(size) };
+        TextStyle::from(f).pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    root.draw_text(&h.title, &center(46.0, true), (w as i32 / 2, 50))?;
+    root.draw_text(&h.subtitle, &center(32.0, false), (w as i32 / 2, 110))?;
+    draw_cells(root, h)?;
+    draw_class_labels(root, h)?;
+    draw_colour_bar(root, h)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -55,11 +56,14 @@ const TITLE_H: u32 = 175;
 const PANEL_Y_LABEL_W: u32 = 140;
 const PANEL_MARGINS: u32 = 20 + 50;
 
-fn build_response(series: &SweepSeries<'_>) -> Response {
-    let axis = axis(series);
-    let lines_labels = series.lines();
+/// One line per line label, its points sorted by x position.
+fn response_lines(
+    series: &SweepSeries<'_>,
+    axis: &Axis,
+    lines_labels: &[Option<String>],
+) -> Vec<Line> {
     let mut palette = PALETTE.iter().cycle();
-    let lines: Vec<Line> = lines_labels
+    lines_labels
         .iter()
         .map(|label| {
             let mut points: Vec<(f64, [Option<Summary>; 3])> = series
@@ -69,7 +73,7 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
                 .map(|p| {
                     let s = stats::point_stats(&p.runs);
                     (
-                        position(&axis, &p.x),
+                        position(axis, &p.x),
                         [s.final_acc, s.best_acc, s.final_loss],
                     )
                 })
@@ -81,7 +85,44 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
                 points,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Ticks at the swept values; a label that would overlap its left
+/// neighbour is dropped (its tick stays).
+fn response_ticks(axis: &Axis, xs: &[f64], x_range: (f64, f64)) -> Vec<(f64, String)> {
+    let label_of = |x: f64| match axis {
+        Axis::Log10 => setting(sig(10f64.powf(x))),
+        Axis::Linear => setting(sig(x)),
+        Axis::Categorical(labels) => labels.get(x.round() as usize).cloned().unwrap_or_default(),
+    };
+    let plot_w = f64::from(RESPONSE_SIZE.0 / 3 - PANEL_Y_LABEL_W - PANEL_MARGINS);
+    let px = |x: f64| (x - x_range.0) / (x_range.1 - x_range.0) * plot_w;
+    let tick_font = font(TICK_FONT);
+    let mut ticks = Vec::new();
+    let mut right_edge = f64::NEG_INFINITY;
+    for &x in xs {
+        let label = label_of(x);
+        let w = tick_font
+            .layout_box(&label)
+            .map_or(label.len() as f64 * 17.0, |((a, _), (b, _))| {
+                f64::from(b - a)
+            });
+        let left = px(x) - w / 2.0;
+        if left > right_edge + 12.0 {
+            right_edge = px(x) + w / 2.0;
+            ticks.push((x, label));
+        } else {
+            ticks.push((x, String::new()));
+        }
+    }
+    ticks
+}
+
+fn build_response(series: &SweepSeries<'_>) -> Response {
+    let axis = axis(series);
+    let lines_labels = series.lines();
+    let lines = response_lines(series, &axis, &lines_labels);
     let xs: Vec<f64> = {
         let mut xs: Vec<f64> = lines
             .iter()
@@ -101,33 +142,7 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
         _ => 0.5_f64.max(lo.abs() * 0.1),
     };
     let x_range = (lo - pad, hi + pad);
-    let label_of = |x: f64| match &axis {
-        Axis::Log10 => setting(sig(10f64.powf(x))),
-        Axis::Linear => setting(sig(x)),
-        Axis::Categorical(labels) => labels.get(x.round() as usize).cloned().unwrap_or_default(),
-    };
-    // Ticks at the swept values; a label that would overlap its left
-    // neighbour is dropped (its tick stays).
-    let plot_w = f64::from(RESPONSE_SIZE.0 / 3 - PANEL_Y_LABEL_W - PANEL_MARGINS);
-    let px = |x: f64| (x - x_range.0) / (x_range.1 - x_range.0) * plot_w;
-    let tick_font = font(TICK_FONT);
-    let mut ticks = Vec::new();
-    let mut right_edge = f64::NEG_INFINITY;
-    for &x in &xs {
-        let label = label_of(x);
-        let w = tick_font
-            .layout_box(&label)
-            .map_or(label.len() as f64 * 17.0, |((a, _), (b, _))| {
-                f64::from(b - a)
-            });
-        let left = px(x) - w / 2.0;
-        if left > right_edge + 12.0 {
-            right_edge = px(x) + w / 2.0;
-            ticks.push((x, label));
-        } else {
-            ticks.push((x, String::new()));
-        }
-    }
+    let ticks = response_ticks(&axis, &xs, x_range);
     let best = best_point(series);
     let best_at = best.overall.as_ref().map(|b| {
         let line = lines_labels.iter().position(|l| *l == b.line).unwrap_or(0);
@@ -317,52 +332,16 @@ impl Ranged for KeyedAxis {
     }
 }
 
-fn draw_response_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+/// The chart of one response panel: the swept value against a number.
+type ResponseChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
+
+/// Panel `k`'s lines: bands (or whiskers), means, and the best point ringed.
+fn draw_response_lines<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
     r: &Response,
     k: usize,
+    scale: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let (title, y_desc, percent) = PANELS[k];
-    let scale = if percent { 100.0 } else { 1.0 };
-    let (y0, y1) = y_range(&r.lines, k, percent);
-    let keys: Vec<f64> = r.ticks.iter().map(|t| t.0).collect();
-    let mut chart = ChartBuilder::on(area)
-        .margin(20)
-        .margin_right(50)
-        .caption(title, bold(PANEL_TITLE_FONT))
-        .x_label_area_size(110)
-        .y_label_area_size(PANEL_Y_LABEL_W)
-        .build_cartesian_2d(
-            KeyedAxis {
-                range: r.x_range,
-                keys,
-            },
-            y0..y1,
-        )?;
-    let y_decimals = decimals(y1 - y0);
-    let x_fmt = |x: &f64| {
-        r.ticks
-            .iter()
-            .find(|t| (t.0 - x).abs() < 1e-9)
-            .map(|t| t.1.clone())
-            .unwrap_or_default()
-    };
-    let y_fmt = |y: &f64| format!("{y:.y_decimals$}");
-    chart
-        .configure_mesh()
-        .x_desc(&r.x_desc)
-        .y_desc(y_desc)
-        .axis_desc_style(font(AXIS_DESC_FONT))
-        .label_style(font(TICK_FONT))
-        .y_labels(8)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .bold_line_style(BLACK.mix(0.12).stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(BLACK.stroke_width(2))
-        .set_all_tick_mark_size(10)
-        .draw()?;
-
     let at = |line: &Line| -> Vec<(f64, Summary)> {
         line.points
             .iter()
@@ -414,6 +393,56 @@ fn draw_response_panel<DB: DrawingBackend>(
             )))?;
         }
     }
+    Ok(())
+}
+
+fn draw_response_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &Response,
+    k: usize,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (title, y_desc, percent) = PANELS[k];
+    let scale = if percent { 100.0 } else { 1.0 };
+    let (y0, y1) = y_range(&r.lines, k, percent);
+    let keys: Vec<f64> = r.ticks.iter().map(|t| t.0).collect();
+    let mut chart = ChartBuilder::on(area)
+        .margin(20)
+        .margin_right(50)
+        .caption(title, bold(PANEL_TITLE_FONT))
+        .x_label_area_size(110)
+        .y_label_area_size(PANEL_Y_LABEL_W)
+        .build_cartesian_2d(
+            KeyedAxis {
+                range: r.x_range,
+                keys,
+            },
+            y0..y1,
+        )?;
+    let y_decimals = decimals(y1 - y0);
+    let x_fmt = |x: &f64| {
+        r.ticks
+            .iter()
+            .find(|t| (t.0 - x).abs() < 1e-9)
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
+    };
+    let y_fmt = |y: &f64| format!("{y:.y_decimals$}");
+    chart
+        .configure_mesh()
+        .x_desc(&r.x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(font(AXIS_DESC_FONT))
+        .label_style(font(TICK_FONT))
+        .y_labels(8)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .bold_line_style(BLACK.mix(0.12).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(BLACK.stroke_width(2))
+        .set_all_tick_mark_size(10)
+        .draw()?;
+
+    draw_response_lines(&mut chart, r, k, scale)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fmnist_data::Dataset;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -198,6 +199,83 @@ fn draw_panels<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The chart of one panel: epochs against values.
+type PanelChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Each curve's min-max band over seeds, where the seeds differ.
+fn draw_bands<DB: DrawingBackend>(
+    chart: &mut PanelChart<'_, DB>,
+    panel: &Panel,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for curve in &panel.curves {
+        let spread = curve.points.iter().any(|p| p.max > p.min);
+        if curve.points.len() >= 2 && spread {
+            let mut outline: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .map(|p| (f64::from(p.epoch), p.max * scale))
+                .collect();
+            outline.extend(
+                curve
+                    .points
+                    .iter()
+                    .rev()
+                    .map(|p| (f64::from(p.epoch), p.min * scale)),
+            );
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                curve.color.mix(0.18).filled(),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// Each curve's mean over seeds, with its legend entry.
+fn draw_curves<'c, DB: DrawingBackend + 'c>(
+    chart: &mut PanelChart<'c, DB>,
+    panel: &Panel,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for curve in &panel.curves {
+        let points: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .map(|p| (f64::from(p.epoch), p.mean * scale))
+            .collect();
+        let style = curve.color.stroke_width(LINE_WIDTH);
+        let color = curve.color;
+        let anno = if curve.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))?
+        };
+        anno.label(curve.label.clone());
+        if curve.dashed {
+            anno.legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(LINE_WIDTH))
+                    + PathElement::new(vec![(30, 0), (48, 0)], color.stroke_width(LINE_WIDTH))
+            });
+        } else {
+            anno.legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
+            });
+        }
+        // Markers help read a short run; on a long one they would hide the
+        // dashes that mark a hypothesis.
+        if points.len() <= 15 && !curve.dashed {
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
@@ -244,62 +322,8 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()?;
 
     // Bands first, so that no band hides a line.
-    for curve in &panel.curves {
-        let spread = curve.points.iter().any(|p| p.max > p.min);
-        if curve.points.len() >= 2 && spread {
-            let mut outline: Vec<(f64, f64)> = curve
-                .points
-                .iter()
-                .map(|p| (f64::from(p.epoch), p.max * scale))
-                .collect();
-            outline.extend(
-                curve
-                    .points
-                    .iter()
-                    .rev()
-                    .map(|p| (f64::from(p.epoch), p.min * scale)),
-            );
-            chart.draw_series(std::iter::once(Polygon::new(
-                outline,
-                curve.color.mix(0.18).filled(),
-            )))?;
-        }
-    }
-    for curve in &panel.curves {
-        let points: Vec<(f64, f64)> = curve
-            .points
-            .iter()
-            .map(|p| (f64::from(p.epoch), p.mean * scale))
-            .collect();
-        let style = curve.color.stroke_width(LINE_WIDTH);
-        let color = curve.color;
-        let anno = if curve.dashed {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points.clone(), style))?
-        };
-        anno.label(curve.label.clone());
-        if curve.dashed {
-            anno.legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(LINE_WIDTH))
-                    + PathElement::new(vec![(30, 0), (48, 0)], color.stroke_width(LINE_WIDTH))
-            });
-        } else {
-            anno.legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
-            });
-        }
-        // Markers help read a short run; on a long one they would hide the
-        // dashes that mark a hypothesis.
-        if points.len() <= 15 && !curve.dashed {
-            chart.draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
-            )?;
-        }
-    }
+    draw_bands(&mut chart, panel, scale)?;
+    draw_curves(&mut chart, panel, scale)?;
     if panel.curves.iter().any(|c| !c.points.is_empty()) {
         chart
             .configure_series_labels()
