@@ -255,10 +255,8 @@ fn seeds_cell(exp: &Experiment, runs: &[&StoredRun]) -> String {
 
 const UNSTATED: &str = "not stated in the paper; PyTorch default";
 
-/// Table I from the baseline experiment's resolved settings, with the
-/// settings the paper leaves unstated marked as such; its seeds are those
-/// of the stored `runs` (the planned ones when there are none).
-pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
+/// Table I's rows of settings: the paper's, then those it leaves unstated.
+fn table1_settings(exp: &Experiment, runs: &[&StoredRun]) -> Vec<Vec<String>> {
     let c = &exp.config;
     let hidden = c
         .model
@@ -317,6 +315,15 @@ pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
         .filter(|(k, _)| *k != "lr")
         .map(|(k, v)| vec![k.replace('_', " "), v, UNSTATED.into()]);
     rows.splice(at..at, settings);
+    rows
+}
+
+/// Table I from the baseline experiment's resolved settings, with the
+/// settings the paper leaves unstated marked as such; its seeds are those
+/// of the stored `runs` (the planned ones when there are none).
+pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
+    let c = &exp.config;
+    let mut rows = table1_settings(exp, runs);
     for (limit, what) in [(c.train_limit, "training"), (c.val_limit, "validation")] {
         if let Some(n) = limit {
             rows.push(vec![
