@@ -14,6 +14,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod cuda;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
@@ -51,6 +53,8 @@ enum Task {
     /// Build with CUDA, train the smoke configuration on the GPU and on the CPU,
     /// compare them and print one verdict (needs a GPU).
     GpuCheck(Passthrough),
+    /// What changed between two reproductions (git revisions, report directories, `results`).
+    Diff(Passthrough),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +87,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::Evaluate(p) => ("evaluate", p),
         Task::DataManifest(p) => ("data-manifest", p),
         Task::GpuCheck(p) => ("gpu-check", p),
+        Task::Diff(p) => ("diff", p),
     };
     let root = workspace_root();
     let cuda = xtask.cuda || matches!(xtask.task, Task::GpuCheck(_));
@@ -150,6 +155,16 @@ fn build(root: &Path, cuda: bool) -> anyhow::Result<PathBuf> {
         // Not quiet: the first build takes minutes and should be seen.
         .args(["build", "-p", "fmnist"]);
     if cuda {
+        // Before anything compiles: without a usable toolkit the build would
+        // fail minutes in, leaving hundreds of megabytes behind.
+        let toolkit = cuda::check(&cuda::Env::from_process()).map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "xtask: CUDA {}.{} toolkit: {}",
+            toolkit.version.0,
+            toolkit.version.1,
+            toolkit.nvcc.display()
+        );
+        cmd.env("PATH", &toolkit.path);
         // Its own target directory, so that the CPU binary (which starts on
         // machines without the NVIDIA driver) is not replaced.
         target = target.join("cuda");

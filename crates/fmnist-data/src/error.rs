@@ -101,10 +101,19 @@ struct AllSourcesFailedDisplay<'a> {
 impl fmt::Display for AllSourcesFailedDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.attempts.is_empty() {
+            write!(
+                f,
+                "could not obtain {}: no source to try (the public URLs are off, \
+                 as with --offline, and no mirror directory or URL was named)\nto fix: ",
+                self.file
+            )?;
+            if let Some(help) = self.help {
+                write!(f, "{help}; or ")?;
+            }
             return write!(
                 f,
-                "could not obtain {}: no sources to try (all mirrors disabled)",
-                self.file
+                "copy the .gz files into a directory and pass `--mirror DIR` (or an http URL); \
+                 or drop --offline to download them"
             );
         }
         write!(f, "could not obtain {} from any source:", self.file)?;
@@ -163,6 +172,15 @@ mod tests {
             attempts: vec![],
             help: None,
         };
-        assert!(err.to_string().contains("no sources to try"));
+        let msg = err.to_string();
+        assert!(msg.contains("no source to try"), "{msg}");
+        // It says what to do.
+        let last = msg.lines().last().unwrap();
+        assert!(
+            last.starts_with("to fix: ")
+                && last.contains("--mirror DIR")
+                && last.contains("--offline"),
+            "{msg}"
+        );
     }
 }

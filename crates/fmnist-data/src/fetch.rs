@@ -1,7 +1,9 @@
 //! Obtaining verified copies of the data files in a data directory.
 //!
-//! For each file of the manifest the sources are tried in order: the copy
-//! already in the data directory, local mirror directories, then URLs. A
+//! For each file of the manifest the sources are tried in one order: the copy
+//! already in the data directory; then every mirror the user names,
+//! directories and URLs alike, in the order given; then the manifest's local
+//! mirror directories (Debian's package); then its public URLs. A
 //! copy or download is streamed into a temp file beside its destination,
 //! hashed on the way (decompressed payload), and renamed into place only if
 //! it matches the manifest, so the final name never holds unverified bytes
@@ -21,8 +23,8 @@ use crate::{DataError, FileSpec, Manifest, Source};
 pub struct FetchOptions {
     /// Where the .gz files end up.
     pub data_dir: PathBuf,
-    /// Mirrors given by the user; tried before the manifest's (directories
-    /// before URLs, each kind in the order given).
+    /// Mirrors given by the user, directories or URLs; tried in this order,
+    /// before any of the manifest's.
     pub extra_mirrors: Vec<Source>,
     /// Also try the manifest's `local_mirrors` directories.
     pub use_default_local: bool,
@@ -53,34 +55,28 @@ impl FetchOptions {
         }
     }
 
-    /// The mirrors `fetch` will try after the data directory, in order.
+    /// The mirrors `fetch` will try after the data directory, in order: the
+    /// user's (as given), the manifest's local directories, its public URLs;
+    /// each source once.
     pub fn sources(&self, manifest: &Manifest) -> Vec<Source> {
-        let dirs = self
-            .extra_mirrors
+        let local = manifest
+            .local_mirrors
             .iter()
-            .filter(|s| matches!(s, Source::Dir(_)))
-            .cloned()
-            .chain(
-                manifest
-                    .local_mirrors
-                    .iter()
-                    .filter(|_| self.use_default_local)
-                    .map(|d| Source::Dir(d.clone())),
-            );
-        let urls = self
-            .extra_mirrors
+            .filter(|_| self.use_default_local)
+            .map(|d| Source::Dir(d.clone()));
+        let public = manifest
+            .mirrors
             .iter()
-            .filter(|s| matches!(s, Source::Url(_)))
-            .cloned()
-            .chain(
-                manifest
-                    .mirrors
-                    .iter()
-                    .filter(|_| self.use_public)
-                    .map(|u| Source::Url(u.clone())),
-            );
+            .filter(|_| self.use_public)
+            .map(|u| Source::Url(u.clone()));
         let mut out: Vec<Source> = Vec::new();
-        for s in dirs.chain(urls) {
+        for s in self
+            .extra_mirrors
+            .iter()
+            .cloned()
+            .chain(local)
+            .chain(public)
+        {
             if !out.contains(&s) {
                 out.push(s);
             }
@@ -478,7 +474,7 @@ mod tests {
     }
 
     #[test]
-    fn source_order_puts_user_mirrors_first_and_dirs_before_urls() {
+    fn source_order_is_user_mirrors_as_given_then_debian_then_public_urls() {
         let m = Manifest::pinned();
         let mut o = FetchOptions::new("d");
         o.extra_mirrors = vec![
@@ -490,9 +486,9 @@ mod tests {
         assert_eq!(
             got,
             [
+                "http://a/",
                 "/x",
                 "/usr/share/datasets/fashion-mnist",
-                "http://a/",
                 "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                 "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
             ]

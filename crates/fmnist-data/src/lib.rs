@@ -13,6 +13,7 @@
 //! splits), [`error`] (the one error type).
 
 pub mod dataset;
+mod describe;
 pub mod error;
 pub mod fetch;
 pub mod idx;

@@ -147,7 +147,7 @@ impl Manifest {
 
     /// Checks what the TOML schema cannot: one file per role, sane names
     /// (they are joined onto directories and URLs), well-formed digests.
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.classes.len() < 2 || self.classes.len() > 256 {
             return Err(format!(
                 "classes must name between 2 and 256 classes, got {}",
@@ -203,50 +203,6 @@ impl Manifest {
     /// built by [`Manifest::parse`] always does).
     pub fn file(&self, role: Role) -> Option<&FileSpec> {
         self.files.iter().find(|f| f.role == role)
-    }
-
-    /// Describes the four .gz files found in `dir` (their names given by
-    /// role, in the order of [`Role::ALL`]): the manifest of another
-    /// MNIST-format data set, with `dir` as its local mirror. Each payload is
-    /// decompressed and hashed; the IDX headers are checked.
-    pub fn describe(
-        name: &str,
-        classes: Vec<String>,
-        dir: &Path,
-        file_names: [&str; 4],
-    ) -> Result<Manifest, DataError> {
-        let mut files = Vec::new();
-        for (role, file) in Role::ALL.into_iter().zip(file_names) {
-            let path = dir.join(file);
-            let digest = crate::verify::digest_path(&path)?;
-            files.push(FileSpec {
-                name: file.to_owned(),
-                role,
-                gz_size: None,
-                gz_md5: None,
-                raw_len: digest.raw_len,
-                raw_md5: digest.raw_md5.unwrap_or_default(),
-                raw_sha256: digest.raw_sha256.unwrap_or_default(),
-                raw_blake3: digest.raw_blake3,
-            });
-        }
-        let manifest = Manifest {
-            name: name.to_owned(),
-            classes,
-            help: None,
-            mirrors: Vec::new(),
-            local_mirrors: vec![dir.to_owned()],
-            files,
-        };
-        manifest
-            .validate()
-            .map_err(|problem| DataError::ManifestInvalid {
-                origin: dir.display().to_string(),
-                problem,
-            })?;
-        // Decoding proves the files are IDX data of matching counts.
-        crate::load(&manifest, dir)?;
-        Ok(manifest)
     }
 
     /// The manifest as TOML, readable by [`Manifest::from_path`].

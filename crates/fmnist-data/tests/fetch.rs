@@ -325,23 +325,53 @@ fn falls_back_past_failing_sources_to_a_good_one() {
 }
 
 #[test]
-fn local_mirror_directory_is_copied_before_any_url() {
+fn mirrors_are_tried_in_the_order_given_directories_and_urls_alike() {
     let fx = Fixture::new();
     let srv = server([fx.routes("good", |gz| Behaviour::Serve(gz.to_vec()))]);
     let tmp = tempfile::tempdir().unwrap();
     let mirror = tmp.path().join("mirror");
     fx.write_all(&mirror);
     let data = tmp.path().join("data");
-    // The URL is listed first but directories are tried first.
-    let opts = options(&data, vec![srv.url("good"), Source::Dir(mirror.clone())]);
-
+    let opts = options(&data, vec![Source::Dir(mirror.clone()), srv.url("good")]);
     let report = fetch(&fx.manifest, &opts, &|_| {}).unwrap();
-
     for (_, outcome) in &report.files {
         assert_eq!(outcome, &FetchOutcome::Copied(Source::Dir(mirror.clone())));
     }
     assert_eq!(srv.total_hits(), 0);
     load(&fx.manifest, &data).unwrap();
+
+    // The URL named first is tried first, although a directory follows.
+    let data = tmp.path().join("data2");
+    let opts = options(&data, vec![srv.url("good"), Source::Dir(mirror.clone())]);
+    let report = fetch(&fx.manifest, &opts, &|_| {}).unwrap();
+    for (_, outcome) in &report.files {
+        assert!(
+            matches!(outcome, FetchOutcome::Downloaded(_)),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(srv.total_hits(), 4);
+    load(&fx.manifest, &data).unwrap();
+}
+
+#[test]
+fn named_mirrors_come_before_the_manifests_directories() {
+    // A manifest's local mirror (Debian's, for the pinned data set) is tried
+    // after every mirror the user names, so that `--mirror` and
+    // $FMNIST_MIRROR are reached where the package is installed.
+    let fx = Fixture::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (named, packaged) = (tmp.path().join("named"), tmp.path().join("packaged"));
+    fx.write_all(&named);
+    fx.write_all(&packaged);
+    let mut manifest = fx.manifest.clone();
+    manifest.local_mirrors = vec![packaged.clone()];
+    let mut opts = options(&tmp.path().join("data"), vec![Source::Dir(named.clone())]);
+    opts.use_default_local = true;
+    let report = fetch(&manifest, &opts, &|_| {}).unwrap();
+    for (_, outcome) in &report.files {
+        assert_eq!(outcome, &FetchOutcome::Copied(Source::Dir(named.clone())));
+    }
 }
 
 #[test]
@@ -604,9 +634,9 @@ fn all_sources_failed_lists_every_source() {
 
 /// The real Fashion-MNIST in one cache shared by the workspace's tests,
 /// filled through the pipeline's own source order: what the cache already
-/// holds, the manifest's local mirrors (Debian's `dataset-fashion-mnist`),
-/// any mirrors in `$FMNIST_MIRROR` (comma-separated directories or URLs,
-/// e.g. an http server on 127.0.0.1), then the public URLs.
+/// holds, any mirrors in `$FMNIST_MIRROR` (comma-separated directories or
+/// URLs, e.g. an http server on 127.0.0.1), the manifest's local mirrors
+/// (Debian's `dataset-fashion-mnist`), then the public URLs.
 fn real_data() -> (PathBuf, Vec<(String, FetchOutcome)>) {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fashion-mnist");
     let mut opts = FetchOptions::new(&cache);

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::show_number;
 use crate::optimizer::OptimizerConfig;
 
 /// Everything that influences the numbers a run produces. Two runs with equal
@@ -61,15 +62,6 @@ impl RunConfig {
             out.push(("training.val_limit".into(), n.to_string()));
         }
         out
-    }
-}
-
-/// A number as short as it reads exactly: `0.003`, `1e-8`, `100`.
-pub fn show_number(x: f64) -> String {
-    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
-        format!("{x}")
-    } else {
-        format!("{x:e}")
     }
 }
 

@@ -9,22 +9,29 @@
 mod config;
 mod error;
 mod experiment;
+mod format;
 mod load;
 mod optimizer;
 mod quantity;
 mod resolve;
 mod run;
+mod schedule;
 mod settings;
 mod source;
 mod suggest;
 mod sweep;
 
-pub use config::{InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig, show_number};
+pub use config::{InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig};
 pub use error::ExperimentError;
-pub use experiment::{Experiment, TRAIN_SET_SIZE};
+pub use experiment::{Experiment, SweepPoint, SweepValue, TRAIN_SET_SIZE};
+pub use format::show_number;
 pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
 pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, plan, run_id};
+pub use schedule::{
+    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, ThresholdMode, Warmup,
+    defaults,
+};
 pub use suggest::{edit_distance, nearest};
-pub use sweep::{MODE_KEY, NOT_SWEPT, SweepPoint, SweepValue, sweepable_settings};
+pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};

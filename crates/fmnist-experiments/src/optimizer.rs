@@ -31,7 +31,7 @@ impl SettingValue for f64 {
     }
 
     fn show(&self) -> String {
-        crate::config::show_number(*self)
+        crate::format::show_number(*self)
     }
 }
 

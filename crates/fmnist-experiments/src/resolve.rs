@@ -90,7 +90,26 @@ pub(crate) fn finish(
     file: &SourceFile,
 ) -> Result<(RunConfig, Vec<u64>), ExperimentError> {
     let r = Reader { file };
+    let model = model(&r, s)?;
+    let input = input(&r, s)?;
+    let optimizer = optimizer(&r, &s.optimizer)?;
+    let (training, seeds) = training(&r, s)?;
+    Ok((
+        RunConfig {
+            model,
+            input,
+            optimizer,
+            batch_size: training.batch_size,
+            epochs: training.epochs,
+            train_limit: training.train_limit,
+            val_limit: training.val_limit,
+        },
+        seeds,
+    ))
+}
 
+/// `[model]`, checked.
+fn model(r: &Reader<'_>, s: &Settings) -> Result<ModelConfig, ExperimentError> {
     let hidden_at = r.required(&s.model.hidden, "model.hidden", "hidden = [128, 64]")?;
     if hidden_at.value.is_empty() {
         return Err(hidden_at.invalid(
@@ -131,6 +150,15 @@ pub(crate) fn finish(
         }
     };
 
+    Ok(ModelConfig {
+        hidden,
+        dropout,
+        init,
+    })
+}
+
+/// `[input]`, with the usual tutorial's Normalize((0.5,), (0.5,)) by default.
+fn input(r: &Reader<'_>, s: &Settings) -> Result<InputConfig, ExperimentError> {
     let mean = r.float(
         &s.input.mean,
         "input.mean",
@@ -148,8 +176,19 @@ pub(crate) fn finish(
         "a number > 0",
     )?;
 
-    let optimizer = optimizer(&r, &s.optimizer)?;
+    Ok(InputConfig { mean, std })
+}
 
+/// `[training]` but the seeds, resolved.
+struct Training {
+    batch_size: usize,
+    epochs: usize,
+    train_limit: Option<usize>,
+    val_limit: Option<usize>,
+}
+
+/// `[training]`, checked; the seeds default to 0, 1, 2.
+fn training(r: &Reader<'_>, s: &Settings) -> Result<(Training, Vec<u64>), ExperimentError> {
     let t = &s.training;
     let train_limit = r.optional_int(
         &t.train_limit,
@@ -178,44 +217,37 @@ pub(crate) fn finish(
         1..=100_000,
         "a number of epochs >= 1",
     )? as usize;
-    let seeds = match &t.seeds {
-        None => vec![0, 1, 2],
-        Some(at) => {
-            if at.value.is_empty() {
-                return Err(at.invalid(
-                    "training.seeds",
-                    "expected at least one seed, e.g. [0, 1, 2]",
-                ));
-            }
-            if let Some(bad) = at.value.iter().find(|&&s| s < 0) {
-                return Err(at.invalid("training.seeds", format!("expected seeds >= 0, got {bad}")));
-            }
-            let mut seen = at.value.clone();
-            seen.sort_unstable();
-            seen.dedup();
-            if seen.len() != at.value.len() {
-                return Err(at.invalid("training.seeds", "seeds must be distinct"));
-            }
-            at.value.iter().map(|&s| s as u64).collect()
-        }
+    let seeds = seeds(&t.seeds)?;
+    let training = Training {
+        batch_size,
+        epochs,
+        train_limit,
+        val_limit,
     };
+    Ok((training, seeds))
+}
 
-    Ok((
-        RunConfig {
-            model: ModelConfig {
-                hidden,
-                dropout,
-                init,
-            },
-            input: InputConfig { mean, std },
-            optimizer,
-            batch_size,
-            epochs,
-            train_limit,
-            val_limit,
-        },
-        seeds,
-    ))
+/// `training.seeds`: at least one, none negative, all distinct.
+fn seeds(slot: &Option<At<Vec<i64>>>) -> Result<Vec<u64>, ExperimentError> {
+    let Some(at) = slot else {
+        return Ok(vec![0, 1, 2]);
+    };
+    if at.value.is_empty() {
+        return Err(at.invalid(
+            "training.seeds",
+            "expected at least one seed, e.g. [0, 1, 2]",
+        ));
+    }
+    if let Some(bad) = at.value.iter().find(|&&s| s < 0) {
+        return Err(at.invalid("training.seeds", format!("expected seeds >= 0, got {bad}")));
+    }
+    let mut seen = at.value.clone();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.len() != at.value.len() {
+        return Err(at.invalid("training.seeds", "seeds must be distinct"));
+    }
+    Ok(at.value.iter().map(|&s| s as u64).collect())
 }
 
 /// The optimizer; its kind is checked first, since which other keys are

@@ -23,79 +23,11 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
 use crate::error::ExperimentError;
-use crate::experiment::{Experiment, FileMeta};
+use crate::experiment::{Experiment, FileMeta, SweepPoint, SweepValue};
 use crate::resolve::finish;
 use crate::settings::Settings;
 use crate::source::{Loc, SourceFile};
 use crate::suggest::nearest;
-
-/// Where an experiment stands in the sweep it comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SweepPoint {
-    /// The sweep's name (the file's `name`, or its stem), shared by all its points.
-    pub sweep: String,
-    /// The point's position in the sweep's product order, from 0.
-    pub index: usize,
-    /// This point's swept settings (dotted names), in the order of the `[sweep]` table.
-    pub values: Vec<(String, SweepValue)>,
-}
-
-impl SweepPoint {
-    /// `optimizer.kind=sgd,optimizer.lr=0.001`: what the experiment's name
-    /// holds in brackets after the sweep's name.
-    pub fn assignments(&self) -> String {
-        self.joined(",")
-    }
-
-    fn joined(&self, separator: &str) -> String {
-        self.values
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join(separator)
-    }
-}
-
-/// One swept value, as the point's name shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SweepValue {
-    /// Integers and floats.
-    Number(f64),
-    /// Optimizer kinds, initialisations and booleans as written; lists as
-    /// their elements joined by `x` (`model.hidden=128x64`).
-    Text(String),
-}
-
-impl fmt::Display for SweepValue {
-    /// Numbers shortest first: `0.003`, `1e-8`, `100`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SweepValue::Number(x) if *x == 0.0 || (1e-4..1e6).contains(&x.abs()) => {
-                write!(f, "{x}")
-            }
-            SweepValue::Number(x) => write!(f, "{x:e}"),
-            SweepValue::Text(s) => f.write_str(s),
-        }
-    }
-}
-
-impl SweepValue {
-    fn of(value: &toml::Value) -> SweepValue {
-        match value {
-            toml::Value::Integer(i) => SweepValue::Number(*i as f64),
-            toml::Value::Float(x) => SweepValue::Number(*x),
-            toml::Value::String(s) => SweepValue::Text(s.clone()),
-            toml::Value::Array(items) => SweepValue::Text(
-                items
-                    .iter()
-                    .map(|v| SweepValue::of(v).to_string())
-                    .collect::<Vec<_>>()
-                    .join("x"),
-            ),
-            other => SweepValue::Text(other.to_string()),
-        }
-    }
-}
 
 /// The option key of `[sweep]`; it has no dot, so no setting can be named so.
 pub const MODE_KEY: &str = "mode";
@@ -273,56 +205,7 @@ impl Sweep {
                     key_loc.invalid(&key, "swept twice in this [sweep]; merge the two lists")
                 );
             }
-            let items = match entry {
-                Entry::List(items) if items.is_empty() => {
-                    return Err(entry_loc.invalid(
-                        &key,
-                        "an empty list sweeps nothing; give at least one value",
-                    ));
-                }
-                Entry::List(items) => items,
-                other => {
-                    let example = match &other {
-                        Entry::Scalar(v) => format!("[{v}, ...]"),
-                        _ => "[...]".into(),
-                    };
-                    let table_name = key.split('.').next().unwrap_or_default();
-                    return Err(entry_loc.invalid(
-                        &key,
-                        format!(
-                            "expected a list of values, e.g. `\"{key}\" = {example}`, got {}; a single value belongs in [{table_name}]",
-                            other.describe()
-                        ),
-                    ));
-                }
-            };
-            let mut values = Vec::with_capacity(items.len());
-            for item in items {
-                let loc = Loc::new(file, item.span());
-                let written = item.into_inner();
-                let mut patch = Settings::default();
-                match patch.set(&key, &written, &loc) {
-                    Some(Ok(())) => {}
-                    Some(Err(why)) => {
-                        let hint = match key.as_str() {
-                            "model.hidden" => {
-                                "; each value is a list of widths: `\"model.hidden\" = [[128, 64], [256, 128]]`"
-                            }
-                            "optimizer.betas" => {
-                                "; each value is a pair: `\"optimizer.betas\" = [[0.9, 0.999], [0.8, 0.99]]`"
-                            }
-                            _ => "",
-                        };
-                        return Err(loc.invalid(&key, format!("wrong type: {why}{hint}")));
-                    }
-                    None => return Err(unknown_setting(&key, &key_loc)),
-                }
-                values.push(Value {
-                    written,
-                    loc,
-                    patch,
-                });
-            }
+            let values = axis_values(&key, entry, &entry_loc, &key_loc, file)?;
             axes.push(Axis {
                 key,
                 loc: entry_loc,
@@ -444,6 +327,67 @@ impl Sweep {
         }
         Ok(out)
     }
+}
+
+/// The values of the swept setting `key` (written as `entry`), each as
+/// the settings patch that sets it.
+fn axis_values(
+    key: &str,
+    entry: Entry,
+    entry_loc: &Loc,
+    key_loc: &Loc,
+    file: &Arc<SourceFile>,
+) -> Result<Vec<Value>, ExperimentError> {
+    let items = match entry {
+        Entry::List(items) if items.is_empty() => {
+            return Err(
+                entry_loc.invalid(key, "an empty list sweeps nothing; give at least one value")
+            );
+        }
+        Entry::List(items) => items,
+        other => {
+            let example = match &other {
+                Entry::Scalar(v) => format!("[{v}, ...]"),
+                _ => "[...]".into(),
+            };
+            let table_name = key.split('.').next().unwrap_or_default();
+            return Err(entry_loc.invalid(
+                key,
+                format!(
+                    "expected a list of values, e.g. `\"{key}\" = {example}`, got {}; a single value belongs in [{table_name}]",
+                    other.describe()
+                ),
+            ));
+        }
+    };
+    let mut values = Vec::with_capacity(items.len());
+    for item in items {
+        let loc = Loc::new(file, item.span());
+        let written = item.into_inner();
+        let mut patch = Settings::default();
+        match patch.set(key, &written, &loc) {
+            Some(Ok(())) => {}
+            Some(Err(why)) => {
+                let hint = match key {
+                    "model.hidden" => {
+                        "; each value is a list of widths: `\"model.hidden\" = [[128, 64], [256, 128]]`"
+                    }
+                    "optimizer.betas" => {
+                        "; each value is a pair: `\"optimizer.betas\" = [[0.9, 0.999], [0.8, 0.99]]`"
+                    }
+                    _ => "",
+                };
+                return Err(loc.invalid(key, format!("wrong type: {why}{hint}")));
+            }
+            None => return Err(unknown_setting(key, key_loc)),
+        }
+        values.push(Value {
+            written,
+            loc,
+            patch,
+        });
+    }
+    Ok(values)
 }
 
 /// Says which point an error of `finish` arose in: a value can be valid alone

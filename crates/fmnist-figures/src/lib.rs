@@ -42,7 +42,8 @@
 //!    `panels` (what the curve figures show), `content` (the whole report:
 //!    facts, figures still to draw, verdicts, hypotheses);
 //! 4. rendering: `plot` (FIG. 1, two-panel figures, PNG and SVG),
-//!    `draw_classes`, `draw_sweeps`, `markdown` (`REPORT.md` and the list of
+//!    `draw_classes`, `draw_sweeps`, `diff_plot` (the figure of `fmnist
+//!    diff`), `markdown` (`REPORT.md` and the list of
 //!    artefacts it shows), `report` (`write_report`: draws and writes exactly
 //!    that list).
 //!
@@ -55,6 +56,7 @@
 pub mod claims;
 mod classes;
 mod content;
+pub mod diff_plot;
 mod draw_classes;
 mod draw_sweeps;
 mod error;
@@ -86,7 +88,14 @@ mod tests {
         &["error", "input", "text", "font", "output", "fixture"],
         &["stats", "claims", "paper"],
         &["tables", "classes", "sweeps", "panels", "content"],
-        &["plot", "draw_classes", "draw_sweeps", "markdown", "report"],
+        &[
+            "plot",
+            "draw_classes",
+            "draw_sweeps",
+            "diff_plot",
+            "markdown",
+            "report",
+        ],
     ];
 
     fn layer(module: &str) -> usize {

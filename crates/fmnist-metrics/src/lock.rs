@@ -40,7 +40,7 @@ impl RunLock {
         {
             return Ok(());
         }
-        crate::atomic_write(&self.path, holder_text(now + self.lease).as_bytes())?;
+        crate::atomic::atomic_write(&self.path, holder_text(now + self.lease).as_bytes())?;
         self.renewed = now;
         Ok(())
     }
@@ -85,7 +85,7 @@ fn holder_text(expires: SystemTime) -> String {
         host_name(),
         std::process::id(),
         unix_seconds(expires),
-        crate::rfc3339(expires)
+        crate::time::rfc3339(expires)
     )
 }
 
@@ -111,7 +111,7 @@ fn acquire_with_lease(
             Ok(f) => {
                 drop(f);
                 // Written whole by rename, so a reader never sees half a lease.
-                crate::atomic_write(&path, holder_text(now + lease).as_bytes())?;
+                crate::atomic::atomic_write(&path, holder_text(now + lease).as_bytes())?;
                 return Ok(LockOutcome::Acquired(RunLock {
                     path,
                     renewed: now,

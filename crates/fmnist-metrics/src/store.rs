@@ -8,25 +8,32 @@
 //!   runs/<run_id>/manifest.json  every setting, the data, the code, the machine
 //!   runs/<run_id>/model.safetensors  the final network, PyTorch state_dict names
 //!   runs/<run_id>/mistakes.json  the validation images it gets most confidently wrong
+//!   corrupt/<run_id>-<n>/        a stored run with a part that could not be read, moved aside
+//!   legacy/                      results of an earlier layout, moved aside
 //!   .staging/  .locks/  .checkpoints/   work in progress, never read as results
 //! ```
+//!
+//! A run is stored when its run directory (manifest and weights) and both
+//! of its table files are in place; [`Store::write_run`] (in `publish`)
+//! places them in that order, so every table file in `metrics/` and
+//! `confusion/` belongs to a stored run.
 //!
 //! Runs are content-addressed: the run id is a hash of everything that
 //! determines the numbers, not of the experiment's name, so two experiments
 //! that resolve to the same settings share one stored run.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::atomic_write;
 use crate::classes::{ConfusionCell, Mistake};
 use crate::error::{MetricsError, io};
 use crate::lock::{LockOutcome, acquire, process_alive};
 use crate::manifest::RunManifest;
-use crate::table::{MetricRow, read_confusion, read_parquet, write_confusion, write_parquet};
+use crate::table::{MetricRow, read_confusion, read_parquet};
 
-const MANIFEST_FILE: &str = "manifest.json";
-const MODEL_FILE: &str = "model.safetensors";
-const MISTAKES_FILE: &str = "mistakes.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const MODEL_FILE: &str = "model.safetensors";
+pub(crate) const MISTAKES_FILE: &str = "mistakes.json";
 
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -55,28 +62,6 @@ pub struct StoredRun {
     pub mistakes: Vec<Mistake>,
     /// The run's directory (manifest, model).
     pub dir: PathBuf,
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and
-/// a rename, so that `path` holds either the old content or the new, whole.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), MetricsError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io(path))
 }
 
 impl Store {
@@ -109,15 +94,17 @@ impl Store {
         self.run_dir(run_id).join(MODEL_FILE)
     }
 
-    fn metrics_file(&self, run_id: &str) -> PathBuf {
+    pub(crate) fn metrics_file(&self, run_id: &str) -> PathBuf {
         self.metrics_dir().join(format!("{run_id}.parquet"))
     }
 
-    fn confusion_file(&self, run_id: &str) -> PathBuf {
+    pub(crate) fn confusion_file(&self, run_id: &str) -> PathBuf {
         self.confusion_dir().join(format!("{run_id}.parquet"))
     }
 
-    /// The manifest of a finished run, if the store holds all of it.
+    /// The manifest of a stored run: its run directory (manifest and weights)
+    /// and both table files are in place. Cheap: the tables and weights are
+    /// not read ([`Store::examine`] reads every part).
     pub fn finished(&self, run_id: &str) -> Option<RunManifest> {
         let dir = self.run_dir(run_id);
         if !dir.join(MODEL_FILE).is_file()
@@ -156,77 +143,13 @@ impl Store {
         let _ = std::fs::remove_file(self.checkpoint_path(run_id));
     }
 
-    /// Stores a finished run, replacing an older result of the same id. Its
-    /// files are written into a staging directory first; the two table files
-    /// are then renamed into their tables and the run directory is renamed
-    /// into `runs/` last. The store counts a run only once all are in place,
-    /// so a crash part-way leaves a run that is trained again.
-    pub fn write_run(&self, record: &RunRecord) -> Result<PathBuf, MetricsError> {
-        let run_id = &record.manifest.run_id;
-        let staging_root = self.root.join(".staging");
-        std::fs::create_dir_all(&staging_root).map_err(io(&staging_root))?;
-        let staging = staging_root.join(format!("{run_id}.{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
-        }
-        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        let result = self.publish(&staging, record);
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        result
-    }
-
-    fn publish(&self, staging: &Path, record: &RunRecord) -> Result<PathBuf, MetricsError> {
-        let manifest = &record.manifest;
-        let run_id = &manifest.run_id;
-        let run = staging.join("run");
-        std::fs::create_dir_all(&run).map_err(io(&run))?;
-        let metrics = staging.join("metrics.parquet");
-        let confusion = staging.join("confusion.parquet");
-        write_parquet(&metrics, manifest, &record.rows)?;
-        write_confusion(&confusion, manifest, &record.confusion)?;
-        atomic_write(&run.join(MODEL_FILE), &record.model)?;
-        let mistakes = serde_json::to_vec_pretty(&record.mistakes).map_err(|source| {
-            MetricsError::Manifest {
-                path: run.join(MISTAKES_FILE),
-                source,
-            }
-        })?;
-        atomic_write(&run.join(MISTAKES_FILE), &mistakes)?;
-        let json =
-            serde_json::to_vec_pretty(manifest).map_err(|source| MetricsError::Manifest {
-                path: run.join(MANIFEST_FILE),
-                source,
-            })?;
-        atomic_write(&run.join(MANIFEST_FILE), &json)?;
-
-        for (from, to) in [
-            (&metrics, self.metrics_file(run_id)),
-            (&confusion, self.confusion_file(run_id)),
-        ] {
-            let parent = to.parent().expect("table files have a parent");
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-            std::fs::rename(from, &to).map_err(io(&to))?;
-        }
-        let target = self.run_dir(run_id);
-        let parent = target.parent().expect("run dirs have a parent");
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-        if target.exists() {
-            // A forced rerun: move the old result aside first, since a
-            // directory cannot be renamed over a non-empty one.
-            let old = staging.join("old");
-            std::fs::rename(&target, &old).map_err(io(&target))?;
-        }
-        std::fs::rename(&run, &target).map_err(io(&target))?;
-        let _ = std::fs::remove_dir_all(staging);
-        Ok(target)
-    }
-
     /// Removes what killed processes left half-written: staging directories
-    /// (`<run_id>.<pid>`) and the temporary files of atomic writes
-    /// (`.<name>.<pid>.tmp`) of checkpoints, locks and tables.
+    /// (`<run_id>.<pid>`), the temporary files of atomic writes
+    /// (`.<name>.<pid>.tmp`) of checkpoints and locks, and table files whose
+    /// run directory is absent (publication places the run directory first,
+    /// so only a version that placed tables first leaves those).
     pub fn clean_stale(&self) {
+        self.remove_orphan_tables();
         if let Ok(entries) = std::fs::read_dir(self.root.join(".staging")) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -247,6 +170,23 @@ impl Store {
                 };
                 let pid = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
                 if pid.is_some_and(|p| !process_alive(p)) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+
+    fn remove_orphan_tables(&self) {
+        for dir in [self.metrics_dir(), self.confusion_dir()] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(run_id) = name.strip_suffix(".parquet") else {
+                    continue;
+                };
+                if entry.path().is_file() && !self.run_dir(run_id).is_dir() {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }
@@ -427,6 +367,15 @@ pub(crate) mod tests {
         rows
     }
 
+    /// A safetensors file of one tensor of two f32s.
+    pub(crate) fn safetensors() -> Vec<u8> {
+        let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&[0u8; 8]);
+        bytes
+    }
+
     pub(crate) fn record(experiment: &str, run_id: &str, seed: u64, scale: f64) -> RunRecord {
         RunRecord {
             manifest: manifest(experiment, run_id, seed),
@@ -446,7 +395,7 @@ pub(crate) mod tests {
                 predicted_class: 1,
                 confidence: 0.75,
             }],
-            model: b"weights".to_vec(),
+            model: safetensors(),
         }
     }
 
@@ -478,7 +427,10 @@ pub(crate) mod tests {
         assert_eq!(listing(&store.metrics_dir()), ["abc.parquet"]);
         assert_eq!(listing(&store.confusion_dir()), ["abc.parquet"]);
         assert_eq!(store.finished("abc"), Some(r.manifest.clone()));
-        assert_eq!(std::fs::read(store.model_path("abc")).unwrap(), b"weights");
+        assert_eq!(
+            std::fs::read(store.model_path("abc")).unwrap(),
+            safetensors()
+        );
         let all = store.read_all().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].manifest, r.manifest);

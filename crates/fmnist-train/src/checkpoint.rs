@@ -9,7 +9,7 @@
 //! next (the initialisation stream is used up before the first epoch).
 
 use candle_core::{Device, Tensor};
-use fmnist_experiments::{Measures, Quantity, RunConfig};
+use fmnist_experiments::{EpochReport, Measures, Quantity, RunConfig};
 use serde_json::{Value, json};
 
 use crate::TRAINING_CODE_VERSION;
@@ -18,7 +18,6 @@ use crate::model::Mlp;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor_file::{self, HostTensor};
-use crate::train::EpochReport;
 use crate::weights::param_names;
 
 const WHAT: &str = "checkpoint";
@@ -300,23 +299,7 @@ impl Checkpoint {
                 ),
             ));
         }
-        let mut optimizer_buffers = Vec::new();
-        for buffer in buffer_names {
-            let mut of_buffer = Vec::new();
-            for (name, param) in names.iter().zip(&params) {
-                let key = format!("optimizer.{buffer}.{name}");
-                of_buffer.push(if c.tensors.contains_key(&key) {
-                    let t = c.take(&key, Some(param.shape.as_slice()), WHAT)?;
-                    Some(HostTensor {
-                        name: name.clone(),
-                        ..t
-                    })
-                } else {
-                    None
-                });
-            }
-            optimizer_buffers.push(of_buffer);
-        }
+        let optimizer_buffers = read_buffers(&mut c, buffer_names, &names, &params)?;
         if let Some(name) = c.tensors.keys().min() {
             return Err(TrainError::File(format!(
                 "{WHAT}: unexpected tensor `{name}`"
@@ -346,6 +329,34 @@ impl Checkpoint {
         Mlp::from_contents(&mut probe, "", &Device::Cpu, WHAT)?;
         Ok(checkpoint)
     }
+}
+
+/// The optimizer's buffers `optimizer.<buffer>.<param>`, per buffer name,
+/// per parameter; a missing one is a buffer the optimizer never created.
+fn read_buffers(
+    c: &mut tensor_file::Contents,
+    buffer_names: &[&str],
+    names: &[String],
+    params: &[HostTensor],
+) -> Result<Vec<Vec<Option<HostTensor>>>, TrainError> {
+    let mut optimizer_buffers = Vec::new();
+    for buffer in buffer_names {
+        let mut of_buffer = Vec::new();
+        for (name, param) in names.iter().zip(params) {
+            let key = format!("optimizer.{buffer}.{name}");
+            of_buffer.push(if c.tensors.contains_key(&key) {
+                let t = c.take(&key, Some(param.shape.as_slice()), WHAT)?;
+                Some(HostTensor {
+                    name: name.clone(),
+                    ..t
+                })
+            } else {
+                None
+            });
+        }
+        optimizer_buffers.push(of_buffer);
+    }
+    Ok(optimizer_buffers)
 }
 
 /// An epoch report with every f64 as its bits, so that it survives JSON

@@ -31,7 +31,10 @@ pub(crate) trait Engine {
     fn evaluate(&mut self, set: &ImageSet) -> Result<(f64, f64), TrainError>;
 
     /// The learning rate of the coming steps.
-    #[allow(dead_code, reason = "learning-rate schedules (issue 22) set it between epochs")]
+    #[allow(
+        dead_code,
+        reason = "learning-rate schedules (issue 22) set it between epochs"
+    )]
     fn set_lr(&mut self, lr: f64);
 
     /// The network and the optimizer's state as tensors on `device`.
@@ -158,7 +161,13 @@ impl Engine for CandleEngine<'_> {
     }
 
     fn evaluate(&mut self, set: &ImageSet) -> Result<(f64, f64), TrainError> {
-        evaluate(&self.model, self.batch.normaliser, set, &self.device, Path::Candle)
+        evaluate(
+            &self.model,
+            self.batch.normaliser,
+            set,
+            &self.device,
+            Path::Candle,
+        )
     }
 
     fn set_lr(&mut self, lr: f64) {

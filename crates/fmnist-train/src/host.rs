@@ -520,7 +520,6 @@ impl HostTrainer {
                 self.timings.gather += lap.lap();
                 let rows = self.rows;
                 let b = &mut self.buffers;
-                let sizes = &self.net.sizes;
                 let classes = self.net.classes();
                 let n = self.net.layers();
                 // (softmax - onehot) / batch, as candle: exp(log_probs) - onehot,
@@ -539,82 +538,94 @@ impl HostTrainer {
                 }
                 self.timings.elementwise += lap.lap();
                 for l in (0..n).rev() {
-                    let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-                    let delta = &b.delta[..rows * fan_out];
-                    let input = if l == 0 {
-                        &b.x[..rows * fan_in]
-                    } else {
-                        &b.acts[l - 1][..rows * fan_in]
-                    };
-                    if HostNet::transposed(l) {
-                        // (delta^T input)^T = input^T delta: input [rows, in] seen
-                        // transposed.
-                        matmul(
-                            (fan_in, fan_out, rows),
-                            &mut self.grad_w[l],
-                            input,
-                            (1, fan_in),
-                            delta,
-                            (fan_out, 1),
-                        );
-                    } else {
-                        // delta^T input: delta [rows, out] seen transposed.
-                        matmul(
-                            (fan_out, fan_in, rows),
-                            &mut self.grad_w[l],
-                            delta,
-                            (1, fan_out),
-                            input,
-                            (fan_in, 1),
-                        );
-                    }
-                    self.timings.matmul += lap.lap();
-                    // delta.sum(0): rows added in order, from zero.
-                    let gb = &mut self.grad_b[l];
-                    gb.fill(0.0);
-                    for row in delta.chunks_exact(fan_out) {
-                        for (g, &d) in gb.iter_mut().zip(row) {
-                            *g += d;
-                        }
-                    }
-                    self.timings.elementwise += lap.lap();
-                    if l > 0 {
-                        let next = &mut b.delta_next[..rows * fan_in];
-                        matmul(
-                            (rows, fan_in, fan_out),
-                            next,
-                            delta,
-                            (fan_out, 1),
-                            &self.net.weights[l],
-                            (fan_in, 1),
-                        );
-                        self.timings.matmul += lap.lap();
-                        for (d, &m) in next.iter_mut().zip(&b.masks[l - 1][..rows * fan_in]) {
-                            *d *= m;
-                        }
-                        std::mem::swap(&mut b.delta, &mut b.delta_next);
-                        self.timings.elementwise += lap.lap();
-                    }
-                    // Layer l's parameters are not read again in this step, so they
-                    // are updated now, while their gradients are still in the cache.
-                    // Every element's update is independent of the others', so the
-                    // order of layers does not change the numbers.
-                    let step = self.step + 1;
-                    for (i, p, g) in [
-                        (l, &mut self.net.weights[l], &self.grad_w[l]),
-                        (n + l, &mut self.net.biases[l], &self.grad_b[l]),
-                    ] {
-                        self.grad_squares[i] = sum_squares(g);
-                        let mut slots: Vec<&mut Option<Vec<f32>>> =
-                            self.state.iter_mut().map(|b| &mut b[i]).collect();
-                        update(&self.optimizer, step, p, g, &mut slots);
-                    }
-                    self.timings.optimizer += lap.lap();
+                    self.backward_layer(l, &mut lap);
                 }
                 self.step += 1;
                 gradient_norm(&self.grad_squares)
             },
         )
+    }
+
+    /// Layer `l`'s part of the backward pass: its gradients, the delta of
+    /// the layer below, and its parameters' update (the layers above are
+    /// done). Inlined into `backward_and_update`'s vectorised body.
+    #[inline(always)]
+    fn backward_layer(&mut self, l: usize, lap: &mut Lap) {
+        let rows = self.rows;
+        let b = &mut self.buffers;
+        let sizes = &self.net.sizes;
+        let n = self.net.layers();
+        let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+        let delta = &b.delta[..rows * fan_out];
+        let input = if l == 0 {
+            &b.x[..rows * fan_in]
+        } else {
+            &b.acts[l - 1][..rows * fan_in]
+        };
+        if HostNet::transposed(l) {
+            // (delta^T input)^T = input^T delta: input [rows, in] seen
+            // transposed.
+            matmul(
+                (fan_in, fan_out, rows),
+                &mut self.grad_w[l],
+                input,
+                (1, fan_in),
+                delta,
+                (fan_out, 1),
+            );
+        } else {
+            // delta^T input: delta [rows, out] seen transposed.
+            matmul(
+                (fan_out, fan_in, rows),
+                &mut self.grad_w[l],
+                delta,
+                (1, fan_out),
+                input,
+                (fan_in, 1),
+            );
+        }
+        self.timings.matmul += lap.lap();
+        // delta.sum(0): rows added in order, from zero.
+        let gb = &mut self.grad_b[l];
+        gb.fill(0.0);
+        for row in delta.chunks_exact(fan_out) {
+            for (g, &d) in gb.iter_mut().zip(row) {
+                *g += d;
+            }
+        }
+        self.timings.elementwise += lap.lap();
+        if l > 0 {
+            let next = &mut b.delta_next[..rows * fan_in];
+            matmul(
+                (rows, fan_in, fan_out),
+                next,
+                delta,
+                (fan_out, 1),
+                &self.net.weights[l],
+                (fan_in, 1),
+            );
+            self.timings.matmul += lap.lap();
+            for (d, &m) in next.iter_mut().zip(&b.masks[l - 1][..rows * fan_in]) {
+                *d *= m;
+            }
+            std::mem::swap(&mut b.delta, &mut b.delta_next);
+            self.timings.elementwise += lap.lap();
+        }
+        // Layer l's parameters are not read again in this step, so they
+        // are updated now, while their gradients are still in the cache.
+        // Every element's update is independent of the others', so the
+        // order of layers does not change the numbers.
+        let step = self.step + 1;
+        for (i, p, g) in [
+            (l, &mut self.net.weights[l], &self.grad_w[l]),
+            (n + l, &mut self.net.biases[l], &self.grad_b[l]),
+        ] {
+            self.grad_squares[i] = sum_squares(g);
+            let mut slots: Vec<&mut Option<Vec<f32>>> =
+                self.state.iter_mut().map(|b| &mut b[i]).collect();
+            update(&self.optimizer, step, p, g, &mut slots);
+        }
+        self.timings.optimizer += lap.lap();
     }
 }
 

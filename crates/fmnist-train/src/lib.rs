@@ -23,7 +23,9 @@ mod host;
 mod model;
 mod optim;
 mod rng;
+mod schedule;
 mod simd;
+mod stopping;
 mod tensor_file;
 mod train;
 mod weights;
@@ -36,7 +38,9 @@ pub use evaluate::{ClassEvaluation, Mistake, evaluate_classes, evaluate_run, val
 pub use model::Mlp;
 pub use optim::Optimizer;
 pub use rng::{Streams, seeded};
+pub use schedule::{LrScheduler, PlateauState, SchedulerState};
 pub use simd::describe_level as vector_instructions;
+pub use stopping::{Decision, EarlyStopper, StopReason, StopperState};
 pub use train::{
     EpochProfile, EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_profiled,
     train_with,

@@ -199,7 +199,11 @@ struct Start {
 }
 
 impl Start {
-    fn new(job: &Job<'_>, sizes: &[usize], resume: Option<Checkpoint>) -> Result<Start, TrainError> {
+    fn new(
+        job: &Job<'_>,
+        sizes: &[usize],
+        resume: Option<Checkpoint>,
+    ) -> Result<Start, TrainError> {
         let (config, seed) = (job.config, job.seed);
         let mut shuffle = seeded(seed, Streams::Shuffle);
         let mut dropout = seeded(seed, Streams::Dropout);
@@ -208,7 +212,13 @@ impl Start {
             let model = Mlp::new(sizes, &mut init_rng, DType::F32, job.device)?;
             let optimizer = Optimizer::new(&config.optimizer, 2 * model.layers());
             let epochs = Vec::with_capacity(config.epochs);
-            return Ok(Start { model, optimizer, epochs, shuffle, dropout });
+            return Ok(Start {
+                model,
+                optimizer,
+                epochs,
+                shuffle,
+                dropout,
+            });
         };
         checkpoint.check(config, seed)?;
         let model = checkpoint.model(job.device)?;
@@ -224,7 +234,13 @@ impl Start {
         shuffle.set_word_pos(shuffle_pos);
         dropout.set_word_pos(dropout_pos);
         let epochs = checkpoint.reports().to_vec();
-        Ok(Start { model, optimizer, epochs, shuffle, dropout })
+        Ok(Start {
+            model,
+            optimizer,
+            epochs,
+            shuffle,
+            dropout,
+        })
     }
 }
 
@@ -265,8 +281,13 @@ pub(crate) fn run(
     }
     let sizes = layer_sizes(config, train_set.rows * train_set.cols);
     let identity = identity(config);
-    let Start { model, optimizer, mut epochs, mut shuffle, mut dropout } =
-        Start::new(&job, &sizes, options.resume.take())?;
+    let Start {
+        model,
+        optimizer,
+        mut epochs,
+        mut shuffle,
+        mut dropout,
+    } = Start::new(&job, &sizes, options.resume.take())?;
     let normaliser = Normaliser::new(&config.input);
     let batch = Batch {
         train: &train_set,
@@ -310,7 +331,10 @@ pub(crate) fn run(
         }
         if let Some(on_checkpoint) = options.on_checkpoint.as_deref_mut() {
             let (model, optimizer) = engine.export()?;
-            let streams = StreamsState { shuffle: &shuffle, dropout: &dropout };
+            let streams = StreamsState {
+                shuffle: &shuffle,
+                dropout: &dropout,
+            };
             let checkpoint =
                 Checkpoint::capture(&identity, job.seed, &epochs, &model, &optimizer, streams)?;
             on_checkpoint(&checkpoint);
@@ -344,7 +368,9 @@ fn train_epoch(
         sums.loss += loss * indices.len() as f64;
         sums.correct += right;
         let next = (b + 1) * size;
-        let next = order.get(next..(next + size).min(order.len())).unwrap_or_default();
+        let next = order
+            .get(next..(next + size).min(order.len()))
+            .unwrap_or_default();
         sums.grad_norm += engine.backward_and_update(next)?;
         on_event(Event::Batch {
             epoch,

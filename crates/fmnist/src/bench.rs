@@ -52,16 +52,80 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let flops = flops_per_epoch(&sizes, data.train.len, data.test.len);
     let achieved = flops / median / 1e9;
 
-    // Two runs at once, one thread each, as the grid runs: the median epoch
-    // of both (each run's start-up is not an epoch), and the throughput.
     let jobs = 2;
+    let (grid_epoch, grid_rate) = grid_speed(&config, jobs, &data, &device)?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    println!(
+        "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread, \
+         training loops with {}:",
+        fmnist_train::vector_instructions()
+    );
+    let matmul = format!("machine f32 matmul {0}x{0}x{0}", args.matmul);
+    let rows = [
+        (
+            "median seconds per epoch",
+            format!(
+                "{median:.3} s  (over {} epoch{})",
+                seconds.len(),
+                if seconds.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        (
+            "matrix-product work per epoch",
+            format!("{:.1} GFLOP", flops / 1e9),
+        ),
+        ("achieved", format!("{achieved:.1} GFLOP/s")),
+        (
+            matmul.as_str(),
+            format!(
+                "{gflops_peak:.1} GFLOP/s (1 thread, candle, same process; the higher of \
+                 {peak_before:.1} before and {peak_after:.1} after the epochs)"
+            ),
+        ),
+        (
+            "ratio achieved / peak",
+            format!("{:.1}%", 100.0 * achieved / gflops_peak),
+        ),
+    ];
+    // One column for the values, however long the matmul's label is.
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    for (label, value) in rows {
+        println!("  {label:<width$}  {value}");
+    }
+    print_breakdown(&profile);
+    println!(
+        "grid, --jobs {jobs} (1 thread per run): median epoch {grid_epoch:.3} s, \
+         {:.2}x the single-job epoch; {grid_rate:.2} epochs/s in all",
+        grid_epoch / median
+    );
+    if cpus < jobs as usize {
+        println!(
+            "  (only {cpus} CPU is available to this process, so the {jobs} runs shared it; \
+             run bench without taskset for the grid's speed)"
+        );
+    }
+    torch_comparison(args.epochs.max(1), median, &data_dir_of(global, args)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Two runs (seeds 0, 1, ...) at once, one thread each, as the grid runs:
+/// the median epoch of all (each run's start-up is not an epoch), and the
+/// epochs per second in all.
+fn grid_speed(
+    config: &fmnist_experiments::RunConfig,
+    jobs: u64,
+    data: &fmnist_data::Dataset,
+    device: &candle_core::Device,
+) -> anyhow::Result<(f64, f64)> {
+    let stop = AtomicBool::new(false);
     let mut grid = config.clone();
     grid.epochs = config.epochs.max(3);
     let t = Instant::now();
     let mut grid_epochs: Vec<f64> = std::thread::scope(|s| -> anyhow::Result<Vec<f64>> {
         let handles: Vec<_> = (0..jobs)
             .map(|seed| {
-                let (grid, data, device, stop) = (&grid, &data, &device, &stop);
+                let (grid, stop) = (&grid, &stop);
                 s.spawn(move || fmnist_train::train(grid, seed, data, device, stop, &mut |_| {}))
             })
             .collect();
@@ -72,31 +136,13 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(seconds)
     })?;
-    let grid_rate = grid_epochs.len() as f64 / t.elapsed().as_secs_f64();
+    let rate = grid_epochs.len() as f64 / t.elapsed().as_secs_f64();
     grid_epochs.sort_by(f64::total_cmp);
-    let grid_epoch = grid_epochs[grid_epochs.len() / 2];
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok((grid_epochs[grid_epochs.len() / 2], rate))
+}
 
-    println!(
-        "baseline epoch (784-128-64-10, batch 100, SGD, dropout 0.2; train 60,000 + eval 10,000), 1 thread, \
-         training loops with {}:",
-        fmnist_train::vector_instructions()
-    );
-    println!(
-        "  median seconds per epoch      {median:.3} s  (over {} epochs)",
-        seconds.len()
-    );
-    println!("  matrix-product work per epoch {:.1} GFLOP", flops / 1e9);
-    println!("  achieved                      {achieved:.1} GFLOP/s");
-    println!(
-        "  machine f32 matmul {0}x{0}x{0}  {gflops_peak:.1} GFLOP/s (1 thread, candle, same process; \
-         the higher of {peak_before:.1} before and {peak_after:.1} after the epochs)",
-        args.matmul
-    );
-    println!(
-        "  ratio achieved / peak         {:.1}%",
-        100.0 * achieved / gflops_peak
-    );
+/// Where the median epoch's time goes, part by part.
+fn print_breakdown(profile: &fmnist_train::EpochProfile) {
     println!("  where the median epoch's time goes:");
     let parts = [
         ("matrix products (gemm), training", profile.matmul),
@@ -117,19 +163,6 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
             100.0 * s / profile.total
         );
     }
-    println!(
-        "grid, --jobs {jobs} (1 thread per run): median epoch {grid_epoch:.3} s, \
-         {:.2}x the single-job epoch; {grid_rate:.2} epochs/s in all",
-        grid_epoch / median
-    );
-    if cpus < jobs as usize {
-        println!(
-            "  (only {cpus} CPU is available to this process, so the {jobs} runs shared it; \
-             run bench without taskset for the grid's speed)"
-        );
-    }
-    torch_comparison(args.epochs.max(1), median, &data_dir_of(global, args)?);
-    Ok(ExitCode::SUCCESS)
 }
 
 fn data_dir_of(global: &Global, args: &BenchArgs) -> anyhow::Result<std::path::PathBuf> {

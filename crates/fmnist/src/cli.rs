@@ -50,6 +50,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Compare training on a GPU with training on the CPU (needs the CUDA build).
     GpuCheck(GpuCheckArgs),
+    /// What changed between two reproductions: git revisions, report directories or `results`.
+    Diff(DiffArgs),
     /// Train one run of a frozen Slurm plan (what each array task runs).
     #[command(hide = true)]
     RunTask(RunTaskArgs),
@@ -138,16 +140,15 @@ pub struct DataArgs {
     /// Where the four .gz files live [default: ROOT/data/fashion-mnist].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// An extra source to try first: a directory or an http(s) URL prefix.
-    /// Repeatable; also read, comma-separated, from $FMNIST_MIRROR.
-    #[arg(
-        long = "mirror",
-        value_name = "DIR|URL",
-        env = "FMNIST_MIRROR",
-        value_delimiter = ','
-    )]
+    /// A mirror: a directory holding the .gz files or an http(s) URL prefix.
+    /// Repeatable. Sources are tried in this order: what the data directory
+    /// already holds; each --mirror, then each mirror of $FMNIST_MIRROR
+    /// (comma-separated), in the order given; the data set's local
+    /// directories (Debian's /usr/share/datasets/fashion-mnist); its public
+    /// URLs (unless --offline).
+    #[arg(long = "mirror", value_name = "DIR|URL", value_delimiter = ',')]
     pub mirrors: Vec<String>,
-    /// Do not contact the public download URLs.
+    /// Do not contact the public download URLs (mirrors you name are still tried).
     #[arg(long)]
     pub offline: bool,
 }
@@ -160,6 +161,14 @@ pub struct ListArgs {
     /// List the smoke-test plan (as `--quick` would run it).
     #[arg(long)]
     pub quick: bool,
+    /// Show every setting of each experiment, not only those that differ
+    /// from its parent (the file it extends, or its sweep's base).
+    #[arg(long)]
+    pub all: bool,
+    /// Print only the runs, one line each: experiment, seed, full run id,
+    /// stored or missing (tab-separated, for scripts).
+    #[arg(long)]
+    pub ids: bool,
     #[command(flatten)]
     pub plan: PlanArgs,
 }
@@ -263,4 +272,32 @@ pub struct BenchArgs {
     pub matmul: usize,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// Before: a git revision (its committed reports/summary), a report
+    /// directory, or `results` (the stored runs of the current experiments).
+    #[arg(default_value = "HEAD")]
+    pub a: String,
+    /// After, as A.
+    #[arg(default_value = "results")]
+    pub b: String,
+    /// Results directory for `results` [default: ROOT/results, or ROOT/results-quick with --quick].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// The smoke reproduction: reports-quick/ and results-quick/.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Leave unchanged experiments out.
+    #[arg(long)]
+    pub changed: bool,
+    /// Also write the diff as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub md: Option<PathBuf>,
+    /// Draw the validation curves of the changed experiments into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub figures: Option<PathBuf>,
 }

@@ -9,16 +9,17 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use fmnist_experiments::{Experiment, RunSpec};
+use fmnist_experiments::Experiment;
 use fmnist_metrics::Store;
 use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ListArgs, ReproduceArgs,
-    TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ReproduceArgs, TrainArgs,
 };
 use crate::runner::{self, Context, Job, Summary};
-use crate::setup::{self, DataSet, Global, load_experiments, plan, reports_dir, results_dir};
+use crate::setup::{
+    self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
+};
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Paths the user typed are relative to where they typed them; everything
@@ -40,7 +41,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyData { data_dir } => verify_data(&global, data_dir),
         Command::DataManifest(args) => data_manifest(&args),
         Command::Evaluate(args) => crate::evaluate::evaluate(&global, &args),
-        Command::List(args) => list(&global, &args),
+        Command::List(args) => crate::list::list(&global, &args),
         Command::Run(args) => {
             let experiments = args
                 .files
@@ -60,6 +61,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Figures(args) => figures(&global, &args),
         Command::Bench(args) => crate::bench::bench(&global, &args),
         Command::GpuCheck(args) => crate::gpu_check::gpu_check(&global, &args),
+        Command::Diff(args) => crate::diff::diff(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
     }
 }
@@ -73,6 +75,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
     };
     let data = |d: &mut DataArgs| {
         abs_opt(&mut d.data_dir);
+        d.mirrors.extend(setup::env_mirrors());
         for m in &mut d.mirrors {
             if !m.starts_with("http://") && !m.starts_with("https://") && !m.trim().is_empty() {
                 *m = cwd.join(m.trim()).display().to_string();
@@ -108,6 +111,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
         }
         Command::Bench(b) => abs_opt(&mut b.data_dir),
         Command::GpuCheck(g) => abs_opt(&mut g.data_dir),
+        Command::Diff(d) => crate::diff::absolutize(d, cwd),
         Command::RunTask(t) => abs(&mut t.plan),
     }
 }
@@ -165,80 +169,6 @@ fn data_manifest(args: &DataManifestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let experiments = load_experiments()?;
-    let data = DataSet::choose(global.dataset.as_deref(), None)?;
-    let store = Store::new(results_dir(args.results.clone(), args.quick));
-    let runs = plan(&experiments, &args.plan, args.quick, &data);
-    println!(
-        "{:<26} {:<8} {:<7} {:<10} {:>6}  settings",
-        "experiment", "figure", "section", "claims", "stored"
-    );
-    let mut stored_total = 0;
-    for exp in &experiments {
-        let mine: Vec<(&RunSpec, bool)> = runs
-            .iter()
-            .filter(|r| r.experiment == exp.name)
-            .map(|r| (r, store.finished(&r.run_id).is_some()))
-            .collect();
-        let stored = mine.iter().filter(|(_, done)| *done).count();
-        stored_total += stored;
-        let c = &exp.config;
-        println!(
-            "{:<26} {:<8} {:<7} {:<10} {:>3}/{:<2}  {} lr {} dropout {} hidden {:?} batch {} epochs {}{}",
-            exp.name,
-            exp.paper.figure.as_deref().unwrap_or("-"),
-            exp.paper.section.as_deref().unwrap_or("-"),
-            exp.paper.claims.join(","),
-            stored,
-            mine.len(),
-            c.optimizer.name(),
-            c.optimizer.lr(),
-            c.model.dropout,
-            c.model.hidden,
-            c.batch_size,
-            mine.first().map_or(c.epochs, |(r, _)| r.config.epochs),
-            if exp.report.hypothesis.is_some() {
-                "  (hypothesis)"
-            } else {
-                ""
-            }
-        );
-        for (r, done) in mine {
-            let mark = if done { "stored " } else { "missing" };
-            println!(
-                "    seed {:<4} run {}  {mark}",
-                r.seed,
-                fmnist_figures::text::short_run_id(&r.run_id)
-            );
-        }
-    }
-    let unique = crate::runner::unique_runs(&runs);
-    let missing: Vec<&RunSpec> = unique
-        .iter()
-        .copied()
-        .filter(|r| store.finished(&r.run_id).is_none())
-        .collect();
-    println!(
-        "{} experiments, {} runs ({} distinct), {stored_total} stored in {}",
-        experiments.len(),
-        runs.len(),
-        unique.len(),
-        store.root().display()
-    );
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "to train: {} runs, {}",
-        missing.len(),
-        crate::estimate::describe(
-            &missing,
-            &[store.clone(), Store::new(results_dir(None, !args.quick))],
-            jobs
-        )
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
 fn train_plan(
     global: &Global,
     experiments: &[Experiment],
@@ -252,19 +182,7 @@ fn train_plan(
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
     let data = Arc::new(data_set.fetch_and_load(&args.data)?);
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
-    let jobs: Vec<Job> = runs
-        .into_iter()
-        .map(|spec| {
-            let exp = experiments
-                .iter()
-                .find(|e| e.name == spec.experiment)
-                .expect("planned from these experiments");
-            Job {
-                experiment_file: relative(&exp.path),
-                spec,
-            }
-        })
-        .collect();
+    let jobs = jobs_of(experiments, runs);
     let workers = args.jobs.unwrap_or_else(|| match device {
         DeviceSpec::Cpu => std::thread::available_parallelism().map_or(1, |n| n.get()),
         DeviceSpec::Cuda(_) => 1,
@@ -292,7 +210,7 @@ fn train_plan(
         );
     }
     let summary = match args.executor {
-        Executor::Local => runner::execute(jobs, &ctx),
+        Executor::Local => runner::execute(jobs, &ctx)?,
         Executor::Slurm => crate::slurm::execute(
             jobs,
             &ctx,
@@ -301,10 +219,40 @@ fn train_plan(
             global.dataset.as_deref(),
         )?,
     };
+    print_summary(&summary);
+    if stop.load(Ordering::SeqCst) {
+        bail!(
+            "interrupted: finished runs are stored; run the same command again to train the rest"
+        );
+    }
+    // The data goes back to the caller, so that the report reuses it rather
+    // than holding a second copy.
+    drop(ctx);
+    Ok((summary, data))
+}
+
+/// One job per planned run, with its experiment's file.
+fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -> Vec<Job> {
+    runs.into_iter()
+        .map(|spec| {
+            let exp = experiments
+                .iter()
+                .find(|e| e.name == spec.experiment)
+                .expect("planned from these experiments");
+            Job {
+                experiment_file: relative(&exp.path),
+                spec,
+            }
+        })
+        .collect()
+}
+
+/// What was trained and reused, and every failure and divergence.
+fn print_summary(summary: &Summary) {
     eprintln!(
-        "trained {} runs, reused {} stored runs in {:.1}s{}{}{}",
-        summary.trained,
-        summary.reused,
+        "trained {}, reused {} in {:.1}s{}{}{}",
+        runner::runs(summary.trained),
+        runner::stored_runs(summary.reused),
         summary.seconds,
         if summary.resumed > 0 {
             format!("; {} resumed from a checkpoint", summary.resumed)
@@ -331,24 +279,6 @@ fn train_plan(
     for d in &summary.diverged {
         eprintln!("  {d}");
     }
-    if stop.load(Ordering::SeqCst) {
-        bail!(
-            "interrupted: finished runs are stored; run the same command again to train the rest"
-        );
-    }
-    // The data goes back to the caller, so that the report reuses it rather
-    // than holding a second copy.
-    drop(ctx);
-    Ok((summary, data))
-}
-
-fn relative(path: &Path) -> String {
-    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    abs.strip_prefix(root.canonicalize().unwrap_or(root))
-        .unwrap_or(&abs)
-        .display()
-        .to_string()
 }
 
 fn exit_code(summary: &Summary) -> ExitCode {
@@ -371,22 +301,16 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     let reports = reports_dir(args.reports.clone(), args.train.quick);
     let figures = FiguresArgs {
         results: args.train.results.clone(),
-        reports: Some(reports.clone()),
+        reports: args.reports.clone(),
         quick: args.train.quick,
         plan: args.train.plan.clone(),
         data_dir: args.train.data.data_dir.clone(),
     };
-    let written = crate::report::write(
-        global,
-        &experiments,
-        &figures,
-        "cargo xtask reproduce",
-        Some(&data),
-    )?;
+    let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
-        "reproduce: trained {} runs, reused {}, report of {written} files written in {:.1}s: {}",
-        summary.trained,
-        summary.reused,
+        "reproduce: trained {}, reused {}, report of {written} files written in {:.1}s: {}",
+        runner::runs(summary.trained),
+        runner::stored_runs(summary.reused),
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );
@@ -396,7 +320,7 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
 fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let experiments = load_experiments()?;
-    let written = crate::report::write(global, &experiments, args, "cargo xtask figures", None)?;
+    let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
         "figures: {written} files written in {:.1}s: {}",

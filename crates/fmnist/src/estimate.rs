@@ -1,5 +1,6 @@
 //! What a plan will cost before it starts: runs to train and the time they
-//! take at the speed this machine showed on the runs it already stored.
+//! take at the speed this machine showed on the runs it already stored
+//! (their wall time per unit of work, by batch size).
 
 use fmnist_experiments::RunSpec;
 use fmnist_metrics::Store;
@@ -16,20 +17,58 @@ fn epoch_flops(spec: &RunSpec, train: usize, val: usize) -> f64 {
     crate::bench::flops_per_epoch(&sizes, train, val)
 }
 
-/// Seconds per flop of the runs stored on this machine (their median) in
-/// the first of `stores` that holds any CPU run, or `None`.
-fn seconds_per_flop(stores: &[Store]) -> Option<(f64, usize, std::path::PathBuf)> {
-    stores.iter().find_map(|store| {
-        let (rate, n) = median_rate(store)?;
-        Some((rate, n, store.root().to_path_buf()))
-    })
+/// Each stored CPU run's epoch seconds per flop, with its batch size, and
+/// its seconds outside the epochs (start-up, evaluation per class, storing).
+struct Rates {
+    rates: Vec<(usize, f64)>,
+    overheads: Vec<f64>,
+    root: std::path::PathBuf,
 }
 
-fn median_rate(store: &Store) -> Option<(f64, usize)> {
-    let runs = store.read_all().ok()?;
-    let mut rates: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.manifest.device == "cpu" || r.manifest.device.starts_with("cpu"))
+impl Rates {
+    /// The runs stored in the first of `stores` that holds any CPU run.
+    fn measure(stores: &[Store]) -> Option<Rates> {
+        stores.iter().find_map(|store| {
+            let (rates, overheads): (Vec<_>, Vec<_>) = rates(store).into_iter().unzip();
+            (!rates.is_empty()).then(|| Rates {
+                rates,
+                overheads,
+                root: store.root().to_path_buf(),
+            })
+        })
+    }
+
+    /// The median rate of the stored runs of this batch size (the cost of
+    /// a step beyond its matrix products depends on it), else of all.
+    fn for_batch(&self, batch_size: usize) -> f64 {
+        let same: Vec<f64> = self
+            .rates
+            .iter()
+            .filter(|(b, _)| *b == batch_size)
+            .map(|(_, r)| *r)
+            .collect();
+        if same.is_empty() {
+            median(self.rates.iter().map(|(_, r)| *r).collect())
+        } else {
+            median(same)
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Each stored CPU run's epoch time per flop (with its batch size) and its
+/// wall time beyond its epochs; runs resumed after an interruption are left
+/// out, since their wall time covers only the end.
+fn rates(store: &Store) -> Vec<((usize, f64), f64)> {
+    let Ok(runs) = store.read_all() else {
+        return Vec::new();
+    };
+    runs.iter()
+        .filter(|r| r.manifest.device.starts_with("cpu") && r.manifest.resumed_from_epoch.is_none())
         .filter_map(|r| {
             let spec = RunSpec {
                 experiment: String::new(),
@@ -38,46 +77,44 @@ fn median_rate(store: &Store) -> Option<(f64, usize)> {
                 run_id: String::new(),
             };
             let epochs = r.rows.iter().map(|row| row.epoch).max()? as f64;
-            let seconds: f64 = r
-                .rows
-                .iter()
-                .filter(|row| row.split == fmnist_metrics::Split::Train)
-                .map(|row| row.seconds)
-                .sum();
-            Some(seconds / (epochs * epoch_flops(&spec, 60_000, 10_000)))
+            let epoch_seconds: f64 = r.manifest.epoch_seconds.iter().sum();
+            let rate = epoch_seconds / (epochs * epoch_flops(&spec, 60_000, 10_000));
+            let overhead = (r.manifest.wall_seconds - epoch_seconds).max(0.0);
+            (rate.is_finite() && rate > 0.0)
+                .then_some(((r.manifest.config.batch_size, rate), overhead))
         })
-        .filter(|rate| rate.is_finite() && *rate > 0.0)
-        .collect();
-    if rates.is_empty() {
-        return None;
-    }
-    rates.sort_by(f64::total_cmp);
-    Some((rates[rates.len() / 2], rates.len()))
+        .collect()
 }
 
-/// "about 12 min with 2 jobs at the speed of the 33 runs stored in results".
+/// "about 12 min with 2 jobs, from the wall times of the 33 runs stored in
+/// results (per unit of work, same batch size where stored)".
 pub fn describe(missing: &[&RunSpec], stores: &[Store], jobs: usize) -> String {
     if missing.is_empty() {
         return "nothing to do".into();
     }
     let epochs: usize = missing.iter().map(|r| r.config.epochs).sum();
-    let flops: f64 = missing
-        .iter()
-        .map(|r| r.config.epochs as f64 * epoch_flops(r, 60_000, 10_000))
-        .sum();
-    match seconds_per_flop(stores) {
-        Some((rate, n, root)) => {
-            let seconds = flops * rate / jobs.max(1) as f64;
+    let flops = |r: &RunSpec| r.config.epochs as f64 * epoch_flops(r, 60_000, 10_000);
+    match Rates::measure(stores) {
+        Some(rates) => {
+            let overhead = median(rates.overheads.clone());
+            let seconds: f64 = missing
+                .iter()
+                .map(|r| flops(r) * rates.for_batch(r.config.batch_size) + overhead)
+                .sum::<f64>()
+                / jobs.max(1) as f64;
             format!(
-                "{epochs} epochs, about {} with {jobs} jobs at the speed of the {n} runs stored in {}",
+                "{epochs} epochs, about {} with {jobs} jobs: an estimate from the {} runs \
+                 stored in {} (their epoch time per unit of matrix-product work, of runs of \
+                 the same batch size where stored, plus their median time outside the epochs)",
                 human(seconds),
-                root.display()
+                rates.rates.len(),
+                rates.root.display()
             )
         }
         None => format!(
             "{epochs} epochs ({:.0} TFLOP of matrix products); no run is stored yet to \
              measure this machine's speed (`cargo xtask bench` does)",
-            flops / 1e12
+            missing.iter().map(|r| flops(r)).sum::<f64>() / 1e12
         ),
     }
 }
@@ -95,6 +132,19 @@ fn human(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rate_of_runs_of_the_same_batch_size_is_preferred() {
+        let rates = Rates {
+            rates: vec![(100, 1.0), (100, 2.0), (100, 3.0), (50, 5.0)],
+            overheads: vec![0.0; 4],
+            root: "results".into(),
+        };
+        assert_eq!(rates.for_batch(50), 5.0);
+        assert_eq!(rates.for_batch(100), 2.0);
+        // None of that size: the median of all.
+        assert_eq!(rates.for_batch(200), 3.0);
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -6,9 +6,12 @@
 mod bench;
 mod cli;
 mod commands;
+mod diff;
+mod errors;
 mod estimate;
 mod evaluate;
 mod gpu_check;
+mod list;
 mod progress;
 mod provenance;
 mod report;
@@ -24,7 +27,7 @@ fn main() -> std::process::ExitCode {
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", errors::describe(&err));
             std::process::ExitCode::FAILURE
         }
     }

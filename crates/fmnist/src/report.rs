@@ -11,7 +11,7 @@ use fmnist_metrics::{Store, StoredRun};
 
 use crate::cli::FiguresArgs;
 use crate::setup::DataSet;
-use crate::setup::{Global, plan, reports_dir, results_dir};
+use crate::setup::{Global, plan, relative, reports_dir, results_dir};
 
 /// Figures, tables, claims and REPORT.md from the stored runs of the current
 /// plan; runs of older settings that are still stored are left out. Returns
@@ -20,9 +20,10 @@ pub fn write(
     global: &Global,
     experiments: &[Experiment],
     args: &FiguresArgs,
-    command: &str,
     loaded: Option<&fmnist_data::Dataset>,
 ) -> anyhow::Result<usize> {
+    let command = regenerate_command(global.dataset.as_deref(), args);
+    let command = command.as_str();
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?;
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
@@ -79,5 +80,91 @@ pub fn write(
     for (id, verdict) in &summary.verdicts {
         eprintln!("  {id}: {verdict}");
     }
-    Ok(summary.written.len())
+    let verdicts: Vec<(String, String)> = summary
+        .verdicts
+        .iter()
+        .map(|(id, v)| (id.clone(), v.to_string()))
+        .collect();
+    let table = fmnist_summary::Summary::from_runs(&current, &verdicts, args.quick);
+    let written = table.write_dir(&out.join(fmnist_summary::DIR))?;
+    Ok(summary.written.len() + written.len())
+}
+
+/// The command that regenerates this report from the stored results, as
+/// REPORT.md records it: `cargo xtask figures`, with every option that
+/// chose the data set, the runs and the directories. `reproduce` and
+/// `figures` with the same options record the same command, so that
+/// `figures` right after `reproduce` leaves REPORT.md as it is.
+pub fn regenerate_command(dataset: Option<&Path>, args: &FiguresArgs) -> String {
+    let mut words = vec!["cargo xtask figures".to_string()];
+    let mut opt = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            words.push(format!("--{name} {}", quote(&v)));
+        }
+    };
+    opt("dataset", dataset.map(relative));
+    opt("results", args.results.as_deref().map(relative));
+    opt("reports", args.reports.as_deref().map(relative));
+    opt("data-dir", args.data_dir.as_deref().map(relative));
+    let list = |seeds: &Vec<u64>| {
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    opt("seeds", args.plan.seeds.as_ref().map(list));
+    opt("epochs", args.plan.epochs.map(|e| e.to_string()));
+    if args.quick {
+        words.push("--quick".into());
+    }
+    match words.len() {
+        1 => words.remove(0),
+        _ => format!("{} -- {}", words[0], words[1..].join(" ")),
+    }
+}
+
+/// A shell word: as it is when it needs no quoting, else in single quotes.
+fn quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./,=:+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::PlanArgs;
+
+    fn args() -> FiguresArgs {
+        FiguresArgs {
+            results: None,
+            reports: None,
+            quick: false,
+            plan: PlanArgs::default(),
+            data_dir: None,
+        }
+    }
+
+    #[test]
+    fn the_recorded_command_names_every_option_that_chose_the_report() {
+        assert_eq!(regenerate_command(None, &args()), "cargo xtask figures");
+        let cwd = std::env::current_dir().unwrap();
+        let mut a = args();
+        a.quick = true;
+        a.results = Some(cwd.join("results-mnist"));
+        a.plan.seeds = Some(vec![0, 1]);
+        a.plan.epochs = Some(3);
+        let dataset = cwd.join("data/mnist.toml");
+        assert_eq!(
+            regenerate_command(Some(&dataset), &a),
+            "cargo xtask figures -- --dataset data/mnist.toml --results results-mnist \
+             --seeds 0,1 --epochs 3 --quick"
+        );
+        a.reports = Some("/tmp/my report".into());
+        assert!(regenerate_command(None, &a).contains("--reports '/tmp/my report'"));
+    }
 }

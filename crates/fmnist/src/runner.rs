@@ -12,7 +12,7 @@ use fmnist_data::Dataset;
 use fmnist_experiments::{Quantity, RunSpec};
 use fmnist_metrics::{
     Architecture, ConfusionCell, DataFile, LockOutcome, MetricRow, Mistake, RunLock, RunManifest,
-    RunRecord, RunStatus, Split, Store, rfc3339,
+    RunRecord, RunState, RunStatus, Split, Store, rfc3339,
 };
 use fmnist_train::{Checkpoint, DeviceSpec, Event, Outcome, TrainOptions, describe_device};
 use serde::{Deserialize, Serialize};
@@ -74,42 +74,79 @@ pub fn unique_runs(runs: &[RunSpec]) -> Vec<&RunSpec> {
         .collect()
 }
 
-/// The jobs still to train: one per distinct run id, without those already
-/// stored (unless `force`); the second number counts the planned runs reused.
-pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> (Vec<Job>, usize) {
+/// What a plan leaves to train once the store has been read.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// One job per distinct run id that is not stored (every one with `force`).
+    pub todo: Vec<Job>,
+    /// Distinct runs of the plan that are stored and reused.
+    pub reused: usize,
+    /// One line per stored run that had a part that could not be read: the
+    /// part, why, and where the run's files were moved; it is trained again.
+    pub moved_aside: Vec<String>,
+}
+
+/// Reads the store for each distinct run of `jobs` (every part of it, see
+/// [`Store::examine`]): stored runs are reused unless `force`; runs absent,
+/// partly written or moved aside as unreadable are to train.
+pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> anyhow::Result<Pending> {
+    use anyhow::Context as _;
     let mut seen = std::collections::HashSet::new();
-    let (mut todo, mut reused) = (Vec::new(), 0);
+    let mut out = Pending::default();
     for job in jobs {
-        if !seen.insert(job.spec.run_id.clone())
-            || (!force && store.finished(&job.spec.run_id).is_some())
-        {
-            reused += 1;
-        } else {
-            todo.push(job);
+        if !seen.insert(job.spec.run_id.clone()) {
+            continue;
+        }
+        if force {
+            out.todo.push(job);
+            continue;
+        }
+        let state = store
+            .examine(&job.spec.run_id)
+            .with_context(|| format!("reading the stored run of {}", job.name()))?;
+        match state {
+            RunState::Stored(_) => out.reused += 1,
+            RunState::Absent | RunState::Partial => out.todo.push(job),
+            RunState::MovedAside {
+                path,
+                problem,
+                moved_to,
+            } => {
+                out.moved_aside.push(format!(
+                    "{}: cannot read {} ({problem}); moved the run's files to {}; training it again",
+                    job.name(),
+                    path.display(),
+                    moved_to.display()
+                ));
+                out.todo.push(job);
+            }
         }
     }
-    (todo, reused)
+    Ok(out)
 }
 
 /// Runs every job that has no stored result (all of them with `force`).
-pub fn execute(jobs: Vec<Job>, ctx: &Context) -> Summary {
+pub fn execute(jobs: Vec<Job>, ctx: &Context) -> anyhow::Result<Summary> {
     let started = Instant::now();
     ctx.store.clean_stale();
-    let (todo, reused) = pending(jobs, &ctx.store, ctx.force);
+    let pending = pending(jobs, &ctx.store, ctx.force)?;
+    for line in &pending.moved_aside {
+        eprintln!("CORRUPT {line}");
+    }
     let mut summary = Summary {
-        reused,
+        reused: pending.reused,
         ..Summary::default()
     };
-    let todo = VecDeque::from(todo);
+    let todo = VecDeque::from(pending.todo);
     if todo.is_empty() {
         summary.seconds = started.elapsed().as_secs_f64();
-        return summary;
+        return Ok(summary);
     }
     let progress = Progress::new(todo.len());
     progress.println(format!(
-        "training {} runs ({} stored runs reused) with {} worker(s) x {} thread(s) on {}",
-        todo.len(),
-        summary.reused,
+        "training {} ({} reused) with {} worker(s) x {} thread(s) on {}",
+        runs(todo.len()),
+        stored_runs(summary.reused),
         ctx.workers,
         ctx.threads,
         ctx.device
@@ -133,7 +170,17 @@ pub fn execute(jobs: Vec<Job>, ctx: &Context) -> Summary {
     progress.finish();
     let mut summary = summary.into_inner().expect("no panics hold it");
     summary.seconds = started.elapsed().as_secs_f64();
-    summary
+    Ok(summary)
+}
+
+/// "1 run", "2 runs".
+pub fn runs(n: usize) -> String {
+    format!("{n} run{}", if n == 1 { "" } else { "s" })
+}
+
+/// "1 stored run", "2 stored runs".
+pub fn stored_runs(n: usize) -> String {
+    format!("{n} stored run{}", if n == 1 { "" } else { "s" })
 }
 
 fn worker(
@@ -246,8 +293,9 @@ fn train_one(
             ));
         }
         Err(e) => {
-            progress.println(format!("FAILED {name}: {e:#}"));
-            s.failed.push(format!("{name}: {e:#}"));
+            let e = crate::errors::describe(&e);
+            progress.println(format!("FAILED {name}: {e}"));
+            s.failed.push(format!("{name}: {e}"));
         }
     }
     progress.run_done();
@@ -275,6 +323,8 @@ fn resume_point(ctx: &Context, job: &Job, progress: &Progress) -> Option<Checkpo
     }
 }
 
+/// Trains a run (from its checkpoint if it has one), evaluates it and
+/// stores it; returns how it ended and whether it resumed.
 fn train_and_store(
     ctx: &Context,
     job: &Job,
@@ -282,20 +332,70 @@ fn train_and_store(
     progress: &Progress,
 ) -> anyhow::Result<(Outcome, bool)> {
     use anyhow::Context as _;
-    let spec = &job.spec;
     let device = ctx.device.open()?;
-    let bar = progress.start_run(job.name(), spec.config.epochs);
     let started_at = SystemTime::now();
     let clock = Instant::now();
-    let epochs = spec.config.epochs;
     let resume = resume_point(ctx, job, progress);
     let resumed_from = resume.as_ref().map(Checkpoint::epoch);
     if let Some(epoch) = resumed_from {
         progress.println(format!(
-            "resume {}: from its checkpoint after epoch {epoch}/{epochs}",
-            job.name()
+            "resume {}: from its checkpoint after epoch {epoch}/{}",
+            job.name(),
+            job.spec.config.epochs
         ));
     }
+    let result = train(ctx, job, lock, progress, &device, resume)?;
+    let status = match result.outcome {
+        Outcome::Complete => RunStatus::Complete,
+        Outcome::Diverged { epoch, batch } => RunStatus::Diverged { epoch, batch },
+        Outcome::Interrupted => return Ok((Outcome::Interrupted, resumed_from.is_some())),
+    };
+    let (confusion, mistakes) = evaluate(ctx, job, &result.model, &device)?;
+    let mut manifest = manifest(ctx, job, &result, status, &device);
+    manifest.started_at = rfc3339(started_at);
+    manifest.wall_seconds = clock.elapsed().as_secs_f64();
+    manifest.resumed_from_epoch = resumed_from;
+    let record = RunRecord {
+        model: result
+            .model
+            .to_safetensors()
+            .with_context(|| format!("serialising the weights of {}", job.name()))?,
+        manifest,
+        rows: metric_rows(&result.epochs),
+        confusion,
+        mistakes,
+    };
+    ctx.store
+        .write_run(&record)
+        .with_context(|| format!("storing {}", job.name()))?;
+    ctx.store.remove_checkpoint(&job.spec.run_id);
+    if let Some(last) = result.epochs.last() {
+        progress.println(format!(
+            "done   {}  val acc {:.2}%  {:.1}s{}",
+            job.name(),
+            100.0 * last.val[Quantity::Accuracy],
+            record.manifest.wall_seconds,
+            resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
+        ));
+    }
+    Ok((result.outcome, resumed_from.is_some()))
+}
+
+/// The training itself, with its progress bar, a checkpoint after every
+/// epoch and the lock renewed at every batch; a failure to checkpoint or to
+/// renew the lock fails the run.
+fn train(
+    ctx: &Context,
+    job: &Job,
+    lock: &mut RunLock,
+    progress: &Progress,
+    device: &candle_core::Device,
+    resume: Option<Checkpoint>,
+) -> anyhow::Result<fmnist_train::RunResult> {
+    use anyhow::Context as _;
+    let spec = &job.spec;
+    let epochs = spec.config.epochs;
+    let bar = progress.start_run(job.name(), epochs);
     let mut lock_error: Option<anyhow::Error> = None;
     let mut checkpoint_error: Option<anyhow::Error> = None;
     let mut on_checkpoint = |c: &Checkpoint| {
@@ -307,7 +407,7 @@ fn train_and_store(
         &spec.config,
         spec.seed,
         &ctx.data,
-        &device,
+        device,
         &ctx.stop,
         TrainOptions {
             resume,
@@ -321,18 +421,7 @@ fn train_and_store(
                         .get_or_insert(anyhow::Error::from(e).context("renewing the run's lock"));
                 }
             }
-            Event::Epoch(e) => bar.epoch(
-                e.epoch,
-                epochs,
-                &format!(
-                    "loss {:.4}/{:.4}  acc {:.2}%/{:.2}%  {:.2}s",
-                    e.train[Quantity::Loss],
-                    e.val[Quantity::Loss],
-                    100.0 * e.train[Quantity::Accuracy],
-                    100.0 * e.val[Quantity::Accuracy],
-                    e.seconds
-                ),
-            ),
+            Event::Epoch(e) => bar.epoch(e.epoch, epochs, &epoch_line(e)),
         },
     );
     bar.close();
@@ -340,13 +429,23 @@ fn train_and_store(
     if let Some(e) = lock_error.or(checkpoint_error) {
         return Err(e.context(format!("training {}", job.name())));
     }
-    let status = match result.outcome {
-        Outcome::Complete => RunStatus::Complete,
-        Outcome::Diverged { epoch, batch } => RunStatus::Diverged { epoch, batch },
-        Outcome::Interrupted => return Ok((Outcome::Interrupted, resumed_from.is_some())),
-    };
-    let rows: Vec<MetricRow> = result
-        .epochs
+    Ok(result)
+}
+
+fn epoch_line(e: &fmnist_train::EpochReport) -> String {
+    format!(
+        "loss {:.4}/{:.4}  acc {:.2}%/{:.2}%  {:.2}s",
+        e.train[Quantity::Loss],
+        e.val[Quantity::Loss],
+        100.0 * e.train[Quantity::Accuracy],
+        100.0 * e.val[Quantity::Accuracy],
+        e.seconds
+    )
+}
+
+/// The metrics table of a run: one row per epoch and split.
+fn metric_rows(epochs: &[fmnist_train::EpochReport]) -> Vec<MetricRow> {
+    epochs
         .iter()
         .flat_map(|e| {
             Split::ALL.map(|split| MetricRow {
@@ -356,17 +455,23 @@ fn train_and_store(
                 seconds: e.seconds,
             })
         })
-        .collect();
-    let evaluation = fmnist_train::evaluate_run(
-        &result.model,
-        &spec.config,
-        &ctx.data,
-        &device,
-        MISTAKES_KEPT,
-    )
-    .with_context(|| format!("evaluating {} per class", job.name()))?;
+        .collect()
+}
+
+/// The final network's confusion matrix on the validation images, and the
+/// images it gets most confidently wrong.
+fn evaluate(
+    ctx: &Context,
+    job: &Job,
+    model: &fmnist_train::Mlp,
+    device: &candle_core::Device,
+) -> anyhow::Result<(Vec<ConfusionCell>, Vec<Mistake>)> {
+    use anyhow::Context as _;
+    let evaluation =
+        fmnist_train::evaluate_run(model, &job.spec.config, &ctx.data, device, MISTAKES_KEPT)
+            .with_context(|| format!("evaluating {} per class", job.name()))?;
     let classes = evaluation.classes;
-    let confusion: Vec<ConfusionCell> = (0..classes)
+    let confusion = (0..classes)
         .flat_map(|t| (0..classes).map(move |p| (t, p)))
         .map(|(t, p)| ConfusionCell {
             true_class: t as u8,
@@ -374,7 +479,7 @@ fn train_and_store(
             count: evaluation.confusion[t * classes + p],
         })
         .collect();
-    let mistakes: Vec<Mistake> = evaluation
+    let mistakes = evaluation
         .mistakes
         .iter()
         .map(|m| Mistake {
@@ -384,8 +489,22 @@ fn train_and_store(
             confidence: m.confidence,
         })
         .collect();
+    Ok((confusion, mistakes))
+}
+
+/// The run's manifest; the caller sets when it started, its wall time and
+/// the epoch it resumed from.
+fn manifest(
+    ctx: &Context,
+    job: &Job,
+    result: &fmnist_train::RunResult,
+    status: RunStatus,
+    device: &candle_core::Device,
+) -> RunManifest {
+    let spec = &job.spec;
     let sizes = result.model.sizes();
-    let manifest = RunManifest {
+    let now = rfc3339(SystemTime::now());
+    RunManifest {
         run_id: spec.run_id.clone(),
         experiment: spec.experiment.clone(),
         experiment_file: job.experiment_file.clone(),
@@ -398,38 +517,27 @@ fn train_and_store(
             torch: fmnist_train::torch_architecture(&sizes, spec.config.model.dropout),
             layer_sizes: sizes,
         },
-        started_at: rfc3339(started_at),
-        finished_at: rfc3339(SystemTime::now()),
-        wall_seconds: clock.elapsed().as_secs_f64(),
+        started_at: now.clone(),
+        finished_at: now,
+        wall_seconds: 0.0,
         epoch_seconds: result.epochs.iter().map(|e| e.seconds).collect(),
-        device: describe_device(&device),
+        device: describe_device(device),
         threads: ctx.threads,
         training_code_version: fmnist_train::TRAINING_CODE_VERSION,
-        resumed_from_epoch: resumed_from,
+        resumed_from_epoch: None,
         provenance: ctx.provenance.clone(),
-    };
-    let record = RunRecord {
-        model: result
-            .model
-            .to_safetensors()
-            .with_context(|| format!("serialising the weights of {}", job.name()))?,
-        manifest,
-        rows,
-        confusion,
-        mistakes,
-    };
-    ctx.store
-        .write_run(&record)
-        .with_context(|| format!("storing {}", job.name()))?;
-    ctx.store.remove_checkpoint(&spec.run_id);
-    if let Some(last) = result.epochs.last() {
-        progress.println(format!(
-            "done   {}  val acc {:.2}%  {:.1}s{}",
-            job.name(),
-            100.0 * last.val[Quantity::Accuracy],
-            record.manifest.wall_seconds,
-            resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
-        ));
     }
-    Ok((result.outcome, resumed_from.is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(runs(1), "1 run");
+        assert_eq!(runs(0), "0 runs");
+        assert_eq!(stored_runs(1), "1 stored run");
+        assert_eq!(stored_runs(63), "63 stored runs");
+    }
 }

@@ -43,9 +43,9 @@ impl DataSet {
         })
     }
 
-    /// Fills the data directory from the sources in order (what is there,
-    /// local mirrors, `--mirror`s and `$FMNIST_MIRROR`, the public URLs),
-    /// verifying every file.
+    /// Fills the data directory from the sources in order (what is there;
+    /// `--mirror`s, then `$FMNIST_MIRROR`'s, in the order given; the data
+    /// set's local directories; its public URLs), verifying every file.
     pub fn fetch(&self, args: &DataArgs) -> anyhow::Result<()> {
         let mut opts = FetchOptions::new(&self.dir);
         opts.extra_mirrors = args
@@ -104,9 +104,21 @@ pub fn dataset_for_measuring(
 ) -> anyhow::Result<Dataset> {
     DataSet::choose(dataset, data_dir.clone())?.fetch_and_load(&DataArgs {
         data_dir,
-        mirrors: vec![],
+        mirrors: env_mirrors(),
         offline: false,
     })
+}
+
+/// The mirrors of `$FMNIST_MIRROR` (comma-separated directories or URLs),
+/// tried after those given with `--mirror`.
+pub fn env_mirrors() -> Vec<String> {
+    std::env::var("FMNIST_MIRROR")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `experiments/baseline.toml`, the configuration of Table I.
@@ -196,4 +208,17 @@ pub fn plan(
         &data.hashes(),
         TRAINING_CODE_VERSION,
     )
+}
+
+/// `path` relative to the repository root (the working directory) when it
+/// lies inside it, else as it is: what manifests and the report record.
+pub fn relative(path: &Path) -> String {
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    abs.strip_prefix(&canonical_root)
+        .or_else(|_| path.strip_prefix(&root))
+        .unwrap_or(&abs)
+        .display()
+        .to_string()
 }

@@ -46,9 +46,14 @@ pub fn execute(
     dataset: Option<&Path>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let (missing, reused) = runner::pending(jobs, &ctx.store, ctx.force);
+    ctx.store.clean_stale();
+    let pending = runner::pending(jobs, &ctx.store, ctx.force)?;
+    for line in &pending.moved_aside {
+        eprintln!("CORRUPT {line}");
+    }
+    let missing = pending.todo;
     let mut summary = Summary {
-        reused,
+        reused: pending.reused,
         ..Summary::default()
     };
     if missing.is_empty() {
@@ -84,9 +89,9 @@ pub fn execute(
 
     let job_id = submit(&script_path)?;
     eprintln!(
-        "slurm: submitted job array {job_id} with {} tasks ({} stored runs reused); plan {}, logs {}",
+        "slurm: submitted job array {job_id} with {} tasks ({} reused); plan {}, logs {}",
         plan.runs.len(),
-        summary.reused,
+        runner::stored_runs(summary.reused),
         plan_path.display(),
         slurm_dir.join("logs").display()
     );
@@ -310,7 +315,7 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         stop,
         provenance: crate::provenance::collect(Path::new(".")),
     };
-    let summary = runner::execute(vec![job.clone()], &ctx);
+    let summary = runner::execute(vec![job.clone()], &ctx)?;
     eprintln!(
         "task {index}: {}: trained {}, already stored {}, resumed {}, failed {}, interrupted {}",
         job.name(),

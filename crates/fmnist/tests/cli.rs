@@ -207,8 +207,8 @@ fn a_misspelt_key_fails_naming_file_line_and_key() {
     let out = p.cmd(&["list"]).output().unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("base.toml"), "{err}");
-    assert!(err.contains("line 8"), "{err}");
+    // file:line:column of the key.
+    assert!(err.contains("base.toml:8:"), "{err}");
     assert!(
         err.contains("lrr") && err.contains("did you mean `lr`?"),
         "{err}"
@@ -228,14 +228,15 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     let first = p.train(&files);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("trained 2 runs, reused 1"),
+        // Three experiments, two distinct runs, none stored before.
+        stderr(&first).contains("trained 2 runs, reused 0 stored runs"),
         "{}",
         stderr(&first)
     );
 
     let again = p.train(&files);
     assert!(
-        stderr(&again).contains("trained 0 runs, reused 3"),
+        stderr(&again).contains("trained 0 runs, reused 2 stored runs"),
         "{}",
         stderr(&again)
     );
@@ -247,7 +248,7 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
     .unwrap();
     let edited = p.train(&files);
     assert!(
-        stderr(&edited).contains("trained 1 runs, reused 2"),
+        stderr(&edited).contains("trained 1 run, reused 1 stored run"),
         "{}",
         stderr(&edited)
     );
@@ -288,6 +289,27 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
         text.contains("3 runs reproduce their stored accuracy, 0 do not"),
         "{text}"
     );
+
+    // A stored manifest that no longer parses is named, moved aside with
+    // the rest of its run, and the run is trained again.
+    let a = runs.iter().find(|r| r.manifest.experiment == "a").unwrap();
+    let id = &a.manifest.run_id;
+    let manifest = p.store().run_dir(id).join("manifest.json");
+    std::fs::write(&manifest, b"{\"run_id\": ").unwrap();
+    let repaired = p.train(&files);
+    let err = stderr(&repaired);
+    assert!(repaired.status.success(), "{err}");
+    let moved = p.path().join("results/corrupt").join(format!("{id}-1"));
+    // Paths are relative to the repository root, as the store is.
+    assert!(
+        err.contains(&format!("cannot read results/runs/{id}/manifest.json"))
+            && err.contains(&format!("moved the run's files to results/corrupt/{id}-1")),
+        "{err}"
+    );
+    assert!(err.contains("trained 1 run, reused 1 stored run"), "{err}");
+    assert!(moved.join("run/manifest.json").is_file());
+    assert!(moved.join("metrics.parquet").is_file());
+    assert!(p.store().finished(id).is_some());
 }
 
 #[test]
@@ -412,6 +434,134 @@ fn with_no_source_the_error_says_what_to_do() {
     assert!(last.starts_with("to fix: "), "{err}");
     assert!(
         last.contains("--mirror DIR") && last.contains("network"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_shows_what_differs_from_the_parent_and_the_full_run_ids() {
+    let child = "extends = \"a.toml\"\n[optimizer]\nmomentum = 0.5\n";
+    let sweep = "extends = \"a.toml\"\n[sweep]\n\"model.dropout\" = [0.0, 0.3]\n";
+    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child), ("s.toml", sweep)]);
+    let out = p.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    // An experiment's block: its name line, then its indented lines.
+    let block = |name: &str| -> String {
+        let mut lines = text
+            .lines()
+            .skip_while(|l| l.split("  ").next() != Some(name));
+        let head = lines
+            .next()
+            .unwrap_or_else(|| panic!("no block for {name}:\n{text}"));
+        let body: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).collect();
+        format!("{head}\n{}", body.join("\n"))
+    };
+    // a extends nothing: every setting is shown.
+    let a = block("a");
+    assert!(
+        a.contains("optimizer.lr = 0.01") && a.contains("optimizer.momentum = 0.9"),
+        "{a}"
+    );
+    // b shows only what it changes.
+    let b = block("b");
+    assert!(b.contains("optimizer.momentum = 0.5"), "{b}");
+    assert!(!b.contains("optimizer.lr"), "{b}");
+    // A sweep point shows its swept value against the sweep's base.
+    let s = block("s[model.dropout=0.3]");
+    assert!(
+        s.contains("model.dropout = 0.3") && !s.contains("optimizer"),
+        "{s}"
+    );
+    // --all shows every setting.
+    let all = p.cmd(&["list", "--all"]).output().unwrap();
+    let all = String::from_utf8_lossy(&all.stdout).into_owned();
+    let b_all = &all[all.find("\nb").unwrap()..];
+    assert!(b_all.contains("optimizer.lr = 0.01"), "{all}");
+
+    // `--ids` gives the full id of each run: the name of its directory.
+    let ids = p.cmd(&["list", "--ids"]).output().unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).into_owned();
+    let line = ids
+        .lines()
+        .find(|l| l.starts_with("b\t0\t"))
+        .expect("b's run");
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields[3], "missing", "{ids}");
+    let files = p.experiments(&["b.toml"]);
+    let trained = p.train(&[files[0].as_str()]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(
+        p.store()
+            .run_dir(fields[2])
+            .join("model.safetensors")
+            .is_file()
+    );
+    assert!(
+        text.contains(fields[2]),
+        "list prints the full id too:\n{text}"
+    );
+}
+
+#[test]
+fn figures_right_after_reproduce_leaves_the_report_as_it_is() {
+    let p = Project::new(&[("a.toml", SMALL)]);
+    let out = p
+        .cmd(&["reproduce", "--offline", "--jobs", "2", "--seeds", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = p.path().join("reports/REPORT.md");
+    let first = std::fs::read_to_string(&report).unwrap();
+    // The recorded command regenerates this report, whichever wrote it.
+    assert!(
+        first.contains("`cargo xtask figures -- --dataset ") && first.contains(" --seeds 0`"),
+        "{first}"
+    );
+    let out = p.cmd(&["figures", "--seeds", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), first);
+}
+
+#[test]
+fn diff_names_exactly_the_edited_experiment_and_bad_sides() {
+    let child = "extends = \"a.toml\"\n[optimizer]\nlr = 0.02\n";
+    let p = Project::new(&[("a.toml", SMALL), ("b.toml", child)]);
+    let files = p.experiments(&["a.toml", "b.toml"]);
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    assert!(p.train(&files).status.success());
+    let report = p.cmd(&["figures"]).output().unwrap();
+    assert!(report.status.success(), "{}", stderr(&report));
+    assert!(p.path().join("reports/summary/runs.csv").is_file());
+    let diff = |args: &[&str]| {
+        let o = p.cmd(&[&["diff"], args].concat()).output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr(&o),
+        )
+    };
+    let (ok, same, err) = diff(&["reports", "results"]);
+    assert!(ok, "{err}");
+    assert!(same.contains("summary: no change"), "{same}");
+
+    std::fs::write(files[1], child.replace("0.02", "0.05")).unwrap();
+    assert!(p.train(&files).status.success());
+    let (ok, out, err) = diff(&["reports", "results", "--changed"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("~ b changed"), "{out}");
+    assert!(out.contains("setting optimizer.lr: 0.02 -> 0.05"), "{out}");
+    assert!(!out.contains("~ a ") && !out.contains("= a"), "{out}");
+    assert!(
+        out.contains("summary: 1 changed, 0 drifted, 0 added, 0 removed, 1 unchanged"),
+        "{out}"
+    );
+
+    let (ok, _, err) = diff(&["experiments"]);
+    assert!(!ok && err.contains("is not a report"), "{err}");
+    let (ok, _, err) = diff(&["no-such-rev"]);
+    assert!(
+        !ok && err.contains("\"no-such-rev\" is neither a git revision"),
         "{err}"
     );
 }

@@ -1,0 +1,38 @@
+//! Statistics over seeds, for the report's intervals, the claim checks and
+//! the diff of two reproductions. Pure functions, no I/O.
+//!
+//! - [`mean_interval`]: Student's t confidence interval of a mean over seeds.
+//! - [`Difference`]: the difference of two experiments' means, paired by seed
+//!   when both ran the same seeds ([`Difference::paired`]) and Welch's
+//!   unequal-variance form otherwise ([`Difference::welch`], with the
+//!   Welch–Satterthwaite degrees of freedom); [`Difference::by_seed`] picks.
+//!   One- and two-sided p-values and intervals at any level.
+//! - [`decide`]: the interval rule for a claimed [`Region`]: a check holds
+//!   when its interval lies inside the region, fails when it lies outside,
+//!   and is undecided otherwise. `> m` and `< m` use the two-sided
+//!   (1 − α) interval; `|d| < tol` is the equivalence test of two one-sided
+//!   tests (TOST) at level α, which is exactly the (1 − 2α) interval lying
+//!   inside (−tol, tol), so that interval is the one used (the standard
+//!   correspondence; Schuirmann 1987).
+//! - [`seeds_to_decide`]: about how many seeds per experiment would decide a
+//!   check at the observed effect and spread (power analysis; method on the
+//!   function).
+//! - [`Bootstrap`]: a seeded, deterministic percentile bootstrap (ChaCha8
+//!   from a stated seed: the same answer on every machine).
+//!
+//! The t distribution is `statrs`'s; the crate's numbers are tested against
+//! scipy (`tests/data/make_reference.py` and the JSON it wrote).
+
+mod bootstrap;
+mod decide;
+mod difference;
+mod error;
+mod power;
+mod t;
+
+pub use bootstrap::{Bootstrap, percentile};
+pub use decide::{Check, Decision, Region, decide};
+pub use difference::{Difference, Pairing};
+pub use error::StatsError;
+pub use power::{POWER_METHOD, Spread, power, seeds_to_decide};
+pub use t::{MeanInterval, mean_interval, t_cdf, t_quantile};
