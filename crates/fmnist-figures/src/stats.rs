@@ -416,4 +416,50 @@ mod tests {
         assert_eq!(mean([]), None);
         assert_eq!(mean([1.0, 2.0]), Some(1.5));
     }
+    #[test]
+    fn per_class_numbers_come_from_the_confusion_matrix() {
+        let m = Confusion::from_cells(&cells(&MATRIX), 10);
+        assert_eq!(m.total(), 10_000);
+        assert_eq!(m.correct(), 8825);
+        let pc = m.per_class();
+        assert_eq!(pc[6].support, 1000);
+        assert_eq!(pc[6].accuracy, Some(0.64));
+        // Predicted as shirt: the shirt column.
+        assert_eq!(pc[6].predicted, 90 + 2 + 75 + 25 + 45 + 640 + 5);
+        assert!((pc[6].precision.unwrap() - 640.0 / 882.0).abs() < 1e-12);
+        assert_eq!(m.row_percent(6, 0), Some(14.0));
+        // The diagonal over the total is the stored final validation accuracy.
+        let run = run_with("baseline", 0, &MATRIX);
+        let stored = final_value(&run, Split::Val, Quantity::Accuracy).unwrap();
+        assert_eq!(stored, 0.8825);
+        let summed: u64 = pc.iter().map(|c| c.correct).sum();
+        let support: u64 = pc.iter().map(|c| c.support).sum();
+        assert!((summed as f64 / support as f64 - stored).abs() < 1e-12);
+        assert_eq!(m.accuracy(), Some(stored));
+    }
+
+    #[test]
+    fn cells_beyond_the_named_classes_grow_the_matrix_and_empty_classes_have_no_rate() {
+        let cells = [
+            ConfusionCell {
+                true_class: 0,
+                predicted_class: 3,
+                count: 4,
+            },
+            ConfusionCell {
+                true_class: 0,
+                predicted_class: 0,
+                count: 6,
+            },
+        ];
+        let m = Confusion::from_cells(&cells, 2);
+        assert_eq!(m.classes(), 4);
+        assert_eq!(m.accuracy(), Some(0.6));
+        let pc = m.per_class();
+        assert_eq!(pc[1].accuracy, None);
+        assert_eq!(pc[1].precision, None, "never predicted: undefined, not 0");
+        assert_eq!(pc[3].precision, Some(0.0));
+        assert_eq!(pc[0].precision, Some(1.0));
+        assert!(Confusion::summed(&[], 10).is_none());
+    }
 }
