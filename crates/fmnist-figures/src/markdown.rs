@@ -206,7 +206,9 @@ fn figures<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let _ = writeln!(
         w,
         "Each experiment's figure shows loss (left) and accuracy (right) per epoch on the training \
-         and validation sets: lines are means over seeds, shaded bands the min–max range over seeds. \
+         and validation sets: lines are means over seeds, shaded bands the min–max range over seeds; \
+         that of an experiment with a diverged run also shows the gradient norm (right), where the runs \
+         recorded it. \
          The comparison figures at the end draw the validation curves of each study beside the baseline.\n"
     );
     let _ = writeln!(w, "### FIG. 1 — example images\n");
