@@ -11,7 +11,7 @@
 //! stopping) they must serialise to nothing, so that every run stored before
 //! they existed keeps its id:
 //!
-//! ```ignore
+//! ```text
 //! #[serde(default, skip_serializing_if = "ScheduleConfig::is_default")]
 //! pub schedule: ScheduleConfig,
 //! #[serde(default, skip_serializing_if = "Option::is_none")]

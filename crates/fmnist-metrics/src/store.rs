@@ -176,6 +176,29 @@ impl Store {
         }
     }
 
+    /// Gives every stored metrics table the columns of every quantity (see
+    /// `table::upgrade_metrics`): a run stored before a quantity existed
+    /// gets it as an empty column, its other columns unchanged. Returns how
+    /// many tables were rewritten.
+    pub fn upgrade_tables(&self) -> Result<usize, MetricsError> {
+        let Ok(entries) = std::fs::read_dir(self.metrics_dir()) else {
+            return Ok(0);
+        };
+        let staging = self.root.join(".staging");
+        std::fs::create_dir_all(&staging).map_err(crate::error::io(&staging))?;
+        let mut upgraded = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "parquet") {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let tmp = staging.join(format!("{name}.{}", std::process::id()));
+            upgraded += usize::from(crate::table::upgrade_metrics(&path, &tmp)?);
+        }
+        Ok(upgraded)
+    }
+
     fn remove_orphan_tables(&self) {
         for dir in [self.metrics_dir(), self.confusion_dir()] {
             let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -524,5 +547,44 @@ pub(crate) mod tests {
         );
         assert_eq!(store.move_legacy().unwrap(), 0);
         assert_eq!(store.read_all().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn tables_stored_before_a_quantity_existed_get_it_as_an_empty_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let record = record("a", "0123456789abcdef", 0, 1.0);
+        store.write_run(&record).unwrap();
+        // As an older version wrote it: no grad_norm column.
+        let path = store.metrics_file("0123456789abcdef");
+        let old = crate::table::read_frame(&path)
+            .unwrap()
+            .drop("grad_norm")
+            .unwrap();
+        crate::table::write_frame(&path, &mut old.clone()).unwrap();
+        assert_eq!(store.upgrade_tables().unwrap(), 1);
+        assert_eq!(store.upgrade_tables().unwrap(), 0, "already upgraded");
+        let new = crate::table::read_frame(&path).unwrap();
+        let names: Vec<String> = new
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names[5..8], ["loss", "accuracy", "grad_norm"]);
+        assert_eq!(new.column("grad_norm").unwrap().null_count(), new.height());
+        for name in old.get_column_names() {
+            assert_eq!(
+                new.column(name).unwrap(),
+                old.column(name).unwrap(),
+                "{name}"
+            );
+        }
+        let run = store.read_run("0123456789abcdef").unwrap().unwrap();
+        assert!(
+            run.rows
+                .iter()
+                .all(|r| r.values.get(Quantity::GradNorm).is_none())
+        );
+        assert_eq!(run.rows.len(), record.rows.len());
     }
 }

@@ -24,7 +24,7 @@ pub struct MetricRow {
 }
 
 /// Writes a frame to `path` and makes it durable (the caller renames it into place).
-fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MetricsError> {
+pub(crate) fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MetricsError> {
     let mut file = std::fs::File::create(path).map_err(crate::error::io(path))?;
     ParquetWriter::new(&mut file)
         .finish(df)
@@ -32,7 +32,7 @@ fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MetricsError> {
     file.sync_all().map_err(crate::error::io(path))
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame, MetricsError> {
+pub(crate) fn read_frame(path: &Path) -> Result<DataFrame, MetricsError> {
     let file = std::fs::File::open(path).map_err(crate::error::io(path))?;
     ParquetReader::new(file).finish().map_err(parquet_err(path))
 }
@@ -88,6 +88,50 @@ pub(crate) fn write_parquet(
     ]);
     let mut df = DataFrame::new(n, columns).map_err(parquet_err(path))?;
     write_frame(path, &mut df)
+}
+
+/// Rewrites the metrics table at `path` with every quantity column of the
+/// vocabulary, adding the ones it lacks as empty (null) columns in the
+/// writer's order, so that a directory mixing runs stored before and after
+/// a quantity existed reads as one table in any Parquet reader. Writes
+/// `tmp` and renames it over `path`; returns whether anything was added.
+pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsError> {
+    let df = read_frame(path)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    if Quantity::ALL
+        .iter()
+        .all(|q| names.iter().any(|n| n == q.name()))
+    {
+        return Ok(false);
+    }
+    let n = df.height();
+    let mut columns: Vec<Column> = Vec::new();
+    let settings_start = names
+        .iter()
+        .position(|c| c == "optimizer")
+        .unwrap_or(names.len());
+    for name in &names[..settings_start] {
+        if Quantity::parse(name).is_none() {
+            columns.push(df.column(name).map_err(parquet_err(path))?.clone());
+        }
+    }
+    for &q in Quantity::ALL {
+        columns.push(match df.column(q.name()) {
+            Ok(c) => c.clone(),
+            Err(_) => Column::new(q.name().into(), vec![None::<f64>; n]),
+        });
+    }
+    for name in &names[settings_start..] {
+        columns.push(df.column(name).map_err(parquet_err(path))?.clone());
+    }
+    let mut out = DataFrame::new(n, columns).map_err(parquet_err(path))?;
+    write_frame(tmp, &mut out)?;
+    std::fs::rename(tmp, path).map_err(crate::error::io(path))?;
+    Ok(true)
 }
 
 /// Reads a metrics table. A quantity column that the file lacks (a run

@@ -54,14 +54,16 @@ pub(crate) fn engine<'a>(
     path: Path,
     batch: Batch<'a>,
 ) -> Result<Box<dyn Engine + 'a>, TrainError> {
-    if matches!(path, Path::Auto) && device.is_cpu() {
-        if let Some(trainer) = HostTrainer::new(&model, &optimizer, batch.size)? {
-            return Ok(Box::new(HostEngine {
-                trainer,
-                batch,
-                device: device.clone(),
-            }));
-        }
+    let host = match path {
+        Path::Auto if device.is_cpu() => HostTrainer::new(&model, &optimizer, batch.size)?,
+        Path::Auto | Path::Candle => None,
+    };
+    if let Some(trainer) = host {
+        return Ok(Box::new(HostEngine {
+            trainer,
+            batch,
+            device: device.clone(),
+        }));
     }
     Ok(Box::new(CandleEngine {
         model,

@@ -292,6 +292,57 @@ mod tests {
     use super::*;
     use candle_core::Device;
 
+    /// One case of `testdata/optimizers.json`: an optimizer, a parameter,
+    /// five gradients and the parameter after each step, computed in
+    /// float64 by numpy from torch.optim's documented algorithms (and
+    /// checked there against torch itself): `testdata/optimizers.py`.
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        kind: String,
+        settings: serde_json::Map<String, serde_json::Value>,
+        params0: Vec<f64>,
+        grads: Vec<Vec<f64>>,
+        params: Vec<Vec<f64>>,
+    }
+
+    #[test]
+    fn every_kind_follows_an_independent_numpy_reference_for_five_steps() {
+        let text = include_str!("../testdata/optimizers.json");
+        #[derive(serde::Deserialize)]
+        struct File {
+            cases: Vec<Case>,
+        }
+        let file: File = serde_json::from_str(text).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for case in &file.cases {
+            let mut settings = case.settings.clone();
+            settings.insert("kind".into(), case.kind.clone().into());
+            let config: OptimizerConfig = serde_json::from_value(settings.into())
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            kinds.insert(config.name());
+            let mut opt = Optimizer::new(&config, 1);
+            let mut p = vec![t(&case.params0)];
+            for (step, (g, expected)) in case.grads.iter().zip(&case.params).enumerate() {
+                opt.step(&mut p, &[t(g)]).unwrap();
+                for (got, want) in v(&p[0]).iter().zip(expected) {
+                    let tol = 1e-12 * want.abs().max(1e-3);
+                    assert!(
+                        (got - want).abs() <= tol,
+                        "{}, step {}: {got} vs {want}",
+                        case.name,
+                        step + 1
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            kinds.len(),
+            fmnist_experiments::OPTIMIZER_KINDS.len(),
+            "{kinds:?}"
+        );
+    }
+
     fn t(v: &[f64]) -> Tensor {
         Tensor::new(v, &Device::Cpu).unwrap()
     }

@@ -129,6 +129,22 @@ pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> anyhow::Result<Pen
 pub fn execute(jobs: Vec<Job>, ctx: &Context) -> anyhow::Result<Summary> {
     let started = Instant::now();
     ctx.store.clean_stale();
+    let upgraded = anyhow::Context::context(
+        ctx.store.upgrade_tables(),
+        "adding the columns of newer quantities to the stored metrics tables",
+    )?;
+    if upgraded > 0 {
+        eprintln!(
+            "upgraded {upgraded} stored metrics table{}: added the columns of quantities recorded since {} stored (empty for {})",
+            if upgraded == 1 { "" } else { "s" },
+            if upgraded == 1 { "it was" } else { "they were" },
+            if upgraded == 1 {
+                "that run"
+            } else {
+                "those runs"
+            },
+        );
+    }
     let pending = pending(jobs, &ctx.store, ctx.force)?;
     for line in &pending.moved_aside {
         eprintln!("CORRUPT {line}");
