@@ -28,7 +28,10 @@ pub struct ReportInput<'a> {
     pub claims_file: &'a Path,
     /// The code and machine writing the report (the runs carry their own).
     pub provenance: &'a Provenance,
-    /// The command that produced the report, shown in it, e.g. `cargo xtask figures`.
+    /// The command that regenerates the report, with the options it was run
+    /// with, shown in it, e.g. `cargo xtask figures -- --quick`. It is part
+    /// of REPORT.md's bytes: a caller that passes the same command for the
+    /// same report (`reproduce`, then `figures`) rewrites nothing.
     pub command: &'a str,
     /// A smoke run (few epochs, data subset): the report says so loudly.
     pub quick: bool,
