@@ -30,6 +30,8 @@ pub(crate) fn config(epochs: usize) -> RunConfig {
         epochs,
         train_limit: None,
         val_limit: None,
+        schedule: Default::default(),
+        early_stopping: None,
     }
 }
 

@@ -342,6 +342,8 @@ pub(crate) mod tests {
                 epochs: 2,
                 train_limit: None,
                 val_limit: None,
+                schedule: Default::default(),
+                early_stopping: None,
             },
             status: RunStatus::Complete,
             data: vec![],

@@ -31,6 +31,8 @@ fn config(lr: f64, epochs: usize) -> RunConfig {
         epochs,
         train_limit: None,
         val_limit: None,
+        schedule: Default::default(),
+        early_stopping: None,
     }
 }
 

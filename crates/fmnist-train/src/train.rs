@@ -466,6 +466,8 @@ mod tests {
             epochs,
             train_limit: None,
             val_limit: None,
+            schedule: Default::default(),
+            early_stopping: None,
         }
     }
 
