@@ -76,6 +76,7 @@ pub(crate) fn run(experiment: &str, seed: u64, epochs: &[Epoch]) -> StoredRun {
                 torch: String::new(),
             },
             resumed_from_epoch: None,
+            stopped_early: None,
 
             provenance: fmnist_metrics::Provenance {
                 git_commit: None,

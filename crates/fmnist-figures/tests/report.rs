@@ -82,6 +82,7 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
                 torch: String::new(),
             },
             resumed_from_epoch: None,
+            stopped_early: None,
             provenance: Provenance {
                 git_commit: Some("0123abc".into()),
                 git_dirty: Some(false),

@@ -360,6 +360,7 @@ pub(crate) mod tests {
             threads: 1,
             training_code_version: 1,
             resumed_from_epoch: None,
+            stopped_early: None,
             provenance: crate::Provenance {
                 git_commit: None,
                 git_dirty: None,
