@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::show_number;
 use crate::optimizer::OptimizerConfig;
+use crate::schedule::{EarlyStopping, ScheduleConfig};
 
 /// Everything that influences the numbers a run produces. Two runs with equal
 /// `RunConfig`, seed, data and training code are the same run.
@@ -18,6 +19,15 @@ pub struct RunConfig {
     pub train_limit: Option<usize>,
     /// Evaluate on the first `val_limit` test images only (smoke runs).
     pub val_limit: Option<usize>,
+    /// How the learning rate changes between epochs. Left out of the JSON
+    /// (and so of the run id) when constant, as every run stored before
+    /// schedules existed was.
+    #[serde(default, skip_serializing_if = "ScheduleConfig::is_default")]
+    pub schedule: ScheduleConfig,
+    /// Stop when a validation quantity stops improving; left out of the JSON
+    /// when absent, as for every run stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +70,14 @@ impl RunConfig {
         }
         if let Some(n) = self.val_limit {
             out.push(("training.val_limit".into(), n.to_string()));
+        }
+        if let Some(es) = &self.early_stopping {
+            for (key, value) in es.settings() {
+                out.push((format!("training.early_stopping.{key}"), value));
+            }
+        }
+        for (key, value) in self.schedule.settings() {
+            out.push((format!("schedule.{key}"), value));
         }
         out
     }

@@ -15,7 +15,7 @@ use crate::error::ExperimentError;
 use crate::experiment::{Experiment, FileMeta};
 use crate::resolve::finish;
 use crate::settings::{
-    Settings, WrittenInput, WrittenModel, WrittenOptimizer, WrittenSettings, WrittenTraining,
+    Settings, WrittenInput, WrittenKindTable, WrittenModel, WrittenSettings, WrittenTraining,
 };
 use crate::source::SourceFile;
 use crate::suggest::explain_toml_error;
@@ -143,7 +143,9 @@ struct Doc {
     #[serde(default)]
     input: WrittenInput,
     #[serde(default)]
-    optimizer: WrittenOptimizer,
+    optimizer: WrittenKindTable,
+    #[serde(default)]
+    schedule: WrittenKindTable,
     #[serde(default)]
     training: WrittenTraining,
     sweep: Option<Spanned<WrittenSweep>>,
@@ -156,6 +158,7 @@ impl Doc {
             model: std::mem::take(&mut self.model),
             input: std::mem::take(&mut self.input),
             optimizer: std::mem::take(&mut self.optimizer),
+            schedule: std::mem::take(&mut self.schedule),
             training: std::mem::take(&mut self.training),
         }
     }

@@ -93,6 +93,8 @@ quantities! {
     /// The L2 norm of the whole gradient (every weight and bias), averaged
     /// over the epoch's steps.
     GradNorm = "grad_norm" on [Train], fraction: false, always: false, "mean L2 norm of the gradient over the epoch's steps";
+    /// The learning rate of the epoch's steps (its schedule's rate).
+    LearningRate = "learning_rate" on [Train], fraction: false, always: false, "learning rate of the epoch's steps";
 }
 
 impl Quantity {

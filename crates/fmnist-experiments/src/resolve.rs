@@ -6,7 +6,11 @@ use crate::config::{InputConfig, ModelConfig, RunConfig};
 use crate::error::ExperimentError;
 use crate::experiment::{TRAIN_SET_SIZE, VAL_SET_SIZE};
 use crate::optimizer::{OPTIMIZER_KINDS, OptimizerConfig, SettingError, optimizer_kind};
-use crate::settings::{Optimizer, Settings};
+use crate::schedule::{
+    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, ThresholdMode, Warmup,
+    defaults, schedule_kind_fields,
+};
+use crate::settings::{KindTable, Settings, WrittenStopping};
 use crate::source::{At, SourceFile};
 use crate::suggest::nearest;
 
@@ -94,6 +98,8 @@ pub(crate) fn finish(
     let input = input(&r, s)?;
     let optimizer = optimizer(&r, &s.optimizer)?;
     let (training, seeds) = training(&r, s)?;
+    let schedule = schedule(&r, &s.schedule, training.epochs)?;
+    let early_stopping = early_stopping(&s.training.early_stopping)?;
     Ok((
         RunConfig {
             model,
@@ -103,6 +109,8 @@ pub(crate) fn finish(
             epochs: training.epochs,
             train_limit: training.train_limit,
             val_limit: training.val_limit,
+            schedule,
+            early_stopping,
         },
         seeds,
     ))
@@ -252,8 +260,8 @@ fn seeds(slot: &Option<At<Vec<i64>>>) -> Result<Vec<u64>, ExperimentError> {
 
 /// The optimizer; its kind is checked first, since which other keys are
 /// allowed, required or defaulted depends on it.
-fn optimizer(r: &Reader<'_>, o: &Optimizer) -> Result<OptimizerConfig, ExperimentError> {
-    let kind = match o.kind() {
+fn optimizer(r: &Reader<'_>, o: &KindTable) -> Result<OptimizerConfig, ExperimentError> {
+    let kind = match o.kind("optimizer") {
         None => return Err(r.missing("optimizer.kind", "kind = \"sgd\"")),
         Some(kind) => kind?,
     };
@@ -291,5 +299,208 @@ fn optimizer(r: &Reader<'_>, o: &Optimizer) -> Result<OptimizerConfig, Experimen
                 None => kind.invalid(&key, message),
             })
         }
+    }
+}
+
+/// A typed value of a kind-dependent table: `None` when not written, an
+/// error at the value when it has another type.
+fn typed<T>(
+    t: &KindTable,
+    table: &str,
+    field: &str,
+    expected: &str,
+    read: impl Fn(&toml::Value) -> Option<T>,
+) -> Result<Option<T>, ExperimentError> {
+    match t.get(field) {
+        None => Ok(None),
+        Some(at) => read(&at.value).map(Some).ok_or_else(|| {
+            at.invalid(
+                &format!("{table}.{field}"),
+                format!("expected {expected}, got {}", at.value),
+            )
+        }),
+    }
+}
+
+fn count(v: &toml::Value) -> Option<usize> {
+    v.as_integer().and_then(|i| usize::try_from(i).ok())
+}
+
+fn number(v: &toml::Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+/// `[schedule]`: a kind of `torch.optim.lr_scheduler` with PyTorch's
+/// defaults, and an optional linear warmup; constant when the files say
+/// nothing.
+fn schedule(
+    r: &Reader<'_>,
+    t: &KindTable,
+    epochs: usize,
+) -> Result<ScheduleConfig, ExperimentError> {
+    let kind_at = t.kind("schedule").transpose()?;
+    let kind = kind_at.as_ref().map_or("constant", |k| k.value.as_str());
+    let unknown = || {
+        let hint = nearest(kind, &ScheduleKind::NAMES)
+            .map(|n| format!("; did you mean \"{n}\"?"))
+            .unwrap_or_default();
+        let at = kind_at.as_ref().expect("an unknown kind was written");
+        at.invalid(
+            "schedule.kind",
+            format!(
+                "unknown schedule `{kind}`: expected one of {}{hint}",
+                ScheduleKind::NAMES.join(", ")
+            ),
+        )
+    };
+    let fields = schedule_kind_fields(kind).ok_or_else(unknown)?;
+    if let Some((field, loc)) = t.given().find(|(f, _)| !fields.contains(f)) {
+        let why = match &kind_at {
+            Some(_) => format!("not a setting of schedule `{kind}`; remove it"),
+            None => "set `kind` first: without it the schedule is constant".into(),
+        };
+        return Err(loc.invalid(&format!("schedule.{field}"), why));
+    }
+    let int = |f: &str| typed(t, "schedule", f, "a whole number >= 0", count);
+    let float = |f: &str| typed(t, "schedule", f, "a number", number);
+    let required = |v: Option<usize>, f: &str, example: &str| {
+        v.ok_or_else(|| r.missing(&format!("schedule.{f}"), example))
+    };
+    let kind = match kind {
+        "step" => ScheduleKind::Step {
+            step_size: required(int("step_size")?, "step_size", "step_size = 10")?,
+            gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
+        },
+        "multistep" => {
+            let list =
+                |v: &toml::Value| v.as_array()?.iter().map(count).collect::<Option<Vec<_>>>();
+            let milestones = typed(t, "schedule", "milestones", "a list of epochs", list)?;
+            ScheduleKind::Multistep {
+                milestones: milestones
+                    .ok_or_else(|| r.missing("schedule.milestones", "milestones = [10, 20]"))?,
+                gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
+            }
+        }
+        "exponential" => ScheduleKind::Exponential {
+            gamma: float("gamma")?.ok_or_else(|| r.missing("schedule.gamma", "gamma = 0.9"))?,
+        },
+        "cosine" => ScheduleKind::Cosine {
+            t_max: int("t_max")?.unwrap_or(epochs),
+            eta_min: float("eta_min")?.unwrap_or(defaults::ETA_MIN),
+        },
+        "plateau" => plateau(t)?,
+        _ => ScheduleKind::Constant,
+    };
+    let warmup = match int("warmup_epochs")? {
+        None if t.get("start_factor").is_some() => {
+            return Err(r.missing("schedule.warmup_epochs", "warmup_epochs = 2"));
+        }
+        None | Some(0) => None,
+        Some(warmup_epochs) => Some(Warmup {
+            warmup_epochs,
+            start_factor: float("start_factor")?.unwrap_or(defaults::WARMUP_START_FACTOR),
+        }),
+    };
+    let config = ScheduleConfig { kind, warmup };
+    match config.validate() {
+        None => Ok(config),
+        Some((field, message)) => {
+            let key = format!("schedule.{field}");
+            Err(match (t.get(field), &kind_at) {
+                (Some(at), _) => at.invalid(&key, message),
+                (None, Some(k)) => k.invalid(&key, message),
+                (None, None) => r.missing(&key, &message),
+            })
+        }
+    }
+}
+
+/// `ReduceLROnPlateau`'s settings, PyTorch's defaults for the rest.
+fn plateau(t: &KindTable) -> Result<ScheduleKind, ExperimentError> {
+    let int = |f: &str| typed(t, "schedule", f, "a whole number >= 0", count);
+    let float = |f: &str| typed(t, "schedule", f, "a number", number);
+    let word = |f: &str, words: &[&str]| {
+        let expected = format!("one of \"{}\"", words.join("\", \""));
+        typed(t, "schedule", f, &expected, |v| {
+            v.as_str().filter(|s| words.contains(s)).map(str::to_string)
+        })
+    };
+    let mode = match word("mode", &["min", "max"])?.as_deref() {
+        Some("max") => Mode::Max,
+        _ => Mode::Min,
+    };
+    let threshold_mode = match word("threshold_mode", &["rel", "abs"])?.as_deref() {
+        Some("abs") => ThresholdMode::Abs,
+        _ => ThresholdMode::Rel,
+    };
+    Ok(ScheduleKind::Plateau {
+        mode,
+        factor: float("factor")?.unwrap_or(defaults::PLATEAU_FACTOR),
+        patience: int("patience")?.unwrap_or(defaults::PLATEAU_PATIENCE),
+        threshold: float("threshold")?.unwrap_or(defaults::PLATEAU_THRESHOLD),
+        threshold_mode,
+        cooldown: int("cooldown")?.unwrap_or(defaults::PLATEAU_COOLDOWN),
+        min_lr: float("min_lr")?.unwrap_or(defaults::PLATEAU_MIN_LR),
+        eps: float("eps")?.unwrap_or(defaults::PLATEAU_EPS),
+    })
+}
+
+/// `[training.early_stopping]`, Lightning's `EarlyStopping` defaults for
+/// what it does not say; `None` when no file has the table.
+fn early_stopping(
+    slot: &Option<At<WrittenStopping>>,
+) -> Result<Option<EarlyStopping>, ExperimentError> {
+    let Some(at) = slot else {
+        return Ok(None);
+    };
+    let w = &at.value;
+    let key = |f: &str| format!("training.early_stopping.{f}");
+    let monitors = Monitor::NAMES.join("\" or \"");
+    let monitor = match w.monitor.as_deref() {
+        None => return Err(at.invalid(&key("monitor"), format!("required: \"{monitors}\""))),
+        Some(m) => Monitor::parse(m).ok_or_else(|| {
+            at.invalid(
+                &key("monitor"),
+                format!("expected \"{monitors}\", got \"{m}\""),
+            )
+        })?,
+    };
+    let mut es = EarlyStopping::new(monitor);
+    if let Some(p) = w.patience {
+        es.patience = usize::try_from(p).ok().filter(|&p| p >= 1).ok_or_else(|| {
+            at.invalid(
+                &key("patience"),
+                format!("expected a number of epochs >= 1, got {p}"),
+            )
+        })?;
+    }
+    if let Some(d) = w.min_delta {
+        es.min_delta = d;
+    }
+    match w.mode.as_deref() {
+        None => {}
+        Some("min") => es.mode = Mode::Min,
+        Some("max") => es.mode = Mode::Max,
+        Some(m) => {
+            return Err(at.invalid(
+                &key("mode"),
+                format!("expected \"min\" or \"max\", got \"{m}\""),
+            ));
+        }
+    }
+    match w.keep.as_deref() {
+        None => {}
+        Some("last") => es.keep = Keep::Last,
+        Some("best") => es.keep = Keep::Best,
+        Some(k) => {
+            return Err(at.invalid(
+                &key("keep"),
+                format!("expected \"last\" or \"best\", got \"{k}\""),
+            ));
+        }
+    }
+    match es.validate() {
+        None => Ok(Some(es)),
+        Some((field, message)) => Err(at.invalid(&key(field), message)),
     }
 }

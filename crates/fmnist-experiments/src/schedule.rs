@@ -117,6 +117,63 @@ pub mod defaults {
     pub const STOPPING_MIN_DELTA: f64 = 0.0;
 }
 
+/// Every `[schedule]` setting as a dotted name, `schedule.kind` first.
+pub(crate) const SCHEDULE_KEYS: &[&str] = &[
+    "schedule.kind",
+    "schedule.step_size",
+    "schedule.milestones",
+    "schedule.gamma",
+    "schedule.t_max",
+    "schedule.eta_min",
+    "schedule.mode",
+    "schedule.factor",
+    "schedule.patience",
+    "schedule.threshold",
+    "schedule.threshold_mode",
+    "schedule.cooldown",
+    "schedule.min_lr",
+    "schedule.eps",
+    "schedule.warmup_epochs",
+    "schedule.start_factor",
+];
+
+/// [`SCHEDULE_KEYS`] without the `schedule.` prefix.
+pub(crate) fn schedule_fields() -> Vec<&'static str> {
+    SCHEDULE_KEYS
+        .iter()
+        .map(|k| &k["schedule.".len()..])
+        .collect()
+}
+
+/// The settings a kind takes besides `kind`: its own, then the warmup's,
+/// which compose with every kind. `None` for an unknown kind.
+pub(crate) fn schedule_kind_fields(kind: &str) -> Option<Vec<&'static str>> {
+    let own: &[&str] = match kind {
+        "constant" => &[],
+        "step" => &["step_size", "gamma"],
+        "multistep" => &["milestones", "gamma"],
+        "exponential" => &["gamma"],
+        "cosine" => &["t_max", "eta_min"],
+        "plateau" => &[
+            "mode",
+            "factor",
+            "patience",
+            "threshold",
+            "threshold_mode",
+            "cooldown",
+            "min_lr",
+            "eps",
+        ],
+        _ => return None,
+    };
+    Some(
+        own.iter()
+            .copied()
+            .chain(["warmup_epochs", "start_factor"])
+            .collect(),
+    )
+}
+
 impl ScheduleKind {
     /// The kind names, as written after `kind =`.
     pub const NAMES: [&'static str; 6] = [

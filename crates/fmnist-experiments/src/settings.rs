@@ -13,6 +13,7 @@ use toml::Spanned;
 
 use crate::error::ExperimentError;
 use crate::optimizer::{all_optimizer_fields, all_optimizer_keys, optimizer_kind};
+use crate::schedule::{SCHEDULE_KEYS, schedule_fields, schedule_kind_fields};
 use crate::source::{At, Loc, SourceFile};
 use crate::suggest::nearest;
 
@@ -93,47 +94,67 @@ setting_tables! {
         seeds: Vec<i64>,
         train_limit: i64,
         val_limit: i64,
+        early_stopping: WrittenStopping,
     }
 }
 
-/// `[optimizer]` as a file writes it: any key, each value spanned; which
-/// keys are valid depends on `kind`, so they are checked on reading against
-/// every kind's settings and on resolution against the kind's own.
-pub(crate) type WrittenOptimizer = BTreeMap<String, Spanned<toml::Value>>;
+/// `[training.early_stopping]` as written; every key optional, Lightning's
+/// defaults for the rest. Inherited as a whole.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WrittenStopping {
+    pub(crate) monitor: Option<String>,
+    pub(crate) patience: Option<i64>,
+    pub(crate) min_delta: Option<f64>,
+    pub(crate) mode: Option<String>,
+    pub(crate) keep: Option<String>,
+}
 
-/// `[optimizer]` after merging files: each setting remembers its file.
+/// A table whose valid keys depend on its `kind` (`[optimizer]`,
+/// `[schedule]`) as a file writes it: any key, each value spanned; the keys
+/// are checked on reading against every kind's settings and on resolution
+/// against the kind's own.
+pub(crate) type WrittenKindTable = BTreeMap<String, Spanned<toml::Value>>;
+
+/// A kind-dependent table after merging files: each setting remembers its
+/// file.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Optimizer {
+pub(crate) struct KindTable {
     fields: BTreeMap<String, At<toml::Value>>,
 }
 
-impl Optimizer {
-    fn written(table: WrittenOptimizer, file: &Arc<SourceFile>) -> Result<Self, ExperimentError> {
-        let known = all_optimizer_fields();
+impl KindTable {
+    /// `table` (named `name`), whose keys must be among `known`.
+    fn written(
+        name: &str,
+        table: WrittenKindTable,
+        known: &[&str],
+        file: &Arc<SourceFile>,
+    ) -> Result<Self, ExperimentError> {
         let mut fields = BTreeMap::new();
         for (key, value) in table {
             let at = At::written(value, file);
             if !known.contains(&key.as_str()) {
-                let hint = nearest(&key, &known)
+                let hint = nearest(&key, known)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
                 return Err(at.invalid(
-                    &format!("optimizer.{key}"),
+                    &format!("{name}.{key}"),
                     format!(
-                        "unknown optimizer setting; expected one of {}{hint}",
+                        "unknown {name} setting; expected one of {}{hint}",
                         known.join(", ")
                     ),
                 ));
             }
             fields.insert(key, at);
         }
-        Ok(Optimizer { fields })
+        Ok(KindTable { fields })
     }
 
     fn over(self, parent: Self) -> Self {
         let mut fields = parent.fields;
         fields.extend(self.fields);
-        Optimizer { fields }
+        KindTable { fields }
     }
 
     /// The value written for `field`, with where.
@@ -142,18 +163,15 @@ impl Optimizer {
     }
 
     /// `kind` as text, or the place it was written with something else.
-    pub(crate) fn kind(&self) -> Option<Result<At<String>, ExperimentError>> {
+    pub(crate) fn kind(&self, table: &str) -> Option<Result<At<String>, ExperimentError>> {
         self.get("kind").map(|at| match &at.value {
             toml::Value::String(s) => Ok(At {
                 value: s.clone(),
                 loc: at.loc.clone(),
             }),
             other => Err(at.invalid(
-                "optimizer.kind",
-                format!(
-                    "expected a string such as \"sgd\", got {}",
-                    other.type_str()
-                ),
+                &format!("{table}.kind"),
+                format!("expected a string, got {}", other.type_str()),
             )),
         })
     }
@@ -164,6 +182,25 @@ impl Optimizer {
             .filter(|(k, _)| k.as_str() != "kind")
             .map(|(k, at)| (k.as_str(), &at.loc))
     }
+
+    /// Whether `self` names another kind than `parent`: then a file starts
+    /// the table afresh rather than inheriting settings of another kind.
+    fn new_kind(&self, parent: &Self) -> bool {
+        let kind = |t: &Self| t.get("kind").map(|at| at.value.clone());
+        match (kind(self), kind(parent)) {
+            (Some(k), Some(p)) => k != p,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    fn keep_only(&mut self, fields: &[&str]) {
+        (self.fields).retain(|f, _| f == "kind" || fields.contains(&f.as_str()));
+    }
+
+    fn insert(&mut self, field: &str, at: At<toml::Value>) {
+        self.fields.insert(field.to_string(), at);
+    }
 }
 
 /// Every setting that affects the numbers, as far as the files say.
@@ -171,7 +208,8 @@ impl Optimizer {
 pub(crate) struct Settings {
     pub(crate) model: Model,
     pub(crate) input: Input,
-    pub(crate) optimizer: Optimizer,
+    pub(crate) optimizer: KindTable,
+    pub(crate) schedule: KindTable,
     pub(crate) training: Training,
 }
 
@@ -180,7 +218,8 @@ pub(crate) struct Settings {
 pub(crate) struct WrittenSettings {
     pub(crate) model: WrittenModel,
     pub(crate) input: WrittenInput,
-    pub(crate) optimizer: WrittenOptimizer,
+    pub(crate) optimizer: WrittenKindTable,
+    pub(crate) schedule: WrittenKindTable,
     pub(crate) training: WrittenTraining,
 }
 
@@ -192,7 +231,10 @@ impl Settings {
             .iter()
             .position(|k| k.starts_with("training."))
             .unwrap_or(keys.len());
-        keys.splice(at..at, all_optimizer_keys());
+        let kinds = all_optimizer_keys()
+            .into_iter()
+            .chain(SCHEDULE_KEYS.iter().copied());
+        keys.splice(at..at, kinds);
         keys
     }
 
@@ -203,7 +245,13 @@ impl Settings {
         Ok(Settings {
             model: Model::written(tables.model, file),
             input: Input::written(tables.input, file),
-            optimizer: Optimizer::written(tables.optimizer, file)?,
+            optimizer: KindTable::written(
+                "optimizer",
+                tables.optimizer,
+                &all_optimizer_fields(),
+                file,
+            )?,
+            schedule: KindTable::written("schedule", tables.schedule, &schedule_fields(), file)?,
             training: Training::written(tables.training, file),
         })
     }
@@ -217,38 +265,37 @@ impl Settings {
         value: &toml::Value,
         loc: &Loc,
     ) -> Option<Result<(), String>> {
+        let at = At {
+            value: value.clone(),
+            loc: loc.clone(),
+        };
         if let Some(field) = key.strip_prefix("optimizer.") {
-            all_optimizer_fields().contains(&field).then(|| {
-                let at = At {
-                    value: value.clone(),
-                    loc: loc.clone(),
-                };
-                self.optimizer.fields.insert(field.to_string(), at);
-                Ok(())
-            })
-        } else {
-            self.set_typed(key, value, loc)
+            (all_optimizer_fields().contains(&field)).then(|| self.optimizer.insert(field, at));
+            return all_optimizer_fields().contains(&field).then_some(Ok(()));
         }
+        if let Some(field) = key.strip_prefix("schedule.") {
+            (schedule_fields().contains(&field)).then(|| self.schedule.insert(field, at));
+            return schedule_fields().contains(&field).then_some(Ok(()));
+        }
+        self.set_typed(key, value, loc)
     }
 
     /// `self` (a file) over `parent` (what it extends). A file that names
     /// another optimizer kind starts its optimizer settings afresh: SGD's
     /// momentum means nothing to Adam, and Adam's lr need not be SGD's.
     pub(crate) fn over(self, parent: Settings) -> Settings {
-        let kind = |s: &Settings| s.optimizer.get("kind").map(|at| at.value.clone());
-        let new_kind = match (kind(&self), kind(&parent)) {
-            (Some(k), Some(p)) => k != p,
-            (Some(_), None) => true,
-            (None, _) => false,
+        let kinded = |own: KindTable, parent: KindTable| {
+            if own.new_kind(&parent) {
+                own
+            } else {
+                own.over(parent)
+            }
         };
         Settings {
             model: self.model.over(parent.model),
             input: self.input.over(parent.input),
-            optimizer: if new_kind {
-                self.optimizer
-            } else {
-                self.optimizer.over(parent.optimizer)
-            },
+            optimizer: kinded(self.optimizer, parent.optimizer),
+            schedule: kinded(self.schedule, parent.schedule),
             training: self.training.over(parent.training),
         }
     }
@@ -260,6 +307,7 @@ impl Settings {
             model: self.model.over(base.model),
             input: self.input.over(base.input),
             optimizer: self.optimizer.over(base.optimizer),
+            schedule: self.schedule.over(base.schedule),
             training: self.training.over(base.training),
         }
     }
@@ -268,9 +316,16 @@ impl Settings {
     /// defaults apply (a sweep over `optimizer.kind`). An unknown kind keeps
     /// everything: resolution reports it.
     pub(crate) fn keep_optimizer_fields_of(&mut self, kind: &str) {
-        let Some(spec) = optimizer_kind(kind) else {
-            return;
-        };
-        (self.optimizer.fields).retain(|f, _| f == "kind" || spec.fields.contains(&f.as_str()));
+        if let Some(spec) = optimizer_kind(kind) {
+            self.optimizer.keep_only(spec.fields);
+        }
+    }
+
+    /// [`Settings::keep_optimizer_fields_of`] for `[schedule]` (a sweep over
+    /// `schedule.kind`).
+    pub(crate) fn keep_schedule_fields_of(&mut self, kind: &str) {
+        if let Some(fields) = schedule_kind_fields(kind) {
+            self.schedule.keep_only(&fields);
+        }
     }
 }

@@ -552,10 +552,13 @@ impl Sweep {
         // A new kind first: it decides which of the file's optimizer
         // settings still apply.
         for (axis, value) in self.axes.iter().zip(point) {
-            if axis.key == "optimizer.kind"
-                && let toml::Value::String(kind) = &value.written
-            {
-                s.keep_optimizer_fields_of(kind);
+            let toml::Value::String(kind) = &value.written else {
+                continue;
+            };
+            match axis.key.as_str() {
+                "optimizer.kind" => s.keep_optimizer_fields_of(kind),
+                "schedule.kind" => s.keep_schedule_fields_of(kind),
+                _ => {}
             }
         }
         for value in point {

@@ -23,14 +23,10 @@
 //! # Terms
 //!
 //! A term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH`, or the difference `A - B` of
-//! two such terms (spaces around the minus, since names contain dashes):
-//!
-//! - `EXPERIMENT`: an experiment's name (the file stem in `experiments/`);
-//! - `SPLIT`: `train` or `val`;
-//! - `QUANTITY`: `accuracy` (a fraction, 0 to 1) or `loss` (mean cross-entropy);
-//! - `EPOCH`: a 1-based epoch number, `last` (the last recorded epoch),
-//!   `last-N` (N epochs before the last), or `best` (the epoch of that run's
-//!   highest validation accuracy, the earliest on ties).
+//! two terms. The grammar is written out once, for the people who edit it, in
+//! the header of `experiments/claims/paper.toml`; every error about a term
+//! states it again from the vocabulary ([`term_shape`]), so a new quantity
+//! appears there without an edit here.
 //!
 //! # Verdicts
 //!
@@ -52,7 +48,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{FiguresError, io};
-use crate::stats::{self, Of, Quantity};
+use crate::stats::{self, Quantity};
 use crate::text::seed_list;
 
 /// The outcome of checking one claim against the runs.
@@ -188,42 +184,57 @@ impl fmt::Display for EpochRef {
     }
 }
 
-const TERM_SHAPE: &str = "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT train|val, QUANTITY accuracy|loss, EPOCH a 1-based number, last, last-N or best), or a difference `A - B` of two terms with spaces around the minus";
+/// The term grammar in one sentence, its words taken from the vocabulary
+/// (the splits and [`Quantity::ALL`]); every error about a term ends with it.
+pub(crate) fn term_shape() -> String {
+    let words = |w: Vec<&str>| w.join("|");
+    format!(
+        "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT {}, QUANTITY {}, EPOCH a 1-based \
+         number, last, last-N or best), or a difference `A - B` of two terms with spaces around \
+         the minus",
+        words(Split::ALL.iter().map(|s| s.as_str()).collect()),
+        words(Quantity::names()),
+    )
+}
 
 pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
     let s = s.trim();
     let Some((head, epoch)) = s.rsplit_once('@') else {
-        return Err(format!("`{s}` has no `@EPOCH`; {TERM_SHAPE}"));
+        return Err(format!("`{s}` has no `@EPOCH`; {}", term_shape()));
     };
     let parts: Vec<&str> = head.split(':').collect();
     let [experiment, split, quantity] = parts[..] else {
         return Err(format!(
-            "`{s}` does not have three `:`-separated parts before `@`; {TERM_SHAPE}"
+            "`{s}` does not have three `:`-separated parts before `@`; {}",
+            term_shape()
         ));
     };
     if experiment.is_empty() || experiment.contains(char::is_whitespace) {
         return Err(format!(
-            "`{s}`: the experiment name is empty or has spaces; {TERM_SHAPE}"
+            "`{s}`: the experiment name is empty or has spaces; {}",
+            term_shape()
         ));
     }
-    let split = match split {
-        "train" => Split::Train,
-        "val" => Split::Val,
-        other => {
-            return Err(format!(
-                "`{s}`: unknown split `{other}`, expected train or val"
-            ));
-        }
+    let one_of = |words: Vec<&str>| crate::text::or_list(&words);
+    let Some(split) = Split::parse(split) else {
+        return Err(format!(
+            "`{s}`: unknown split `{split}`, expected {}",
+            one_of(Split::ALL.iter().map(|x| x.as_str()).collect())
+        ));
     };
-    let quantity = match quantity {
-        "accuracy" => Quantity::Accuracy,
-        "loss" => Quantity::Loss,
-        other => {
-            return Err(format!(
-                "`{s}`: unknown quantity `{other}`, expected accuracy or loss"
-            ));
-        }
+    let Some(quantity) = Quantity::parse(quantity) else {
+        return Err(format!(
+            "`{s}`: unknown quantity `{quantity}`, expected {}",
+            one_of(Quantity::names())
+        ));
     };
+    if !quantity.measured_on(split) {
+        return Err(format!(
+            "`{s}`: {quantity} ({}) is measured on {} only",
+            quantity.describe(),
+            one_of(quantity.splits().iter().map(|x| x.as_str()).collect())
+        ));
+    }
     let bad_epoch =
         || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
     let epoch = match epoch {
@@ -259,7 +270,7 @@ pub(crate) fn parse_expr(s: &str) -> Result<Expr, String> {
             term: parse_term(a)?,
             minus: Some(parse_term(b)?),
         }),
-        _ => Err(format!("`{}` is not a term; {TERM_SHAPE}", s.trim())),
+        _ => Err(format!("`{}` is not a term; {}", s.trim(), term_shape())),
     }
 }
 
@@ -353,6 +364,9 @@ impl Claim {
 struct FileDoc {
     #[serde(default)]
     claim: Vec<ClaimDoc>,
+    /// Read by `paper`.
+    #[serde(default, rename = "paper")]
+    _paper: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -384,7 +398,7 @@ pub(crate) fn load(path: &Path, experiments: &[&str]) -> Result<Vec<Claim>, Figu
 }
 
 /// The 1-based line and column of byte `offset` of `text`.
-fn position(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (
@@ -426,6 +440,114 @@ pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .min_by_key(|c| fmnist_experiments::edit_distance(word, c))
 }
 
+/// A claims file being parsed: errors name its file, line and column.
+struct Source<'t> {
+    path: &'t Path,
+    text: &'t str,
+    experiments: &'t [&'t str],
+}
+
+impl Source<'_> {
+    fn invalid(&self, span: Range<usize>, message: String) -> FiguresError {
+        let (line, column) = position(self.text, span.start);
+        FiguresError::ClaimsInvalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Every experiment the terms of `expr` name must exist: a misspelt name
+    /// would otherwise only make its claim "inconclusive: no runs", which
+    /// reads like a result rather than a typo.
+    fn known(&self, span: Range<usize>, expr: &Expr) -> Result<(), FiguresError> {
+        for (name, at) in term_names(self.text, &span, expr) {
+            if !self.experiments.contains(&name.as_str()) {
+                let (line, column) = position(self.text, at);
+                return Err(FiguresError::ClaimsUnknownExperiment {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column,
+                    nearest: nearest(&name, self.experiments).map(str::to_string),
+                    name,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One `[[claim.check]]`, validated.
+fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, FiguresError> {
+    let left = parse_expr(k.left.get_ref())
+        .map_err(|m| src.invalid(k.left.span(), format!("`left`: {m}")))?;
+    src.known(k.left.span(), &left)?;
+    let op = Op::ALL
+        .iter()
+        .find(|(s, _)| s == k.op.get_ref())
+        .map(|(_, o)| *o)
+        .ok_or_else(|| {
+            src.invalid(
+                k.op.span(),
+                format!(
+                    "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
+                    k.op.get_ref()
+                ),
+            )
+        })?;
+    let right = match k.right.get_ref() {
+        toml::Value::Float(x) => Operand::Number(*x),
+        toml::Value::Integer(x) => Operand::Number(*x as f64),
+        toml::Value::String(s) => {
+            let e =
+                parse_expr(s).map_err(|m| src.invalid(k.right.span(), format!("`right`: {m}")))?;
+            src.known(k.right.span(), &e)?;
+            Operand::Expr(e)
+        }
+        _ => {
+            return Err(src.invalid(
+                k.right.span(),
+                "`right`: expected a term (a string) or a number".into(),
+            ));
+        }
+    };
+    let tol = match (&k.tol, op) {
+        (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
+        (Some(t), Op::Approx) => {
+            return Err(src.invalid(t.span(), "`tol` must not be negative".into()));
+        }
+        (Some(t), _) => {
+            return Err(src.invalid(t.span(), "`tol` belongs to `op = \"approx\"` only".into()));
+        }
+        (None, Op::Approx) => {
+            return Err(src.invalid(
+                k.op.span(),
+                "`op = \"approx\"` needs `tol`: |left - right| <= tol".into(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let margin = match (&k.margin, op) {
+        (None, _) => 0.0,
+        (Some(m), Op::Gt | Op::Lt) if *m.get_ref() >= 0.0 => *m.get_ref(),
+        (Some(m), Op::Gt | Op::Lt) => {
+            return Err(src.invalid(m.span(), "`margin` must not be negative".into()));
+        }
+        (Some(m), _) => {
+            return Err(src.invalid(m.span(), "`margin` belongs to `>` and `<` only".into()));
+        }
+    };
+    Ok(Check {
+        what: k.what,
+        left,
+        op,
+        right,
+        tol,
+        margin,
+    })
+}
+
 /// Parses a claims file's text; `path` only names it in errors. Every
 /// experiment a term names must be one of `experiments`.
 pub(crate) fn parse(
@@ -437,125 +559,31 @@ pub(crate) fn parse(
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
-    let invalid = |span: Range<usize>, message: String| {
-        let (line, column) = position(text, span.start);
-        FiguresError::ClaimsInvalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
-    // A misspelt name would otherwise only make its claim "inconclusive: no
-    // runs", which reads like a result rather than a typo.
-    let known = |span: Range<usize>, expr: &Expr| -> Result<(), FiguresError> {
-        for (name, at) in term_names(text, &span, expr) {
-            if !experiments.contains(&name.as_str()) {
-                let (line, column) = position(text, at);
-                return Err(FiguresError::ClaimsUnknownExperiment {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    nearest: nearest(&name, experiments).map(str::to_string),
-                    name,
-                });
-            }
-        }
-        Ok(())
+    let src = Source {
+        path,
+        text,
+        experiments,
     };
     let mut claims: Vec<Claim> = Vec::new();
     for c in doc.claim {
         let id = c.id.get_ref().trim().to_string();
         if id.is_empty() {
-            return Err(invalid(c.id.span(), "`id` is empty".into()));
+            return Err(src.invalid(c.id.span(), "`id` is empty".into()));
         }
         if claims.iter().any(|x| x.id == id) {
-            return Err(invalid(
-                c.id.span(),
-                format!("claim `{id}` is defined twice"),
-            ));
+            return Err(src.invalid(c.id.span(), format!("claim `{id}` is defined twice")));
         }
         if c.check.is_empty() {
-            return Err(invalid(
+            return Err(src.invalid(
                 c.id.span(),
                 format!("claim `{id}` has no [[claim.check]]; a verdict needs at least one"),
             ));
         }
-        let mut checks = Vec::new();
-        for k in c.check {
-            let left = parse_expr(k.left.get_ref())
-                .map_err(|m| invalid(k.left.span(), format!("`left`: {m}")))?;
-            known(k.left.span(), &left)?;
-            let op = Op::ALL
-                .iter()
-                .find(|(s, _)| s == k.op.get_ref())
-                .map(|(_, o)| *o)
-                .ok_or_else(|| {
-                    invalid(
-                        k.op.span(),
-                        format!(
-                            "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
-                            k.op.get_ref()
-                        ),
-                    )
-                })?;
-            let right = match k.right.get_ref() {
-                toml::Value::Float(x) => Operand::Number(*x),
-                toml::Value::Integer(x) => Operand::Number(*x as f64),
-                toml::Value::String(s) => {
-                    let e = parse_expr(s)
-                        .map_err(|m| invalid(k.right.span(), format!("`right`: {m}")))?;
-                    known(k.right.span(), &e)?;
-                    Operand::Expr(e)
-                }
-                _ => {
-                    return Err(invalid(
-                        k.right.span(),
-                        "`right`: expected a term (a string) or a number".into(),
-                    ));
-                }
-            };
-            let tol = match (&k.tol, op) {
-                (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
-                (Some(t), Op::Approx) => {
-                    return Err(invalid(t.span(), "`tol` must not be negative".into()));
-                }
-                (Some(t), _) => {
-                    return Err(invalid(
-                        t.span(),
-                        "`tol` belongs to `op = \"approx\"` only".into(),
-                    ));
-                }
-                (None, Op::Approx) => {
-                    return Err(invalid(
-                        k.op.span(),
-                        "`op = \"approx\"` needs `tol`: |left - right| <= tol".into(),
-                    ));
-                }
-                (None, _) => None,
-            };
-            let margin = match (&k.margin, op) {
-                (None, _) => 0.0,
-                (Some(m), Op::Gt | Op::Lt) if *m.get_ref() >= 0.0 => *m.get_ref(),
-                (Some(m), Op::Gt | Op::Lt) => {
-                    return Err(invalid(m.span(), "`margin` must not be negative".into()));
-                }
-                (Some(m), _) => {
-                    return Err(invalid(
-                        m.span(),
-                        "`margin` belongs to `>` and `<` only".into(),
-                    ));
-                }
-            };
-            checks.push(Check {
-                what: k.what,
-                left,
-                op,
-                right,
-                tol,
-                margin,
-            });
-        }
+        let checks = c
+            .check
+            .into_iter()
+            .map(|k| parse_check(&src, k))
+            .collect::<Result<Vec<Check>, FiguresError>>()?;
         claims.push(Claim {
             id,
             section: c.section,
@@ -636,7 +664,13 @@ fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
             term.split.as_str()
         )
     })?;
-    let v = term.quantity.of(row);
+    let Some(v) = row.values.get(term.quantity) else {
+        return Err(format!(
+            "`{term}`: {} did not record {} (stored before it was measured)",
+            who(),
+            term.quantity
+        ));
+    };
     if v.is_finite() {
         Ok(v)
     } else {
@@ -663,6 +697,98 @@ fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, St
     match op {
         Operand::Number(x) => Ok(*x),
         Operand::Expr(e) => expr_value(e, runs, seed),
+    }
+}
+
+/// One check evaluated for each of `seeds`, and on the seed means when
+/// every seed has a number.
+fn check_result(check: &Check, runs: &RunIndex<'_>, seeds: &[u64]) -> CheckResult {
+    let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
+        .iter()
+        .map(|&seed| {
+            let left = expr_value(&check.left, runs, seed);
+            let right = operand_value(&check.right, runs, seed);
+            (
+                seed,
+                left.and_then(|l| {
+                    right.map(|r| Comparison {
+                        left: l,
+                        right: r,
+                        holds: check.holds(l, r),
+                    })
+                }),
+            )
+        })
+        .collect();
+    let done: Vec<Comparison> = per_seed
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().ok().copied())
+        .collect();
+    let on_means = if done.len() == per_seed.len() {
+        stats::mean(done.iter().map(|c| c.left))
+            .zip(stats::mean(done.iter().map(|c| c.right)))
+            .map(|(left, right)| Comparison {
+                left,
+                right,
+                holds: check.holds(left, right),
+            })
+    } else {
+        None
+    };
+    CheckResult { per_seed, on_means }
+}
+
+/// The verdict and its reason from the seeds for which every check holds
+/// (`good`) and those for which one fails (`bad`).
+fn verdict_of(
+    claim: &Claim,
+    checks: &[CheckResult],
+    seeds: &[u64],
+    good: &[u64],
+    bad: &[u64],
+) -> (Verdict, String) {
+    let n = seeds.len();
+    let seed_words = if n == 1 {
+        format!("the one seed ({})", seeds[0])
+    } else {
+        format!(
+            "each of the {n} seeds ({})",
+            seed_list(seeds.iter().copied())
+        )
+    };
+    if bad.is_empty() {
+        (
+            Verdict::Reproduced,
+            format!("every check holds for {seed_words}"),
+        )
+    } else if good.is_empty() {
+        let failing: Vec<&str> = claim
+            .checks
+            .iter()
+            .zip(checks)
+            .filter(|(_, r)| {
+                r.per_seed
+                    .iter()
+                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
+            })
+            .map(|(c, _)| c.what.as_str())
+            .collect();
+        (
+            Verdict::NotReproduced,
+            format!(
+                "for {seed_words} at least one check fails (failing: {})",
+                failing.join("; ")
+            ),
+        )
+    } else {
+        (
+            Verdict::Inconclusive,
+            format!(
+                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
+                seed_list(good.iter().copied()),
+                seed_list(bad.iter().copied())
+            ),
+        )
     }
 }
 
@@ -710,41 +836,7 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
     let checks: Vec<CheckResult> = claim
         .checks
         .iter()
-        .map(|check| {
-            let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
-                .iter()
-                .map(|&seed| {
-                    let left = expr_value(&check.left, runs, seed);
-                    let right = operand_value(&check.right, runs, seed);
-                    (
-                        seed,
-                        left.and_then(|l| {
-                            right.map(|r| Comparison {
-                                left: l,
-                                right: r,
-                                holds: check.holds(l, r),
-                            })
-                        }),
-                    )
-                })
-                .collect();
-            let done: Vec<Comparison> = per_seed
-                .iter()
-                .filter_map(|(_, c)| c.as_ref().ok().copied())
-                .collect();
-            let on_means = if done.len() == per_seed.len() {
-                stats::mean(done.iter().map(|c| c.left))
-                    .zip(stats::mean(done.iter().map(|c| c.right)))
-                    .map(|(left, right)| Comparison {
-                        left,
-                        right,
-                        holds: check.holds(left, right),
-                    })
-            } else {
-                None
-            };
-            CheckResult { per_seed, on_means }
-        })
+        .map(|check| check_result(check, runs, &seeds))
         .collect();
     if let Some(error) = checks
         .iter()
@@ -765,49 +857,7 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
         })
     };
     let (good, bad): (Vec<u64>, Vec<u64>) = seeds.iter().partition(|&&s| holds_for(s));
-    let n = seeds.len();
-    let seed_words = if n == 1 {
-        format!("the one seed ({})", seeds[0])
-    } else {
-        format!(
-            "each of the {n} seeds ({})",
-            seed_list(seeds.iter().copied())
-        )
-    };
-    let (verdict, reason) = if bad.is_empty() {
-        (
-            Verdict::Reproduced,
-            format!("every check holds for {seed_words}"),
-        )
-    } else if good.is_empty() {
-        let failing: Vec<&str> = claim
-            .checks
-            .iter()
-            .zip(&checks)
-            .filter(|(_, r)| {
-                r.per_seed
-                    .iter()
-                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
-            })
-            .map(|(c, _)| c.what.as_str())
-            .collect();
-        (
-            Verdict::NotReproduced,
-            format!(
-                "for {seed_words} at least one check fails (failing: {})",
-                failing.join("; ")
-            ),
-        )
-    } else {
-        (
-            Verdict::Inconclusive,
-            format!(
-                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
-                seed_list(good.iter().copied()),
-                seed_list(bad.iter().copied())
-            ),
-        )
-    };
+    let (verdict, reason) = verdict_of(claim, &checks, &seeds, &good, &bad);
     ClaimResult {
         claim,
         verdict,
@@ -832,7 +882,7 @@ pub(crate) fn claims_path() -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::testing::simple;
+    use crate::fixture::simple;
 
     #[test]
     fn terms_parse() {
@@ -847,6 +897,12 @@ mod tests {
             EpochRef::Number(10)
         );
         assert_eq!(parse_term("b:val:loss@best").unwrap().epoch, EpochRef::Best);
+        assert_eq!(
+            parse_term("baseline:train:grad_norm@last")
+                .unwrap()
+                .quantity,
+            Quantity::GradNorm
+        );
         assert_eq!(
             parse_term("b:val:loss@last-5").unwrap().epoch,
             EpochRef::LastMinus(5)
@@ -866,6 +922,9 @@ mod tests {
             ("baseline:accuracy@last", "three"),
             ("baseline:test:accuracy@last", "unknown split"),
             ("baseline:val:acc@last", "unknown quantity"),
+            ("baseline:val:acc@last", "loss, accuracy or grad_norm"),
+            ("baseline:val:grad_norm@last", "measured on train only"),
+            ("baseline:val:accuracy", "QUANTITY loss|accuracy|grad_norm"),
             ("baseline:val:accuracy@0", "1-based"),
             ("baseline:val:accuracy@first", "1-based"),
             ("baseline:val:accuracy@last-0", "last-N"),
@@ -1091,6 +1150,22 @@ tol = 0.05
                 .contains("only 4 epochs")
         );
         assert!(v("z:val:accuracy@1").unwrap_err().contains("no run of z"));
+        // A run stored before grad_norm existed has none; a later one does.
+        let e = v("a:train:grad_norm@last").unwrap_err();
+        assert!(e.contains("did not record grad_norm"), "{e}");
+        let mut newer = simple("a", 3, &[0.5, 0.9]);
+        for (k, r) in newer
+            .rows
+            .iter_mut()
+            .filter(|r| r.split == Split::Train)
+            .enumerate()
+        {
+            r.values.set(Quantity::GradNorm, 2.0 - k as f64);
+        }
+        let runs = [newer];
+        let idx = index(&runs);
+        let g = expr_value(&parse_expr("a:train:grad_norm@last").unwrap(), &idx, 3);
+        assert_eq!(g.unwrap(), 1.0);
     }
 
     #[test]

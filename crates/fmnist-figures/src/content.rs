@@ -13,23 +13,30 @@ use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
-use crate::claims::{self, ClaimResult, EpochRef, Op, Operand, RunIndex, Verdict};
-use crate::classes::{self, Confusion};
-use crate::plot::{self, TwoPanel, Variant};
-use crate::report::ReportInput;
-use crate::stats::{self, Quantity};
-use crate::sweeps::{self, BaselineTarget, SweepInput, SweepSeries, SweepX};
+use crate::claims::{self, ClaimResult, RunIndex, Verdict};
+use crate::classes;
+use crate::input::ReportInput;
+use crate::panels::{self, PanelFigure, Variant};
+use crate::paper::Paper;
+use crate::stats;
+use crate::stats::Confusion;
+use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
-use crate::text;
-
-/// The experiment whose settings are Table I and which every study is compared to.
-pub(crate) const BASELINE: &str = "baseline";
+use crate::text::{self, slug};
 
 /// The file stem of FIG. 1 in `figures/`.
 pub(crate) const FIG1: &str = "fig1-examples";
 
 #[derive(Debug)]
 pub(crate) struct Report<'a> {
+    /// The data set's name, from its manifest.
+    pub dataset_name: String,
+    /// The name of the baseline experiment.
+    pub baseline: String,
+    /// The paper, cited: "*Title* (Author, year)".
+    pub paper: String,
+    /// The optimizers of the experiments, in words: "SGD (and Adam)".
+    pub optimizers: String,
     /// A smoke run (few epochs, data subset): the report says so loudly.
     pub quick: bool,
     pub about: About,
@@ -93,8 +100,9 @@ pub(crate) enum Drawing<'a> {
     Examples {
         dataset: &'a Dataset,
         class_names: &'a [String],
+        title: String,
     },
-    TwoPanel(TwoPanel),
+    PanelFigure(PanelFigure),
     /// A confusion heatmap of one experiment, summed over its seeds.
     Confusion {
         runs: Vec<&'a StoredRun>,
@@ -130,15 +138,13 @@ pub(crate) struct PerClass<'a> {
 #[derive(Debug)]
 pub(crate) struct SweepSection<'a> {
     pub name: String,
-    /// File stem of the table in `tables/`.
-    pub table_stem: String,
     /// `None` when no point has runs.
     pub table: Option<Table>,
     pub figure: Option<Figure<'a>>,
     /// The best point overall, then per line.
     pub best: Vec<String>,
     pub findings: Vec<String>,
-    /// (label, figure stem) of each point with runs: their own figures.
+    /// (label, experiment name) of each point with runs: their own figures.
     pub points: Vec<(String, String)>,
     /// Labels of the points without runs.
     pub missing: Vec<String>,
@@ -189,7 +195,6 @@ pub(crate) struct Hypothesis {
     pub table: Table,
     /// Claims about the baseline alone, checked on this experiment instead.
     pub moved_claims: Vec<MovedClaim>,
-    pub has_runs: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -203,35 +208,96 @@ pub(crate) struct MovedClaim {
 /// Computes the report from its inputs and the evaluated claims.
 pub(crate) fn build<'a>(
     input: &ReportInput<'a>,
+    paper: &Paper,
     runs: &RunIndex<'a>,
     results: &[ClaimResult<'_>],
 ) -> Report<'a> {
     let quick = input.quick;
     let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
+    let baseline = input.experiments.iter().find(|e| e.name == paper.baseline);
+    let comparisons = studies(input.experiments)
+        .into_iter()
+        .filter_map(|study| comparison(input, baseline, study, runs))
+        .collect();
 
-    let fig1 = input.dataset.map(|dataset| Figure {
+    let table1 = baseline
+        .or_else(|| {
+            input
+                .experiments
+                .iter()
+                .find(|e| e.paper.table.as_deref() == Some("Table I"))
+        })
+        .map(|b| tables::table1(b, &runs_of(&b.name)));
+
+    let claims_file = input.claims_file.display().to_string();
+    Report {
+        dataset_name: input.dataset_name.to_string(),
+        baseline: paper.baseline.clone(),
+        paper: format!("*{}* ({}, {})", paper.title, paper.author, paper.year),
+        optimizers: optimizer_titles(input.experiments),
+        quick,
+        about: about(input, runs, &claims_file),
+        table1,
+        fig1: fig1(input),
+        experiments: experiment_entries(input, runs),
+        comparisons,
+        results: tables::results(input.experiments, runs),
+        per_class: per_class(input, &paper.baseline, runs),
+        sweeps: sweep_sections(
+            input,
+            runs,
+            &PaperLr {
+                paper,
+                verdict: results
+                    .iter()
+                    .find(|r| r.claim.id == paper.target.claim)
+                    .map_or("no verdict".into(), |r| r.verdict.to_string()),
+                optimizer: baseline.map(|b| &b.config.optimizer),
+            },
+        ),
+        claims: results.iter().map(claim_verdict).collect(),
+        claims_table: tables::claims(results, &claims_file),
+        hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
+    }
+}
+
+/// FIG. 1, when the data set is loaded.
+fn fig1<'a>(input: &ReportInput<'a>) -> Option<Figure<'a>> {
+    input.dataset.map(|dataset| Figure {
         stem: FIG1.into(),
         alt: "FIG. 1: example images".into(),
         caption: format!(
-            "FIG. 1 — Example images of Fashion-MNIST: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
-            plot::examples_per_class(dataset, input.class_names.len())
+            "FIG. 1 — Example images of {}: the first {} training images of each class, one class per row (pixels as stored, 0 black to 255 white).",
+            input.dataset_name,
+            panels::examples_per_class(dataset, input.class_names.len())
         ),
         drawing: Drawing::Examples {
             dataset,
             class_names: input.class_names,
+            title: format!("FIG. 1 — {} training examples", input.dataset_name),
         },
-    });
+    })
+}
 
+/// Every experiment with its figure (when it has runs): paper figures by
+/// number, then the rest in the experiments' order.
+fn experiment_entries<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+) -> Vec<ExperimentEntry<'a>> {
     let mut experiments: Vec<ExperimentEntry<'a>> = input
         .experiments
         .iter()
         .map(|exp| {
-            let rs = runs_of(&exp.name);
+            let rs = runs.get(exp.name.as_str()).cloned().unwrap_or_default();
             let figure = (!rs.is_empty()).then(|| Figure {
                 stem: exp.name.clone(),
                 alt: figure_title(exp, false),
                 caption: experiment_caption(exp, &rs),
-                drawing: Drawing::TwoPanel(plot::experiment_figure(figure_title(exp, quick), &rs)),
+                drawing: Drawing::PanelFigure(panels::experiment_figure(
+                    figure_title(exp, input.quick),
+                    &rs,
+                )),
             });
             ExperimentEntry {
                 name: exp.name.clone(),
@@ -257,48 +323,16 @@ pub(crate) fn build<'a>(
         Category::TextOnly => (1, 0),
         Category::Other => (2, 0),
     });
+    experiments
+}
 
-    let baseline = input.experiments.iter().find(|e| e.name == BASELINE);
-    let comparisons = studies(input.experiments)
-        .into_iter()
-        .filter_map(|study| comparison(input, baseline, study, runs))
-        .collect();
-
-    let table1 = baseline
-        .or_else(|| {
-            input
-                .experiments
-                .iter()
-                .find(|e| e.paper.table.as_deref() == Some("Table I"))
-        })
-        .map(|b| {
-            let ran = runs_of(&b.name).first().map(|r| r.manifest.config.clone());
-            tables::table1(b, ran.as_ref())
-        });
-
-    let claims_file = input.claims_file.display().to_string();
-    Report {
-        quick,
-        about: about(input, runs, &claims_file),
-        table1,
-        fig1,
-        experiments,
-        comparisons,
-        results: tables::results(input.experiments, runs),
-        per_class: per_class(input, runs),
-        sweeps: sweep_sections(input, runs, baseline_target(results).as_ref()),
-        claims: results
-            .iter()
-            .map(|r| ClaimVerdict {
-                id: r.claim.id.clone(),
-                text: r.claim.text.clone(),
-                verdict: r.verdict,
-                reason: r.reason.clone(),
-                measured: tables::measured(r),
-            })
-            .collect(),
-        claims_table: tables::claims(results, &claims_file),
-        hypotheses: hypotheses(input.experiments, baseline, runs, results),
+fn claim_verdict(r: &ClaimResult<'_>) -> ClaimVerdict {
+    ClaimVerdict {
+        id: r.claim.id.clone(),
+        text: r.claim.text.clone(),
+        verdict: r.verdict,
+        reason: r.reason.clone(),
+        measured: tables::measured(r),
     }
 }
 
@@ -327,7 +361,9 @@ fn comparison<'a>(
         // A sweep's points are drawn by its response figure; fifteen
         // validation curves in one panel would say less.
         .filter(|e| {
-            e.name != BASELINE && e.sweep.is_none() && e.report.study.as_deref() == Some(study)
+            baseline.is_none_or(|b| b.name != e.name)
+                && e.sweep.is_none()
+                && e.report.study.as_deref() == Some(study)
         })
         .collect();
     for e in &members {
@@ -351,7 +387,7 @@ fn comparison<'a>(
             stem: format!("compare-{}", slug(study)),
             alt: format!("comparison: {study}"),
             caption: comparison_caption(study, &variants, &members, runs),
-            drawing: Drawing::TwoPanel(plot::comparison_figure(
+            drawing: Drawing::PanelFigure(panels::comparison_figure(
                 format!("Study: {study} — validation curves{smoke}"),
                 &variants,
             )),
@@ -378,12 +414,16 @@ fn with_runs<'a>(
 fn mean_final_accuracy(runs: &[&StoredRun]) -> Option<f64> {
     stats::mean(
         runs.iter()
-            .filter_map(|r| stats::final_row(r, Split::Val).map(|x| x.values[Quantity::Accuracy]))
+            .filter_map(|r| stats::final_value(r, Split::Val, stats::Quantity::Accuracy))
             .filter(|a| a.is_finite()),
     )
 }
 
-fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClass<'a>> {
+fn per_class<'a>(
+    input: &ReportInput<'a>,
+    baseline_name: &str,
+    runs: &RunIndex<'a>,
+) -> Option<PerClass<'a>> {
     let all = with_runs(input, runs);
     if !all
         .iter()
@@ -396,11 +436,9 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
         .map(|(e, rs)| (e.label(), rs.as_slice()))
         .collect();
     let table = classes::per_class_table(&rows, input.class_names);
-    let n = input.class_names.len();
-    let smoke = if input.quick { " [smoke run]" } else { "" };
     let mut notes = Vec::new();
 
-    let baseline = all.iter().find(|(e, _)| e.name == BASELINE);
+    let baseline = all.iter().find(|(e, _)| e.name == baseline_name);
     // The earliest experiment wins a tie, as in the sweeps.
     let best = all
         .iter()
@@ -416,7 +454,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
     match baseline {
         Some((e, rs)) => shown.push((e, rs, "the baseline".into())),
         None => notes.push(format!(
-            "No runs of `{BASELINE}` in this plan: no confusion matrix or mistakes of the baseline."
+            "No runs of `{baseline_name}` in this plan: no confusion matrix or mistakes of the baseline."
         )),
     }
     if let Some((e, rs, acc)) = best {
@@ -424,7 +462,7 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
             "the best experiment by mean final validation accuracy, {:.2} %",
             100.0 * acc
         );
-        if e.name == BASELINE {
+        if e.name == baseline_name {
             notes.push(format!(
                 "The baseline is also {role}, so its confusion matrix is the only one shown."
             ));
@@ -434,31 +472,80 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
     }
     let confusions = shown
         .into_iter()
-        .filter_map(|(e, rs, role)| {
-            let m = Confusion::summed(rs, n)?;
-            let summary = classes::confusion_summary(&m, input.class_names, 4)?;
-            let images = m.total() / rs.iter().filter(|r| !r.confusion.is_empty()).count() as u64;
-            Some(Figure {
-                stem: format!("confusion-{}", e.name),
-                alt: format!("confusion matrix: {}", e.label()),
-                caption: format!(
-                    "Confusion matrix of {label} ({role}): rows are the true class, columns the \
-                     prediction, each row in % of that class's {images} validation images per seed, \
-                     summed over seeds {seeds}; the colour scale is a square root, so that confusions \
-                     of a few percent stand out. {summary}",
-                    label = e.label(),
-                    seeds = text::seeds_of(rs)
-                ),
-                drawing: Drawing::Confusion {
-                    runs: rs.clone(),
-                    class_names: input.class_names,
-                    title: format!("{}{smoke}", e.label()),
-                },
-            })
-        })
+        .filter_map(|(e, rs, role)| confusion_figure(input, e, rs, &role))
         .collect();
 
-    let mistakes = match (baseline, input.dataset) {
+    let mistakes = mistakes_figure(
+        input,
+        baseline.map(|(e, rs)| (*e, rs.as_slice())),
+        &mut notes,
+    );
+    Some(PerClass {
+        table,
+        confusions,
+        mistakes,
+        notes,
+    })
+}
+
+/// How many validation images each class has per seed, from the confusion
+/// matrices of `runs`: "1000", or the range "980–1032" when classes (or
+/// seeds) differ; `None` without images.
+fn class_images(runs: &[&StoredRun], classes: usize) -> Option<String> {
+    let mats: Vec<Confusion> = runs
+        .iter()
+        .filter(|r| !r.confusion.is_empty())
+        .map(|r| Confusion::from_cells(&r.confusion, classes))
+        .collect();
+    let (lo, hi) = stats::images_per_class(&mats)?;
+    Some(if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo}–{hi}")
+    })
+}
+
+/// The confusion heatmap of experiment `e` (its `runs`), in the role `role`
+/// ("the baseline"); `None` when no run stored a confusion matrix.
+fn confusion_figure<'a>(
+    input: &ReportInput<'a>,
+    e: &Experiment,
+    rs: &[&'a StoredRun],
+    role: &str,
+) -> Option<Figure<'a>> {
+    let n = input.class_names.len();
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    let m = Confusion::summed(rs, n)?;
+    let summary = classes::confusion_summary(&m, input.class_names, 4)?;
+    let images = class_images(rs, n)?;
+    Some(Figure {
+        stem: format!("confusion-{}", e.name),
+        alt: format!("confusion matrix: {}", e.label()),
+        caption: format!(
+            "Confusion matrix of {label} ({role}): rows are the true class, columns the \
+             prediction, each row in % of that class's validation images ({images} per seed), \
+             summed over seeds {seeds}; the colour scale is a square root, so that confusions \
+             of a few percent stand out. {summary}",
+            label = e.label(),
+            seeds = text::seeds_of(rs)
+        ),
+        drawing: Drawing::Confusion {
+            runs: rs.to_vec(),
+            class_names: input.class_names,
+            title: format!("{}{smoke}", e.label()),
+        },
+    })
+}
+
+/// The baseline's most confidently wrong images, or why they are not
+/// shown (in `notes`).
+fn mistakes_figure<'a>(
+    input: &ReportInput<'a>,
+    baseline: Option<(&Experiment, &[&'a StoredRun])>,
+    notes: &mut Vec<String>,
+) -> Option<Figure<'a>> {
+    let smoke = if input.quick { " [smoke run]" } else { "" };
+    match (baseline, input.dataset) {
         (None, _) => None,
         (Some((_, rs)), _) if rs.iter().all(|r| r.mistakes.is_empty()) => {
             notes.push(
@@ -492,51 +579,20 @@ fn per_class<'a>(input: &ReportInput<'a>, runs: &RunIndex<'a>) -> Option<PerClas
                     pairs.join(", ")
                 ),
                 drawing: Drawing::Mistakes {
-                    runs: rs.clone(),
+                    runs: rs.to_vec(),
                     validation: &dataset.test,
                     class_names: input.class_names,
                     title: format!("{}{smoke}", e.label()),
                 },
             })
         }
-    };
-    Some(PerClass {
-        table,
-        confusions,
-        mistakes,
-        notes,
-    })
-}
-
-/// The claim that the baseline's final validation accuracy is close to a
-/// number (the paper's C1), as the claims file states it.
-fn baseline_target(results: &[ClaimResult<'_>]) -> Option<BaselineTarget> {
-    results.iter().find_map(|r| {
-        r.claim.checks.iter().find_map(|c| {
-            let t = &c.left.term;
-            let about_baseline = c.op == Op::Approx
-                && c.left.minus.is_none()
-                && t.experiment == BASELINE
-                && t.split == Split::Val
-                && t.quantity == Quantity::Accuracy
-                && t.epoch == EpochRef::Last;
-            match (&c.right, c.tol) {
-                (Operand::Number(target), Some(tol)) if about_baseline => Some(BaselineTarget {
-                    claim: r.claim.id.clone(),
-                    target: *target,
-                    tol,
-                    verdict: r.verdict.to_string(),
-                }),
-                _ => None,
-            }
-        })
-    })
+    }
 }
 
 fn sweep_sections<'a>(
     input: &ReportInput<'a>,
     runs: &RunIndex<'a>,
-    target: Option<&BaselineTarget>,
+    paper: &PaperLr<'_>,
 ) -> Vec<SweepSection<'a>> {
     let mut names: Vec<&str> = Vec::new();
     for e in input.experiments {
@@ -548,129 +604,123 @@ fn sweep_sections<'a>(
     }
     names
         .into_iter()
-        .map(|name| {
-            let members: Vec<&Experiment> = input
-                .experiments
-                .iter()
-                .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name))
-                .collect();
-            let mut inputs = Vec::new();
-            let mut points = Vec::new();
-            let mut missing = Vec::new();
-            for e in &members {
-                let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
-                if rs.is_empty() {
-                    missing.push(e.label().to_string());
-                    continue;
-                }
-                points.push((e.label().to_string(), e.name.clone()));
-                let values = e.sweep.as_ref().map_or(Vec::new(), |s| {
-                    s.values
-                        .iter()
-                        .map(|(k, v)| {
-                            let x = match v {
-                                SweepValue::Number(x) => SweepX::Number(*x),
-                                SweepValue::Text(t) => SweepX::Text(t.clone()),
-                            };
-                            (k.clone(), x)
-                        })
-                        .collect()
-                });
-                inputs.push(SweepInput {
-                    experiment: e.name.clone(),
-                    values,
-                    runs: rs,
-                });
-            }
-            let stem = format!("sweep-{}", slug(name));
-            let mut section = SweepSection {
-                name: name.to_string(),
-                table_stem: stem.clone(),
-                table: None,
-                figure: None,
-                best: Vec::new(),
-                findings: Vec::new(),
-                points,
-                missing,
-            };
-            if inputs.is_empty() {
-                return section;
-            }
-            let series = SweepSeries::from_inputs(name, inputs);
-            let best = sweeps::best_point(&series);
-            if let Some(b) = &best.overall {
-                section
-                    .best
-                    .push(format!("Best point: {}.", sweeps::best_sentence(&series, b)));
-            }
-            if !series.line_keys.is_empty() {
-                for b in &best.per_line {
-                    section.best.push(format!(
-                        "Best of {}: {}.",
-                        b.line.as_deref().unwrap_or("—"),
-                        sweeps::best_sentence(&series, b)
-                    ));
-                }
-            }
-            section.findings = sweeps::lr_findings(&series, target);
-            section.table = Some(sweeps::response_table(&series));
-            let lines = if series.line_keys.is_empty() {
-                String::new()
-            } else {
-                format!(" One line per value of {}.", series.line_keys.join(", "))
-            };
-            let seeds: BTreeSet<u64> = series
-                .points
-                .iter()
-                .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
-                .collect();
-            section.figure = Some(Figure {
-                stem,
-                alt: format!("sweep {name}: response to {}", series.x_key),
-                caption: format!(
-                    "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
-                     (middle) and final validation loss (right) against {x}{log}; each point the \
-                     mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
-                     by mean final validation accuracy.",
-                    x = series.x_key,
-                    log = if sweeps::log_axis(&series) {
-                        " (log scale)"
-                    } else {
-                        ""
-                    },
-                    seeds = text::seed_list(seeds)
-                ),
-                drawing: Drawing::Response(series),
-            });
-            section
-        })
+        .map(|name| sweep_section(input, runs, paper, name))
         .collect()
+}
+
+/// The series input of a sweep point: its swept values and runs.
+fn sweep_input<'a>(e: &Experiment, rs: Vec<&'a StoredRun>) -> SweepInput<'a> {
+    let values = e.sweep.as_ref().map_or(Vec::new(), |s| {
+        s.values
+            .iter()
+            .map(|(k, v)| {
+                let x = match v {
+                    SweepValue::Number(x) => SweepX::Number(*x),
+                    SweepValue::Text(t) => SweepX::Text(t.clone()),
+                };
+                (k.clone(), x)
+            })
+            .collect()
+    });
+    SweepInput {
+        experiment: e.name.clone(),
+        values,
+        runs: rs,
+    }
+}
+
+fn sweep_section<'a>(
+    input: &ReportInput<'a>,
+    runs: &RunIndex<'a>,
+    paper: &PaperLr<'_>,
+    name: &str,
+) -> SweepSection<'a> {
+    let mut inputs = Vec::new();
+    let mut section = SweepSection {
+        name: name.to_string(),
+        table: None,
+        figure: None,
+        best: Vec::new(),
+        findings: Vec::new(),
+        points: Vec::new(),
+        missing: Vec::new(),
+    };
+    let members = input
+        .experiments
+        .iter()
+        .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name));
+    for e in members {
+        let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
+        if rs.is_empty() {
+            section.missing.push(e.label().to_string());
+        } else {
+            section.points.push((e.label().to_string(), e.name.clone()));
+            inputs.push(sweep_input(e, rs));
+        }
+    }
+    if inputs.is_empty() {
+        return section;
+    }
+    let series = SweepSeries::from_inputs(name, inputs);
+    let best = sweeps::best_point(&series);
+    if let Some(b) = &best.overall {
+        section.best.push(format!(
+            "Best point: {}.",
+            sweeps::best_sentence(&series, b)
+        ));
+    }
+    if !series.line_keys.is_empty() {
+        for b in &best.per_line {
+            section.best.push(format!(
+                "Best of {}: {}.",
+                b.line.as_deref().unwrap_or("—"),
+                sweeps::best_sentence(&series, b)
+            ));
+        }
+    }
+    section.findings = sweeps::lr_findings(&series, paper);
+    section.table = Some(sweeps::response_table(&series));
+    section.figure = Some(response_figure(series));
+    section
+}
+
+fn response_figure(series: SweepSeries<'_>) -> Figure<'_> {
+    let name = series.sweep.clone();
+    let lines = if series.line_keys.is_empty() {
+        String::new()
+    } else {
+        format!(" One line per value of {}.", series.line_keys.join(", "))
+    };
+    let seeds: BTreeSet<u64> = series
+        .points
+        .iter()
+        .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
+        .collect();
+    Figure {
+        stem: format!("sweep-{}", slug(&name)),
+        alt: format!("sweep {name}: response to {}", series.x_key),
+        caption: format!(
+            "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
+             (middle) and final validation loss (right) against {x}{log}; each point the \
+             mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
+             by mean final validation accuracy.",
+            x = series.x_key,
+            log = if sweeps::log_axis(&series) {
+                " (log scale)"
+            } else {
+                ""
+            },
+            seeds = text::seed_list(seeds)
+        ),
+        drawing: Drawing::Response(series),
+    }
 }
 
 fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> About {
     let p = input.provenance;
     let all: Vec<&StoredRun> = runs.values().flatten().copied().collect();
 
-    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
-    for e in input.experiments {
-        let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
-            continue;
-        };
-        let seeds = text::seeds_of(rs);
-        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
-            Some((_, names)) => names.push(&e.name),
-            None => seed_sets.push((seeds, vec![&e.name])),
-        }
-    }
-    let seeds = match seed_sets.as_slice() {
-        [] => "no runs".to_string(),
-        [(s, _)] => format!("{s} (every experiment)"),
-        many => many
-            .iter()
-            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
+    let seeds = seeds_summary(input, runs);
 
     let trained_on: BTreeSet<String> = all
         .iter()
@@ -694,6 +744,63 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
         })
         .collect();
 
+    let (data, other_data) = data_summary(&all);
+
+    About {
+        commit: p.git_commit.clone(),
+        dirty: p.git_dirty,
+        code: format!(
+            "fmnist {}, rustc {}",
+            p.project_version,
+            p.rustc_version.trim_start_matches("rustc ")
+        ),
+        // RFC 3339 in UTC sorts as text.
+        date: all.iter().map(|r| r.manifest.finished_at.clone()).max(),
+        machine: if p.machine.is_empty() {
+            p.host.clone()
+        } else {
+            p.machine.clone()
+        },
+        command: input.command.to_string(),
+        claims_file: claims_file.to_string(),
+        seeds,
+        runs: all.len(),
+        experiments: runs.values().filter(|r| !r.is_empty()).count(),
+        trained_on: trained_on.into_iter().collect(),
+        run_commits: run_commits.into_iter().collect(),
+        data,
+        other_data,
+    }
+}
+
+/// The seeds of the runs: "0, 1, 2 (every experiment)", or each set of
+/// seeds with the experiments that have it.
+fn seeds_summary(input: &ReportInput<'_>, runs: &RunIndex<'_>) -> String {
+    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
+    for e in input.experiments {
+        let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let seeds = text::seeds_of(rs);
+        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
+            Some((_, names)) => names.push(&e.name),
+            None => seed_sets.push((seeds, vec![&e.name])),
+        }
+    }
+    match seed_sets.as_slice() {
+        [] => "no runs".to_string(),
+        [(s, _)] => format!("{s} (every experiment)"),
+        many => many
+            .iter()
+            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// (file, BLAKE3) of the data most runs were trained on, and the runs
+/// trained on other data, as "experiment seed N (id)".
+fn data_summary(all: &[&StoredRun]) -> (Vec<(String, String)>, Vec<String>) {
     // The data most runs were trained on (the first such set in report
     // order on ties); runs on any other data are named.
     let data_of = |r: &StoredRun| -> Vec<(String, String)> {
@@ -732,37 +839,13 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
             )
         })
         .collect();
-
-    About {
-        commit: p.git_commit.clone(),
-        dirty: p.git_dirty,
-        code: format!(
-            "fmnist {}, rustc {}",
-            p.project_version,
-            p.rustc_version.trim_start_matches("rustc ")
-        ),
-        // RFC 3339 in UTC sorts as text.
-        date: all.iter().map(|r| r.manifest.finished_at.clone()).max(),
-        machine: if p.machine.is_empty() {
-            p.host.clone()
-        } else {
-            p.machine.clone()
-        },
-        command: input.command.to_string(),
-        claims_file: claims_file.to_string(),
-        seeds,
-        runs: all.len(),
-        experiments: runs.values().filter(|r| !r.is_empty()).count(),
-        trained_on: trained_on.into_iter().collect(),
-        run_commits: run_commits.into_iter().collect(),
-        data,
-        other_data,
-    }
+    (data, other_data)
 }
 
 fn hypotheses(
     experiments: &[Experiment],
     baseline: Option<&Experiment>,
+    baseline_name: &str,
     runs: &RunIndex<'_>,
     results: &[ClaimResult<'_>],
 ) -> Vec<Hypothesis> {
@@ -772,7 +855,7 @@ fn hypotheses(
     // settings.
     let alone: Vec<&ClaimResult<'_>> = results
         .iter()
-        .filter(|r| r.claim.experiments().into_iter().eq([BASELINE]))
+        .filter(|r| r.claim.experiments().into_iter().eq([baseline_name]))
         .collect();
     let literal_runs = baseline.map(|b| runs_of(&b.name));
     experiments
@@ -787,7 +870,7 @@ fn hypotheses(
                 alone
                     .iter()
                     .map(|r| {
-                        let moved = r.claim.renamed(BASELINE, &h.name);
+                        let moved = r.claim.renamed(baseline_name, &h.name);
                         let under = claims::evaluate(&moved, runs);
                         MovedClaim {
                             id: r.claim.id.clone(),
@@ -805,7 +888,6 @@ fn hypotheses(
                 description: h.description.trim().to_string(),
                 table: tables::hypothesis(h, &hr, literal),
                 moved_claims,
-                has_runs: !hr.is_empty(),
             }
         })
         .collect()
@@ -899,7 +981,13 @@ fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
         format!(" {}", exp.description.trim())
     };
     format!(
-        "{fig} — {label}.{desc} Left: cross-entropy loss; right: accuracy; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
+        "{fig} — {label}.{desc} {panels}; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
+        panels = if panels::shows_grad_norm(runs) {
+            "Left: cross-entropy loss; middle: accuracy; right: the mean L2 norm of the gradient \
+             over each epoch's steps (training set only), where the divergence shows"
+        } else {
+            "Left: cross-entropy loss; right: accuracy"
+        },
         label = exp.label(),
         notes = run_notes(exp, runs)
     )
@@ -940,6 +1028,23 @@ fn comparison_caption(
     s
 }
 
+/// The optimizers the experiments train with, in words: the first
+/// experiment's, then the others in parentheses, "SGD (and Adam)".
+fn optimizer_titles(experiments: &[Experiment]) -> String {
+    let mut titles: Vec<&str> = Vec::new();
+    for e in experiments {
+        let t = e.config.optimizer.title();
+        if !titles.contains(&t) {
+            titles.push(t);
+        }
+    }
+    match titles.as_slice() {
+        [] => "no optimizer".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {})", text::and_list(rest)),
+    }
+}
+
 /// The studies present, in the order of their first experiment.
 fn studies(experiments: &[Experiment]) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
@@ -953,29 +1058,13 @@ fn studies(experiments: &[Experiment]) -> Vec<&str> {
     out
 }
 
-/// "learning rate" -> "learning-rate".
-pub(crate) fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() { "study".into() } else { out }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_date_and_data_come_from_the_runs_and_odd_data_is_named() {
-        use crate::stats::testing::simple;
+        use crate::fixture::simple;
         use fmnist_metrics::DataFile;
 
         let data = |hash: &str| {
@@ -999,6 +1088,7 @@ mod tests {
             experiments: &[],
             runs: &runs,
             dataset: None,
+            dataset_name: "Fashion-MNIST",
             class_names: &[],
             claims_file: std::path::Path::new("claims.toml"),
             provenance: &provenance,
@@ -1017,10 +1107,32 @@ mod tests {
     }
 
     #[test]
-    fn slugs_and_figure_numbers() {
-        assert_eq!(slug("learning rate"), "learning-rate");
-        assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");
-        assert_eq!(slug("??"), "study");
+    fn class_image_counts_come_from_the_confusion_rows() {
+        use crate::fixture::simple;
+        use fmnist_metrics::ConfusionCell;
+
+        let cells = |rows: &[u32]| -> Vec<ConfusionCell> {
+            rows.iter()
+                .enumerate()
+                .map(|(c, &count)| ConfusionCell {
+                    true_class: c as u8,
+                    predicted_class: c as u8,
+                    count,
+                })
+                .collect()
+        };
+        let mut a = simple("a", 0, &[0.5]);
+        let mut b = simple("a", 1, &[0.5]);
+        a.confusion = cells(&[200, 200, 200]);
+        b.confusion = cells(&[200, 200, 200]);
+        assert_eq!(class_images(&[&a, &b], 3).as_deref(), Some("200"));
+        b.confusion = cells(&[180, 211, 200]);
+        assert_eq!(class_images(&[&a, &b], 3).as_deref(), Some("180–211"));
+        assert_eq!(class_images(&[&simple("c", 0, &[0.5])], 3), None);
+    }
+
+    #[test]
+    fn figure_numbers() {
         assert_eq!(figure_number("FIG. 7"), Some(7));
         assert_eq!(figure_number("FIG. 12"), Some(12));
         assert_eq!(figure_number("Figure"), None);

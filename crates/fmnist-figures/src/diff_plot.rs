@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::SeriesLabelPosition;
 
 use crate::error::FiguresError;
-use crate::plot::{Curve, PALETTE, Panel, TwoPanel, write_two_panel};
+use crate::panels::{Curve, PALETTE, Panel, PanelFigure};
+use crate::plot::write_panels;
 use crate::stats::BandPoint;
 
 /// One epoch of a curve: the mean over seeds and the band drawn around it.
@@ -63,9 +64,9 @@ pub fn write_diff_figure(
             })
             .collect()
     };
-    let fig = TwoPanel {
+    let fig = PanelFigure {
         title: title.to_string(),
-        panels: [
+        panels: vec![
             Panel {
                 title: "Validation loss".into(),
                 y_desc: "cross-entropy loss".into(),
@@ -85,7 +86,7 @@ pub fn write_diff_figure(
     // Appended, not `with_extension`: names such as `lr-0.01` hold dots.
     let png = PathBuf::from(format!("{}.png", stem.display()));
     let svg = PathBuf::from(format!("{}.svg", stem.display()));
-    write_two_panel(&fig, &png, &svg)?;
+    write_panels(&fig, &png, &svg)?;
     Ok(vec![png, svg])
 }
 

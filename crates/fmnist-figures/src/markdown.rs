@@ -1,27 +1,85 @@
 //! `REPORT.md`: a [`Report`] rendered as GitHub Markdown. Nothing here
 //! computes a number or chooses what the report says; it only lays out what
 //! `content` decided.
+//!
+//! Rendering also lists the report's artefacts: every figure the page shows
+//! or links and every table it shows as a file. `report` draws and writes
+//! exactly that list, so the page cannot link a figure that is never drawn,
+//! and nothing is drawn that the page does not show.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use crate::claims::Verdict;
 use crate::content::{
-    About, BASELINE, Category, ClaimVerdict, Figure, Hypothesis, PerClass, Report, SweepSection,
+    About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
+    SweepSection,
 };
+use crate::tables::Table;
 
-/// The whole of `REPORT.md`.
-pub(crate) fn render(report: &Report<'_>) -> String {
-    let mut md = String::new();
-    let w = &mut md;
+/// A file of the report besides `REPORT.md`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Artefact<'r, 'a> {
+    /// `figures/<stem>.{png,svg}`.
+    Figure(&'r Figure<'a>),
+    /// `tables/<label>.{md,tex}`.
+    Table(&'r Table),
+}
+
+/// `REPORT.md` and the artefacts it shows, in the order it shows them.
+#[derive(Debug)]
+pub(crate) struct Page<'r, 'a> {
+    pub text: String,
+    pub artefacts: Vec<Artefact<'r, 'a>>,
+}
+
+impl fmt::Write for Page<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.text.push_str(s);
+        Ok(())
+    }
+}
+
+impl<'r, 'a> Page<'r, 'a> {
+    fn push(&mut self, c: char) {
+        self.text.push(c);
+    }
+
+    /// Lists `f` once, however often the page shows or links it.
+    fn uses_figure(&mut self, f: &'r Figure<'a>) {
+        let known = self
+            .artefacts
+            .iter()
+            .any(|a| matches!(a, Artefact::Figure(g) if g.stem == f.stem));
+        if !known {
+            self.artefacts.push(Artefact::Figure(f));
+        }
+    }
+
+    /// Shows `t` and lists it as `tables/<label>.{md,tex}`.
+    fn table_file(&mut self, t: &'r Table) {
+        let _ = writeln!(self, "{}", t.markdown());
+        self.artefacts.push(Artefact::Table(t));
+    }
+}
+
+/// The whole of `REPORT.md`, with the artefacts it shows.
+pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
+    let mut page = Page {
+        text: String::new(),
+        artefacts: Vec::new(),
+    };
+    let w = &mut page;
     let _ = writeln!(
         w,
-        "# Reproduction report: a feed-forward network on Fashion-MNIST\n"
+        "# Reproduction report: a feed-forward network on {}\n",
+        report.dataset_name
     );
     let _ = writeln!(
         w,
-        "Reproduces *Red neuronal feed-forward junto a Fashion-MNIST* (I. Martinez Goloboff, 2024): \
-         a 784-n1-n2-10 ReLU network with dropout, trained with SGD (and Adam) on Fashion-MNIST. \
-         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n"
+        "Reproduces {}: \
+         a 784-n1-n2-10 ReLU network with dropout, trained with {} on {}. \
+         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n",
+        report.paper, report.optimizers, report.dataset_name
     );
     if report.quick {
         let _ = writeln!(
@@ -35,25 +93,25 @@ pub(crate) fn render(report: &Report<'_>) -> String {
 
     let _ = writeln!(w, "## Table I\n");
     match &report.table1 {
-        Some(t) => {
-            let _ = writeln!(w, "{}", t.markdown());
-        }
+        Some(t) => w.table_file(t),
         None => {
             let _ = writeln!(
                 w,
-                "No experiment named `{BASELINE}` in this plan: Table I is not generated.\n"
+                "No experiment named `{}` in this plan: Table I is not generated.\n",
+                report.baseline
             );
         }
     }
 
     figures(w, report);
 
-    let _ = writeln!(w, "## Results\n\n{}", report.results.markdown());
+    let _ = writeln!(w, "## Results\n");
+    w.table_file(&report.results);
     per_class(w, report.per_class.as_ref());
-    sweeps(w, &report.sweeps);
+    sweeps(w, report);
     claims(w, report);
-    hypotheses(w, &report.hypotheses);
-    md
+    hypotheses(w, report);
+    page
 }
 
 /// A cell of a two-column key/value table.
@@ -61,7 +119,7 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-fn about(w: &mut String, a: &About) {
+fn about(w: &mut Page<'_, '_>, a: &About) {
     let _ = writeln!(w, "## How this report was produced\n");
     let _ = writeln!(w, "| | |\n| --- | --- |");
     let state = match a.dirty {
@@ -132,7 +190,8 @@ fn url(stem: &str) -> String {
     out
 }
 
-fn figure(w: &mut String, f: &Figure<'_>) {
+fn figure<'r, 'a>(w: &mut Page<'r, 'a>, f: &'r Figure<'a>) {
+    w.uses_figure(f);
     let _ = write!(
         w,
         "![{alt}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n",
@@ -142,12 +201,14 @@ fn figure(w: &mut String, f: &Figure<'_>) {
     );
 }
 
-fn figures(w: &mut String, report: &Report<'_>) {
+fn figures<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let _ = writeln!(w, "## Figures\n");
     let _ = writeln!(
         w,
         "Each experiment's figure shows loss (left) and accuracy (right) per epoch on the training \
-         and validation sets: lines are means over seeds, shaded bands the min–max range over seeds. \
+         and validation sets: lines are means over seeds, shaded bands the min–max range over seeds; \
+         that of an experiment with a diverged run also shows the gradient norm (right), where the runs \
+         recorded it. \
          The comparison figures at the end draw the validation curves of each study beside the baseline.\n"
     );
     let _ = writeln!(w, "### FIG. 1 — example images\n");
@@ -207,7 +268,7 @@ fn figures(w: &mut String, report: &Report<'_>) {
     }
 }
 
-fn per_class(w: &mut String, p: Option<&PerClass<'_>>) {
+fn per_class<'r, 'a>(w: &mut Page<'r, 'a>, p: Option<&'r PerClass<'a>>) {
     let _ = writeln!(w, "## Per class\n");
     let Some(p) = p else {
         let _ = writeln!(
@@ -216,7 +277,7 @@ fn per_class(w: &mut String, p: Option<&PerClass<'_>>) {
         );
         return;
     };
-    let _ = writeln!(w, "{}", p.table.markdown());
+    w.table_file(&p.table);
     if !p.confusions.is_empty() {
         let _ = writeln!(w, "### Confusion matrices\n");
         for f in &p.confusions {
@@ -232,7 +293,29 @@ fn per_class(w: &mut String, p: Option<&PerClass<'_>>) {
     }
 }
 
-fn sweeps(w: &mut String, sweeps: &[SweepSection<'_>]) {
+/// A link to the figure of experiment `name`, which the page thereby shows;
+/// `None` when it has none.
+fn link<'r, 'a>(
+    w: &mut Page<'r, 'a>,
+    experiments: &'r [ExperimentEntry<'a>],
+    name: &str,
+    text: &str,
+) -> Option<String> {
+    let f = experiments
+        .iter()
+        .find(|e| e.name == name)?
+        .figure
+        .as_ref()?;
+    w.uses_figure(f);
+    Some(format!(
+        "[{}](figures/{}.png)",
+        text.replace(['[', ']'], ""),
+        url(&f.stem)
+    ))
+}
+
+fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
+    let sweeps: &[SweepSection<'_>] = &report.sweeps;
     let _ = writeln!(w, "## Sweeps\n");
     if sweeps.is_empty() {
         let _ = writeln!(w, "No sweep in this plan.\n");
@@ -244,9 +327,7 @@ fn sweeps(w: &mut String, sweeps: &[SweepSection<'_>]) {
             figure(w, f);
         }
         match &s.table {
-            Some(t) => {
-                let _ = writeln!(w, "{}", t.markdown());
-            }
+            Some(t) => w.table_file(t),
             None => {
                 let _ = writeln!(w, "*No point of `{}` has runs in this plan.*\n", s.name);
             }
@@ -264,18 +345,12 @@ fn sweeps(w: &mut String, sweeps: &[SweepSection<'_>]) {
             }
             w.push('\n');
         }
-        if !s.points.is_empty() {
-            let links: Vec<String> = s
-                .points
-                .iter()
-                .map(|(label, stem)| {
-                    format!(
-                        "[{}](figures/{}.png)",
-                        label.replace(['[', ']'], ""),
-                        url(stem)
-                    )
-                })
-                .collect();
+        let links: Vec<String> = s
+            .points
+            .iter()
+            .filter_map(|(label, name)| link(w, &report.experiments, name, label))
+            .collect();
+        if !links.is_empty() {
             let _ = writeln!(
                 w,
                 "Loss and accuracy per epoch of each point: {}.\n",
@@ -288,7 +363,7 @@ fn sweeps(w: &mut String, sweeps: &[SweepSection<'_>]) {
     }
 }
 
-fn claims(w: &mut String, report: &Report<'_>) {
+fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let results = &report.claims;
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
     let _ = writeln!(w, "## Claims\n");
@@ -309,7 +384,7 @@ fn claims(w: &mut String, report: &Report<'_>) {
         count(Verdict::Inconclusive),
         Verdict::Inconclusive,
     );
-    let _ = writeln!(w, "{}", report.claims_table.markdown());
+    w.table_file(&report.claims_table);
     let of =
         |v: Verdict| -> Vec<&ClaimVerdict> { results.iter().filter(|r| r.verdict == v).collect() };
     let not = of(Verdict::NotReproduced);
@@ -336,7 +411,8 @@ fn claims(w: &mut String, report: &Report<'_>) {
     }
 }
 
-fn hypotheses(w: &mut String, hyps: &[Hypothesis]) {
+fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
+    let hyps: &[Hypothesis] = &report.hypotheses;
     let _ = writeln!(w, "## Hypotheses\n");
     if hyps.is_empty() {
         let _ = writeln!(w, "No hypothesis experiments in this plan.\n");
@@ -368,15 +444,14 @@ fn hypotheses(w: &mut String, hyps: &[Hypothesis]) {
             }
             w.push('\n');
         }
-        if h.has_runs {
-            let _ = writeln!(
-                w,
-                "Its figure: [figures/{}.png](figures/{}.png).\n",
-                h.name,
-                url(&h.name)
-            );
-        } else {
-            let _ = writeln!(w, "*No runs of `{}` in this plan.*\n", h.name);
+        let text = format!("figures/{}.png", h.name);
+        match link(w, &report.experiments, &h.name, &text) {
+            Some(l) => {
+                let _ = writeln!(w, "Its figure: {l}.\n");
+            }
+            None => {
+                let _ = writeln!(w, "*No runs of `{}` in this plan.*\n", h.name);
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! that this one no longer writes are removed.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use fmnist_metrics::atomic_write;
@@ -17,6 +18,15 @@ pub(crate) const OWNED_DIRS: [&str; 2] = ["figures", "tables"];
 /// The kinds of file the report writes; anything else in its directories is
 /// someone else's and is left alone.
 const ARTEFACT_EXTENSIONS: [&str; 7] = ["png", "svg", "md", "tex", "csv", "json", "pdf"];
+
+/// `stem` with `.ext` appended; `Path::with_extension` would eat a dot in
+/// the stem ("lr-0.01").
+pub(crate) fn with_ext(stem: &Path, ext: &str) -> PathBuf {
+    let mut s = OsString::from(stem.as_os_str());
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
 
 /// Writes `bytes` to `path` unless it already holds exactly them; `true`
 /// when the file was (re)written.

@@ -1,5 +1,6 @@
-//! The figures: FIG. 1 (example images), one two-panel loss/accuracy figure
-//! per experiment, and one comparison figure per study.
+//! Drawing the figures: FIG. 1 (example images) and the two-panel figures
+//! of `panels` (one per experiment, one comparison per study), and the
+//! rendering to PNG and SVG that every figure shares.
 //!
 //! Every figure is drawn once by a routine generic over the plotters backend
 //! and rendered twice, to PNG (for the report and for print) and to SVG.
@@ -12,18 +13,23 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fmnist_data::Dataset;
-use fmnist_metrics::{Split, StoredRun};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{FiguresError, io};
 use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
 use crate::output::{publish, write_if_changed};
-use crate::stats::{BandPoint, Quantity, band};
+use crate::panels::{Panel, PanelFigure, examples};
 
-/// Pixel size of a two-panel figure: at 300 dpi a full-width 8-inch figure.
-pub(crate) const TWO_PANEL_SIZE: (u32, u32) = (2400, 1000);
+/// Pixel size of one panel of a panel figure: two side by side are, at 300
+/// dpi, a full-width 8-inch figure.
+const PANEL_SIZE: (u32, u32) = (1200, 1000);
+
+fn panels_size(fig: &PanelFigure) -> (u32, u32) {
+    (PANEL_SIZE.0 * fig.panels.len().max(1) as u32, PANEL_SIZE.1)
+}
 
 pub(crate) const TITLE_FONT: f64 = 50.0;
 pub(crate) const PANEL_TITLE_FONT: f64 = 40.0;
@@ -31,48 +37,6 @@ pub(crate) const AXIS_DESC_FONT: f64 = 36.0;
 pub(crate) const TICK_FONT: f64 = 30.0;
 pub(crate) const LEGEND_FONT: f64 = 30.0;
 pub(crate) const LINE_WIDTH: u32 = 4;
-
-/// Matplotlib's "tab10" minus grey: familiar to readers of papers, and
-/// distinguishable in print.
-pub(crate) const PALETTE: [RGBColor; 9] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-const TRAIN_COLOR: RGBColor = PALETTE[0];
-const VAL_COLOR: RGBColor = PALETTE[1];
-const BASELINE_COLOR: RGBColor = RGBColor(0, 0, 0);
-
-/// One line of a panel, with its min-max band over seeds.
-#[derive(Debug, Clone)]
-pub(crate) struct Curve {
-    pub label: String,
-    pub color: RGBColor,
-    pub dashed: bool,
-    pub points: Vec<BandPoint>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Panel {
-    pub title: String,
-    pub y_desc: String,
-    /// Values are fractions drawn as percentages.
-    pub percent: bool,
-    pub curves: Vec<Curve>,
-    pub legend: SeriesLabelPosition,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct TwoPanel {
-    pub title: String,
-    pub panels: [Panel; 2],
-}
 
 pub(crate) fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
@@ -82,109 +46,24 @@ pub(crate) fn bold(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Bold)
 }
 
-/// Loss (left) and accuracy (right) of one experiment, train and validation,
-/// mean over `runs` with the min-max band.
-pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> TwoPanel {
-    let curves = |q: Quantity| {
-        [
-            (Split::Train, "training", TRAIN_COLOR),
-            (Split::Val, "validation", VAL_COLOR),
-        ]
-        .into_iter()
-        .map(|(split, label, color)| Curve {
-            label: label.to_string(),
-            color,
-            dashed: false,
-            points: band(runs, split, q),
-        })
-        .collect()
-    };
-    TwoPanel {
-        title,
-        panels: [
-            Panel {
-                title: "Loss".into(),
-                y_desc: "cross-entropy loss".into(),
-                percent: false,
-                curves: curves(Quantity::Loss),
-                legend: SeriesLabelPosition::UpperRight,
-            },
-            Panel {
-                title: "Accuracy".into(),
-                y_desc: "accuracy (%)".into(),
-                percent: true,
-                curves: curves(Quantity::Accuracy),
-                legend: SeriesLabelPosition::LowerRight,
-            },
-        ],
-    }
-}
-
-/// One entry of a comparison figure.
-#[derive(Debug, Clone)]
-pub(crate) struct Variant<'a> {
-    pub label: String,
-    pub runs: Vec<&'a StoredRun>,
-    pub dashed: bool,
-    pub baseline: bool,
-}
-
-/// Validation loss (left) and validation accuracy (right) of several
-/// experiments on shared axes; the baseline black, hypotheses dashed.
-pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> TwoPanel {
-    let mut palette = PALETTE.iter().cycle();
-    let colors: Vec<RGBColor> = variants
-        .iter()
-        .map(|v| {
-            if v.baseline {
-                BASELINE_COLOR
-            } else {
-                *palette.next().expect("a cycle never ends")
-            }
-        })
-        .collect();
-    let curves = |q: Quantity| {
-        variants
-            .iter()
-            .zip(&colors)
-            .map(|(v, c)| Curve {
-                label: v.label.clone(),
-                color: *c,
-                dashed: v.dashed,
-                points: band(&v.runs, Split::Val, q),
-            })
-            .collect()
-    };
-    TwoPanel {
-        title,
-        panels: [
-            Panel {
-                title: "Validation loss".into(),
-                y_desc: "cross-entropy loss".into(),
-                percent: false,
-                curves: curves(Quantity::Loss),
-                legend: SeriesLabelPosition::UpperRight,
-            },
-            Panel {
-                title: "Validation accuracy".into(),
-                y_desc: "accuracy (%)".into(),
-                percent: true,
-                curves: curves(Quantity::Accuracy),
-                legend: SeriesLabelPosition::LowerRight,
-            },
-        ],
-    }
-}
+/// Whether a figure's PNG and SVG were written (`true`) or already held
+/// the same bytes (`false`).
+pub(crate) type Written = [bool; 2];
 
 /// Writes `fig` as PNG and SVG.
-pub(crate) fn write_two_panel(fig: &TwoPanel, png: &Path, svg: &Path) -> Result<(), FiguresError> {
+pub(crate) fn write_panels(
+    fig: &PanelFigure,
+    png: &Path,
+    svg: &Path,
+) -> Result<Written, FiguresError> {
     ensure_fonts()?;
-    render_png(png, TWO_PANEL_SIZE, |root| {
-        draw_two_panel(root, fig).map_err(|e| e.to_string())
+    let p = render_png(png, panels_size(fig), |root| {
+        draw_panels(root, fig).map_err(|e| e.to_string())
     })?;
-    render_svg(svg, TWO_PANEL_SIZE, |root| {
-        draw_two_panel(root, fig).map_err(|e| e.to_string())
-    })
+    let s = render_svg(svg, panels_size(fig), |root| {
+        draw_panels(root, fig).map_err(|e| e.to_string())
+    })?;
+    Ok([p, s])
 }
 
 pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
@@ -199,12 +78,13 @@ pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
 }
 
 /// Renders through plotters' bitmap backend into a temporary file beside
-/// `path`, then publishes it: the encoder only writes to paths.
+/// `path`, then publishes it: the encoder only writes to paths. `true` when
+/// `path` was (re)written.
 pub(crate) fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
-) -> Result<(), FiguresError> {
+) -> Result<bool, FiguresError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = temp_path(path, "png");
@@ -214,7 +94,7 @@ pub(crate) fn render_png(
         root.present().map_err(|e| e.to_string())
     })();
     match result {
-        Ok(()) => publish(&tmp, path).map(drop),
+        Ok(()) => publish(&tmp, path),
         Err(message) => {
             let _ = std::fs::remove_file(&tmp);
             Err(FiguresError::Draw {
@@ -225,11 +105,13 @@ pub(crate) fn render_png(
     }
 }
 
+/// Renders through plotters' SVG backend into `path`; `true` when `path`
+/// was (re)written.
 pub(crate) fn render_svg(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
-) -> Result<(), FiguresError> {
+) -> Result<bool, FiguresError> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
@@ -240,8 +122,7 @@ pub(crate) fn render_svg(
                 message,
             })?;
     }
-    write_if_changed(path, text.as_bytes())?;
-    Ok(())
+    write_if_changed(path, text.as_bytes())
 }
 
 /// The range of all values of a panel, padded; fractions become percent.
@@ -287,9 +168,9 @@ pub(crate) fn decimals(span: f64) -> usize {
     }
 }
 
-fn draw_two_panel<DB: DrawingBackend>(
+fn draw_panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    fig: &TwoPanel,
+    fig: &PanelFigure,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
@@ -299,7 +180,6 @@ fn draw_two_panel<DB: DrawingBackend>(
         &TextStyle::from(bold(TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
         (w as i32 / 2, 55),
     )?;
-    let (left, right) = body.split_horizontally(w / 2);
     let last_epoch = fig
         .panels
         .iter()
@@ -308,8 +188,90 @@ fn draw_two_panel<DB: DrawingBackend>(
         .map(|p| p.epoch)
         .max()
         .unwrap_or(1);
-    for (area, panel) in [(&left, &fig.panels[0]), (&right, &fig.panels[1])] {
-        draw_panel(area, panel, last_epoch)?;
+    // Each panel its own column, cut from the left.
+    let mut rest = body;
+    let n = fig.panels.len() as u32;
+    for panel in &fig.panels {
+        let (area, right) = rest.split_horizontally(w / n);
+        draw_panel(&area, panel, last_epoch)?;
+        rest = right;
+    }
+    Ok(())
+}
+
+/// The chart of one panel: epochs against values.
+type PanelChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Each curve's min-max band over seeds, where the seeds differ.
+fn draw_bands<DB: DrawingBackend>(
+    chart: &mut PanelChart<'_, DB>,
+    panel: &Panel,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for curve in &panel.curves {
+        let spread = curve.points.iter().any(|p| p.max > p.min);
+        if curve.points.len() >= 2 && spread {
+            let mut outline: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .map(|p| (f64::from(p.epoch), p.max * scale))
+                .collect();
+            outline.extend(
+                curve
+                    .points
+                    .iter()
+                    .rev()
+                    .map(|p| (f64::from(p.epoch), p.min * scale)),
+            );
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                curve.color.mix(0.18).filled(),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// Each curve's mean over seeds, with its legend entry.
+fn draw_curves<'c, DB: DrawingBackend + 'c>(
+    chart: &mut PanelChart<'c, DB>,
+    panel: &Panel,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for curve in &panel.curves {
+        let points: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .map(|p| (f64::from(p.epoch), p.mean * scale))
+            .collect();
+        let style = curve.color.stroke_width(LINE_WIDTH);
+        let color = curve.color;
+        let anno = if curve.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))?
+        };
+        anno.label(curve.label.clone());
+        if curve.dashed {
+            anno.legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(LINE_WIDTH))
+                    + PathElement::new(vec![(30, 0), (48, 0)], color.stroke_width(LINE_WIDTH))
+            });
+        } else {
+            anno.legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
+            });
+        }
+        // Markers help read a short run; on a long one they would hide the
+        // dashes that mark a hypothesis.
+        if points.len() <= 15 && !curve.dashed {
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
+            )?;
+        }
     }
     Ok(())
 }
@@ -360,62 +322,8 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()?;
 
     // Bands first, so that no band hides a line.
-    for curve in &panel.curves {
-        let spread = curve.points.iter().any(|p| p.max > p.min);
-        if curve.points.len() >= 2 && spread {
-            let mut outline: Vec<(f64, f64)> = curve
-                .points
-                .iter()
-                .map(|p| (f64::from(p.epoch), p.max * scale))
-                .collect();
-            outline.extend(
-                curve
-                    .points
-                    .iter()
-                    .rev()
-                    .map(|p| (f64::from(p.epoch), p.min * scale)),
-            );
-            chart.draw_series(std::iter::once(Polygon::new(
-                outline,
-                curve.color.mix(0.18).filled(),
-            )))?;
-        }
-    }
-    for curve in &panel.curves {
-        let points: Vec<(f64, f64)> = curve
-            .points
-            .iter()
-            .map(|p| (f64::from(p.epoch), p.mean * scale))
-            .collect();
-        let style = curve.color.stroke_width(LINE_WIDTH);
-        let color = curve.color;
-        let anno = if curve.dashed {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points.clone(), style))?
-        };
-        anno.label(curve.label.clone());
-        if curve.dashed {
-            anno.legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(LINE_WIDTH))
-                    + PathElement::new(vec![(30, 0), (48, 0)], color.stroke_width(LINE_WIDTH))
-            });
-        } else {
-            anno.legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 48, y)], color.stroke_width(LINE_WIDTH))
-            });
-        }
-        // Markers help read a short run; on a long one they would hide the
-        // dashes that mark a hypothesis.
-        if points.len() <= 15 && !curve.dashed {
-            chart.draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
-            )?;
-        }
-    }
+    draw_bands(&mut chart, panel, scale)?;
+    draw_curves(&mut chart, panel, scale)?;
     if panel.curves.iter().any(|c| !c.points.is_empty()) {
         chart
             .configure_series_labels()
@@ -432,8 +340,6 @@ fn draw_panel<DB: DrawingBackend>(
 
 // ----------------------------------------------------------------- FIG. 1
 
-/// Images per class in FIG. 1.
-const EXAMPLES_PER_CLASS: usize = 8;
 const EXAMPLE_SCALE: u32 = 5;
 const EXAMPLE_GAP: u32 = 14;
 const LABEL_WIDTH: u32 = 330;
@@ -441,22 +347,8 @@ const MARGIN: u32 = 24;
 const FIG1_TITLE_HEIGHT: u32 = 110;
 const FIG1_TITLE_FONT: f64 = 44.0;
 
-/// The first images of each class in the training split, as (label, indices).
-fn examples(ds: &Dataset, classes: usize) -> Vec<(usize, Vec<usize>)> {
-    let split = &ds.train;
-    (0..classes)
-        .map(|c| {
-            let idx = (0..split.len)
-                .filter(|&i| usize::from(split.labels[i]) == c)
-                .take(EXAMPLES_PER_CLASS)
-                .collect::<Vec<_>>();
-            (c, idx)
-        })
-        .filter(|(_, idx)| !idx.is_empty())
-        .collect()
-}
-
 struct Grid {
+    title: String,
     rows: Vec<(usize, Vec<usize>)>,
     cols: u32,
     img_w: u32,
@@ -464,10 +356,11 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(ds: &Dataset, classes: usize) -> Grid {
+    fn new(ds: &Dataset, classes: usize, title: &str) -> Grid {
         let rows = examples(ds, classes);
         let cols = rows.iter().map(|(_, i)| i.len()).max().unwrap_or(1) as u32;
         Grid {
+            title: title.to_string(),
             rows,
             cols,
             img_w: ds.train.cols as u32 * EXAMPLE_SCALE,
@@ -494,7 +387,7 @@ impl Grid {
         let (ox, oy) = self.origin();
         // Wide enough for the title even when few images per class exist.
         let title = bold(FIG1_TITLE_FONT)
-            .layout_box(FIG1_TITLE)
+            .layout_box(&self.title)
             .map_or(1200, |((x0, _), (x1, _))| (x1 - x0).max(0) as u32);
         ((ox + gw + MARGIN).max(title + 2 * MARGIN), oy + gh + MARGIN)
     }
@@ -523,8 +416,6 @@ pub(crate) fn draw_grey_image<DB: DrawingBackend>(
     }
     Ok(())
 }
-
-const FIG1_TITLE: &str = "FIG. 1 — Fashion-MNIST training examples";
 
 fn draw_images<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -560,7 +451,7 @@ fn draw_examples<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     root.draw_text(
-        FIG1_TITLE,
+        &grid.title,
         &TextStyle::from(bold(FIG1_TITLE_FONT)).pos(Pos::new(HPos::Center, VPos::Center)),
         (w as i32 / 2, FIG1_TITLE_HEIGHT as i32 / 2),
     )?;
@@ -583,12 +474,13 @@ fn draw_examples<DB: DrawingBackend>(
 pub(crate) fn write_examples(
     ds: &Dataset,
     class_names: &[String],
+    title: &str,
     png: &Path,
     svg: &Path,
-) -> Result<(), FiguresError> {
+) -> Result<Written, FiguresError> {
     ensure_fonts()?;
-    let grid = Grid::new(ds, class_names.len());
-    render_png(png, grid.size(), |root| {
+    let grid = Grid::new(ds, class_names.len(), title);
+    let png_written = render_png(png, grid.size(), |root| {
         draw_examples(root, ds, class_names, &grid).map_err(|e| e.to_string())
     })?;
 
@@ -612,7 +504,7 @@ pub(crate) fn write_examples(
          text-anchor=\"middle\" dominant-baseline=\"central\">{}</text>\n",
         w / 2,
         FIG1_TITLE_HEIGHT / 2,
-        xml_escape(FIG1_TITLE)
+        xml_escape(&grid.title)
     );
     for (r, (class, _)) in grid.rows.iter().enumerate() {
         out.push_str(&format!(
@@ -628,27 +520,8 @@ pub(crate) fn write_examples(
          xlink:href=\"data:image/png;base64,{}\"/>\n</svg>\n",
         base64(&bytes)
     ));
-    write_if_changed(svg, out.as_bytes())?;
-    Ok(())
-}
-
-/// Drops the training images no figure shows: FIG. 1 shows the first few of
-/// each of `classes`, so only the training split's prefix up to the last of
-/// them is kept. A caller that trained on the whole split need not hold it
-/// (47 MB for Fashion-MNIST) while the figures are drawn; they are the same.
-pub fn keep_only_shown_images(ds: &mut Dataset, classes: usize) {
-    let shown = examples(ds, classes)
-        .iter()
-        .flat_map(|(_, indices)| indices.iter().copied())
-        .max()
-        .map_or(0, |last| last + 1);
-    ds.train = ds.train.truncated(shown);
-}
-
-/// How many images per class FIG. 1 shows: up to a fixed number, fewer when
-/// the training split holds fewer of some class.
-pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
-    Grid::new(ds, classes).cols as usize
+    let svg_written = write_if_changed(svg, out.as_bytes())?;
+    Ok([png_written, svg_written])
 }
 
 pub(crate) fn xml_escape(s: &str) -> String {
@@ -683,33 +556,22 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::testing::simple;
+    use crate::fixture::simple;
+    use crate::panels::experiment_figure;
 
     #[test]
-    fn keeping_only_shown_images_keeps_fig_1_and_frees_the_rest() {
-        // Labels 0, 1, 2 in turn, with class 2 absent after image 40: the
-        // last image FIG. 1 shows is the 8th of class 2, image 23.
-        let labels: Vec<u8> = (0..200)
-            .map(|i| if i > 40 { (i % 2) as u8 } else { (i % 3) as u8 })
-            .collect();
-        let split = |n: usize| fmnist_data::ImageSet {
-            images: (0..n * 4).map(|v| (v % 251) as u8).collect(),
-            labels: labels[..n].to_vec(),
-            len: n,
-            rows: 2,
-            cols: 2,
-        };
-        let mut ds = Dataset {
-            train: split(200),
-            test: split(10),
-            classes: vec!["a".into(), "b".into(), "c".into()],
-        };
-        let before = examples(&ds, 3);
-        keep_only_shown_images(&mut ds, 3);
-        assert_eq!(ds.train.len, 24);
-        assert_eq!(ds.train.images.len(), 24 * 4);
-        assert_eq!(examples(&ds, 3), before);
-        assert_eq!(ds.test.len, 10, "the validation images are all kept");
+    fn panel_figures_are_one_panel_wide_per_panel() {
+        let a = simple("x", 0, &[0.5, 0.6]);
+        let mut fig = experiment_figure("t".into(), &[&a]);
+        assert_eq!(panels_size(&fig), (2400, 1000));
+        fig.panels.push(fig.panels[0].clone());
+        assert_eq!(panels_size(&fig), (3600, 1000));
+        let dir = tempfile::tempdir().unwrap();
+        let (png, svg) = (dir.path().join("f.png"), dir.path().join("f.svg"));
+        assert_eq!(write_panels(&fig, &png, &svg).unwrap(), [true, true]);
+        let b = std::fs::read(&png).unwrap();
+        let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        assert_eq!((be(16), be(20)), (3600, 1000));
     }
 
     #[test]
@@ -739,36 +601,5 @@ mod tests {
         assert!(lo >= 0.0, "loss never below 0: {lo}");
         assert_eq!(decimals(60.0), 0);
         assert_eq!(decimals(0.05), 3);
-    }
-
-    #[test]
-    fn comparison_gives_the_baseline_black_and_others_distinct_colours() {
-        let a = simple("a", 0, &[0.5, 0.9]);
-        let b = simple("b", 0, &[0.6, 0.8]);
-        let c = simple("c", 0, &[0.6, 0.8]);
-        let v = |label: &str, r: &'static StoredRun, baseline, dashed| Variant {
-            label: label.into(),
-            runs: vec![r],
-            dashed,
-            baseline,
-        };
-        let (a, b, c) = (
-            Box::leak(Box::new(a)),
-            Box::leak(Box::new(b)),
-            Box::leak(Box::new(c)),
-        );
-        let fig = comparison_figure(
-            "t".into(),
-            &[
-                v("b", b, false, false),
-                v("base", a, true, false),
-                v("c", c, false, true),
-            ],
-        );
-        let curves = &fig.panels[1].curves;
-        assert_eq!(curves[1].color, BASELINE_COLOR);
-        assert_ne!(curves[0].color, curves[2].color);
-        assert!(curves[2].dashed && !curves[0].dashed);
-        assert_eq!(curves[0].points[1].mean, 0.8);
     }
 }

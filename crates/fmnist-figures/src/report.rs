@@ -10,49 +10,26 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use fmnist_data::Dataset;
-use fmnist_experiments::Experiment;
-use fmnist_metrics::{Provenance, StoredRun};
-
 use crate::claims::{self, ClaimResult, Verdict};
-use crate::classes;
 use crate::content::{self, Drawing, Figure};
+use crate::draw_classes;
+use crate::draw_sweeps;
 use crate::error::FiguresError;
-use crate::markdown;
-use crate::output::{remove_stale, write_if_changed};
+use crate::input::ReportInput;
+use crate::markdown::{self, Artefact};
+use crate::output::{remove_stale, with_ext, write_if_changed};
+use crate::paper;
 use crate::plot;
-use crate::sweeps;
 use crate::tables::Table;
-
-/// Everything the report is made from.
-#[derive(Debug, Clone, Copy)]
-pub struct ReportInput<'a> {
-    /// Every experiment, in report order (the files in `experiments/`):
-    /// `experiments[i].name` matches `StoredRun::manifest.experiment`, and the
-    /// claims file may name only these.
-    pub experiments: &'a [Experiment],
-    /// The runs of the current plan only; several seeds per experiment. The
-    /// report's date and data hashes are taken from their manifests.
-    pub runs: &'a [StoredRun],
-    /// For FIG. 1; `None` skips it with a note.
-    pub dataset: Option<&'a Dataset>,
-    /// The data set's class names, in label order (`fmnist_data::CLASS_NAMES`).
-    pub class_names: &'a [String],
-    /// `experiments/claims/paper.toml`.
-    pub claims_file: &'a Path,
-    /// The code and machine writing the report (the runs carry their own).
-    pub provenance: &'a Provenance,
-    /// The command that produced the report, shown in it, e.g. `cargo xtask figures`.
-    pub command: &'a str,
-    /// A smoke run (few epochs, data subset): the report says so loudly.
-    pub quick: bool,
-}
 
 #[derive(Debug, Clone)]
 pub struct ReportSummary {
     /// Every file of the report, in the order produced, whether rewritten
     /// or already holding the same bytes.
     pub files: Vec<PathBuf>,
+    /// The files of `files` that were written: new, or with other bytes
+    /// than before.
+    pub written: Vec<PathBuf>,
     /// Files of an earlier report that this one no longer has, removed.
     pub removed: Vec<PathBuf>,
     /// (claim id, verdict), in the claims file's order; a verdict's
@@ -63,59 +40,75 @@ pub struct ReportSummary {
 /// The report's files, as they are produced.
 struct Out {
     dir: PathBuf,
+    /// Every file of the report.
     files: Vec<PathBuf>,
+    /// Those whose bytes changed, so were written.
+    written: Vec<PathBuf>,
 }
 
 impl Out {
+    fn record(&mut self, path: PathBuf, changed: bool) {
+        if changed {
+            self.written.push(path.clone());
+        }
+        self.files.push(path);
+    }
+
     fn text(&mut self, rel: &str, text: &str) -> Result<(), FiguresError> {
         let path = self.dir.join(rel);
-        write_if_changed(&path, text.as_bytes())?;
-        self.files.push(path);
+        let changed = write_if_changed(&path, text.as_bytes())?;
+        self.record(path, changed);
         Ok(())
     }
 
-    fn table(&mut self, stem: &str, table: &Table) -> Result<(), FiguresError> {
-        self.text(&format!("tables/{stem}.md"), &table.markdown())?;
-        self.text(&format!("tables/{stem}.tex"), &table.latex())
+    fn table(&mut self, table: &Table) -> Result<(), FiguresError> {
+        self.text(&format!("tables/{}.md", table.label), &table.markdown())?;
+        self.text(&format!("tables/{}.tex", table.label), &table.latex())
     }
 
     fn figure(&mut self, figure: &Figure<'_>) -> Result<(), FiguresError> {
         let dir = self.dir.join("figures");
-        let png = dir.join(format!("{}.png", figure.stem));
-        let svg = dir.join(format!("{}.svg", figure.stem));
         let stem = dir.join(&figure.stem);
-        match &figure.drawing {
+        let [png, svg] = ["png", "svg"].map(|ext| with_ext(&stem, ext));
+        let changed = match &figure.drawing {
             Drawing::Examples {
                 dataset,
                 class_names,
-            } => plot::write_examples(dataset, class_names, &png, &svg)?,
-            Drawing::TwoPanel(fig) => plot::write_two_panel(fig, &png, &svg)?,
+                title,
+            } => plot::write_examples(dataset, class_names, title, &png, &svg)?,
+            Drawing::PanelFigure(fig) => plot::write_panels(fig, &png, &svg)?,
             // `content` makes these figures only where there is something
             // to draw; a figure that draws nothing is a bug there.
             Drawing::Confusion {
                 runs,
                 class_names,
                 title,
-            } => {
-                let drawn = classes::confusion_figure(runs, class_names, title, &stem)?;
-                debug_assert!(drawn.is_some(), "{}: nothing to draw", figure.stem);
-            }
+            } => draw_classes::confusion_figure(runs, class_names, title, &stem)?
+                .map(|(_, w)| w)
+                .ok_or_else(|| nothing_drawn(&png))?,
             Drawing::Mistakes {
                 runs,
                 validation,
                 class_names,
                 title,
             } => {
-                let shown = classes::mistakes_figure(runs, validation, class_names, title, &stem)?;
-                debug_assert!(shown > 0, "{}: nothing to draw", figure.stem);
+                match draw_classes::mistakes_figure(runs, validation, class_names, title, &stem)? {
+                    (0, _) => return Err(nothing_drawn(&png)),
+                    (_, w) => w,
+                }
             }
-            Drawing::Response(series) => {
-                sweeps::response_figure(series, &stem)?;
-            }
-        }
-        self.files.push(png);
-        self.files.push(svg);
+            Drawing::Response(series) => draw_sweeps::response_figure(series, &stem)?.1,
+        };
+        self.record(png, changed[0]);
+        self.record(svg, changed[1]);
         Ok(())
+    }
+}
+
+fn nothing_drawn(path: &std::path::Path) -> FiguresError {
+    FiguresError::Draw {
+        path: path.to_path_buf(),
+        message: "nothing to draw".into(),
     }
 }
 
@@ -132,48 +125,30 @@ pub fn write_report(
     // file is replaced.
     let names: Vec<&str> = input.experiments.iter().map(|e| e.name.as_str()).collect();
     let claims = claims::load(input.claims_file, &names)?;
+    let paper = paper::load(input.claims_file, input.experiments, &claims)?;
     let runs = claims::index(input.runs);
     let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
-    let report = content::build(input, &runs, &results);
+    let report = content::build(input, &paper, &runs, &results);
 
+    let page = markdown::render(&report);
     let mut out = Out {
         dir: out_dir.to_path_buf(),
         files: Vec::new(),
+        written: Vec::new(),
     };
-    let figures = report
-        .fig1
-        .iter()
-        .chain(report.experiments.iter().filter_map(|e| e.figure.as_ref()))
-        .chain(report.comparisons.iter().map(|c| &c.figure))
-        .chain(
-            report
-                .per_class
-                .iter()
-                .flat_map(|p| p.confusions.iter().chain(p.mistakes.as_ref())),
-        )
-        .chain(report.sweeps.iter().filter_map(|s| s.figure.as_ref()));
-    for figure in figures {
-        out.figure(figure)?;
-    }
-    if let Some(t) = &report.table1 {
-        out.table("table1", t)?;
-    }
-    out.table("results", &report.results)?;
-    if let Some(p) = &report.per_class {
-        out.table("per-class", &p.table)?;
-    }
-    for s in &report.sweeps {
-        if let Some(t) = &s.table {
-            out.table(&s.table_stem, t)?;
+    for artefact in &page.artefacts {
+        match artefact {
+            Artefact::Figure(f) => out.figure(f)?,
+            Artefact::Table(t) => out.table(t)?,
         }
     }
-    out.table("claims", &report.claims_table)?;
-    out.text("REPORT.md", &markdown::render(&report))?;
+    out.text("REPORT.md", &page.text)?;
 
     let keep: BTreeSet<PathBuf> = out.files.iter().cloned().collect();
     let removed = remove_stale(out_dir, &keep)?;
     Ok(ReportSummary {
         files: out.files,
+        written: out.written,
         removed,
         verdicts: report
             .claims

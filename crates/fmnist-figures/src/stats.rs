@@ -1,22 +1,21 @@
-//! Reading numbers out of runs and aggregating them over seeds.
+//! Reading numbers out of runs and aggregating them over seeds: the one
+//! module with arithmetic over runs (curves, final and best values, mean ±
+//! sample std, confusion matrices summed over seeds).
 //!
 //! Every figure and table shows a mean over seeds with its spread; keeping
 //! the arithmetic here means the figures, the results table and the claim
 //! checks cannot disagree about what "final" or "best" means.
 
-use fmnist_metrics::{MetricRow, Split, StoredRun};
+use fmnist_metrics::{ConfusionCell, MetricRow, Split, StoredRun};
 
+/// The per-epoch quantities, one vocabulary with the trainer, the store and
+/// the claims language.
 pub(crate) use fmnist_experiments::Quantity;
 
-/// Reading a quantity out of a metric row (NaN where it was not measured).
-pub(crate) trait Of {
-    fn of(self, row: &MetricRow) -> f64;
-}
-
-impl Of for Quantity {
-    fn of(self, row: &MetricRow) -> f64 {
-        row.values[self]
-    }
+/// `q` of a metric row; NaN where it was not measured (another split, or a
+/// run stored before `q` existed).
+pub(crate) fn value(row: &MetricRow, q: Quantity) -> f64 {
+    row.values[q]
 }
 
 /// Mean, spread and range of one number over seeds.
@@ -81,7 +80,7 @@ pub(crate) fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec
             let values: Vec<f64> = runs
                 .iter()
                 .filter_map(|r| row(r, split, epoch))
-                .map(|x| quantity.of(x))
+                .map(|x| value(x, quantity))
                 .filter(|v| v.is_finite())
                 .collect();
             summarize(&values).map(|s| BandPoint {
@@ -116,17 +115,12 @@ pub(crate) fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
 
 /// The epoch of highest validation accuracy (the earliest on ties).
 pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
+    let acc = |r: &MetricRow| value(r, Quantity::Accuracy);
     run.rows
         .iter()
-        .filter(|r| r.split == Split::Val && r.values[Quantity::Accuracy].is_finite())
+        .filter(|r| r.split == Split::Val && acc(r).is_finite())
         .fold(None::<&MetricRow>, |best, r| match best {
-            Some(b)
-                if b.values[Quantity::Accuracy] > r.values[Quantity::Accuracy]
-                    || (b.values[Quantity::Accuracy] == r.values[Quantity::Accuracy]
-                        && b.epoch < r.epoch) =>
-            {
-                Some(b)
-            }
+            Some(b) if acc(b) > acc(r) || (acc(b) == acc(r) && b.epoch < r.epoch) => Some(b),
             _ => Some(r),
         })
         .map(|r| r.epoch)
@@ -134,13 +128,13 @@ pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
 
 /// The value of `split`/`q` at the last recorded epoch.
 pub(crate) fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
-    final_row(run, split).map(|r| q.of(r))
+    final_row(run, split).map(|r| value(r, q))
 }
 
 /// The highest validation accuracy of the run (at [`best_val_epoch`]).
 pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
     let e = best_val_epoch(run)?;
-    row(run, Split::Val, e).map(|r| r.values[Quantity::Accuracy])
+    row(run, Split::Val, e).map(|r| value(r, Quantity::Accuracy))
 }
 
 /// One number per run, summarised over the runs (seeds); runs without the
@@ -175,110 +169,197 @@ pub(crate) fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
     summarize(&values).map(|s| s.mean)
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Synthetic runs for the tests of every module.
+/// The numbers of a group of runs (a sweep point: one experiment's seeds),
+/// each over the seeds (non-finite values left out).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PointStats {
+    pub final_acc: Option<Summary>,
+    pub best_acc: Option<Summary>,
+    pub best_epoch: Option<Summary>,
+    pub final_loss: Option<Summary>,
+    pub seeds: Vec<u64>,
+}
 
-    use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
-    use fmnist_metrics::{MetricRow, RunManifest, RunStatus, Split, StoredRun};
+/// [`PointStats`] of `runs`.
+pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
+    let best_row = |r: &StoredRun| best_val_epoch(r).and_then(|e| row(r, Split::Val, e).cloned());
+    PointStats {
+        final_acc: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Accuracy)),
+        best_acc: over_runs(runs, |r| best_row(r).map(|x| value(&x, Quantity::Accuracy))),
+        best_epoch: over_runs(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
+        final_loss: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Loss)),
+        seeds: runs.iter().map(|r| r.manifest.seed).collect(),
+    }
+}
 
-    pub(crate) fn config(epochs: usize) -> RunConfig {
-        RunConfig {
-            model: ModelConfig {
-                hidden: vec![128, 64],
-                dropout: 0.2,
-                init: "pytorch-linear".into(),
-            },
-            input: InputConfig {
-                mean: 0.5,
-                std: 0.5,
-            },
-            optimizer: OptimizerConfig::Sgd {
-                lr: 0.001,
-                momentum: 0.0,
-                dampening: 0.0,
-                nesterov: false,
-                weight_decay: 0.0,
-            },
-            batch_size: 100,
-            epochs,
-            train_limit: None,
-            val_limit: None,
+// ------------------------------------------------------ confusion
+
+/// A confusion matrix: `count(t, p)` images of true class `t` predicted as `p`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Confusion {
+    classes: usize,
+    /// Row-major, rows = true class.
+    counts: Vec<u64>,
+}
+
+/// One class's numbers from a confusion matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ClassMetrics {
+    /// Images of this class.
+    pub support: u64,
+    /// Of those, classified as this class.
+    pub correct: u64,
+    /// Images of any class predicted as this class.
+    pub predicted: u64,
+    /// Recall, `correct / support`: the per-class accuracy. `None` without images.
+    pub accuracy: Option<f64>,
+    /// `correct / predicted`; `None` when nothing was predicted as this class.
+    pub precision: Option<f64>,
+}
+
+impl Confusion {
+    /// The matrix of `cells`, at least `classes` x `classes`; a cell naming
+    /// a larger class index grows it rather than being dropped, so that the
+    /// totals stay those of the run.
+    pub(crate) fn from_cells(cells: &[ConfusionCell], classes: usize) -> Confusion {
+        let n = cells
+            .iter()
+            .map(|c| usize::from(c.true_class.max(c.predicted_class)) + 1)
+            .max()
+            .unwrap_or(0)
+            .max(classes);
+        let mut counts = vec![0u64; n * n];
+        for c in cells {
+            counts[usize::from(c.true_class) * n + usize::from(c.predicted_class)] +=
+                u64::from(c.count);
         }
+        Confusion { classes: n, counts }
     }
 
-    /// One epoch: ((train, val) accuracy, (train, val) loss).
-    pub(crate) type Epoch = ((f64, f64), (f64, f64));
-
-    /// A run with the given epochs, the first being epoch 1.
-    pub(crate) fn run(experiment: &str, seed: u64, epochs: &[Epoch]) -> StoredRun {
-        let mut rows = Vec::new();
-        for (i, ((ta, va), (tl, vl))) in epochs.iter().enumerate() {
-            let epoch = i as u32 + 1;
-            for (split, accuracy, loss) in [(Split::Train, ta, tl), (Split::Val, va, vl)] {
-                rows.push(MetricRow {
-                    epoch,
-                    split,
-                    values: fmnist_experiments::Measures::default()
-                        .with(super::Quantity::Loss, *loss)
-                        .with(super::Quantity::Accuracy, *accuracy),
-                    seconds: 2.0 + seed as f64,
-                });
+    /// The sum of the matrices of `runs` (images counted once per seed);
+    /// `None` when no run stored one.
+    pub(crate) fn summed(runs: &[&StoredRun], classes: usize) -> Option<Confusion> {
+        let mats: Vec<Confusion> = runs
+            .iter()
+            .filter(|r| !r.confusion.is_empty())
+            .map(|r| Confusion::from_cells(&r.confusion, classes))
+            .collect();
+        let n = mats.iter().map(|m| m.classes).max()?;
+        let mut sum = Confusion {
+            classes: n,
+            counts: vec![0; n * n],
+        };
+        for m in &mats {
+            for t in 0..m.classes {
+                for p in 0..m.classes {
+                    sum.counts[t * n + p] += m.count(t, p);
+                }
             }
         }
-        StoredRun {
-            manifest: RunManifest {
-                run_id: format!("{experiment}-{seed}"),
-                experiment: experiment.into(),
-                experiment_file: format!("experiments/{experiment}.toml"),
-                seed,
-                config: config(epochs.len()),
-                status: RunStatus::Complete,
-                data: vec![],
-                started_at: "2024-01-01T00:00:00Z".into(),
-                finished_at: "2024-01-01T00:01:00Z".into(),
-                wall_seconds: 60.0,
-                epoch_seconds: vec![],
-                device: "cpu".into(),
-                threads: 2,
-                training_code_version: 1,
-                classes: vec![],
-                architecture: fmnist_metrics::Architecture {
-                    layer_sizes: vec![784, 128, 64, 10],
-                    torch: String::new(),
-                },
-                resumed_from_epoch: None,
-
-                provenance: fmnist_metrics::Provenance {
-                    git_commit: None,
-                    git_dirty: None,
-                    project_version: "0.0.0".into(),
-                    rustc_version: "1.95".into(),
-                    host: "test".into(),
-                    machine: String::new(),
-                },
-            },
-            rows,
-            confusion: vec![],
-            mistakes: vec![],
-            dir: std::path::PathBuf::from(format!("/nonexistent/{experiment}/{seed}")),
-        }
+        Some(sum)
     }
 
-    /// A run with val accuracy `acc[e]` per epoch and everything else derived.
-    pub(crate) fn simple(experiment: &str, seed: u64, val_acc: &[f64]) -> StoredRun {
-        let epochs: Vec<_> = val_acc
-            .iter()
-            .map(|&a| ((a + 0.01, a), (1.0 - a, 1.05 - a)))
+    pub(crate) fn classes(&self) -> usize {
+        self.classes
+    }
+
+    pub(crate) fn count(&self, true_class: usize, predicted: usize) -> u64 {
+        self.counts[true_class * self.classes + predicted]
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn correct(&self) -> u64 {
+        (0..self.classes).map(|c| self.count(c, c)).sum()
+    }
+
+    /// The diagonal over the total: the run's validation accuracy.
+    pub(crate) fn accuracy(&self) -> Option<f64> {
+        let total = self.total();
+        (total > 0).then(|| self.correct() as f64 / total as f64)
+    }
+
+    /// `count(t, p)` as a percentage of the images of class `t`.
+    pub(crate) fn row_percent(&self, true_class: usize, predicted: usize) -> Option<f64> {
+        let support: u64 = (0..self.classes).map(|p| self.count(true_class, p)).sum();
+        (support > 0).then(|| 100.0 * self.count(true_class, predicted) as f64 / support as f64)
+    }
+
+    pub(crate) fn per_class(&self) -> Vec<ClassMetrics> {
+        (0..self.classes)
+            .map(|c| {
+                let support: u64 = (0..self.classes).map(|p| self.count(c, p)).sum();
+                let predicted: u64 = (0..self.classes).map(|t| self.count(t, c)).sum();
+                let correct = self.count(c, c);
+                ClassMetrics {
+                    support,
+                    correct,
+                    predicted,
+                    accuracy: (support > 0).then(|| correct as f64 / support as f64),
+                    precision: (predicted > 0).then(|| correct as f64 / predicted as f64),
+                }
+            })
+            .collect()
+    }
+    /// The `n` largest cells off the diagonal as a share of their true
+    /// class, largest first (ties: earlier true class, then earlier
+    /// prediction): `(true class, predicted class, percent)`. Empty cells
+    /// are left out.
+    pub(crate) fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
+        let mut cells: Vec<(usize, usize, f64)> = (0..self.classes)
+            .flat_map(|t| (0..self.classes).map(move |p| (t, p)))
+            .filter(|&(t, p)| t != p && self.count(t, p) > 0)
+            .filter_map(|(t, p)| self.row_percent(t, p).map(|v| (t, p, v)))
             .collect();
-        run(experiment, seed, &epochs)
+        // Stable: ties keep row-major order.
+        cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+        cells.truncate(n);
+        cells
     }
+}
+
+/// Each class's accuracy (recall) over the matrices of several seeds, for
+/// classes `0..classes`; `None` for a class no matrix has images of.
+pub(crate) fn class_accuracy_over_seeds(
+    mats: &[Confusion],
+    classes: usize,
+) -> Vec<Option<Summary>> {
+    let per: Vec<Vec<ClassMetrics>> = mats.iter().map(Confusion::per_class).collect();
+    (0..classes)
+        .map(|c| {
+            let values: Vec<f64> = per
+                .iter()
+                .filter_map(|m| m.get(c).and_then(|x| x.accuracy))
+                .collect();
+            summarize(&values)
+        })
+        .collect()
+}
+
+/// The overall accuracy (diagonal over total) over the matrices of several seeds.
+pub(crate) fn accuracy_over_seeds(mats: &[Confusion]) -> Option<Summary> {
+    let values: Vec<f64> = mats.iter().filter_map(Confusion::accuracy).collect();
+    summarize(&values)
+}
+
+/// The images per class of one seed's matrix, as (fewest, most) over the
+/// classes that have any and over the seeds; `None` without images.
+pub(crate) fn images_per_class(mats: &[Confusion]) -> Option<(u64, u64)> {
+    mats.iter()
+        .flat_map(|m| m.per_class().into_iter().map(|c| c.support))
+        .filter(|&n| n > 0)
+        .fold(None, |range, n| match range {
+            None => Some((n, n)),
+            Some((lo, hi)) => Some((lo.min(n), hi.max(n))),
+        })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::testing::*;
     use super::*;
+    use crate::fixture::*;
 
     #[test]
     fn summary_uses_the_sample_standard_deviation() {
@@ -308,7 +389,7 @@ mod tests {
         let r = simple("x", 1, &[0.5, 0.9, 0.9, 0.8]);
         assert_eq!(last_epoch(&r, Split::Val), Some(4));
         assert_eq!(
-            final_row(&r, Split::Val).unwrap().values[Quantity::Accuracy],
+            value(final_row(&r, Split::Val).unwrap(), Quantity::Accuracy),
             0.8
         );
         assert_eq!(best_val_epoch(&r), Some(2), "earliest of the tied best");
@@ -334,5 +415,51 @@ mod tests {
         assert!((s.mean - 0.7).abs() < 1e-12);
         assert_eq!(mean([]), None);
         assert_eq!(mean([1.0, 2.0]), Some(1.5));
+    }
+    #[test]
+    fn per_class_numbers_come_from_the_confusion_matrix() {
+        let m = Confusion::from_cells(&cells(&MATRIX), 10);
+        assert_eq!(m.total(), 10_000);
+        assert_eq!(m.correct(), 8825);
+        let pc = m.per_class();
+        assert_eq!(pc[6].support, 1000);
+        assert_eq!(pc[6].accuracy, Some(0.64));
+        // Predicted as shirt: the shirt column.
+        assert_eq!(pc[6].predicted, 90 + 2 + 75 + 25 + 45 + 640 + 5);
+        assert!((pc[6].precision.unwrap() - 640.0 / 882.0).abs() < 1e-12);
+        assert_eq!(m.row_percent(6, 0), Some(14.0));
+        // The diagonal over the total is the stored final validation accuracy.
+        let run = run_with("baseline", 0, &MATRIX);
+        let stored = final_value(&run, Split::Val, Quantity::Accuracy).unwrap();
+        assert_eq!(stored, 0.8825);
+        let summed: u64 = pc.iter().map(|c| c.correct).sum();
+        let support: u64 = pc.iter().map(|c| c.support).sum();
+        assert!((summed as f64 / support as f64 - stored).abs() < 1e-12);
+        assert_eq!(m.accuracy(), Some(stored));
+    }
+
+    #[test]
+    fn cells_beyond_the_named_classes_grow_the_matrix_and_empty_classes_have_no_rate() {
+        let cells = [
+            ConfusionCell {
+                true_class: 0,
+                predicted_class: 3,
+                count: 4,
+            },
+            ConfusionCell {
+                true_class: 0,
+                predicted_class: 0,
+                count: 6,
+            },
+        ];
+        let m = Confusion::from_cells(&cells, 2);
+        assert_eq!(m.classes(), 4);
+        assert_eq!(m.accuracy(), Some(0.6));
+        let pc = m.per_class();
+        assert_eq!(pc[1].accuracy, None);
+        assert_eq!(pc[1].precision, None, "never predicted: undefined, not 0");
+        assert_eq!(pc[3].precision, Some(0.0));
+        assert_eq!(pc[0].precision, Some(1.0));
+        assert!(Confusion::summed(&[], 10).is_none());
     }
 }

@@ -4,7 +4,7 @@
 //! A table is built once as plain-text cells and rendered twice, so the two
 //! formats cannot disagree. Cells may mark bold text with `**...**`.
 
-use fmnist_experiments::{Experiment, OptimizerConfig, RunConfig};
+use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
@@ -196,67 +196,6 @@ pub(crate) fn paper_ref(exp: &Experiment) -> String {
     }
 }
 
-fn optimizer(o: &OptimizerConfig) -> (String, String) {
-    match o {
-        OptimizerConfig::Sgd {
-            momentum,
-            dampening,
-            nesterov,
-            ..
-        } => (
-            "SGD".into(),
-            format!(
-                "{} (dampening {}, Nesterov {})",
-                setting(*momentum),
-                setting(*dampening),
-                if *nesterov { "on" } else { "off" }
-            ),
-        ),
-        OptimizerConfig::Adam { betas, eps, .. } => (
-            format!(
-                "Adam (β1 = {}, β2 = {}, ε = {})",
-                setting(betas[0]),
-                setting(betas[1]),
-                setting(*eps)
-            ),
-            "— (Adam)".into(),
-        ),
-        OptimizerConfig::AdamW { betas, eps, .. } => (
-            format!(
-                "AdamW (β1 = {}, β2 = {}, ε = {}, decoupled weight decay)",
-                setting(betas[0]),
-                setting(betas[1]),
-                setting(*eps)
-            ),
-            "— (AdamW)".into(),
-        ),
-        OptimizerConfig::Rmsprop {
-            alpha,
-            eps,
-            momentum,
-            centered,
-            ..
-        } => (
-            format!(
-                "RMSprop (α = {}, ε = {}{})",
-                setting(*alpha),
-                setting(*eps),
-                if *centered { ", centered" } else { "" }
-            ),
-            setting(*momentum),
-        ),
-    }
-}
-
-fn weight_decay(o: &OptimizerConfig) -> f64 {
-    match o {
-        OptimizerConfig::Sgd { weight_decay, .. }
-        | OptimizerConfig::Adam { weight_decay, .. }
-        | OptimizerConfig::AdamW { weight_decay, .. }
-        | OptimizerConfig::Rmsprop { weight_decay, .. } => *weight_decay,
-    }
-}
-
 /// How `ran` (what the runs used) differs from `planned` (the experiment
 /// file), in words; empty when they agree.
 pub(crate) fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
@@ -298,13 +237,27 @@ pub(crate) fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
     out
 }
 
+/// The seeds of the stored runs, sorted; the experiment's planned seeds,
+/// said to be so, when none is stored.
+fn seeds_cell(exp: &Experiment, runs: &[&StoredRun]) -> String {
+    let mut seeds: Vec<u64> = runs.iter().map(|r| r.manifest.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    if seeds.is_empty() {
+        format!(
+            "{} (planned; no runs stored)",
+            text::seed_list(exp.seeds.iter().copied())
+        )
+    } else {
+        text::seed_list(seeds)
+    }
+}
+
 const UNSTATED: &str = "not stated in the paper; PyTorch default";
 
-/// Table I from the baseline experiment's resolved settings, with the
-/// settings the paper leaves unstated marked as such.
-pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
+/// Table I's rows of settings: the paper's, then those it leaves unstated.
+fn table1_settings(exp: &Experiment, runs: &[&StoredRun]) -> Vec<Vec<String>> {
     let c = &exp.config;
-    let (opt, momentum) = optimizer(&c.optimizer);
     let hidden = c
         .model
         .hidden
@@ -328,12 +281,10 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         vec!["batch size".into(), c.batch_size.to_string(), paper.into()],
         vec!["epochs".into(), c.epochs.to_string(), paper.into()],
         vec!["hidden layers".into(), hidden, paper.into()],
-        vec!["optimizer".into(), opt, paper.into()],
-        vec!["momentum".into(), momentum, UNSTATED.into()],
         vec![
-            "weight decay".into(),
-            setting(weight_decay(&c.optimizer)),
-            UNSTATED.into(),
+            "optimizer".into(),
+            format!("{} (`{}`)", c.optimizer.title(), c.optimizer.torch()),
+            paper.into(),
         ],
         vec![
             "input normalisation".into(),
@@ -347,10 +298,32 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         vec!["initialisation".into(), init, UNSTATED.into()],
         vec![
             "seeds".into(),
-            text::seed_list(exp.seeds.iter().copied()),
+            seeds_cell(exp, runs),
             "not in the paper; this reproduction".into(),
         ],
     ];
+    // The optimizer's other settings, which the paper leaves unstated,
+    // right after its row; the learning rate has its own.
+    let at = rows
+        .iter()
+        .position(|r| r[0] == "optimizer")
+        .map_or(rows.len(), |i| i + 1);
+    let settings = c
+        .optimizer
+        .settings()
+        .into_iter()
+        .filter(|(k, _)| *k != "lr")
+        .map(|(k, v)| vec![k.replace('_', " "), v, UNSTATED.into()]);
+    rows.splice(at..at, settings);
+    rows
+}
+
+/// Table I from the baseline experiment's resolved settings, with the
+/// settings the paper leaves unstated marked as such; its seeds are those
+/// of the stored `runs` (the planned ones when there are none).
+pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
+    let c = &exp.config;
+    let mut rows = table1_settings(exp, runs);
     for (limit, what) in [(c.train_limit, "training"), (c.val_limit, "validation")] {
         if let Some(n) = limit {
             rows.push(vec![
@@ -365,14 +338,18 @@ pub(crate) fn table1(exp: &Experiment, ran: Option<&RunConfig>) -> Table {
         exp.name,
         exp.path.display()
     )];
-    if let Some(ran) = ran {
-        let diff = differences(c, ran);
-        if !diff.is_empty() {
-            notes.push(format!(
-                "**The runs in this report differ from this table:** {}.",
-                diff.join(", ")
-            ));
+    // Each difference once, in the order the runs show them.
+    let mut diff: Vec<String> = Vec::new();
+    for d in runs.iter().flat_map(|r| differences(c, &r.manifest.config)) {
+        if !diff.contains(&d) {
+            diff.push(d);
         }
+    }
+    if !diff.is_empty() {
+        notes.push(format!(
+            "**The runs in this report differ from this table:** {}.",
+            diff.join(", ")
+        ));
     }
     Table {
         caption: "Table I — the initial run (baseline): hyperparameters".into(),
@@ -657,7 +634,7 @@ mod tests {
 
     #[test]
     fn differences_describe_smoke_runs() {
-        let planned = crate::stats::testing::config(30);
+        let planned = crate::fixture::config(30);
         let mut ran = planned.clone();
         assert!(differences(&planned, &ran).is_empty());
         ran.epochs = 2;

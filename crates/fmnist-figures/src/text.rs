@@ -50,6 +50,40 @@ pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
         .collect()
 }
 
+/// "A", "A and B", "A, B and C".
+pub(crate) fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// "A", "A or B", "A, B or C".
+pub(crate) fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// "learning rate" -> "learning-rate".
+pub(crate) fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "study".into() } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +93,23 @@ mod tests {
         assert_eq!(short_run_id("0123456789abcdef"), "01234567");
         assert_eq!(short_run_id("abc"), "abc");
         assert_eq!(short_run_id("ééééééééé"), "éééééééé");
+    }
+
+    #[test]
+    fn lists_read_as_words() {
+        assert_eq!(and_list(&[]), "");
+        assert_eq!(and_list(&["Adam"]), "Adam");
+        assert_eq!(
+            and_list(&["Adam", "AdamW", "RMSprop"]),
+            "Adam, AdamW and RMSprop"
+        );
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("learning rate"), "learning-rate");
+        assert_eq!(slug("Hidden  sizes!"), "hidden-sizes");
+        assert_eq!(slug("??"), "study");
     }
 
     #[test]

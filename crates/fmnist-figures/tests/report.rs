@@ -82,6 +82,7 @@ fn run(exp: &Experiment, seed: u64, val_acc: &[f64], status: RunStatus) -> Store
                 torch: String::new(),
             },
             resumed_from_epoch: None,
+            stopped_early: None,
             provenance: Provenance {
                 git_commit: Some("0123abc".into()),
                 git_dirty: Some(false),
@@ -188,6 +189,15 @@ fn runs(experiments: &[Experiment]) -> Vec<StoredRun> {
         mistake(0, 6, 0.88),
     ];
     out[1].mistakes = vec![mistake(6, 0, 0.99), mistake(4, 2, 0.8)];
+    // lr-0.01 recorded its gradient norm, which grows as seed 1 diverges;
+    // the other runs were stored before it was measured.
+    for r in &mut out[2..4] {
+        let seed = r.manifest.seed as f64;
+        for row in r.rows.iter_mut().filter(|row| row.split == Split::Train) {
+            row.values
+                .set(Quantity::GradNorm, 1.0 + seed * f64::from(row.epoch));
+        }
+    }
     // The sweep: SGD is best at 0.01 (83.5 %), 4.5 pp above lr 0.001, and
     // reaches 82 % (claim N's band) only there; Adam is best at 0.001.
     let sweep = [
@@ -278,6 +288,7 @@ impl Fixture {
             experiments: &self.experiments,
             runs: &self.runs,
             dataset: Some(&self.dataset),
+            dataset_name: "Fashion-MNIST",
             class_names: &self.class_names,
             claims_file: &self.claims,
             provenance: &self.provenance,
@@ -361,10 +372,12 @@ fn write_report_writes_every_figure_table_and_verdict() {
         let png = out.join("figures").join(format!("{stem}.png"));
         let svg = out.join("figures").join(format!("{stem}.svg"));
         let (w, h) = png_size(&png);
-        if stem == "fig1-examples" {
-            assert!(w >= 900 && h > 1500, "{stem}: {w}x{h}");
-        } else {
-            assert_eq!((w, h), (2400, 1000), "{stem}");
+        match stem {
+            "fig1-examples" => assert!(w >= 900 && h > 1500, "{stem}: {w}x{h}"),
+            // Seed 1 diverged and the runs recorded the gradient norm: a
+            // third panel shows it.
+            "lr-0.01" => assert_eq!((w, h), (3600, 1000), "{stem}"),
+            _ => assert_eq!((w, h), (2400, 1000), "{stem}"),
         }
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         assert!(svg_text.starts_with("<svg") && svg_text.trim_end().ends_with("</svg>"));
@@ -414,7 +427,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
          at the paper's lr 0.001 it reaches 79.00 %, 4.50 pp below that best.",
         "**adam**: best optimizer.lr = 0.001 with 84.00 % mean final validation accuracy; \
          the paper's lr 0.001 is its best in this grid.",
-        "Claim N (the baseline, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced above): \
+        "Claim N (`baseline`, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced above): \
          sgd reaches 82 % or more at optimizer.lr = 0.01, but not at the paper's lr 0.001 (79.00 %)",
         "figures/lr-sweep%5Boptimizer.kind%3Dsgd%2Coptimizer.lr%3D0.001%5D.png",
     ] {
@@ -524,12 +537,89 @@ fn the_report_and_its_tables_match_their_snapshots() {
     expect_file!["snapshots/claims.tex"].assert_eq(&read("tables/claims.tex"));
 }
 
+/// A report of another data set, of seed 0 only: its name from the input
+/// wherever the report names its data, Table I's seeds those stored.
+#[test]
+fn the_report_names_its_data_set_and_the_seeds_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut fx = Fixture::new();
+    fx.runs.retain(|r| r.manifest.seed == 0);
+    let input = ReportInput {
+        dataset_name: "MNIST",
+        ..fx.input()
+    };
+    write_report(&input, tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    assert!(md.starts_with("# Reproduction report: a feed-forward network on MNIST\n"));
+    assert!(md.contains("FIG. 1 — Example images of MNIST:"), "{md}");
+    let svg = std::fs::read_to_string(tmp.path().join("figures/fig1-examples.svg")).unwrap();
+    assert!(svg.contains("FIG. 1 — MNIST training examples"));
+    // The paper's own title is the only mention of its data set.
+    let other: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("Fashion-MNIST"))
+        .filter(|l| !l.contains("*Red neuronal feed-forward junto a Fashion-MNIST*"))
+        .collect();
+    assert!(other.is_empty(), "{other:#?}");
+    let table1 = std::fs::read_to_string(tmp.path().join("tables/table1.md")).unwrap();
+    assert!(table1.contains("| seeds | 0 |"), "{table1}");
+}
+
+/// Every relative link in REPORT.md names a file of the report, and every
+/// figure of the report is shown or linked there.
+#[test]
+fn report_md_links_exactly_the_files_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    let summary = write_report(&fx.input(), tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    let unescape = |url: &str| {
+        let mut out = Vec::new();
+        let b = url.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&url[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    };
+    let linked: std::collections::BTreeSet<PathBuf> = md
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|url| url.starts_with("figures/") || url.starts_with("tables/"))
+        .map(|url| tmp.path().join(unescape(url)))
+        .collect();
+    assert!(!linked.is_empty());
+    for p in &linked {
+        assert!(
+            summary.files.contains(p),
+            "linked, not written: {}",
+            p.display()
+        );
+    }
+    for p in &summary.files {
+        if p.extension().is_some_and(|e| e == "png") {
+            assert!(linked.contains(p), "drawn, not shown: {}", p.display());
+        }
+    }
+}
+
 #[test]
 fn a_second_report_from_the_same_inputs_is_identical_and_rewrites_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = Fixture::new();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    write_report(&fx.input(), &a).unwrap();
+    let written = write_report(&fx.input(), &a).unwrap();
+    assert_eq!(
+        written.written, written.files,
+        "a new report writes every file"
+    );
     // Back-date every file, so that a rewrite shows in its modification time.
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     for p in tree(&a).keys() {
@@ -543,6 +633,7 @@ fn a_second_report_from_the_same_inputs_is_identical_and_rewrites_nothing() {
     let first = tree(&a);
     let summary = write_report(&fx.input(), &a).unwrap();
     assert!(summary.removed.is_empty());
+    assert!(summary.written.is_empty(), "{:?}", summary.written);
     let second = tree(&a);
     assert_eq!(first.len(), summary.files.len());
     for (p, (bytes, mtime)) in &second {
@@ -659,6 +750,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
             experiments: &[],
             runs: &[],
             dataset: None,
+            dataset_name: "",
             class_names: &[],
             claims_file: &claims,
             provenance: &provenance,

@@ -27,7 +27,7 @@ pub use error::MetricsError;
 pub use examine::RunState;
 pub use fmnist_experiments::{Measures, Quantity, Split};
 pub use lock::{LockOutcome, RunLock};
-pub use manifest::{Architecture, DataFile, Provenance, RunManifest, RunStatus};
+pub use manifest::{Architecture, DataFile, Provenance, RunManifest, RunStatus, StoppedEarly};
 pub use store::{RunRecord, Store, StoredRun};
 pub use table::MetricRow;
 pub use time::{rfc3339, unix_seconds};

@@ -35,6 +35,10 @@ pub struct RunManifest {
     /// those of an uninterrupted run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_from_epoch: Option<usize>,
+    /// Set when early stopping ended the run: a complete run with fewer
+    /// epochs than its settings say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<StoppedEarly>,
     /// The code and machine that trained it.
     #[serde(flatten)]
     pub provenance: Provenance,
@@ -81,6 +85,24 @@ pub enum RunStatus {
         epoch: usize,
         batch: usize,
     },
+}
+
+/// Where and why early stopping ended a run, and which epoch's network it
+/// kept (`model.safetensors`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedEarly {
+    /// The last epoch trained (1-based); the metrics have this many epochs.
+    pub epoch: usize,
+    /// "no improvement" or "not finite".
+    pub reason: String,
+    /// The epoch whose network the run keeps.
+    pub kept_epoch: usize,
+}
+
+impl std::fmt::Display for StoppedEarly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stopped early at epoch {} ({}), keeping epoch {}", self.epoch, self.reason, self.kept_epoch)
+    }
 }
 
 impl std::fmt::Display for RunStatus {

@@ -342,6 +342,8 @@ pub(crate) mod tests {
                 epochs: 2,
                 train_limit: None,
                 val_limit: None,
+                schedule: Default::default(),
+                early_stopping: None,
             },
             status: RunStatus::Complete,
             data: vec![],
@@ -358,6 +360,7 @@ pub(crate) mod tests {
             threads: 1,
             training_code_version: 1,
             resumed_from_epoch: None,
+            stopped_early: None,
             provenance: crate::Provenance {
                 git_commit: None,
                 git_dirty: None,

@@ -123,7 +123,7 @@ impl Summary {
 
     /// Writes the three files into `dir` (created if needed); a file whose
     /// bytes would not change is left untouched, so regenerating a report
-    /// from the same runs changes nothing.
+    /// from the same runs changes nothing. Returns the files written.
     pub fn write_dir(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>, SummaryError> {
         let texts = self.to_texts();
         let mut written = Vec::new();
@@ -136,8 +136,8 @@ impl Summary {
                         message: e.to_string(),
                     }
                 })?;
+                written.push(path);
             }
-            written.push(path);
         }
         Ok(written)
     }

@@ -31,6 +31,8 @@ fn config(lr: f64, epochs: usize) -> RunConfig {
         epochs,
         train_limit: None,
         val_limit: None,
+        schedule: Default::default(),
+        early_stopping: None,
     }
 }
 
@@ -101,6 +103,7 @@ fn run(experiment: &str, seed: u64, lr: f64, val: &[f64], code: u32) -> StoredRu
             threads: 1,
             training_code_version: code,
             resumed_from_epoch: None,
+            stopped_early: None,
             provenance: Provenance::default(),
         },
         rows,

@@ -17,6 +17,8 @@ use crate::error::TrainError;
 use crate::model::Mlp;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
+use crate::schedule::SchedulerState;
+use crate::stopping::StopperState;
 use crate::tensor_file::{self, HostTensor};
 use crate::weights::param_names;
 
@@ -46,6 +48,19 @@ pub struct Checkpoint {
     optimizer_buffers: Vec<Vec<Option<HostTensor>>>,
     shuffle_pos: u128,
     dropout_pos: u128,
+    /// The learning-rate schedule's and early stopping's state.
+    control: Control,
+    /// The weights of the best epoch so far, when the run keeps those.
+    best: Option<Vec<HostTensor>>,
+}
+
+/// What a run decides from epoch to epoch besides the weights: the state
+/// of its learning-rate schedule and of its early stopping (none for a run
+/// without it). Serialised whole, floats as their bits.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Control {
+    pub schedule: Option<SchedulerState>,
+    pub stopping: Option<StopperState>,
 }
 
 /// The random streams a run draws from after initialisation.
@@ -69,6 +84,8 @@ impl Checkpoint {
         model: &Mlp,
         optimizer: &Optimizer,
         streams: StreamsState<'_>,
+        control: Control,
+        best: Option<&Mlp>,
     ) -> Result<Checkpoint, TrainError> {
         let names = param_names(model.layers());
         let optimizer_buffers = optimizer
@@ -98,7 +115,19 @@ impl Checkpoint {
             optimizer_buffers,
             shuffle_pos: streams.shuffle.word_pos(),
             dropout_pos: streams.dropout.word_pos(),
+            control,
+            best: best.map(Mlp::host_params).transpose()?,
         })
+    }
+
+    /// The schedule's and early stopping's state after the last epoch.
+    pub(crate) fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// The weights of the best epoch, where the run keeps those.
+    pub(crate) fn best_model(&self, device: &Device) -> Result<Option<Mlp>, TrainError> {
+        self.best.as_ref().map(|p| model_of(p, device)).transpose()
     }
 
     /// The number of epochs completed.
@@ -117,15 +146,7 @@ impl Checkpoint {
 
     /// The network after the last complete epoch.
     pub fn model(&self, device: &Device) -> Result<Mlp, TrainError> {
-        let layers = self.params.len() / 2;
-        let tensors: Vec<Tensor> = self
-            .params
-            .iter()
-            .map(|t| t.to_tensor(device))
-            .collect::<Result<_, _>>()?;
-        let mut weights = tensors;
-        let biases = weights.split_off(layers);
-        Ok(Mlp { weights, biases })
+        model_of(&self.params, device)
     }
 
     pub(crate) fn optimizer(
@@ -209,6 +230,9 @@ impl Checkpoint {
                 names.push((format!("optimizer.{buffer}.{}", t.name), t));
             }
         }
+        for t in self.best.iter().flatten() {
+            names.push((format!("best.{}", t.name), t));
+        }
         let tensors: Vec<(&str, &HostTensor)> =
             names.iter().map(|(name, t)| (name.as_str(), *t)).collect();
         let reports: Vec<Value> = self.epochs.iter().map(report_bits).collect();
@@ -228,6 +252,10 @@ impl Checkpoint {
                 ("optimizer_buffers", buffer_names.join(",")),
                 ("shuffle_word_pos", self.shuffle_pos.to_string()),
                 ("dropout_word_pos", self.dropout_pos.to_string()),
+                (
+                    "control",
+                    serde_json::to_string(&self.control).expect("JSON serialises"),
+                ),
                 (
                     "epochs",
                     serde_json::to_string(&reports).expect("JSON serialises"),
@@ -300,6 +328,24 @@ impl Checkpoint {
             ));
         }
         let optimizer_buffers = read_buffers(&mut c, buffer_names, &names, &params)?;
+        let control: Control = serde_json::from_str(c.meta("control", WHAT)?)
+            .map_err(|e| bad("control", format!("is not a schedule and stopping state: {e}")))?;
+        let best = if c.tensors.keys().any(|k| k.starts_with("best.")) {
+            let best = names
+                .iter()
+                .zip(&params)
+                .map(|(name, p)| {
+                    let t = c.take(&format!("best.{name}"), Some(p.shape.as_slice()), WHAT)?;
+                    Ok(HostTensor {
+                        name: name.clone(),
+                        ..t
+                    })
+                })
+                .collect::<Result<Vec<_>, TrainError>>()?;
+            Some(best)
+        } else {
+            None
+        };
         if let Some(name) = c.tensors.keys().min() {
             return Err(TrainError::File(format!(
                 "{WHAT}: unexpected tensor `{name}`"
@@ -316,6 +362,8 @@ impl Checkpoint {
             optimizer_buffers,
             shuffle_pos,
             dropout_pos,
+            control,
+            best,
         };
         // The shapes must chain into a network.
         let mut probe = tensor_file::Contents {
@@ -375,6 +423,17 @@ fn report_bits(e: &EpochReport) -> Value {
         "train": split(&e.train),
         "val": split(&e.val),
     })
+}
+
+/// The network of `params` (weights then biases, PyTorch names) on `device`.
+fn model_of(params: &[HostTensor], device: &Device) -> Result<Mlp, TrainError> {
+    let layers = params.len() / 2;
+    let mut weights: Vec<Tensor> = params
+        .iter()
+        .map(|t| t.to_tensor(device))
+        .collect::<Result<_, _>>()?;
+    let biases = weights.split_off(layers);
+    Ok(Mlp { weights, biases })
 }
 
 /// The names of `optimizer`'s buffers, which are those its kind declares.

@@ -7,10 +7,10 @@ use std::time::Instant;
 use candle_core::{DType, Device};
 use fmnist_data::Dataset;
 pub use fmnist_experiments::EpochReport;
-use fmnist_experiments::{Measures, Quantity, RunConfig};
+use fmnist_experiments::{Keep, Measures, Quantity, RunConfig};
 
 use crate::batch::Normaliser;
-use crate::checkpoint::{Checkpoint, StreamsState, identity};
+use crate::checkpoint::{Checkpoint, Control, StreamsState, identity};
 use crate::engine::{Batch, Engine, engine};
 use crate::error::TrainError;
 use crate::evaluate::{Path, limit, validation_set};
@@ -18,6 +18,8 @@ use crate::host::Timings;
 use crate::model::Mlp;
 use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
+use crate::schedule::LrScheduler;
+use crate::stopping::{Decision, EarlyStopper, StopReason};
 
 /// Progress, reported as training goes.
 #[derive(Debug)]
@@ -41,6 +43,13 @@ pub enum Outcome {
     /// Stopped on request before finishing; the epochs reported are valid
     /// but the run is not a result.
     Interrupted,
+    /// Complete: early stopping ended it after this (1-based) epoch; its
+    /// network is that of epoch `kept` (the last, or the best).
+    Stopped {
+        epoch: usize,
+        reason: StopReason,
+        kept: usize,
+    },
 }
 
 /// How a run ended, its epochs and its network.
@@ -244,12 +253,81 @@ impl Start {
     }
 }
 
+/// What the run decides between epochs: the learning rate of the next one
+/// (its schedule) and whether to go on (its early stopping), and the
+/// network of the best epoch where the run keeps that one.
+struct Steering {
+    scheduler: LrScheduler,
+    stopper: Option<EarlyStopper>,
+    best: Option<Mlp>,
+}
+
+impl Steering {
+    fn new(config: &RunConfig, resume: Option<&Checkpoint>, device: &Device) -> Result<Self, TrainError> {
+        let mut scheduler = LrScheduler::new(&config.schedule, config.optimizer.lr(), config.epochs)?;
+        let mut stopper = config.early_stopping.as_ref().map(EarlyStopper::new).transpose()?;
+        let mut best = None;
+        if let Some(checkpoint) = resume {
+            let control = checkpoint.control();
+            if let Some(state) = &control.schedule {
+                scheduler.restore(state.clone())?;
+            }
+            if let (Some(s), Some(state)) = (stopper.as_mut(), &control.stopping) {
+                s.restore(state.clone())?;
+            }
+            best = checkpoint.best_model(device)?;
+        }
+        Ok(Steering { scheduler, stopper, best })
+    }
+
+    fn keeps_best(config: &RunConfig) -> bool {
+        matches!(&config.early_stopping, Some(es) if es.keep == Keep::Best)
+    }
+
+    fn control(&self) -> Control {
+        Control {
+            schedule: Some(self.scheduler.state()),
+            stopping: self.stopper.as_ref().map(EarlyStopper::state),
+        }
+    }
+
+    /// After `report`'s epoch: steps the schedule on the validation loss,
+    /// checks the stopping rule, keeps the network if it is the best so
+    /// far; the reason when the run stops here.
+    fn after_epoch(
+        &mut self,
+        config: &RunConfig,
+        report: &EpochReport,
+        engine: &dyn Engine,
+    ) -> Result<Option<StopReason>, TrainError> {
+        self.scheduler.step(report.val[Quantity::Loss]);
+        let Some(stopper) = self.stopper.as_mut() else {
+            return Ok(None);
+        };
+        Ok(match stopper.check(stopper.monitor().value(report)) {
+            Decision::Continue { improved } => {
+                if improved && Self::keeps_best(config) {
+                    self.best = Some(engine.export()?.0);
+                }
+                None
+            }
+            Decision::Stop(reason) => Some(reason),
+        })
+    }
+
+    /// The epoch whose network the run keeps, after `last`.
+    fn kept(&self, last: usize) -> usize {
+        self.stopper.as_ref().map_or(last, |s| s.kept_epoch(last))
+    }
+}
+
 /// Sums over one epoch's training steps.
 #[derive(Default)]
 struct EpochSums {
     loss: f64,
     correct: usize,
     grad_norm: f64,
+    steps: usize,
 }
 
 /// The network layer sizes of `config` on images of `pixels` pixels.
@@ -260,9 +338,10 @@ fn layer_sizes(config: &RunConfig, pixels: usize) -> Vec<usize> {
     sizes
 }
 
-/// The training loop: for each epoch, a shuffled pass of mini-batches (the
-/// last may be smaller: it is trained on, not dropped), then the
-/// validation pass, the epoch's report and a checkpoint.
+/// The training loop: for each epoch, the schedule's learning rate, a
+/// shuffled pass of mini-batches (the last may be smaller: it is trained
+/// on, not dropped), the validation pass, the epoch's report, the schedule
+/// and stopping rule stepped, and a checkpoint.
 pub(crate) fn run(
     job: Job<'_>,
     mut options: TrainOptions<'_>,
@@ -280,14 +359,9 @@ pub(crate) fn run(
         )));
     }
     let sizes = layer_sizes(config, train_set.rows * train_set.cols);
-    let identity = identity(config);
-    let Start {
-        model,
-        optimizer,
-        mut epochs,
-        mut shuffle,
-        mut dropout,
-    } = Start::new(&job, &sizes, options.resume.take())?;
+    let resume = options.resume.take();
+    let mut steering = Steering::new(config, resume.as_ref(), job.device)?;
+    let mut start = Start::new(&job, &sizes, resume)?;
     let normaliser = Normaliser::new(&config.input);
     let batch = Batch {
         train: &train_set,
@@ -296,29 +370,23 @@ pub(crate) fn run(
         dropout: config.model.dropout,
         hidden: &config.model.hidden,
     };
+    let (model, optimizer) = (start.model.clone(), start.optimizer.clone());
     let mut engine = engine(model, optimizer, job.device, job.path, batch)?;
-    let batches = n.div_ceil(config.batch_size);
+    let mut epochs = std::mem::take(&mut start.epochs);
     for epoch in epochs.len() + 1..=config.epochs {
         let started = Instant::now();
-        let order = shuffle.permutation(n);
-        let sums = match train_epoch(&mut *engine, &job, epoch, &order, &mut dropout, on_event)? {
+        let lr = steering.scheduler.lr();
+        engine.set_lr(lr);
+        let order = start.shuffle.permutation(n);
+        let step = train_epoch(&mut *engine, &job, epoch, &order, &mut start.dropout, on_event)?;
+        let sums = match step {
             Ok(sums) => sums,
-            Err(outcome) => return finish(&*engine, outcome, epochs),
+            Err(outcome) => return finish(&*engine, outcome, epochs, None),
         };
         let evaluation = Instant::now();
         let (val_loss, val_accuracy) = engine.evaluate(&val_set)?;
         let evaluation = evaluation.elapsed().as_secs_f64();
-        let report = EpochReport {
-            epoch,
-            train: Measures::default()
-                .with(Quantity::Loss, sums.loss / n as f64)
-                .with(Quantity::Accuracy, sums.correct as f64 / n as f64)
-                .with(Quantity::GradNorm, sums.grad_norm / batches as f64),
-            val: Measures::default()
-                .with(Quantity::Loss, val_loss)
-                .with(Quantity::Accuracy, val_accuracy),
-            seconds: started.elapsed().as_secs_f64(),
-        };
+        let report = sums.report(epoch, n, lr, (val_loss, val_accuracy), started);
         let timings = engine.take_timings();
         if let Some(profiles) = profiles.as_deref_mut() {
             profiles.push(EpochProfile::of(timings, evaluation, report.seconds));
@@ -326,21 +394,69 @@ pub(crate) fn run(
         on_event(Event::Epoch(&report));
         epochs.push(report);
         if !val_loss.is_finite() {
-            let batch = batches;
-            return finish(&*engine, Outcome::Diverged { epoch, batch }, epochs);
-        }
-        if let Some(on_checkpoint) = options.on_checkpoint.as_deref_mut() {
-            let (model, optimizer) = engine.export()?;
-            let streams = StreamsState {
-                shuffle: &shuffle,
-                dropout: &dropout,
+            let outcome = Outcome::Diverged {
+                epoch,
+                batch: order.len().div_ceil(config.batch_size),
             };
-            let checkpoint =
-                Checkpoint::capture(&identity, job.seed, &epochs, &model, &optimizer, streams)?;
-            on_checkpoint(&checkpoint);
+            return finish(&*engine, outcome, epochs, None);
+        }
+        let stop = steering.after_epoch(config, &epochs[epoch - 1], &*engine)?;
+        if let Some(on_checkpoint) = options.on_checkpoint.as_deref_mut() {
+            on_checkpoint(&checkpoint(&job, &epochs, &*engine, &start, &steering)?);
+        }
+        if let Some(reason) = stop {
+            let kept = steering.kept(epoch);
+            let outcome = Outcome::Stopped { epoch, reason, kept };
+            return finish(&*engine, outcome, epochs, steering.best.take());
         }
     }
-    finish(&*engine, Outcome::Complete, epochs)
+    let kept = Steering::keeps_best(config).then(|| steering.best.take());
+    finish(&*engine, Outcome::Complete, epochs, kept.flatten())
+}
+
+/// Everything needed to continue after the epochs of `epochs`.
+fn checkpoint(
+    job: &Job<'_>,
+    epochs: &[EpochReport],
+    engine: &dyn Engine,
+    start: &Start,
+    steering: &Steering,
+) -> Result<Checkpoint, TrainError> {
+    let (model, optimizer) = engine.export()?;
+    let streams = StreamsState {
+        shuffle: &start.shuffle,
+        dropout: &start.dropout,
+    };
+    Checkpoint::capture(
+        &identity(job.config),
+        job.seed,
+        epochs,
+        &model,
+        &optimizer,
+        streams,
+        steering.control(),
+        steering.best.as_ref(),
+    )
+}
+
+impl EpochSums {
+    /// The epoch's report: the training sums as means over the `n` images
+    /// (and the gradient norm over the steps), the rate it trained with,
+    /// the validation loss and accuracy.
+    fn report(&self, epoch: usize, n: usize, lr: f64, val: (f64, f64), started: Instant) -> EpochReport {
+        EpochReport {
+            epoch,
+            train: Measures::default()
+                .with(Quantity::Loss, self.loss / n as f64)
+                .with(Quantity::Accuracy, self.correct as f64 / n as f64)
+                .with(Quantity::GradNorm, self.grad_norm / self.steps as f64)
+                .with(Quantity::LearningRate, lr),
+            val: Measures::default()
+                .with(Quantity::Loss, val.0)
+                .with(Quantity::Accuracy, val.1),
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
 }
 
 /// One epoch's training steps in the order `order`: the sums of the epoch,
@@ -372,6 +488,7 @@ fn train_epoch(
             .get(next..(next + size).min(order.len()))
             .unwrap_or_default();
         sums.grad_norm += engine.backward_and_update(next)?;
+        sums.steps += 1;
         on_event(Event::Batch {
             epoch,
             batch: b + 1,
@@ -381,13 +498,18 @@ fn train_epoch(
     Ok(Ok(sums))
 }
 
-/// The result of a run that ended with `outcome` after `epochs`.
+/// The result of a run that ended with `outcome` after `epochs`: the
+/// network `kept` (the best epoch's) where given, else the engine's.
 fn finish(
     engine: &dyn Engine,
     outcome: Outcome,
     epochs: Vec<EpochReport>,
+    kept: Option<Mlp>,
 ) -> Result<RunResult, TrainError> {
-    let (model, _) = engine.export()?;
+    let model = match kept {
+        Some(model) => model,
+        None => engine.export()?.0,
+    };
     Ok(RunResult {
         outcome,
         epochs,
@@ -466,6 +588,8 @@ mod tests {
             epochs,
             train_limit: None,
             val_limit: None,
+            schedule: Default::default(),
+            early_stopping: None,
         }
     }
 
@@ -615,7 +739,8 @@ mod tests {
             }
         })
         .unwrap();
-        assert_eq!(epochs_seen, ((k + 1)..=config.epochs).collect::<Vec<_>>());
+        // Up to the last epoch, or to the one early stopping ended at.
+        assert_eq!(epochs_seen, ((k + 1)..=resumed.epochs.len()).collect::<Vec<_>>());
         resumed
     }
 
@@ -821,6 +946,83 @@ mod tests {
                 "{p:?}"
             );
             assert!(parts <= p.total * 1.0001, "{p:?}");
+        }
+    }
+
+    /// SGD with a plateau schedule (patience 1, so the rate drops within a
+    /// few epochs) and early stopping on the validation accuracy keeping
+    /// the best epoch's weights.
+    fn steered(epochs: usize, keep: Keep) -> RunConfig {
+        use fmnist_experiments::{EarlyStopping, Monitor, ScheduleConfig, ScheduleKind, Warmup};
+        let mut c = config(0.2, epochs);
+        let mut plateau = ScheduleKind::plateau();
+        if let ScheduleKind::Plateau { patience, .. } = &mut plateau {
+            *patience = 1;
+        }
+        c.schedule = ScheduleConfig {
+            kind: plateau,
+            warmup: Some(Warmup {
+                warmup_epochs: 1,
+                start_factor: 0.5,
+            }),
+        };
+        let mut es = EarlyStopping::new(Monitor::ValAccuracy);
+        es.patience = 2;
+        es.keep = keep;
+        c.early_stopping = Some(es);
+        c
+    }
+
+    #[test]
+    fn the_schedule_sets_each_epoch_s_rate_and_early_stopping_ends_the_run() {
+        let data = dataset();
+        let c = steered(12, Keep::Last);
+        let r = run(&c, 3, &data);
+        let rates: Vec<f64> = r.epochs.iter().map(|e| e.train[Quantity::LearningRate]).collect();
+        let mut scheduler = LrScheduler::new(&c.schedule, 0.2, 12).unwrap();
+        for (e, &rate) in r.epochs.iter().zip(&rates) {
+            assert_eq!(rate.to_bits(), scheduler.lr().to_bits(), "epoch {}", e.epoch);
+            scheduler.step(e.val[Quantity::Loss]);
+        }
+        assert_eq!(rates[0], 0.1, "warmup from half the rate");
+        let Outcome::Stopped { epoch, kept, .. } = r.outcome else {
+            panic!("expected an early stop, got {:?} after {} epochs", r.outcome, r.epochs.len());
+        };
+        assert_eq!(epoch, r.epochs.len());
+        assert_eq!(kept, epoch, "keep = last");
+        assert!(epoch < 12, "stopped at {epoch}");
+        // Without the schedule and the rule, the same seed trains all epochs
+        // at the constant rate.
+        let mut plain = c.clone();
+        plain.schedule = Default::default();
+        plain.early_stopping = None;
+        let p = run(&plain, 3, &data);
+        assert_eq!(p.outcome, Outcome::Complete);
+        assert!(p.epochs.iter().all(|e| e.train[Quantity::LearningRate] == 0.2));
+    }
+
+    #[test]
+    fn a_steered_run_keeping_its_best_epoch_resumes_bit_for_bit() {
+        let data = dataset();
+        let c = steered(12, Keep::Best);
+        let whole = run(&c, 3, &data);
+        let Outcome::Stopped { epoch, kept, .. } = whole.outcome else {
+            panic!("expected an early stop, got {:?}", whole.outcome);
+        };
+        assert!(kept < epoch, "the best epoch {kept} is before the stop at {epoch}");
+        // The kept network is that of epoch `kept`: evaluating it gives the
+        // validation numbers recorded for that epoch.
+        let eval = evaluate_run(&whole.model, &c, &data, &Device::Cpu, 0).unwrap();
+        assert_eq!(eval.accuracy, whole.epochs[kept - 1].val[Quantity::Accuracy]);
+        for k in [1, kept, epoch - 1] {
+            let resumed = interrupted_and_resumed(&c, 3, &data, k);
+            assert_eq!(resumed.outcome, whole.outcome, "k = {k}");
+            assert_eq!(numbers(&resumed.epochs), numbers(&whole.epochs), "k = {k}");
+            assert_eq!(
+                resumed.model.to_safetensors().unwrap(),
+                whole.model.to_safetensors().unwrap(),
+                "k = {k}: kept weights"
+            );
         }
     }
 

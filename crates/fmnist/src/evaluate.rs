@@ -61,11 +61,14 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
             .with_context(|| format!("loading {}", path.display()))?;
         let again = fmnist_train::evaluate_run(&model, &m.config, &data, &device, 0)
             .with_context(|| format!("evaluating {name}"))?;
+        // The network stored is the last epoch's, or the one early
+        // stopping kept.
+        let last = run.rows.iter().map(|r| r.epoch).max().unwrap_or(0);
+        let kept = m.stopped_early.as_ref().map_or(last, |s| s.kept_epoch as u32);
         let stored = run
             .rows
             .iter()
-            .filter(|r| r.split == Split::Val)
-            .max_by_key(|r| r.epoch)
+            .find(|r| r.split == Split::Val && r.epoch == kept)
             .map(|r| r.values[Quantity::Accuracy]);
         let confusion: Vec<u32> = run.confusion.iter().map(|c| c.count).collect();
         let same = stored == Some(again.accuracy) && confusion == again.confusion;

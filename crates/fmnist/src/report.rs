@@ -15,7 +15,7 @@ use crate::setup::{Global, plan, relative, reports_dir, results_dir};
 
 /// Figures, tables, claims and REPORT.md from the stored runs of the current
 /// plan; runs of older settings that are still stored are left out. Returns
-/// the number of files written.
+/// the number of files written (unchanged files are not).
 pub fn write(
     global: &Global,
     experiments: &[Experiment],
@@ -72,6 +72,7 @@ pub fn write(
         command,
         quick: args.quick,
         class_names: &data_set.manifest.classes,
+        dataset_name: &data_set.manifest.name,
     };
     let out = reports_dir(args.reports.clone(), args.quick);
     let summary = fmnist_figures::write_report(&input, &out)
@@ -86,7 +87,7 @@ pub fn write(
         .collect();
     let table = fmnist_summary::Summary::from_runs(&current, &verdicts, args.quick);
     let written = table.write_dir(&out.join(fmnist_summary::DIR))?;
-    Ok(summary.files.len() + written.len())
+    Ok(summary.written.len() + written.len())
 }
 
 /// The command that regenerates this report from the stored results, as

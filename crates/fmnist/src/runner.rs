@@ -12,9 +12,11 @@ use fmnist_data::Dataset;
 use fmnist_experiments::{Quantity, RunSpec};
 use fmnist_metrics::{
     Architecture, ConfusionCell, DataFile, LockOutcome, MetricRow, Mistake, RunLock, RunManifest,
-    RunRecord, RunState, RunStatus, Split, Store, rfc3339,
+    RunRecord, RunState, RunStatus, Split, StoppedEarly, Store, rfc3339,
 };
-use fmnist_train::{Checkpoint, DeviceSpec, Event, Outcome, TrainOptions, describe_device};
+use fmnist_train::{
+    Checkpoint, DeviceSpec, Event, Outcome, StopReason, TrainOptions, describe_device,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
@@ -293,6 +295,13 @@ fn train_one(
             s.trained += 1;
             s.resumed += usize::from(resumed);
         }
+        Ok((Outcome::Stopped { epoch, kept, .. }, resumed)) => {
+            s.trained += 1;
+            s.resumed += usize::from(resumed);
+            progress.println(format!(
+                "stop   {name}: early stopping ended it after epoch {epoch}; it keeps epoch {kept}'s network"
+            ));
+        }
         Ok((Outcome::Diverged { epoch, batch }, resumed)) => {
             s.trained += 1;
             s.resumed += usize::from(resumed);
@@ -361,9 +370,21 @@ fn train_and_store(
         ));
     }
     let result = train(ctx, job, lock, progress, &device, resume)?;
-    let status = match result.outcome {
-        Outcome::Complete => RunStatus::Complete,
-        Outcome::Diverged { epoch, batch } => RunStatus::Diverged { epoch, batch },
+    let (status, stopped_early) = match result.outcome {
+        Outcome::Complete => (RunStatus::Complete, None),
+        Outcome::Stopped { epoch, reason, kept } => {
+            let reason = match reason {
+                StopReason::NoImprovement => "no improvement",
+                StopReason::NotFinite => "not finite",
+            };
+            let stopped = StoppedEarly {
+                epoch,
+                reason: reason.into(),
+                kept_epoch: kept,
+            };
+            (RunStatus::Complete, Some(stopped))
+        }
+        Outcome::Diverged { epoch, batch } => (RunStatus::Diverged { epoch, batch }, None),
         Outcome::Interrupted => return Ok((Outcome::Interrupted, resumed_from.is_some())),
     };
     let (confusion, mistakes) = evaluate(ctx, job, &result.model, &device)?;
@@ -371,6 +392,7 @@ fn train_and_store(
     manifest.started_at = rfc3339(started_at);
     manifest.wall_seconds = clock.elapsed().as_secs_f64();
     manifest.resumed_from_epoch = resumed_from;
+    manifest.stopped_early = stopped_early;
     let record = RunRecord {
         model: result
             .model
@@ -541,6 +563,7 @@ fn manifest(
         threads: ctx.threads,
         training_code_version: fmnist_train::TRAINING_CODE_VERSION,
         resumed_from_epoch: None,
+        stopped_early: None,
         provenance: ctx.provenance.clone(),
     }
 }

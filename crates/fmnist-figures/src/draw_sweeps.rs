@@ -1,0 +1,557 @@
+//! The response figure of a sweep: final and best validation accuracy and
+//! final validation loss against the swept value, one line per value of the
+//! other swept settings, drawn from a [`SweepSeries`].
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::error::FiguresError;
+use crate::font::ensure_fonts;
+use crate::output::with_ext;
+use crate::panels::PALETTE;
+use crate::plot::{
+    AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT, Written,
+    bold, decimals, font, render_png, render_svg,
+};
+use crate::stats::{self, Summary};
+use crate::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
+use crate::tables::setting;
+
+struct Line {
+    label: Option<String>,
+    color: RGBColor,
+    /// (x position, [final acc, best acc, final loss]).
+    points: Vec<(f64, [Option<Summary>; 3])>,
+}
+
+struct Response {
+    title: String,
+    subtitle: String,
+    x_desc: String,
+    legend_title: Option<String>,
+    lines: Vec<Line>,
+    /// Tick positions and labels; an empty label keeps the tick unlabelled.
+    ticks: Vec<(f64, String)>,
+    x_range: (f64, f64),
+    /// (line, x position) of the overall best point.
+    best: Option<(usize, f64)>,
+    /// Text values have no order: points get whiskers, not lines and bands.
+    categorical: bool,
+}
+
+const PANELS: [(&str, &str, bool); 3] = [
+    ("Final validation accuracy", "accuracy (%)", true),
+    ("Best validation accuracy", "accuracy (%)", true),
+    ("Final validation loss", "cross-entropy loss", false),
+];
+
+/// Pixel size of a three-panel response figure.
+const RESPONSE_SIZE: (u32, u32) = (2700, 1050);
+const TITLE_H: u32 = 175;
+const PANEL_Y_LABEL_W: u32 = 140;
+const PANEL_MARGINS: u32 = 20 + 50;
+
+/// One line per line label, its points sorted by x position.
+fn response_lines(
+    series: &SweepSeries<'_>,
+    axis: &Axis,
+    lines_labels: &[Option<String>],
+) -> Vec<Line> {
+    let mut palette = PALETTE.iter().cycle();
+    lines_labels
+        .iter()
+        .map(|label| {
+            let mut points: Vec<(f64, [Option<Summary>; 3])> = series
+                .points
+                .iter()
+                .filter(|p| p.line == *label)
+                .map(|p| {
+                    let s = stats::point_stats(&p.runs);
+                    (
+                        position(axis, &p.x),
+                        [s.final_acc, s.best_acc, s.final_loss],
+                    )
+                })
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Line {
+                label: label.clone(),
+                color: *palette.next().expect("a cycle never ends"),
+                points,
+            }
+        })
+        .collect()
+}
+
+/// Ticks at the swept values; a label that would overlap its left
+/// neighbour is dropped (its tick stays).
+fn response_ticks(axis: &Axis, xs: &[f64], x_range: (f64, f64)) -> Vec<(f64, String)> {
+    let label_of = |x: f64| match axis {
+        Axis::Log10 => setting(sig(10f64.powf(x))),
+        Axis::Linear => setting(sig(x)),
+        Axis::Categorical(labels) => labels.get(x.round() as usize).cloned().unwrap_or_default(),
+    };
+    let plot_w = f64::from(RESPONSE_SIZE.0 / 3 - PANEL_Y_LABEL_W - PANEL_MARGINS);
+    let px = |x: f64| (x - x_range.0) / (x_range.1 - x_range.0) * plot_w;
+    let tick_font = font(TICK_FONT);
+    let mut ticks = Vec::new();
+    let mut right_edge = f64::NEG_INFINITY;
+    for &x in xs {
+        let label = label_of(x);
+        let w = tick_font
+            .layout_box(&label)
+            .map_or(label.len() as f64 * 17.0, |((a, _), (b, _))| {
+                f64::from(b - a)
+            });
+        let left = px(x) - w / 2.0;
+        if left > right_edge + 12.0 {
+            right_edge = px(x) + w / 2.0;
+            ticks.push((x, label));
+        } else {
+            ticks.push((x, String::new()));
+        }
+    }
+    ticks
+}
+
+fn build_response(series: &SweepSeries<'_>) -> Response {
+    let axis = axis(series);
+    let lines_labels = series.lines();
+    let lines = response_lines(series, &axis, &lines_labels);
+    let xs: Vec<f64> = {
+        let mut xs: Vec<f64> = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.0))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs
+    };
+    let (lo, hi) = (
+        xs.first().copied().unwrap_or(0.0),
+        xs.last().copied().unwrap_or(1.0),
+    );
+    let pad = match axis {
+        Axis::Categorical(_) => 0.5,
+        _ if hi > lo => (hi - lo) * 0.06,
+        _ => 0.5_f64.max(lo.abs() * 0.1),
+    };
+    let x_range = (lo - pad, hi + pad);
+    let ticks = response_ticks(&axis, &xs, x_range);
+    let best = best_point(series);
+    let best_at = best.overall.as_ref().map(|b| {
+        let line = lines_labels.iter().position(|l| *l == b.line).unwrap_or(0);
+        (line, position(&axis, &b.x))
+    });
+    let x_desc = match axis {
+        Axis::Log10 => format!("{} (log scale)", series.x_key),
+        _ => series.x_key.clone(),
+    };
+    let seeds = {
+        let mut s: Vec<u64> = series
+            .points
+            .iter()
+            .flat_map(|p| p.runs.iter().map(|r| r.manifest.seed))
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    };
+    let spread = if matches!(axis, Axis::Categorical(_)) {
+        "bars"
+    } else {
+        "band"
+    };
+    let subtitle = match &best.overall {
+        Some(b) => format!(
+            "mean over seeds {seeds} with min–max {spread}; best final validation accuracy {:.2} % at {}",
+            100.0 * b.final_acc.mean,
+            describe(series, b)
+        ),
+        None => "no finished runs".into(),
+    };
+    Response {
+        title: format!("Sweep {}: response to {}", series.sweep, series.x_key),
+        subtitle,
+        x_desc,
+        legend_title: (!series.line_keys.is_empty()).then(|| series.line_keys.join(", ")),
+        lines,
+        ticks,
+        x_range,
+        best: best_at,
+        categorical: matches!(axis, Axis::Categorical(_)),
+    }
+}
+
+/// `x` rounded to 6 significant digits, so that 10^log10(0.003) prints as 0.003.
+pub(crate) fn sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(5 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+fn y_range(lines: &[Line], k: usize, percent: bool) -> (f64, f64) {
+    let scale = if percent { 100.0 } else { 1.0 };
+    let (lo, hi) = lines
+        .iter()
+        .flat_map(|l| &l.points)
+        .filter_map(|p| p.1[k])
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(s.min * scale), hi.max(s.max * scale))
+        });
+    if !lo.is_finite() {
+        return if percent { (0.0, 100.0) } else { (0.0, 1.0) };
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.08
+    } else {
+        (hi.abs() * 0.05).max(0.01)
+    };
+    let lo = if lo >= 0.0 {
+        (lo - pad).max(0.0)
+    } else {
+        lo - pad
+    };
+    let hi = if percent {
+        (hi + pad).min(100.0)
+    } else {
+        hi + pad
+    };
+    (lo, hi)
+}
+
+fn draw_response<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Response,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let center =
+        |f: FontDesc<'static>| TextStyle::from(f).pos(Pos::new(HPos::Center, VPos::Center));
+    root.draw_text(&r.title, &center(bold(TITLE_FONT)), (w as i32 / 2, 45))?;
+    root.draw_text(&r.subtitle, &center(font(LEGEND_FONT)), (w as i32 / 2, 95))?;
+    draw_legend(root, r, 145)?;
+    let (_, body) = root.split_vertically(TITLE_H);
+    let panels = body.split_evenly((1, 3));
+    for (k, area) in panels.iter().enumerate() {
+        draw_response_panel(area, r, k)?;
+    }
+    Ok(())
+}
+
+/// The shared legend: one entry per line and one for the best-point ring,
+/// centred under the title.
+fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Response,
+    y: i32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let f = font(LEGEND_FONT);
+    let width = |s: &str| {
+        f.layout_box(s)
+            .map_or(s.len() as i32 * 17, |((a, _), (b, _))| b - a)
+    };
+    let mut items: Vec<(Option<RGBColor>, String)> = r
+        .lines
+        .iter()
+        .filter_map(|l| l.label.clone().map(|s| (Some(l.color), s)))
+        .collect();
+    if r.best.is_some() {
+        items.push((None, "best point".into()));
+    }
+    let prefix = r.legend_title.as_ref().map(|t| format!("{t}:"));
+    let sample = 60;
+    let gap = 40;
+    let total: i32 = prefix.as_ref().map_or(0, |p| width(p) + 20)
+        + items
+            .iter()
+            .map(|(_, s)| sample + 12 + width(s) + gap)
+            .sum::<i32>()
+        - gap;
+    let (w, _) = root.dim_in_pixel();
+    let mut x = (w as i32 - total) / 2;
+    let left = TextStyle::from(font(LEGEND_FONT)).pos(Pos::new(HPos::Left, VPos::Center));
+    if let Some(p) = &prefix {
+        root.draw_text(p, &left, (x, y))?;
+        x += width(p) + 20;
+    }
+    for (color, label) in &items {
+        match color {
+            Some(c) => {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + sample, y)],
+                    c.stroke_width(LINE_WIDTH),
+                ))?;
+                root.draw(&Circle::new((x + sample / 2, y), 8, c.filled()))?;
+            }
+            None => {
+                root.draw(&Circle::new((x + sample / 2, y), 18, BLACK.stroke_width(3)))?;
+            }
+        }
+        x += sample + 12;
+        root.draw_text(label, &left, (x, y))?;
+        x += width(label) + gap;
+    }
+    Ok(())
+}
+
+/// A linear axis whose ticks sit exactly at the swept values. Plotters'
+/// `with_key_points` drops the value formatting of `f64` ranges, so the
+/// mesh could not be labelled through it.
+struct KeyedAxis {
+    range: (f64, f64),
+    keys: Vec<f64>,
+}
+
+impl Ranged for KeyedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let t = (value - self.range.0) / (self.range.1 - self.range.0);
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.keys.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.0..self.range.1
+    }
+}
+
+/// The chart of one response panel: the swept value against a number.
+type ResponseChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
+
+/// Panel `k`'s lines: bands (or whiskers), means, and the best point ringed.
+fn draw_response_lines<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
+    r: &Response,
+    k: usize,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let at = |line: &Line| -> Vec<(f64, Summary)> {
+        line.points
+            .iter()
+            .filter_map(|(x, s)| s[k].map(|s| (*x, s)))
+            .collect()
+    };
+    // Bands first, so that no band hides a line.
+    for line in &r.lines {
+        let pts = at(line);
+        if r.categorical || pts.len() == 1 {
+            // No band between unordered values, nor around a lone point:
+            // whiskers show each point's range.
+            for &(x, s) in &pts {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, s.min * scale), (x, s.max * scale)],
+                    line.color.stroke_width(3),
+                )))?;
+            }
+        } else if pts.iter().any(|(_, s)| s.max > s.min) {
+            let mut outline: Vec<(f64, f64)> =
+                pts.iter().map(|(x, s)| (*x, s.max * scale)).collect();
+            outline.extend(pts.iter().rev().map(|(x, s)| (*x, s.min * scale)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                line.color.mix(0.18).filled(),
+            )))?;
+        }
+    }
+    for line in &r.lines {
+        let pts: Vec<(f64, f64)> = at(line)
+            .into_iter()
+            .map(|(x, s)| (x, s.mean * scale))
+            .collect();
+        if !r.categorical {
+            chart.draw_series(LineSeries::new(
+                pts.clone(),
+                line.color.stroke_width(LINE_WIDTH),
+            ))?;
+        }
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 8, line.color.filled())))?;
+    }
+    if let Some((li, x)) = r.best {
+        let line = &r.lines[li];
+        if let Some((_, s)) = at(line).into_iter().find(|(px, _)| (px - x).abs() < 1e-12) {
+            chart.draw_series(std::iter::once(Circle::new(
+                (x, s.mean * scale),
+                18,
+                BLACK.stroke_width(3),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_response_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &Response,
+    k: usize,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (title, y_desc, percent) = PANELS[k];
+    let scale = if percent { 100.0 } else { 1.0 };
+    let (y0, y1) = y_range(&r.lines, k, percent);
+    let keys: Vec<f64> = r.ticks.iter().map(|t| t.0).collect();
+    let mut chart = ChartBuilder::on(area)
+        .margin(20)
+        .margin_right(50)
+        .caption(title, bold(PANEL_TITLE_FONT))
+        .x_label_area_size(110)
+        .y_label_area_size(PANEL_Y_LABEL_W)
+        .build_cartesian_2d(
+            KeyedAxis {
+                range: r.x_range,
+                keys,
+            },
+            y0..y1,
+        )?;
+    let y_decimals = decimals(y1 - y0);
+    let x_fmt = |x: &f64| {
+        r.ticks
+            .iter()
+            .find(|t| (t.0 - x).abs() < 1e-9)
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
+    };
+    let y_fmt = |y: &f64| format!("{y:.y_decimals$}");
+    chart
+        .configure_mesh()
+        .x_desc(&r.x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(font(AXIS_DESC_FONT))
+        .label_style(font(TICK_FONT))
+        .y_labels(8)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .bold_line_style(BLACK.mix(0.12).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(BLACK.stroke_width(2))
+        .set_all_tick_mark_size(10)
+        .draw()?;
+
+    draw_response_lines(&mut chart, r, k, scale)?;
+    Ok(())
+}
+
+/// Draws the response figure of `series` as `<stem>.png` and `<stem>.svg`:
+/// final validation accuracy, best validation accuracy and final
+/// validation loss against the swept value, mean over seeds with the
+/// min-max band, one line per value of the other swept settings, the
+/// overall best point ringed. Returns the best points and which files were
+/// written.
+pub(crate) fn response_figure(
+    series: &SweepSeries<'_>,
+    stem: &Path,
+) -> Result<(Best, Written), FiguresError> {
+    ensure_fonts()?;
+    let r = build_response(series);
+    let png = render_png(&with_ext(stem, "png"), RESPONSE_SIZE, |root| {
+        draw_response(root, &r).map_err(|e| e.to_string())
+    })?;
+    let svg = render_svg(&with_ext(stem, "svg"), RESPONSE_SIZE, |root| {
+        draw_response(root, &r).map_err(|e| e.to_string())
+    })?;
+    Ok((best_point(series), [png, svg]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{look, simple};
+    use crate::sweeps::tests::{runs, series};
+    use crate::sweeps::{SweepInput, SweepX, response_table};
+    use fmnist_metrics::StoredRun;
+
+    #[test]
+    fn log_ticks_are_the_written_values() {
+        assert_eq!(sig(10f64.powf(0.003f64.log10())), 0.003);
+    }
+
+    #[test]
+    fn response_figure_is_written_as_png_and_svg() {
+        let runs = runs();
+        let s = series(&runs);
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("sweep-lr-x-optimizer");
+        let (best, _) = response_figure(&s, &stem).unwrap();
+        assert_eq!(best.overall.unwrap().experiment, "adam-0.001");
+        let png = with_ext(&stem, "png");
+        look(&png, "sweep");
+        let b = std::fs::read(&png).unwrap();
+        assert_eq!(&b[1..4], b"PNG");
+        let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
+        let texts = crate::fixture::svg_texts(&svg);
+        for needle in [
+            "Final validation loss",
+            "optimizer.lr (log scale)",
+            "adam",
+            "3e-4",
+            "0.1",
+        ] {
+            assert!(texts.iter().any(|t| t == needle), "{needle}: {texts:?}");
+        }
+        let r = build_response(&s);
+        assert_eq!(r.ticks.len(), 7);
+        assert!(r.ticks.iter().all(|t| !t.1.is_empty()), "{:?}", r.ticks);
+        let (line, x) = r.best.unwrap();
+        assert_eq!(line, 1, "adam");
+        assert!((x + 3.0).abs() < 1e-12, "log10(0.001): {x}");
+    }
+
+    #[test]
+    fn a_text_valued_sweep_has_a_categorical_axis_and_one_line() {
+        let runs: Vec<StoredRun> = ["sgd", "adam", "rmsprop"]
+            .iter()
+            .enumerate()
+            .flat_map(|(k, name)| {
+                (0..2).map(move |seed| {
+                    simple(name, seed, &[0.80 + 0.01 * k as f64 + 0.002 * seed as f64])
+                })
+            })
+            .collect();
+        let inputs = ["sgd", "adam", "rmsprop"]
+            .iter()
+            .map(|name| SweepInput {
+                experiment: name.to_string(),
+                values: vec![("optimizer.kind".into(), SweepX::Text(name.to_string()))],
+                runs: runs
+                    .iter()
+                    .filter(|r| r.manifest.experiment == *name)
+                    .collect(),
+            })
+            .collect();
+        let s = SweepSeries::from_inputs("optimizers", inputs);
+        assert_eq!(s.x_key, "optimizer.kind");
+        assert!(s.line_keys.is_empty() && s.points.iter().all(|p| p.line.is_none()));
+        assert_eq!(
+            axis(&s),
+            Axis::Categorical(vec!["sgd".into(), "adam".into(), "rmsprop".into()])
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("sweep-optimizers");
+        let (best, _) = response_figure(&s, &stem).unwrap();
+        look(&with_ext(&stem, "png"), "sweep-categorical");
+        assert_eq!(best.overall.unwrap().experiment, "rmsprop");
+        assert_eq!(best.per_line.len(), 1);
+        let t = response_table(&s);
+        assert_eq!(t.columns.len(), 9, "no line column");
+        assert_eq!(t.rows[2][8], "**overall**");
+        assert_eq!(t.rows[0][2], "80.10 ± 0.14");
+        let r = build_response(&s);
+        let labels: Vec<&str> = r.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["sgd", "adam", "rmsprop"]);
+    }
+}
