@@ -85,6 +85,13 @@ pub enum RunStatus {
         epoch: usize,
         batch: usize,
     },
+    /// Successive halving stopped it at this epoch, a rung of its pruned
+    /// sweep: metrics and network are those of that epoch, and its
+    /// checkpoint is kept so that it can be trained on (`--unprune`) to the
+    /// numbers it would have had unpruned.
+    Pruned {
+        epoch: usize,
+    },
 }
 
 /// Where and why early stopping ended a run, and which epoch's network it
@@ -101,7 +108,11 @@ pub struct StoppedEarly {
 
 impl std::fmt::Display for StoppedEarly {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "stopped early at epoch {} ({}), keeping epoch {}", self.epoch, self.reason, self.kept_epoch)
+        write!(
+            f,
+            "stopped early at epoch {} ({}), keeping epoch {}",
+            self.epoch, self.reason, self.kept_epoch
+        )
     }
 }
 
@@ -112,6 +123,7 @@ impl std::fmt::Display for RunStatus {
             RunStatus::Diverged { epoch, batch } => {
                 write!(f, "diverged at epoch {epoch}, batch {batch}")
             }
+            RunStatus::Pruned { epoch } => write!(f, "pruned at epoch {epoch}"),
         }
     }
 }

@@ -192,6 +192,10 @@ pub struct TrainArgs {
     /// Retrain runs even if a stored result exists.
     #[arg(long)]
     pub force: bool,
+    /// Train every point of the pruned sweeps to the end, the pruned runs on
+    /// from their checkpoints (the numbers they would have had unpruned).
+    #[arg(long)]
+    pub unprune: bool,
     /// Results directory [default: ROOT/results, or ROOT/results-quick with --quick].
     #[arg(long)]
     pub results: Option<PathBuf>,

@@ -209,16 +209,17 @@ fn train_plan(
             ctx.store.root().join("legacy").display()
         );
     }
-    let summary = match args.executor {
-        Executor::Local => runner::execute(jobs, &ctx)?,
+    let mut exec = |jobs: Vec<Job>| match args.executor {
+        Executor::Local => runner::execute(jobs, &ctx),
         Executor::Slurm => crate::slurm::execute(
             jobs,
             &ctx,
             &args.slurm,
             &data_set,
             global.dataset.as_deref(),
-        )?,
+        ),
     };
+    let summary = crate::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
     print_summary(&summary);
     if stop.load(Ordering::SeqCst) {
         bail!(
@@ -242,6 +243,7 @@ fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -
             Job {
                 experiment_file: relative(&exp.path),
                 spec,
+                until: None,
             }
         })
         .collect()

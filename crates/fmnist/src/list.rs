@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use fmnist_experiments::{Experiment, RunConfig, RunSpec};
-use fmnist_metrics::Store;
+use fmnist_metrics::{RunStatus, Store};
 
 use crate::cli::ListArgs;
 use crate::setup::{DataSet, Global, load_experiments, plan, results_dir};
@@ -22,13 +22,14 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let mut out = String::new();
     if args.ids {
         for r in &runs {
-            let stored = store.finished(&r.run_id).is_some();
+            let state = match store.finished(&r.run_id).map(|m| m.status) {
+                Some(RunStatus::Pruned { .. }) => "pruned",
+                Some(_) => "stored",
+                None => "missing",
+            };
             out.push_str(&format!(
-                "{}\t{}\t{}\t{}\n",
-                r.experiment,
-                r.seed,
-                r.run_id,
-                if stored { "stored" } else { "missing" }
+                "{}\t{}\t{}\t{state}\n",
+                r.experiment, r.seed, r.run_id
             ));
         }
         return print(&out);
@@ -61,7 +62,50 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
             jobs
         )
     ));
+    for line in pruning_costs(&experiments, &runs) {
+        out.push_str(&line);
+    }
     print(&out)
+}
+
+/// One line per pruned sweep: its rungs and what its runs cost in epochs,
+/// pruned (at most: a point that early stopping ends costs less) and not.
+fn pruning_costs(experiments: &[Experiment], runs: &[RunSpec]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for exp in experiments {
+        let Some(point) = &exp.sweep else { continue };
+        let Some(prune) = &point.prune else { continue };
+        if seen.contains(&point.sweep.as_str()) {
+            continue;
+        }
+        seen.push(&point.sweep);
+        let points: Vec<&Experiment> = (experiments.iter())
+            .filter(|e| e.sweep.as_ref().is_some_and(|p| p.sweep == point.sweep))
+            .collect();
+        let planned: Vec<&RunSpec> = (runs.iter())
+            .filter(|r| points.iter().any(|e| e.name == r.experiment))
+            .collect();
+        let (Some(first), false) = (planned.first(), points.is_empty()) else {
+            continue;
+        };
+        let seeds = planned.len() / points.len();
+        let epochs = first.config.epochs;
+        let (pruned, full) = prune.cost(points.len(), epochs);
+        let rungs: Vec<String> = prune.rungs(epochs).iter().map(|r| r.to_string()).collect();
+        lines.push(format!(
+            "pruned sweep {}: {} points x {seeds} seed(s), rungs at epochs {} (eta {}, best by {} over the seeds): {} epochs pruned, {} unpruned ({:.0}%)\n",
+            point.sweep,
+            points.len(),
+            rungs.join(", "),
+            prune.eta,
+            prune.metric(),
+            pruned * seeds,
+            full * seeds,
+            100.0 * pruned as f64 / full.max(1) as f64
+        ));
+    }
+    lines
 }
 
 /// Writes the listing; a reader that stops early (`| head`) is no error.
@@ -89,10 +133,13 @@ fn block(out: &mut String, exp: &Experiment, runs: &[&RunSpec], store: &Store, a
         }
     }
     for r in runs {
-        let mark = if store.finished(&r.run_id).is_some() {
-            "stored"
-        } else {
-            "missing"
+        let mark = match store.finished(&r.run_id).map(|m| m.status) {
+            Some(RunStatus::Complete) => "stored".to_string(),
+            Some(status) => format!("stored, {status}"),
+            None => match crate::runner::checkpoint_epochs(store, &r.run_id) {
+                0 => "missing".to_string(),
+                e => format!("missing (checkpoint after epoch {e})"),
+            },
         };
         out.push_str(&format!(
             "    seed {:<3} run {}  {mark}\n",

@@ -11,6 +11,7 @@ mod errors;
 mod estimate;
 mod evaluate;
 mod gpu_check;
+mod halving;
 mod list;
 mod progress;
 mod provenance;

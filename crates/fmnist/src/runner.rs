@@ -30,9 +30,32 @@ const MISTAKES_KEPT: usize = 32;
 pub struct Job {
     pub spec: RunSpec,
     pub experiment_file: String,
+    /// A rung of a pruned sweep: train to this epoch, keep the checkpoint
+    /// and store nothing (see `halving`). `None`: train to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<usize>,
 }
 
 impl Job {
+    /// The epochs this job must leave behind: its rung, or all of them.
+    pub fn needed_epochs(&self) -> usize {
+        self.until.unwrap_or(self.spec.config.epochs)
+    }
+
+    /// Whether the store already holds what this job is for: a stored run
+    /// (pruned at an epoch no earlier than the job needs), or for a rung a
+    /// checkpoint that has reached it.
+    pub fn done_in(&self, store: &Store) -> bool {
+        match store.finished(&self.spec.run_id) {
+            Some(m) => {
+                !matches!(m.status, RunStatus::Pruned { epoch } if epoch < self.needed_epochs())
+            }
+            None => self
+                .until
+                .is_some_and(|r| checkpoint_epochs(store, &self.spec.run_id) >= r),
+        }
+    }
+
     pub fn name(&self) -> String {
         format!(
             "{} seed {} ({})",
@@ -88,6 +111,14 @@ pub struct Pending {
     pub moved_aside: Vec<String>,
 }
 
+/// The epochs the run's checkpoint holds, 0 without a readable one.
+pub fn checkpoint_epochs(store: &Store, run_id: &str) -> usize {
+    store
+        .read_checkpoint(run_id)
+        .and_then(|b| Checkpoint::from_bytes(&b).ok())
+        .map_or(0, |c| c.epoch())
+}
+
 /// Reads the store for each distinct run of `jobs` (every part of it, see
 /// [`Store::examine`]): stored runs are reused unless `force`; runs absent,
 /// partly written or moved aside as unreadable are to train.
@@ -107,7 +138,12 @@ pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> anyhow::Result<Pen
             .examine(&job.spec.run_id)
             .with_context(|| format!("reading the stored run of {}", job.name()))?;
         match state {
+            // A run pruned before the epochs this job needs trains on.
+            RunState::Stored(m) if matches!(m.status, RunStatus::Pruned { epoch } if epoch < job.needed_epochs()) => {
+                out.todo.push(job)
+            }
             RunState::Stored(_) => out.reused += 1,
+            RunState::Absent | RunState::Partial if job.done_in(store) => out.reused += 1,
             RunState::Absent | RunState::Partial => out.todo.push(job),
             RunState::MovedAside {
                 path,
@@ -245,7 +281,7 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Summary>, progress: &Progre
         if ctx.stop.load(Ordering::Relaxed) {
             return;
         }
-        if ctx.store.finished(&job.spec.run_id).is_some() {
+        if job.done_in(&ctx.store) {
             summary.lock().expect("no panics hold it").reused += 1;
             progress.run_done();
             return;
@@ -291,6 +327,14 @@ fn train_one(
     drop(lock);
     let mut s = summary.lock().expect("no panics hold it");
     match result {
+        Ok((Outcome::Interrupted, resumed)) if job.until.is_some() && job.done_in(&ctx.store) => {
+            s.trained += 1;
+            s.resumed += usize::from(resumed);
+            progress.println(format!(
+                "rung   {name}: trained to epoch {}; its checkpoint waits for the ranking",
+                job.needed_epochs()
+            ));
+        }
         Ok((Outcome::Complete, resumed)) => {
             s.trained += 1;
             s.resumed += usize::from(resumed);
@@ -362,6 +406,13 @@ fn train_and_store(
     let clock = Instant::now();
     let resume = resume_point(ctx, job, progress);
     let resumed_from = resume.as_ref().map(Checkpoint::epoch);
+    if job
+        .until
+        .is_some_and(|r| resumed_from.is_some_and(|e| e >= r))
+    {
+        // Another process took this rung's run there already.
+        return Ok((Outcome::Interrupted, false));
+    }
     if let Some(epoch) = resumed_from {
         progress.println(format!(
             "resume {}: from its checkpoint after epoch {epoch}/{}",
@@ -372,7 +423,11 @@ fn train_and_store(
     let result = train(ctx, job, lock, progress, &device, resume)?;
     let (status, stopped_early) = match result.outcome {
         Outcome::Complete => (RunStatus::Complete, None),
-        Outcome::Stopped { epoch, reason, kept } => {
+        Outcome::Stopped {
+            epoch,
+            reason,
+            kept,
+        } => {
             let reason = match reason {
                 StopReason::NoImprovement => "no improvement",
                 StopReason::NotFinite => "not finite",
@@ -433,7 +488,11 @@ fn train(
     use anyhow::Context as _;
     let spec = &job.spec;
     let epochs = spec.config.epochs;
-    let bar = progress.start_run(job.name(), epochs);
+    let bar = progress.start_run(job.name(), job.needed_epochs());
+    // The run's own stop: Ctrl-C, or its rung reached. Stopping at a rung is
+    // stopping after a complete epoch, whose checkpoint is then written, so
+    // the run continues later exactly as if it had never stopped.
+    let stop = AtomicBool::new(ctx.stop.load(Ordering::Relaxed));
     let mut lock_error: Option<anyhow::Error> = None;
     let mut checkpoint_error: Option<anyhow::Error> = None;
     let mut on_checkpoint = |c: &Checkpoint| {
@@ -446,7 +505,7 @@ fn train(
         spec.seed,
         &ctx.data,
         device,
-        &ctx.stop,
+        &stop,
         TrainOptions {
             resume,
             on_checkpoint: Some(&mut on_checkpoint),
@@ -454,12 +513,20 @@ fn train(
         &mut |event| match event {
             Event::Batch { batch, batches, .. } => {
                 bar.batch(batch, batches);
+                if ctx.stop.load(Ordering::Relaxed) {
+                    stop.store(true, Ordering::Relaxed);
+                }
                 if let Err(e) = lock.renew() {
                     lock_error
                         .get_or_insert(anyhow::Error::from(e).context("renewing the run's lock"));
                 }
             }
-            Event::Epoch(e) => bar.epoch(e.epoch, epochs, &epoch_line(e)),
+            Event::Epoch(e) => {
+                bar.epoch(e.epoch, epochs, &epoch_line(e));
+                if job.until == Some(e.epoch) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
         },
     );
     bar.close();
@@ -566,6 +633,91 @@ fn manifest(
         stopped_early: None,
         provenance: ctx.provenance.clone(),
     }
+}
+
+/// Stores a run of a pruned sweep as pruned at `epoch` (its rung), from the
+/// checkpoint that training to the rung left, which stays for a later
+/// `--unprune`. A run the store already holds (trained in full by another
+/// experiment, diverged) is left as it is.
+pub fn store_pruned(ctx: &Context, job: &Job, epoch: usize) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let id = &job.spec.run_id;
+    if ctx.store.finished(id).is_some() {
+        return Ok(());
+    }
+    let _lock = match ctx.store.lock_run(id)? {
+        LockOutcome::Acquired(lock) => lock,
+        LockOutcome::HeldBy { holder } => {
+            anyhow::bail!(
+                "cannot store {} as pruned: {holder} is training it",
+                job.name()
+            )
+        }
+    };
+    let bytes = (ctx.store.read_checkpoint(id)).with_context(|| {
+        format!(
+            "{} has no checkpoint at its rung, epoch {epoch}",
+            job.name()
+        )
+    })?;
+    let checkpoint = Checkpoint::from_bytes(&bytes)
+        .and_then(|c| c.check(&job.spec.config, job.spec.seed).map(|()| c))
+        .with_context(|| format!("reading the checkpoint of {}", job.name()))?;
+    anyhow::ensure!(
+        checkpoint.epoch() == epoch,
+        "the checkpoint of {} holds {} epochs, not its rung's {epoch}",
+        job.name(),
+        checkpoint.epoch()
+    );
+    let device = ctx.device.open()?;
+    let result = fmnist_train::RunResult {
+        outcome: Outcome::Interrupted,
+        epochs: checkpoint.reports().to_vec(),
+        model: checkpoint.model(&device)?,
+    };
+    let (confusion, mistakes) = evaluate(ctx, job, &result.model, &device)?;
+    let record = RunRecord {
+        model: (result.model.to_safetensors())
+            .with_context(|| format!("serialising the weights of {}", job.name()))?,
+        manifest: manifest(ctx, job, &result, RunStatus::Pruned { epoch }, &device),
+        rows: metric_rows(&result.epochs),
+        confusion,
+        mistakes,
+    };
+    (ctx.store.write_run(&record)).with_context(|| format!("storing {}", job.name()))?;
+    Ok(())
+}
+
+/// The run's `quantity` on `split` at epoch `epoch`: from the store, or from
+/// the checkpoint of a run still on its way. A complete run that early
+/// stopping ended before `epoch` gives its last epoch's; a run without the
+/// epoch otherwise (diverged, not trained) gives `None`.
+pub fn metric_at(
+    store: &Store,
+    job: &Job,
+    split: Split,
+    quantity: Quantity,
+    epoch: usize,
+) -> Option<f64> {
+    let id = &job.spec.run_id;
+    if store.finished(id).is_some() {
+        let run = store.read_run(id).ok()??;
+        let rows: Vec<&MetricRow> = run.rows.iter().filter(|r| r.split == split).collect();
+        let at = rows.iter().find(|r| r.epoch as usize == epoch);
+        let last = rows.iter().max_by_key(|r| r.epoch);
+        let row = match (at, run.manifest.status) {
+            (Some(row), _) => row,
+            (None, RunStatus::Complete) => last?,
+            (None, _) => return None,
+        };
+        return row.values.get(quantity);
+    }
+    let checkpoint = Checkpoint::from_bytes(&store.read_checkpoint(id)?).ok()?;
+    checkpoint
+        .reports()
+        .get(epoch - 1)?
+        .split(split)
+        .get(quantity)
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ pub fn execute(
     for (i, job) in plan.runs.iter().enumerate() {
         let run = &job.spec;
         match ctx.store.finished(&run.run_id) {
+            None if job.until.is_some() && job.done_in(&ctx.store) => summary.trained += 1,
             Some(m) => {
                 summary.trained += 1;
                 if let Some(text) = fmnist_figures::text::diverged(run.seed, &m.status) {
@@ -257,11 +258,7 @@ fn wait(job_id: &str, plan: &Plan, ctx: &Context, slurm_dir: &Path) -> anyhow::R
         for s in states.split_whitespace() {
             *counts.entry(s.to_string()).or_insert(0) += 1;
         }
-        let stored = plan
-            .runs
-            .iter()
-            .filter(|j| ctx.store.finished(&j.spec.run_id).is_some())
-            .count();
+        let stored = plan.runs.iter().filter(|j| j.done_in(&ctx.store)).count();
         let line = format!(
             "slurm: job {job_id}: {} ; {stored}/{} runs stored (logs in {})",
             counts

@@ -565,3 +565,87 @@ fn diff_names_exactly_the_edited_experiment_and_bad_sides() {
         "{err}"
     );
 }
+
+/// Every stored run of `p`: id, status, numbers and weights, by run id.
+fn stored_state(p: &Project) -> Vec<(String, String, Vec<(u32, bool, u64, u64)>, Vec<u8>)> {
+    let store = p.store();
+    let mut runs: Vec<_> = (store.read_all().unwrap().iter())
+        .map(|r| {
+            let id = r.manifest.run_id.clone();
+            let model = std::fs::read(store.model_path(&id)).unwrap();
+            (id, r.manifest.status.to_string(), numbers(r), model)
+        })
+        .collect();
+    runs.sort();
+    runs
+}
+
+#[test]
+fn a_pruned_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_full_numbers() {
+    let base = SMALL.replace("epochs = 2", "epochs = 4");
+    let sweep = "extends = \"a.toml\"\n[sweep]\n\"optimizer.lr\" = [0.3, 0.001, 0.03, 0.1]\n";
+    let prune = "[sweep.prune]\nmetric = \"val:accuracy\"\neta = 2\nmin_epochs = 1\n";
+    let pruned = format!("{sweep}{prune}");
+    let run = |p: &Project, jobs: &str, extra: &[&str]| {
+        let files = p.experiments(&["s.toml"]);
+        let out = (p.cmd(&["run"]).args(&files).args(extra))
+            .args(["--offline", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let one = Project::new(&[("a.toml", &base), ("s.toml", &pruned)]);
+    let two = Project::new(&[("a.toml", &base), ("s.toml", &pruned)]);
+    let log = run(&one, "1", &[]);
+    run(&two, "2", &[]);
+    // Rungs at epochs 1, 2 and 4: two of four points go on after epoch 1,
+    // one after epoch 2.
+    let state = stored_state(&one);
+    let statuses = |state: &[(String, String, _, _)]| -> Vec<String> {
+        let mut s: Vec<String> = state.iter().map(|r| r.1.clone()).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        statuses(&state),
+        [
+            "complete",
+            "pruned at epoch 1",
+            "pruned at epoch 1",
+            "pruned at epoch 2"
+        ],
+        "{log}"
+    );
+    assert!(
+        log.contains("at epoch 1 by val:accuracy, 2 of 4 go on"),
+        "{log}"
+    );
+    assert_eq!(
+        state,
+        stored_state(&two),
+        "the same survivors and numbers on 2 workers"
+    );
+
+    // Run again: the rungs are decided again from the stored numbers, nothing trains.
+    let again = run(&one, "2", &[]);
+    assert!(!again.contains("rung   "), "{again}");
+    assert_eq!(state, stored_state(&one));
+
+    let listed = one.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(text.contains("stored, pruned at epoch 1"), "{text}");
+    assert!(
+        text.contains("pruned sweep s: 4 points x 1 seed(s), rungs at epochs 1, 2, 4")
+            && text.contains("8 epochs pruned, 16 unpruned (50%)"),
+        "{text}"
+    );
+
+    // --unprune trains the pruned runs on, to exactly the never-pruned numbers.
+    run(&one, "2", &["--unprune"]);
+    let full = Project::new(&[("a.toml", &base), ("s.toml", sweep)]);
+    run(&full, "2", &[]);
+    let unpruned = stored_state(&one);
+    assert_eq!(statuses(&unpruned), ["complete"; 4]);
+    assert_eq!(unpruned, stored_state(&full));
+}

@@ -1,0 +1,175 @@
+//! Synchronous successive halving for the sweeps with `[sweep.prune]`.
+//!
+//! Rung by rung: every live point of the sweep trains to the rung's epoch
+//! (all its seeds, on any executor, resuming from checkpoints), then the
+//! points are ranked by the declared metric at that epoch, averaged over
+//! their seeds, and the best `ceil(n / eta)` go on ([`Prune::survivors`]).
+//! The others are stored as pruned at that epoch, checkpoint kept. Each
+//! decision reads only stored metrics, never timing or the order in which
+//! runs finished, so it is the same with one worker or two, through Slurm,
+//! and when the command is run again after an interruption (the rungs
+//! already passed are decided again from the same numbers, training nothing).
+//!
+//! `--unprune` plans a pruned sweep as an ordinary one: every run trains to
+//! the end, the pruned ones on from their checkpoints, to the numbers they
+//! would have had had they never been pruned.
+
+use fmnist_experiments::{Experiment, Prune};
+
+use crate::runner::{self, Context, Job, Summary};
+
+/// One pruned sweep of a plan: its rule and its points' jobs, in point order.
+struct PrunedSweep {
+    name: String,
+    prune: Prune,
+    points: Vec<(String, Vec<Job>)>,
+}
+
+/// Runs `jobs` with `exec` (the local pool or Slurm): the pruned sweeps
+/// first, rung by rung, then everything else (which reuses what the sweeps
+/// trained, and trains on the pruned runs that another experiment needs
+/// in full).
+pub fn execute(
+    jobs: Vec<Job>,
+    experiments: &[Experiment],
+    ctx: &Context,
+    unprune: bool,
+    exec: &mut dyn FnMut(Vec<Job>) -> anyhow::Result<Summary>,
+) -> anyhow::Result<Summary> {
+    let (sweeps, rest) = if unprune {
+        (Vec::new(), jobs)
+    } else {
+        split(jobs, experiments)
+    };
+    let mut total = Summary::default();
+    for sweep in &sweeps {
+        if !halve(sweep, ctx, exec, &mut total)? {
+            break;
+        }
+    }
+    if !ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
+        absorb(&mut total, exec(rest)?);
+    }
+    Ok(total)
+}
+
+/// The pruned sweeps of `jobs` (in plan order) and the other jobs.
+fn split(jobs: Vec<Job>, experiments: &[Experiment]) -> (Vec<PrunedSweep>, Vec<Job>) {
+    let mut sweeps: Vec<PrunedSweep> = Vec::new();
+    let mut rest = Vec::new();
+    for job in jobs {
+        let point = experiments
+            .iter()
+            .find(|e| e.name == job.spec.experiment)
+            .and_then(|e| e.sweep.as_ref());
+        let Some((point, prune)) = point.and_then(|p| p.prune.as_ref().map(|r| (p, r))) else {
+            rest.push(job);
+            continue;
+        };
+        let at = match sweeps.iter().position(|s| s.name == point.sweep) {
+            Some(at) => at,
+            None => {
+                sweeps.push(PrunedSweep {
+                    name: point.sweep.clone(),
+                    prune: prune.clone(),
+                    points: Vec::new(),
+                });
+                sweeps.len() - 1
+            }
+        };
+        let points = &mut sweeps[at].points;
+        match points
+            .iter_mut()
+            .find(|(name, _)| *name == job.spec.experiment)
+        {
+            Some((_, jobs)) => jobs.push(job),
+            None => points.push((job.spec.experiment.clone(), vec![job])),
+        }
+    }
+    (sweeps, rest)
+}
+
+/// Successive halving of one sweep; `false` if it stopped before the end
+/// (an interruption, or a failed run, which leaves a rung unranked).
+fn halve(
+    sweep: &PrunedSweep,
+    ctx: &Context,
+    exec: &mut dyn FnMut(Vec<Job>) -> anyhow::Result<Summary>,
+    total: &mut Summary,
+) -> anyhow::Result<bool> {
+    let epochs = (sweep.points.iter().flat_map(|(_, jobs)| jobs))
+        .map(|j| j.spec.config.epochs)
+        .max()
+        .unwrap_or(0);
+    let rungs = sweep.prune.rungs(epochs);
+    let mut alive: Vec<usize> = (0..sweep.points.len()).collect();
+    for (k, &rung) in rungs.iter().enumerate() {
+        let last = k + 1 == rungs.len();
+        eprintln!(
+            "prune  {}: rung {} of {}: {} point(s) to epoch {rung}",
+            sweep.name,
+            k + 1,
+            rungs.len(),
+            alive.len()
+        );
+        let jobs: Vec<Job> = (alive.iter().flat_map(|&p| &sweep.points[p].1))
+            .map(|j| Job {
+                until: (!last).then_some(rung),
+                ..j.clone()
+            })
+            .collect();
+        let summary = exec(jobs)?;
+        let stopped = summary.interrupted > 0 || !summary.failed.is_empty();
+        absorb(total, summary);
+        if stopped || ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(false);
+        }
+        if last {
+            break;
+        }
+        let scores: Vec<Option<f64>> = alive.iter().map(|&p| score(sweep, p, rung, ctx)).collect();
+        let survivors: Vec<usize> = (sweep.prune.survivors(&scores).into_iter())
+            .map(|i| alive[i])
+            .collect();
+        for &p in alive.iter().filter(|p| !survivors.contains(p)) {
+            for job in &sweep.points[p].1 {
+                runner::store_pruned(ctx, job, rung)?;
+            }
+        }
+        eprintln!(
+            "prune  {}: at epoch {rung} by {}, {} of {} go on: {}",
+            sweep.name,
+            sweep.prune.metric(),
+            survivors.len(),
+            alive.len(),
+            (survivors.iter().map(|&p| sweep.points[p].0.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        alive = survivors;
+    }
+    Ok(true)
+}
+
+/// The point's metric at `rung`, averaged over its seeds; `None` when a
+/// seed has none (it diverged before the rung), which ranks the point last.
+fn score(sweep: &PrunedSweep, point: usize, rung: usize, ctx: &Context) -> Option<f64> {
+    let jobs = &sweep.points[point].1;
+    let (split, quantity) = (sweep.prune.split, sweep.prune.quantity);
+    let values: Option<Vec<f64>> = (jobs.iter())
+        .map(|j| runner::metric_at(&ctx.store, j, split, quantity, rung))
+        .collect();
+    let values = values?;
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Adds one executor pass's counts to the total.
+fn absorb(total: &mut Summary, pass: Summary) {
+    total.trained += pass.trained;
+    total.reused += pass.reused;
+    total.diverged.extend(pass.diverged);
+    total.failed.extend(pass.failed);
+    total.interrupted += pass.interrupted;
+    total.resumed += pass.resumed;
+    total.seconds += pass.seconds;
+}
