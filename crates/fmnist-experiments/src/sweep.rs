@@ -1469,6 +1469,47 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_searches_are_pruned_and_the_pruned_lr_sweep_shares_the_full_one_s_runs() {
+        let random = load_file(&repo_experiments().join("random-search.toml")).unwrap();
+        assert_eq!(random.len(), 24, "no point drawn twice");
+        let prune = random[0].sweep.as_ref().unwrap().prune.clone().unwrap();
+        assert_eq!(
+            (prune.eta, prune.min_epochs, prune.metric().as_str()),
+            (3, 2, "val:accuracy")
+        );
+        assert_eq!(
+            prune.cost(24, 30),
+            (128, 720),
+            "the cost its comment states"
+        );
+        assert_eq!(
+            random[0].name,
+            "random-search[optimizer.lr=0.000612,model.dropout=0.268,model.hidden=256x128]",
+            "the name its comment shows"
+        );
+        let widths: std::collections::BTreeSet<Vec<usize>> = random
+            .iter()
+            .map(|e| e.config.model.hidden.clone())
+            .collect();
+        assert_eq!(widths.len(), 3, "every width drawn");
+
+        let full = load_file(&repo_experiments().join("lr-sweep.toml")).unwrap();
+        let pruned = load_file(&repo_experiments().join("lr-sweep-pruned.toml")).unwrap();
+        let data = ["d".to_string()];
+        assert_eq!(pruned.len(), full.len());
+        for (p, f) in pruned.iter().zip(&full) {
+            assert_eq!(
+                run_id(&p.config, 0, &data, 1),
+                run_id(&f.config, 0, &data, 1)
+            );
+            assert!(f.sweep.as_ref().unwrap().prune.is_none());
+        }
+        let prune = pruned[0].sweep.as_ref().unwrap().prune.clone().unwrap();
+        assert_eq!(prune.rungs(30), [3, 9, 27, 30]);
+        assert_eq!(prune.cost(14, 30), (111, 420), "26% of the grid's epochs");
+    }
+
+    #[test]
     fn the_shipped_lr_sweep_reuses_the_settings_of_the_paper_s_experiments() {
         let exps = load_file(&repo_experiments().join("lr-sweep.toml")).unwrap();
         assert_eq!(exps.len(), 14);
@@ -1516,7 +1557,7 @@ mod tests {
         // In a directory, the points stay together and in product order.
         let all = load_dir(&repo_experiments()).unwrap();
         let at: Vec<usize> = (all.iter().enumerate())
-            .filter(|(_, e)| e.sweep.is_some())
+            .filter(|(_, e)| e.sweep.as_ref().is_some_and(|p| p.sweep == "lr-sweep"))
             .map(|(i, _)| i)
             .collect();
         assert_eq!(at.len(), 14);
