@@ -581,9 +581,10 @@ fn stored_state(p: &Project) -> Vec<(String, String, Vec<(u32, bool, u64, u64)>,
 }
 
 #[test]
-fn a_pruned_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_full_numbers() {
+fn a_pruned_sobol_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_full_numbers() {
     let base = SMALL.replace("epochs = 2", "epochs = 4");
-    let sweep = "extends = \"a.toml\"\n[sweep]\n\"optimizer.lr\" = [0.3, 0.001, 0.03, 0.1]\n";
+    // Four Sobol points, as the README writes a sampled sweep.
+    let sweep = "extends = \"a.toml\"\n[sweep]\nmode = \"sobol\"\nsamples = 4\nseed = 1\n\"optimizer.lr\" = { log_uniform = [1e-3, 0.3] }\n";
     let prune = "[sweep.prune]\nmetric = \"val:accuracy\"\neta = 2\nmin_epochs = 1\n";
     let pruned = format!("{sweep}{prune}");
     let run = |p: &Project, jobs: &str, extra: &[&str]| {
