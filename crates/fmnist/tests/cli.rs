@@ -566,8 +566,11 @@ fn diff_names_exactly_the_edited_experiment_and_bad_sides() {
     );
 }
 
-/// Every stored run of `p`: id, status, numbers and weights, by run id.
-fn stored_state(p: &Project) -> Vec<(String, String, Vec<(u32, bool, u64, u64)>, Vec<u8>)> {
+/// A stored run's id, status, numbers and weights.
+type RunBytes = (String, String, Vec<(u32, bool, u64, u64)>, Vec<u8>);
+
+/// Every stored run of `p`, by run id.
+fn stored_state(p: &Project) -> Vec<RunBytes> {
     let store = p.store();
     let mut runs: Vec<_> = (store.read_all().unwrap().iter())
         .map(|r| {
@@ -603,7 +606,7 @@ fn a_pruned_sobol_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_
     // Rungs at epochs 1, 2 and 4: two of four points go on after epoch 1,
     // one after epoch 2.
     let state = stored_state(&one);
-    let statuses = |state: &[(String, String, _, _)]| -> Vec<String> {
+    let statuses = |state: &[RunBytes]| -> Vec<String> {
         let mut s: Vec<String> = state.iter().map(|r| r.1.clone()).collect();
         s.sort();
         s
