@@ -631,6 +631,24 @@ fn a_pruned_sobol_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_
         "the same survivors and numbers on 2 workers"
     );
 
+    // Killed once the first rung is decided, then run again: the same again.
+    let killed = Project::new(&[("a.toml", &base), ("s.toml", &pruned)]);
+    let files = killed.experiments(&["s.toml"]);
+    let mut child = (killed.cmd(&["run", &files[0], "--offline", "--jobs", "2"]))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().contains("prune  s: rung 2 of 3") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    run(&killed, "1", &[]);
+    assert_eq!(state, stored_state(&killed), "the same after a kill");
+
     // Run again: the rungs are decided again from the stored numbers, nothing trains.
     let again = run(&one, "2", &[]);
     assert!(!again.contains("rung   "), "{again}");
