@@ -29,7 +29,7 @@ pub use experiment::{Experiment, SweepPoint, SweepValue, TRAIN_SET_SIZE};
 pub use format::show_number;
 pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
-pub use prune::Prune;
+pub use prune::{Prune, Replay};
 pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, plan, run_id};
 pub use schedule::{

@@ -76,6 +76,35 @@ impl Prune {
         order
     }
 
+    /// Successive halving replayed on numbers already known: `score(point,
+    /// epoch)` is the metric of `point` (an index among `points`) at
+    /// `epoch`, averaged over its seeds. The same decisions as the runner's,
+    /// which calls [`Prune::survivors`] on the same numbers rung by rung.
+    pub fn replay(
+        &self,
+        points: usize,
+        epochs: usize,
+        score: impl Fn(usize, usize) -> Option<f64>,
+    ) -> Replay {
+        let mut alive: Vec<usize> = (0..points).collect();
+        let mut pruned = vec![None; points];
+        let rungs = self.rungs(epochs);
+        for &rung in &rungs[..rungs.len() - 1] {
+            let scores: Vec<Option<f64>> = alive.iter().map(|&p| score(p, rung)).collect();
+            let keep: Vec<usize> = (self.survivors(&scores).into_iter())
+                .map(|i| alive[i])
+                .collect();
+            for &p in alive.iter().filter(|p| !keep.contains(p)) {
+                pruned[p] = Some(rung);
+            }
+            alive = keep;
+        }
+        Replay {
+            survivors: alive,
+            pruned,
+        }
+    }
+
     /// How many epochs of one seed the sweep costs with `points` points:
     /// `(with pruning, without)`.
     pub fn cost(&self, points: usize, epochs: usize) -> (usize, usize) {
@@ -89,6 +118,15 @@ impl Prune {
         }
         (total, points * epochs)
     }
+}
+
+/// What successive halving decided: the points trained to the end (one
+/// unless the last rung keeps more), and for each point the epoch at which
+/// it was pruned, `None` for the survivors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    pub survivors: Vec<usize>,
+    pub pruned: Vec<Option<usize>>,
 }
 
 #[cfg(test)]
@@ -132,6 +170,23 @@ mod tests {
         // Lower is better for a loss: 0.1, 0.5, then the first 0.9; NaN and None last.
         assert_eq!(p.survivors(&scores[..6]), [0, 1, 5]);
         assert_eq!(p.survivors(&[None, None, None]), [0, 1]);
+    }
+
+    #[test]
+    fn a_replay_prunes_rung_by_rung_on_the_numbers_of_each_rung() {
+        let p = prune(Quantity::Accuracy, 2, 1);
+        // Point 3 starts worst and ends best: pruned at epoch 1 all the same.
+        let curves = [
+            [0.5, 0.6, 0.7, 0.8],
+            [0.4, 0.7, 0.9, 0.95],
+            [0.6, 0.65, 0.66, 0.67],
+            [0.1, 0.2, 0.3, 0.99],
+        ];
+        let r = p.replay(4, 4, |point, epoch| Some(curves[point][epoch - 1]));
+        // Rungs 1, 2, 4: after epoch 1 points 0 and 2 go on (0.5, 0.6);
+        // after epoch 2, 2 (0.65 > 0.6).
+        assert_eq!(r.pruned, [Some(2), Some(1), None, Some(1)]);
+        assert_eq!(r.survivors, [2]);
     }
 
     #[test]
