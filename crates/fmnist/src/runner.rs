@@ -725,6 +725,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_job_s_rung_travels_in_slurm_plans_and_older_plans_have_none() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../experiments/baseline.toml");
+        let exp = fmnist_experiments::load_file(&path).unwrap().remove(0);
+        let job = Job {
+            spec: RunSpec {
+                experiment: exp.name,
+                config: exp.config,
+                seed: 0,
+                run_id: "r".into(),
+            },
+            experiment_file: "experiments/baseline.toml".into(),
+            until: None,
+        };
+        let plain = serde_json::to_value(&job).unwrap();
+        assert!(plain.get("until").is_none(), "{plain}");
+        assert_eq!(serde_json::from_value::<Job>(plain).unwrap(), job);
+        let rung = Job {
+            until: Some(3),
+            ..job
+        };
+        let text = serde_json::to_string(&rung).unwrap();
+        assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), rung);
+        assert_eq!((rung.needed_epochs(), rung.until), (3, Some(3)));
+    }
+
+    #[test]
     fn counts_read_naturally() {
         assert_eq!(runs(1), "1 run");
         assert_eq!(runs(0), "0 runs");
