@@ -29,7 +29,8 @@
 //! kind's defaults apply. `training.seeds` and `training.epochs` cannot be
 //! swept (see [`NOT_SWEPT`]). A drawn number keeps three significant digits,
 //! so a drawn point equal to another experiment has its run ids; a point
-//! drawn twice is one experiment.
+//! drawn twice is one experiment. A `[sweep.prune]` table (module `prune`)
+//! has the points trained by successive halving; every point carries it.
 
 use std::fmt;
 use std::sync::Arc;
