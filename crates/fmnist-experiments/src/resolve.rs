@@ -313,9 +313,12 @@ fn typed<T>(
 ) -> Result<Option<T>, ExperimentError> {
     match t.get(field) {
         None => Ok(None),
-        Some(at) => read(&at.value)
-            .map(Some)
-            .ok_or_else(|| at.invalid(&format!("{table}.{field}"), format!("expected {expected}, got {}", at.value))),
+        Some(at) => read(&at.value).map(Some).ok_or_else(|| {
+            at.invalid(
+                &format!("{table}.{field}"),
+                format!("expected {expected}, got {}", at.value),
+            )
+        }),
     }
 }
 
@@ -330,7 +333,11 @@ fn number(v: &toml::Value) -> Option<f64> {
 /// `[schedule]`: a kind of `torch.optim.lr_scheduler` with PyTorch's
 /// defaults, and an optional linear warmup; constant when the files say
 /// nothing.
-fn schedule(r: &Reader<'_>, t: &KindTable, epochs: usize) -> Result<ScheduleConfig, ExperimentError> {
+fn schedule(
+    r: &Reader<'_>,
+    t: &KindTable,
+    epochs: usize,
+) -> Result<ScheduleConfig, ExperimentError> {
     let kind_at = t.kind("schedule").transpose()?;
     let kind = kind_at.as_ref().map_or("constant", |k| k.value.as_str());
     let unknown = || {
@@ -340,7 +347,10 @@ fn schedule(r: &Reader<'_>, t: &KindTable, epochs: usize) -> Result<ScheduleConf
         let at = kind_at.as_ref().expect("an unknown kind was written");
         at.invalid(
             "schedule.kind",
-            format!("unknown schedule `{kind}`: expected one of {}{hint}", ScheduleKind::NAMES.join(", ")),
+            format!(
+                "unknown schedule `{kind}`: expected one of {}{hint}",
+                ScheduleKind::NAMES.join(", ")
+            ),
         )
     };
     let fields = schedule_kind_fields(kind).ok_or_else(unknown)?;
@@ -362,10 +372,12 @@ fn schedule(r: &Reader<'_>, t: &KindTable, epochs: usize) -> Result<ScheduleConf
             gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
         },
         "multistep" => {
-            let list = |v: &toml::Value| v.as_array()?.iter().map(count).collect::<Option<Vec<_>>>();
+            let list =
+                |v: &toml::Value| v.as_array()?.iter().map(count).collect::<Option<Vec<_>>>();
             let milestones = typed(t, "schedule", "milestones", "a list of epochs", list)?;
             ScheduleKind::Multistep {
-                milestones: milestones.ok_or_else(|| r.missing("schedule.milestones", "milestones = [10, 20]"))?,
+                milestones: milestones
+                    .ok_or_else(|| r.missing("schedule.milestones", "milestones = [10, 20]"))?,
                 gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
             }
         }
@@ -435,7 +447,9 @@ fn plateau(t: &KindTable) -> Result<ScheduleKind, ExperimentError> {
 
 /// `[training.early_stopping]`, Lightning's `EarlyStopping` defaults for
 /// what it does not say; `None` when no file has the table.
-fn early_stopping(slot: &Option<At<WrittenStopping>>) -> Result<Option<EarlyStopping>, ExperimentError> {
+fn early_stopping(
+    slot: &Option<At<WrittenStopping>>,
+) -> Result<Option<EarlyStopping>, ExperimentError> {
     let Some(at) = slot else {
         return Ok(None);
     };
@@ -445,15 +459,20 @@ fn early_stopping(slot: &Option<At<WrittenStopping>>) -> Result<Option<EarlyStop
     let monitor = match w.monitor.as_deref() {
         None => return Err(at.invalid(&key("monitor"), format!("required: \"{monitors}\""))),
         Some(m) => Monitor::parse(m).ok_or_else(|| {
-            at.invalid(&key("monitor"), format!("expected \"{monitors}\", got \"{m}\""))
+            at.invalid(
+                &key("monitor"),
+                format!("expected \"{monitors}\", got \"{m}\""),
+            )
         })?,
     };
     let mut es = EarlyStopping::new(monitor);
     if let Some(p) = w.patience {
-        es.patience = usize::try_from(p)
-            .ok()
-            .filter(|&p| p >= 1)
-            .ok_or_else(|| at.invalid(&key("patience"), format!("expected a number of epochs >= 1, got {p}")))?;
+        es.patience = usize::try_from(p).ok().filter(|&p| p >= 1).ok_or_else(|| {
+            at.invalid(
+                &key("patience"),
+                format!("expected a number of epochs >= 1, got {p}"),
+            )
+        })?;
     }
     if let Some(d) = w.min_delta {
         es.min_delta = d;
@@ -462,13 +481,23 @@ fn early_stopping(slot: &Option<At<WrittenStopping>>) -> Result<Option<EarlyStop
         None => {}
         Some("min") => es.mode = Mode::Min,
         Some("max") => es.mode = Mode::Max,
-        Some(m) => return Err(at.invalid(&key("mode"), format!("expected \"min\" or \"max\", got \"{m}\""))),
+        Some(m) => {
+            return Err(at.invalid(
+                &key("mode"),
+                format!("expected \"min\" or \"max\", got \"{m}\""),
+            ));
+        }
     }
     match w.keep.as_deref() {
         None => {}
         Some("last") => es.keep = Keep::Last,
         Some("best") => es.keep = Keep::Best,
-        Some(k) => return Err(at.invalid(&key("keep"), format!("expected \"last\" or \"best\", got \"{k}\""))),
+        Some(k) => {
+            return Err(at.invalid(
+                &key("keep"),
+                format!("expected \"last\" or \"best\", got \"{k}\""),
+            ));
+        }
     }
     match es.validate() {
         None => Ok(Some(es)),

@@ -139,7 +139,10 @@ pub(crate) const SCHEDULE_KEYS: &[&str] = &[
 
 /// [`SCHEDULE_KEYS`] without the `schedule.` prefix.
 pub(crate) fn schedule_fields() -> Vec<&'static str> {
-    SCHEDULE_KEYS.iter().map(|k| &k["schedule.".len()..]).collect()
+    SCHEDULE_KEYS
+        .iter()
+        .map(|k| &k["schedule.".len()..])
+        .collect()
 }
 
 /// The settings a kind takes besides `kind`: its own, then the warmup's,
@@ -163,7 +166,12 @@ pub(crate) fn schedule_kind_fields(kind: &str) -> Option<Vec<&'static str>> {
         ],
         _ => return None,
     };
-    Some(own.iter().copied().chain(["warmup_epochs", "start_factor"]).collect())
+    Some(
+        own.iter()
+            .copied()
+            .chain(["warmup_epochs", "start_factor"])
+            .collect(),
+    )
 }
 
 impl ScheduleKind {

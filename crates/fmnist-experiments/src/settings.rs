@@ -231,7 +231,9 @@ impl Settings {
             .iter()
             .position(|k| k.starts_with("training."))
             .unwrap_or(keys.len());
-        let kinds = all_optimizer_keys().into_iter().chain(SCHEDULE_KEYS.iter().copied());
+        let kinds = all_optimizer_keys()
+            .into_iter()
+            .chain(SCHEDULE_KEYS.iter().copied());
         keys.splice(at..at, kinds);
         keys
     }
@@ -249,12 +251,7 @@ impl Settings {
                 &all_optimizer_fields(),
                 file,
             )?,
-            schedule: KindTable::written(
-                "schedule",
-                tables.schedule,
-                &schedule_fields(),
-                file,
-            )?,
+            schedule: KindTable::written("schedule", tables.schedule, &schedule_fields(), file)?,
             training: Training::written(tables.training, file),
         })
     }

@@ -328,8 +328,12 @@ impl Checkpoint {
             ));
         }
         let optimizer_buffers = read_buffers(&mut c, buffer_names, &names, &params)?;
-        let control: Control = serde_json::from_str(c.meta("control", WHAT)?)
-            .map_err(|e| bad("control", format!("is not a schedule and stopping state: {e}")))?;
+        let control: Control = serde_json::from_str(c.meta("control", WHAT)?).map_err(|e| {
+            bad(
+                "control",
+                format!("is not a schedule and stopping state: {e}"),
+            )
+        })?;
         let best = if c.tensors.keys().any(|k| k.starts_with("best.")) {
             let best = names
                 .iter()

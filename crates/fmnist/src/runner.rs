@@ -372,7 +372,11 @@ fn train_and_store(
     let result = train(ctx, job, lock, progress, &device, resume)?;
     let (status, stopped_early) = match result.outcome {
         Outcome::Complete => (RunStatus::Complete, None),
-        Outcome::Stopped { epoch, reason, kept } => {
+        Outcome::Stopped {
+            epoch,
+            reason,
+            kept,
+        } => {
             let reason = match reason {
                 StopReason::NoImprovement => "no improvement",
                 StopReason::NotFinite => "not finite",
