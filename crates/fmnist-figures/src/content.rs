@@ -982,12 +982,7 @@ fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
     };
     format!(
         "{fig} — {label}.{desc} {panels}; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
-        panels = if panels::shows_grad_norm(runs) {
-            "Left: cross-entropy loss; middle: accuracy; right: the mean L2 norm of the gradient \
-             over each epoch's steps (training set only), where the divergence shows"
-        } else {
-            "Left: cross-entropy loss; right: accuracy"
-        },
+        panels = text::positions(&panels::experiment_panels(runs)),
         label = exp.label(),
         notes = run_notes(exp, runs)
     )
