@@ -679,6 +679,11 @@ fn sweep_section<'a>(
         }
     }
     section.findings = sweeps::lr_findings(&series, paper);
+    if section.findings.is_empty() {
+        section
+            .findings
+            .extend(sweeps::target_reach(&series, paper));
+    }
     section.table = Some(sweeps::response_table(&series));
     section.figure = Some(response_figure(series));
     section
@@ -944,6 +949,21 @@ fn run_notes(exp: &Experiment, runs: &[&StoredRun]) -> String {
         notes.push_str(&format!(
             " **Diverged** (non-finite loss): {}. The curves of a diverged seed stop at its last finite epoch, and later means are over the remaining seeds.",
             diverged.join("; ")
+        ));
+    }
+    let stopped: Vec<String> = (runs.iter())
+        .filter_map(|r| {
+            let s = r.manifest.stopped_early.as_ref()?;
+            Some(format!(
+                "seed {} at epoch {}, keeping epoch {}",
+                r.manifest.seed, s.epoch, s.kept_epoch
+            ))
+        })
+        .collect();
+    if !stopped.is_empty() {
+        notes.push_str(&format!(
+            " **Stopped early** (its stopping rule): {}. A stopped seed's curves end at its last epoch, and later means are over the remaining seeds.",
+            stopped.join("; ")
         ));
     }
     let mut diffs: Vec<String> = runs

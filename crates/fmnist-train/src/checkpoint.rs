@@ -63,11 +63,16 @@ pub(crate) struct Control {
     pub stopping: Option<StopperState>,
 }
 
-/// The random streams a run draws from after initialisation.
+/// What a run carries from one epoch to the next besides its network and
+/// optimizer: the random streams it draws from after initialisation, its
+/// schedule's and stopping rule's state, and the best epoch's network where
+/// it keeps that one.
 #[derive(Debug)]
-pub(crate) struct StreamsState<'a> {
+pub(crate) struct Carried<'a> {
     pub shuffle: &'a Rng,
     pub dropout: &'a Rng,
+    pub control: Control,
+    pub best: Option<&'a Mlp>,
 }
 
 /// The identity of a run: its settings as JSON. Compared as text, since
@@ -83,9 +88,7 @@ impl Checkpoint {
         epochs: &[EpochReport],
         model: &Mlp,
         optimizer: &Optimizer,
-        streams: StreamsState<'_>,
-        control: Control,
-        best: Option<&Mlp>,
+        carried: Carried<'_>,
     ) -> Result<Checkpoint, TrainError> {
         let names = param_names(model.layers());
         let optimizer_buffers = optimizer
@@ -113,10 +116,10 @@ impl Checkpoint {
             optimizer_steps: optimizer.steps(),
             buffer_names: optimizer_buffer_names(optimizer),
             optimizer_buffers,
-            shuffle_pos: streams.shuffle.word_pos(),
-            dropout_pos: streams.dropout.word_pos(),
-            control,
-            best: best.map(Mlp::host_params).transpose()?,
+            shuffle_pos: carried.shuffle.word_pos(),
+            dropout_pos: carried.dropout.word_pos(),
+            control: carried.control,
+            best: carried.best.map(Mlp::host_params).transpose()?,
         })
     }
 

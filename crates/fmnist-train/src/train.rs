@@ -10,7 +10,7 @@ pub use fmnist_experiments::EpochReport;
 use fmnist_experiments::{Keep, Measures, Quantity, RunConfig};
 
 use crate::batch::Normaliser;
-use crate::checkpoint::{Checkpoint, Control, StreamsState, identity};
+use crate::checkpoint::{Carried, Checkpoint, Control, identity};
 use crate::engine::{Batch, Engine, engine};
 use crate::error::TrainError;
 use crate::evaluate::{Path, limit, validation_set};
@@ -447,9 +447,11 @@ fn checkpoint(
     steering: &Steering,
 ) -> Result<Checkpoint, TrainError> {
     let (model, optimizer) = engine.export()?;
-    let streams = StreamsState {
+    let carried = Carried {
         shuffle: &start.shuffle,
         dropout: &start.dropout,
+        control: steering.control(),
+        best: steering.best.as_ref(),
     };
     Checkpoint::capture(
         &identity(job.config),
@@ -457,9 +459,7 @@ fn checkpoint(
         epochs,
         &model,
         &optimizer,
-        streams,
-        steering.control(),
-        steering.best.as_ref(),
+        carried,
     )
 }
 

@@ -354,8 +354,15 @@ fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
     assert_eq!(resumed.len(), 1);
     // The line for an epoch is printed just before its checkpoint is written.
     assert!(resumed[0].manifest.resumed_from_epoch.unwrap() >= 4);
-    let stopped = resumed[0].manifest.stopped_early.clone().expect("stopped early");
-    assert!(stopped.epoch < 300 && stopped.kept_epoch <= stopped.epoch, "{stopped:?}");
+    let stopped = resumed[0]
+        .manifest
+        .stopped_early
+        .clone()
+        .expect("stopped early");
+    assert!(
+        stopped.epoch < 300 && stopped.kept_epoch <= stopped.epoch,
+        "{stopped:?}"
+    );
     assert!(
         !p.path().join("results/.checkpoints").exists()
             || std::fs::read_dir(p.path().join("results/.checkpoints"))
@@ -375,7 +382,10 @@ fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
     assert!(out.status.success(), "{}", stderr(&out));
     let straight = Store::new(&fresh).read_all().unwrap();
     assert_eq!(straight[0].manifest.run_id, resumed[0].manifest.run_id);
-    assert_eq!(straight[0].manifest.stopped_early, resumed[0].manifest.stopped_early);
+    assert_eq!(
+        straight[0].manifest.stopped_early,
+        resumed[0].manifest.stopped_early
+    );
     assert_eq!(numbers(&straight[0]), numbers(&resumed[0]));
     assert_eq!(straight[0].confusion, resumed[0].confusion);
     let id = &resumed[0].manifest.run_id;
