@@ -125,12 +125,21 @@ impl Project {
         let first = files
             .first()
             .map_or("a", |(name, _)| name.trim_end_matches(".toml"));
+        // The [paper] table names the baseline (the first experiment), its
+        // learning rate and the claim that states its accuracy.
+        let lr = (files.first())
+            .and_then(|(_, text)| text.lines().find_map(|l| l.strip_prefix("lr = ")))
+            .unwrap_or("0.01");
         std::fs::write(
             dir.path().join("experiments/claims/paper.toml"),
             format!(
-                "[[claim]]\nid = \"T1\"\nsection = \"test\"\ntext = \"It learns.\"\n\n\
+                "[paper]\ntitle = \"A test\"\nauthor = \"T. Est\"\nyear = 2026\n\
+                 baseline = \"{first}\"\nlearning_rate = {lr}\ntarget = \"T1\"\n\n\
+                 [[claim]]\nid = \"T1\"\nsection = \"test\"\ntext = \"It learns.\"\n\n\
                  [[claim.check]]\nwhat = \"better than chance\"\nleft = \"{first}:val:accuracy@last\"\n\
-                 op = \">\"\nright = 0.2\n"
+                 op = \">\"\nright = 0.2\n\n\
+                 [[claim.check]]\nwhat = \"an accuracy\"\nleft = \"{first}:val:accuracy@last\"\n\
+                 op = \"approx\"\nright = 0.5\ntol = 0.5\n"
             ),
         )
         .unwrap();
