@@ -554,4 +554,131 @@ mod tests {
         );
         assert_eq!(nearest("zzzzzz", &["lr", "eps"]), None);
     }
+
+    #[test]
+    fn schedules_and_early_stopping_resolve_with_torch_and_lightning_defaults() {
+        use crate::{Keep, Mode, Monitor, ScheduleKind};
+        let text = format!(
+            "{}\n[schedule]\nkind = \"cosine\"\nwarmup_epochs = 2\n\n[training.early_stopping]\nmonitor = \"val_accuracy\"\nkeep = \"best\"\n",
+            baseline_text()
+        );
+        let exp = load_with(&[("s.toml", &text)], "s.toml").unwrap();
+        let c = &exp.config;
+        assert_eq!(
+            c.schedule.kind,
+            ScheduleKind::Cosine {
+                t_max: 30,
+                eta_min: 0.0
+            }
+        );
+        let w = c.schedule.warmup.as_ref().unwrap();
+        assert_eq!((w.warmup_epochs, w.start_factor), (2, 1.0 / 3.0));
+        let es = c.early_stopping.as_ref().unwrap();
+        assert_eq!(
+            (es.monitor, es.patience, es.mode, es.keep),
+            (Monitor::ValAccuracy, 3, Mode::Max, Keep::Best)
+        );
+        let keys: Vec<String> = c.settings().into_iter().map(|(k, _)| k).collect();
+        assert!(keys.contains(&"schedule.t_max".to_string()), "{keys:?}");
+        assert!(
+            keys.contains(&"training.early_stopping.patience".to_string()),
+            "{keys:?}"
+        );
+        // The same settings with a constant rate and no stopping are the
+        // baseline's: the same JSON, so the same run id as before schedules.
+        let base = load_with(&[("b.toml", &baseline_text())], "b.toml").unwrap();
+        let json = serde_json::to_string(&base.config).unwrap();
+        assert!(
+            !json.contains("schedule") && !json.contains("early_stopping"),
+            "{json}"
+        );
+        let explicit = format!(
+            "{}\n[schedule]\nkind = \"constant\"\nwarmup_epochs = 0\n",
+            baseline_text()
+        );
+        let same = load_with(&[("c.toml", &explicit)], "c.toml").unwrap();
+        assert_eq!(same.config, base.config);
+    }
+
+    #[test]
+    fn schedule_mistakes_name_file_line_column_and_key() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "kind = \"cosin\"",
+                "schedule.kind",
+                "did you mean \"cosine\"",
+            ),
+            ("kind = \"step\"", "schedule.step_size", "add it"),
+            (
+                "kind = \"cosine\"\nstep_size = 3",
+                "schedule.step_size",
+                "not a setting of schedule `cosine`",
+            ),
+            ("step_size = 3", "schedule.step_size", "set `kind` first"),
+            (
+                "kind = \"step\"\nstep_size = 0",
+                "schedule.step_size",
+                "at least 1",
+            ),
+            (
+                "kind = \"plateau\"\nfactor = 1.5",
+                "schedule.factor",
+                "between 0 and 1",
+            ),
+            (
+                "kind = \"plateau\"\nmode = \"up\"",
+                "schedule.mode",
+                "\"min\", \"max\"",
+            ),
+            (
+                "kind = \"cosine\"\nwarmup_epochs = 2\nstart_factor = 0",
+                "schedule.start_factor",
+                "greater than 0",
+            ),
+            (
+                "kind = \"exponential\"\ngama = 0.9",
+                "schedule.gama",
+                "did you mean `gamma`?",
+            ),
+        ];
+        for (body, key, message) in cases {
+            let text = format!("{}\n[schedule]\n{body}\n", baseline_text());
+            let err = load_with(&[("bad.toml", &text)], "bad.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bad.toml"), "{body}: {err}");
+            assert!(err.contains(key), "{body}: {err}");
+            assert!(err.contains(message), "{body}: {err}");
+            if !message.contains("add it") {
+                // Positioned: `path:line:column`.
+                assert!(err.contains("bad.toml:"), "{body}: {err}");
+            }
+        }
+        let stopping: &[(&str, &str)] = &[
+            ("patience = 3", "training.early_stopping.monitor"),
+            ("monitor = \"loss\"", "training.early_stopping.monitor"),
+            (
+                "monitor = \"val_loss\"\npatience = 0",
+                "training.early_stopping.patience",
+            ),
+            (
+                "monitor = \"val_loss\"\nkeep = \"first\"",
+                "training.early_stopping.keep",
+            ),
+            (
+                "monitor = \"val_loss\"\nmin_delta = -1.0",
+                "training.early_stopping.min_delta",
+            ),
+        ];
+        for (body, key) in stopping {
+            let text = format!("{}\n[training.early_stopping]\n{body}\n", baseline_text());
+            let err = load_with(&[("bad.toml", &text)], "bad.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(key) && err.contains("bad.toml:"),
+                "{body}: {err}"
+            );
+        }
+    }
 }

@@ -495,7 +495,7 @@ impl Sweep {
         file: &SourceFile,
     ) -> Result<Vec<Experiment>, ExperimentError> {
         let points = self.points()?;
-        let parent = finish(settings, file).ok().map(|(config, _)| config);
+        let parent = base_config(settings, file);
         let mut out: Vec<Experiment> = Vec::with_capacity(points.len());
         let mut taken: Vec<&[Value]> = Vec::with_capacity(points.len());
         for point in &points {
@@ -704,6 +704,23 @@ fn axis_values(
         }
     }
     Ok(values)
+}
+
+/// The sweep file's own settings, resolved: what its points are variations
+/// of. A setting the file writes for the points of one kind only (a step
+/// size beside a constant schedule) is dropped for the file's own kind.
+fn base_config(settings: &Settings, file: &SourceFile) -> Option<crate::RunConfig> {
+    let mut base = settings.clone();
+    let kind = |t: &crate::settings::KindTable| {
+        t.get("kind")
+            .and_then(|at| at.value.as_str().map(str::to_string))
+    };
+    let schedule = kind(&base.schedule).unwrap_or_else(|| "constant".into());
+    base.keep_schedule_fields_of(&schedule);
+    if let Some(optimizer) = kind(&base.optimizer) {
+        base.keep_optimizer_fields_of(&optimizer);
+    }
+    finish(&base, file).ok().map(|(config, _)| config)
 }
 
 /// Says which point an error of `finish` arose in: a value can be valid alone

@@ -922,9 +922,15 @@ mod tests {
             ("baseline:accuracy@last", "three"),
             ("baseline:test:accuracy@last", "unknown split"),
             ("baseline:val:acc@last", "unknown quantity"),
-            ("baseline:val:acc@last", "loss, accuracy or grad_norm"),
+            (
+                "baseline:val:acc@last",
+                "loss, accuracy, grad_norm or learning_rate",
+            ),
             ("baseline:val:grad_norm@last", "measured on train only"),
-            ("baseline:val:accuracy", "QUANTITY loss|accuracy|grad_norm"),
+            (
+                "baseline:val:accuracy",
+                "QUANTITY loss|accuracy|grad_norm|learning_rate",
+            ),
             ("baseline:val:accuracy@0", "1-based"),
             ("baseline:val:accuracy@first", "1-based"),
             ("baseline:val:accuracy@last-0", "last-N"),

@@ -679,6 +679,11 @@ fn sweep_section<'a>(
         }
     }
     section.findings = sweeps::lr_findings(&series, paper);
+    if section.findings.is_empty() {
+        section
+            .findings
+            .extend(sweeps::target_reach(&series, paper));
+    }
     section.table = Some(sweeps::response_table(&series));
     section.figure = Some(response_figure(series));
     section
@@ -946,6 +951,21 @@ fn run_notes(exp: &Experiment, runs: &[&StoredRun]) -> String {
             diverged.join("; ")
         ));
     }
+    let stopped: Vec<String> = (runs.iter())
+        .filter_map(|r| {
+            let s = r.manifest.stopped_early.as_ref()?;
+            Some(format!(
+                "seed {} at epoch {}, keeping epoch {}",
+                r.manifest.seed, s.epoch, s.kept_epoch
+            ))
+        })
+        .collect();
+    if !stopped.is_empty() {
+        notes.push_str(&format!(
+            " **Stopped early** (its stopping rule): {}. A stopped seed's curves end at its last epoch, and later means are over the remaining seeds.",
+            stopped.join("; ")
+        ));
+    }
     let mut diffs: Vec<String> = runs
         .iter()
         .flat_map(|r| tables::differences(&exp.config, &r.manifest.config))
@@ -982,12 +1002,7 @@ fn experiment_caption(exp: &Experiment, runs: &[&StoredRun]) -> String {
     };
     format!(
         "{fig} — {label}.{desc} {panels}; per epoch, on the training set (blue) and the validation set (orange). Lines: {seeds}.{notes}",
-        panels = if panels::shows_grad_norm(runs) {
-            "Left: cross-entropy loss; middle: accuracy; right: the mean L2 norm of the gradient \
-             over each epoch's steps (training set only), where the divergence shows"
-        } else {
-            "Left: cross-entropy loss; right: accuracy"
-        },
+        panels = text::positions(&panels::experiment_panels(runs)),
         label = exp.label(),
         notes = run_notes(exp, runs)
     )

@@ -65,6 +65,34 @@ pub(crate) fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
     diverged && !band(runs, Split::Train, Quantity::GradNorm).is_empty()
 }
 
+/// Whether the experiment figure of `runs` shows the learning rate: when a
+/// schedule changed it during some run.
+pub(crate) fn shows_learning_rate(runs: &[&StoredRun]) -> bool {
+    runs.iter().any(|r| {
+        let mut rates = r
+            .rows
+            .iter()
+            .filter_map(|x| x.values.get(Quantity::LearningRate));
+        let first = rates.next();
+        first.is_some_and(|f| rates.any(|x| x != f))
+    })
+}
+
+/// What each panel of [`experiment_figure`] shows, left to right, for its
+/// caption.
+pub(crate) fn experiment_panels(runs: &[&StoredRun]) -> Vec<&'static str> {
+    let mut out = vec!["cross-entropy loss", "accuracy"];
+    if shows_grad_norm(runs) {
+        out.push(
+            "the mean L2 norm of the gradient over each epoch's steps (training set only), where the divergence shows",
+        );
+    }
+    if shows_learning_rate(runs) {
+        out.push("the learning rate of each epoch, as its schedule set it");
+    }
+    out
+}
+
 /// Loss (left) and accuracy (right) of one experiment, train and validation,
 /// mean over `runs` with the min-max band; and the gradient norm on the
 /// right where [`shows_grad_norm`].
@@ -107,6 +135,15 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
             percent: false,
             curves: curves(Quantity::GradNorm),
             legend: SeriesLabelPosition::UpperLeft,
+        });
+    }
+    if shows_learning_rate(runs) {
+        panels.push(Panel {
+            title: "Learning rate".into(),
+            y_desc: "learning rate".into(),
+            percent: false,
+            curves: curves(Quantity::LearningRate),
+            legend: SeriesLabelPosition::UpperRight,
         });
     }
     PanelFigure { title, panels }

@@ -332,6 +332,55 @@ pub(crate) fn lr_findings(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Vec<
     out
 }
 
+/// For a sweep over anything but a learning rate: which of its points reach
+/// the paper's accuracy of the baseline (its target claim's band), in mean
+/// final validation accuracy over seeds, or how far the best falls short.
+pub(crate) fn target_reach(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Option<String> {
+    let t = &paper.paper.target;
+    let lo = t.accuracy - t.tol;
+    let mut points: Vec<(String, f64)> = (series.points.iter())
+        .filter_map(|p| {
+            let acc = stats::point_stats(&p.runs).final_acc?.mean;
+            let line = p
+                .line
+                .as_ref()
+                .map(|l| format!(", {l}"))
+                .unwrap_or_default();
+            Some((format!("{} = {}{line}", series.x_key, p.x.label()), acc))
+        })
+        .collect();
+    points.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (best, best_acc) = points.first()?.clone();
+    let reach: Vec<String> = (points.iter())
+        .filter(|p| p.1 >= lo)
+        .map(|(name, acc)| format!("{name} ({:.2} %)", 100.0 * acc))
+        .collect();
+    let head = format!(
+        "Claim {} (`{}` ends within {:.0} pp of {:.0} %; {} above): ",
+        t.claim,
+        paper.paper.baseline,
+        100.0 * t.tol,
+        100.0 * t.accuracy,
+        paper.verdict
+    );
+    Some(if reach.is_empty() {
+        format!(
+            "{head}no point of this sweep reaches {:.0} % mean final validation accuracy; its best, {best} at {:.2} %, is {:.2} pp short.",
+            100.0 * lo,
+            100.0 * best_acc,
+            100.0 * (lo - best_acc)
+        )
+    } else {
+        format!(
+            "{head}{} of its {} points reach {:.0} % or more: {}.",
+            reach.len(),
+            points.len(),
+            100.0 * lo,
+            reach.join(", ")
+        )
+    })
+}
+
 /// "**SGD**: best optimizer.lr = 0.03 with 88.50 % ...; at the paper's lr ...".
 fn line_finding(series: &SweepSeries<'_>, l: &LrLine, paper_lr: f64) -> String {
     let lr = setting(paper_lr);

@@ -84,6 +84,24 @@ pub(crate) fn slug(s: &str) -> String {
     if out.is_empty() { "study".into() } else { out }
 }
 
+/// Panels described left to right: "Left: a; right: b", "Left: a;
+/// middle: b; right: c", "Left: a; second: b; third: c; right: d".
+pub(crate) fn positions(panels: &[&str]) -> String {
+    let n = panels.len();
+    let place = |i: usize| match (i, n) {
+        (0, _) => "Left".to_string(),
+        (i, n) if i + 1 == n => "right".to_string(),
+        (1, 3) => "middle".to_string(),
+        (1, _) => "second".to_string(),
+        (2, _) => "third".to_string(),
+        (i, _) => format!("panel {}", i + 1),
+    };
+    (panels.iter().enumerate())
+        .map(|(i, p)| format!("{}: {p}", place(i)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,7 +108,11 @@ pub struct StoppedEarly {
 
 impl std::fmt::Display for StoppedEarly {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "stopped early at epoch {} ({}), keeping epoch {}", self.epoch, self.reason, self.kept_epoch)
+        write!(
+            f,
+            "stopped early at epoch {} ({}), keeping epoch {}",
+            self.epoch, self.reason, self.kept_epoch
+        )
     }
 }
 

@@ -63,11 +63,16 @@ pub(crate) struct Control {
     pub stopping: Option<StopperState>,
 }
 
-/// The random streams a run draws from after initialisation.
+/// What a run carries from one epoch to the next besides its network and
+/// optimizer: the random streams it draws from after initialisation, its
+/// schedule's and stopping rule's state, and the best epoch's network where
+/// it keeps that one.
 #[derive(Debug)]
-pub(crate) struct StreamsState<'a> {
+pub(crate) struct Carried<'a> {
     pub shuffle: &'a Rng,
     pub dropout: &'a Rng,
+    pub control: Control,
+    pub best: Option<&'a Mlp>,
 }
 
 /// The identity of a run: its settings as JSON. Compared as text, since
@@ -83,9 +88,7 @@ impl Checkpoint {
         epochs: &[EpochReport],
         model: &Mlp,
         optimizer: &Optimizer,
-        streams: StreamsState<'_>,
-        control: Control,
-        best: Option<&Mlp>,
+        carried: Carried<'_>,
     ) -> Result<Checkpoint, TrainError> {
         let names = param_names(model.layers());
         let optimizer_buffers = optimizer
@@ -113,10 +116,10 @@ impl Checkpoint {
             optimizer_steps: optimizer.steps(),
             buffer_names: optimizer_buffer_names(optimizer),
             optimizer_buffers,
-            shuffle_pos: streams.shuffle.word_pos(),
-            dropout_pos: streams.dropout.word_pos(),
-            control,
-            best: best.map(Mlp::host_params).transpose()?,
+            shuffle_pos: carried.shuffle.word_pos(),
+            dropout_pos: carried.dropout.word_pos(),
+            control: carried.control,
+            best: carried.best.map(Mlp::host_params).transpose()?,
         })
     }
 
@@ -286,36 +289,21 @@ impl Checkpoint {
                 format!("is {version}: this build reads version {FORMAT_VERSION} only"),
             ));
         }
-        let narrow = |key: &str, v: u128| -> Result<u64, TrainError> {
-            u64::try_from(v).map_err(|_| bad(key, "is out of range".into()))
-        };
-        let training_code_version = u32::try_from(number(&c, "training_code_version")?)
-            .map_err(|_| bad("training_code_version", "is out of range".into()))?;
-        let seed = narrow("seed", number(&c, "seed")?)?;
-        let optimizer_steps = narrow("optimizer_steps", number(&c, "optimizer_steps")?)?;
-        let shuffle_pos = number(&c, "shuffle_word_pos")?;
-        let dropout_pos = number(&c, "dropout_word_pos")?;
-        let layers = number(&c, "layers")?;
-        if !(1..=1000).contains(&layers) {
-            return Err(bad("layers", format!("is {layers}, expected 1 to 1000")));
-        }
-        let layers = layers as usize;
+        let Numbers {
+            training_code_version,
+            seed,
+            optimizer_steps,
+            shuffle_pos,
+            dropout_pos,
+            layers,
+        } = numbers(&c, &number, &bad)?;
         let config = c.meta("config", WHAT)?.to_string();
         let parsed: RunConfig = serde_json::from_str(&config)
             .map_err(|e| bad("config", format!("is not a run configuration: {e}")))?;
         let epochs = parse_reports(c.meta("epochs", WHAT)?).map_err(|why| bad("epochs", why))?;
 
         let names = param_names(layers);
-        let params = names
-            .iter()
-            .map(|name| {
-                let t = c.take(&format!("model.{name}"), None, WHAT)?;
-                Ok(HostTensor {
-                    name: name.clone(),
-                    ..t
-                })
-            })
-            .collect::<Result<Vec<_>, TrainError>>()?;
+        let params = read_params(&mut c, &names)?;
         let buffer_names = Optimizer::buffer_names(&parsed.optimizer);
         let listed = c.meta("optimizer_buffers", WHAT)?;
         if listed != buffer_names.join(",") {
@@ -328,24 +316,13 @@ impl Checkpoint {
             ));
         }
         let optimizer_buffers = read_buffers(&mut c, buffer_names, &names, &params)?;
-        let control: Control = serde_json::from_str(c.meta("control", WHAT)?)
-            .map_err(|e| bad("control", format!("is not a schedule and stopping state: {e}")))?;
-        let best = if c.tensors.keys().any(|k| k.starts_with("best.")) {
-            let best = names
-                .iter()
-                .zip(&params)
-                .map(|(name, p)| {
-                    let t = c.take(&format!("best.{name}"), Some(p.shape.as_slice()), WHAT)?;
-                    Ok(HostTensor {
-                        name: name.clone(),
-                        ..t
-                    })
-                })
-                .collect::<Result<Vec<_>, TrainError>>()?;
-            Some(best)
-        } else {
-            None
-        };
+        let control: Control = serde_json::from_str(c.meta("control", WHAT)?).map_err(|e| {
+            bad(
+                "control",
+                format!("is not a schedule and stopping state: {e}"),
+            )
+        })?;
+        let best = read_best(&mut c, &names, &params)?;
         if let Some(name) = c.tensors.keys().min() {
             return Err(TrainError::File(format!(
                 "{WHAT}: unexpected tensor `{name}`"
@@ -365,16 +342,7 @@ impl Checkpoint {
             control,
             best,
         };
-        // The shapes must chain into a network.
-        let mut probe = tensor_file::Contents {
-            metadata: Default::default(),
-            tensors: checkpoint
-                .params
-                .iter()
-                .map(|t| (t.name.clone(), t.clone()))
-                .collect(),
-        };
-        Mlp::from_contents(&mut probe, "", &Device::Cpu, WHAT)?;
+        check_chain(&checkpoint.params)?;
         Ok(checkpoint)
     }
 }
@@ -405,6 +373,95 @@ fn read_buffers(
         optimizer_buffers.push(of_buffer);
     }
     Ok(optimizer_buffers)
+}
+
+/// Refuses weights whose shapes do not chain into a network.
+fn check_chain(params: &[HostTensor]) -> Result<(), TrainError> {
+    let mut probe = tensor_file::Contents {
+        metadata: Default::default(),
+        tensors: params.iter().map(|t| (t.name.clone(), t.clone())).collect(),
+    };
+    Mlp::from_contents(&mut probe, "", &Device::Cpu, WHAT).map(|_| ())
+}
+
+/// The network's tensors `model.<param>`.
+fn read_params(
+    c: &mut tensor_file::Contents,
+    names: &[String],
+) -> Result<Vec<HostTensor>, TrainError> {
+    names
+        .iter()
+        .map(|name| {
+            let t = c.take(&format!("model.{name}"), None, WHAT)?;
+            Ok(HostTensor {
+                name: name.clone(),
+                ..t
+            })
+        })
+        .collect()
+}
+
+/// The checkpoint's numeric metadata.
+struct Numbers {
+    training_code_version: u32,
+    seed: u64,
+    optimizer_steps: u64,
+    shuffle_pos: u128,
+    dropout_pos: u128,
+    layers: usize,
+}
+
+fn numbers(
+    c: &tensor_file::Contents,
+    number: &dyn Fn(&tensor_file::Contents, &str) -> Result<u128, TrainError>,
+    bad: &dyn Fn(&str, String) -> TrainError,
+) -> Result<Numbers, TrainError> {
+    let narrow = |key: &str, v: u128| -> Result<u64, TrainError> {
+        u64::try_from(v).map_err(|_| bad(key, "is out of range".into()))
+    };
+    let training_code_version = u32::try_from(number(&c, "training_code_version")?)
+        .map_err(|_| bad("training_code_version", "is out of range".into()))?;
+    let seed = narrow("seed", number(&c, "seed")?)?;
+    let optimizer_steps = narrow("optimizer_steps", number(&c, "optimizer_steps")?)?;
+    let shuffle_pos = number(&c, "shuffle_word_pos")?;
+    let dropout_pos = number(&c, "dropout_word_pos")?;
+    let layers = number(&c, "layers")?;
+    if !(1..=1000).contains(&layers) {
+        return Err(bad("layers", format!("is {layers}, expected 1 to 1000")));
+    }
+    let layers = layers as usize;
+    Ok(Numbers {
+        training_code_version,
+        seed,
+        optimizer_steps,
+        shuffle_pos,
+        dropout_pos,
+        layers,
+    })
+}
+
+/// The best epoch's weights `best.<param>`, shaped as the network's, if the
+/// checkpoint has them.
+fn read_best(
+    c: &mut tensor_file::Contents,
+    names: &[String],
+    params: &[HostTensor],
+) -> Result<Option<Vec<HostTensor>>, TrainError> {
+    if !c.tensors.keys().any(|k| k.starts_with("best.")) {
+        return Ok(None);
+    }
+    names
+        .iter()
+        .zip(params)
+        .map(|(name, p)| {
+            let t = c.take(&format!("best.{name}"), Some(p.shape.as_slice()), WHAT)?;
+            Ok(HostTensor {
+                name: name.clone(),
+                ..t
+            })
+        })
+        .collect::<Result<Vec<_>, TrainError>>()
+        .map(Some)
 }
 
 /// An epoch report with every f64 as its bits, so that it survives JSON

@@ -10,7 +10,7 @@ pub use fmnist_experiments::EpochReport;
 use fmnist_experiments::{Keep, Measures, Quantity, RunConfig};
 
 use crate::batch::Normaliser;
-use crate::checkpoint::{Checkpoint, Control, StreamsState, identity};
+use crate::checkpoint::{Carried, Checkpoint, Control, identity};
 use crate::engine::{Batch, Engine, engine};
 use crate::error::TrainError;
 use crate::evaluate::{Path, limit, validation_set};
@@ -263,9 +263,18 @@ struct Steering {
 }
 
 impl Steering {
-    fn new(config: &RunConfig, resume: Option<&Checkpoint>, device: &Device) -> Result<Self, TrainError> {
-        let mut scheduler = LrScheduler::new(&config.schedule, config.optimizer.lr(), config.epochs)?;
-        let mut stopper = config.early_stopping.as_ref().map(EarlyStopper::new).transpose()?;
+    fn new(
+        config: &RunConfig,
+        resume: Option<&Checkpoint>,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let mut scheduler =
+            LrScheduler::new(&config.schedule, config.optimizer.lr(), config.epochs)?;
+        let mut stopper = config
+            .early_stopping
+            .as_ref()
+            .map(EarlyStopper::new)
+            .transpose()?;
         let mut best = None;
         if let Some(checkpoint) = resume {
             let control = checkpoint.control();
@@ -277,7 +286,11 @@ impl Steering {
             }
             best = checkpoint.best_model(device)?;
         }
-        Ok(Steering { scheduler, stopper, best })
+        Ok(Steering {
+            scheduler,
+            stopper,
+            best,
+        })
     }
 
     fn keeps_best(config: &RunConfig) -> bool {
@@ -378,7 +391,14 @@ pub(crate) fn run(
         let lr = steering.scheduler.lr();
         engine.set_lr(lr);
         let order = start.shuffle.permutation(n);
-        let step = train_epoch(&mut *engine, &job, epoch, &order, &mut start.dropout, on_event)?;
+        let step = train_epoch(
+            &mut *engine,
+            &job,
+            epoch,
+            &order,
+            &mut start.dropout,
+            on_event,
+        )?;
         let sums = match step {
             Ok(sums) => sums,
             Err(outcome) => return finish(&*engine, outcome, epochs, None),
@@ -406,7 +426,11 @@ pub(crate) fn run(
         }
         if let Some(reason) = stop {
             let kept = steering.kept(epoch);
-            let outcome = Outcome::Stopped { epoch, reason, kept };
+            let outcome = Outcome::Stopped {
+                epoch,
+                reason,
+                kept,
+            };
             return finish(&*engine, outcome, epochs, steering.best.take());
         }
     }
@@ -423,9 +447,11 @@ fn checkpoint(
     steering: &Steering,
 ) -> Result<Checkpoint, TrainError> {
     let (model, optimizer) = engine.export()?;
-    let streams = StreamsState {
+    let carried = Carried {
         shuffle: &start.shuffle,
         dropout: &start.dropout,
+        control: steering.control(),
+        best: steering.best.as_ref(),
     };
     Checkpoint::capture(
         &identity(job.config),
@@ -433,9 +459,7 @@ fn checkpoint(
         epochs,
         &model,
         &optimizer,
-        streams,
-        steering.control(),
-        steering.best.as_ref(),
+        carried,
     )
 }
 
@@ -443,7 +467,14 @@ impl EpochSums {
     /// The epoch's report: the training sums as means over the `n` images
     /// (and the gradient norm over the steps), the rate it trained with,
     /// the validation loss and accuracy.
-    fn report(&self, epoch: usize, n: usize, lr: f64, val: (f64, f64), started: Instant) -> EpochReport {
+    fn report(
+        &self,
+        epoch: usize,
+        n: usize,
+        lr: f64,
+        val: (f64, f64),
+        started: Instant,
+    ) -> EpochReport {
         EpochReport {
             epoch,
             train: Measures::default()
@@ -740,7 +771,10 @@ mod tests {
         })
         .unwrap();
         // Up to the last epoch, or to the one early stopping ended at.
-        assert_eq!(epochs_seen, ((k + 1)..=resumed.epochs.len()).collect::<Vec<_>>());
+        assert_eq!(
+            epochs_seen,
+            ((k + 1)..=resumed.epochs.len()).collect::<Vec<_>>()
+        );
         resumed
     }
 
@@ -978,15 +1012,28 @@ mod tests {
         let data = dataset();
         let c = steered(12, Keep::Last);
         let r = run(&c, 3, &data);
-        let rates: Vec<f64> = r.epochs.iter().map(|e| e.train[Quantity::LearningRate]).collect();
+        let rates: Vec<f64> = r
+            .epochs
+            .iter()
+            .map(|e| e.train[Quantity::LearningRate])
+            .collect();
         let mut scheduler = LrScheduler::new(&c.schedule, 0.2, 12).unwrap();
         for (e, &rate) in r.epochs.iter().zip(&rates) {
-            assert_eq!(rate.to_bits(), scheduler.lr().to_bits(), "epoch {}", e.epoch);
+            assert_eq!(
+                rate.to_bits(),
+                scheduler.lr().to_bits(),
+                "epoch {}",
+                e.epoch
+            );
             scheduler.step(e.val[Quantity::Loss]);
         }
         assert_eq!(rates[0], 0.1, "warmup from half the rate");
         let Outcome::Stopped { epoch, kept, .. } = r.outcome else {
-            panic!("expected an early stop, got {:?} after {} epochs", r.outcome, r.epochs.len());
+            panic!(
+                "expected an early stop, got {:?} after {} epochs",
+                r.outcome,
+                r.epochs.len()
+            );
         };
         assert_eq!(epoch, r.epochs.len());
         assert_eq!(kept, epoch, "keep = last");
@@ -998,7 +1045,11 @@ mod tests {
         plain.early_stopping = None;
         let p = run(&plain, 3, &data);
         assert_eq!(p.outcome, Outcome::Complete);
-        assert!(p.epochs.iter().all(|e| e.train[Quantity::LearningRate] == 0.2));
+        assert!(
+            p.epochs
+                .iter()
+                .all(|e| e.train[Quantity::LearningRate] == 0.2)
+        );
     }
 
     #[test]
@@ -1009,11 +1060,17 @@ mod tests {
         let Outcome::Stopped { epoch, kept, .. } = whole.outcome else {
             panic!("expected an early stop, got {:?}", whole.outcome);
         };
-        assert!(kept < epoch, "the best epoch {kept} is before the stop at {epoch}");
+        assert!(
+            kept < epoch,
+            "the best epoch {kept} is before the stop at {epoch}"
+        );
         // The kept network is that of epoch `kept`: evaluating it gives the
         // validation numbers recorded for that epoch.
         let eval = evaluate_run(&whole.model, &c, &data, &Device::Cpu, 0).unwrap();
-        assert_eq!(eval.accuracy, whole.epochs[kept - 1].val[Quantity::Accuracy]);
+        assert_eq!(
+            eval.accuracy,
+            whole.epochs[kept - 1].val[Quantity::Accuracy]
+        );
         for k in [1, kept, epoch - 1] {
             let resumed = interrupted_and_resumed(&c, 3, &data, k);
             assert_eq!(resumed.outcome, whole.outcome, "k = {k}");

@@ -67,7 +67,8 @@ pub fn diff(global: &Global, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(dir) = &args.figures {
         let drawn = figures(&d, [a, b], &stored, dir)?;
-        eprintln!("drew {drawn} figures into {}", dir.display());
+        let noun = if drawn == 1 { "figure" } else { "figures" };
+        eprintln!("drew {drawn} {noun} into {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -64,7 +64,10 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
         // The network stored is the last epoch's, or the one early
         // stopping kept.
         let last = run.rows.iter().map(|r| r.epoch).max().unwrap_or(0);
-        let kept = m.stopped_early.as_ref().map_or(last, |s| s.kept_epoch as u32);
+        let kept = m
+            .stopped_early
+            .as_ref()
+            .map_or(last, |s| s.kept_epoch as u32);
         let stored = run
             .rows
             .iter()

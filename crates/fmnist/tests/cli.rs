@@ -125,12 +125,21 @@ impl Project {
         let first = files
             .first()
             .map_or("a", |(name, _)| name.trim_end_matches(".toml"));
+        // The [paper] table names the baseline (the first experiment), its
+        // learning rate and the claim that states its accuracy.
+        let lr = (files.first())
+            .and_then(|(_, text)| text.lines().find_map(|l| l.strip_prefix("lr = ")))
+            .unwrap_or("0.01");
         std::fs::write(
             dir.path().join("experiments/claims/paper.toml"),
             format!(
-                "[[claim]]\nid = \"T1\"\nsection = \"test\"\ntext = \"It learns.\"\n\n\
+                "[paper]\ntitle = \"A test\"\nauthor = \"T. Est\"\nyear = 2026\n\
+                 baseline = \"{first}\"\nlearning_rate = {lr}\ntarget = \"T1\"\n\n\
+                 [[claim]]\nid = \"T1\"\nsection = \"test\"\ntext = \"It learns.\"\n\n\
                  [[claim.check]]\nwhat = \"better than chance\"\nleft = \"{first}:val:accuracy@last\"\n\
-                 op = \">\"\nright = 0.2\n"
+                 op = \">\"\nright = 0.2\n\n\
+                 [[claim.check]]\nwhat = \"an accuracy\"\nleft = \"{first}:val:accuracy@last\"\n\
+                 op = \"approx\"\nright = 0.5\ntol = 0.5\n"
             ),
         )
         .unwrap();
@@ -314,23 +323,31 @@ fn stored_runs_are_reused_and_an_edit_retrains_only_its_experiment() {
 
 #[test]
 fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
-    let long = SMALL.replace("epochs = 2", "epochs = 300");
+    // A plateau schedule and early stopping keeping the best epoch: their
+    // state must survive the kills too. The run stops early, long before
+    // its 300 epochs, but not before epoch 6 (patience 5).
+    let long = SMALL.replace("epochs = 2", "epochs = 300")
+        + "[training.early_stopping]\nmonitor = \"val_loss\"\npatience = 5\nkeep = \"best\"\n"
+        + "[schedule]\nkind = \"plateau\"\npatience = 1\nfactor = 0.5\n";
     let p = Project::new(&[("long.toml", &long)]);
     let files = p.experiments(&["long.toml"]);
-    let mut child = p
-        .cmd(&["run", &files[0], "--offline"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    // Plain progress lines (stderr is a pipe): wait for a finished epoch.
-    for line in lines.by_ref() {
-        if line.unwrap().contains("epoch 3/300") {
-            break;
+    // Killed twice: during epoch 4, then (resumed) during epoch 6.
+    for until in ["epoch 3/300", "epoch 5/300"] {
+        let mut child = p
+            .cmd(&["run", &files[0], "--offline"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        // Plain progress lines (stderr is a pipe): wait for a finished epoch.
+        for line in lines.by_ref() {
+            if line.unwrap().contains(until) {
+                break;
+            }
         }
+        child.kill().unwrap(); // SIGKILL: no chance to clean up
+        child.wait().unwrap();
     }
-    child.kill().unwrap(); // SIGKILL: no chance to clean up
-    child.wait().unwrap();
     let store = p.store();
     assert!(
         store.read_all().unwrap().is_empty(),
@@ -344,8 +361,17 @@ fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
     assert!(err.contains("1 resumed from a checkpoint"), "{err}");
     let resumed = store.read_all().unwrap();
     assert_eq!(resumed.len(), 1);
-    // The line for epoch 3 is printed just before its checkpoint is written.
-    assert!(resumed[0].manifest.resumed_from_epoch.unwrap() >= 2);
+    // The line for an epoch is printed just before its checkpoint is written.
+    assert!(resumed[0].manifest.resumed_from_epoch.unwrap() >= 4);
+    let stopped = resumed[0]
+        .manifest
+        .stopped_early
+        .clone()
+        .expect("stopped early");
+    assert!(
+        stopped.epoch < 300 && stopped.kept_epoch <= stopped.epoch,
+        "{stopped:?}"
+    );
     assert!(
         !p.path().join("results/.checkpoints").exists()
             || std::fs::read_dir(p.path().join("results/.checkpoints"))
@@ -365,6 +391,10 @@ fn a_killed_run_resumes_from_its_checkpoint_with_the_same_numbers() {
     assert!(out.status.success(), "{}", stderr(&out));
     let straight = Store::new(&fresh).read_all().unwrap();
     assert_eq!(straight[0].manifest.run_id, resumed[0].manifest.run_id);
+    assert_eq!(
+        straight[0].manifest.stopped_early,
+        resumed[0].manifest.stopped_early
+    );
     assert_eq!(numbers(&straight[0]), numbers(&resumed[0]));
     assert_eq!(straight[0].confusion, resumed[0].confusion);
     let id = &resumed[0].manifest.run_id;
