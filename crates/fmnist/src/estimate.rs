@@ -68,6 +68,8 @@ fn rates(store: &Store) -> Vec<((usize, f64), f64)> {
         return Vec::new();
     };
     runs.iter()
+        // A pruned run is stored from its checkpoint: no wall time of its own.
+        .filter(|r| !matches!(r.manifest.status, fmnist_metrics::RunStatus::Pruned { .. }))
         .filter(|r| r.manifest.device.starts_with("cpu") && r.manifest.resumed_from_epoch.is_none())
         .filter_map(|r| {
             let spec = RunSpec {

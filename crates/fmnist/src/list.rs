@@ -44,6 +44,8 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
         .copied()
         .filter(|r| store.finished(&r.run_id).is_none())
         .collect();
+    let left = to_train(&experiments, &runs, &unique, &store);
+    let left: Vec<&RunSpec> = left.iter().collect();
     out.push_str(&format!(
         "{} experiments, {} ({} distinct, {} of them stored in {})\n",
         experiments.len(),
@@ -55,9 +57,9 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     out.push_str(&format!(
         "to train: {}, {}\n",
-        crate::runner::runs(missing.len()),
+        crate::runner::runs(left.len()),
         crate::estimate::describe(
-            &missing,
+            &left,
             &[store.clone(), Store::new(results_dir(None, !args.quick))],
             jobs
         )
@@ -66,6 +68,52 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
         out.push_str(&line);
     }
     print(&out)
+}
+
+/// The runs still to train, each with the epochs it has left: a run only
+/// pruned sweeps plan counts its sweep's epochs per point (the pruned cost
+/// shared out evenly, an estimate); a run stored pruned that another
+/// experiment needs in full counts the epochs after its rung.
+fn to_train(
+    experiments: &[Experiment],
+    runs: &[RunSpec],
+    unique: &[&RunSpec],
+    store: &Store,
+) -> Vec<RunSpec> {
+    let prune_of = |name: &str| {
+        let point = experiments
+            .iter()
+            .find(|e| e.name == name)?
+            .sweep
+            .as_ref()?;
+        point.prune.as_ref().map(|p| (p, &point.sweep))
+    };
+    let mut out = Vec::new();
+    for &r in unique {
+        let planners: Vec<&RunSpec> = runs.iter().filter(|p| p.run_id == r.run_id).collect();
+        let pruned_only = planners.iter().all(|p| prune_of(&p.experiment).is_some());
+        let epochs = match store.finished(&r.run_id).map(|m| m.status) {
+            Some(RunStatus::Pruned { epoch }) if !pruned_only => {
+                r.config.epochs - epoch.min(r.config.epochs)
+            }
+            Some(_) => continue,
+            None if pruned_only => {
+                let (prune, sweep) = prune_of(&r.experiment).expect("pruned_only");
+                let points = (experiments.iter())
+                    .filter(|e| e.sweep.as_ref().is_some_and(|p| &p.sweep == sweep))
+                    .count();
+                prune
+                    .cost(points, r.config.epochs)
+                    .0
+                    .div_ceil(points.max(1))
+            }
+            None => r.config.epochs,
+        };
+        let mut left = r.clone();
+        left.config.epochs = epochs;
+        out.push(left);
+    }
+    out
 }
 
 /// One line per pruned sweep: its rungs and what its runs cost in epochs,

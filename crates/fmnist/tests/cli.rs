@@ -631,6 +631,10 @@ fn a_pruned_sobol_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_
     };
     let one = Project::new(&[("a.toml", &base), ("s.toml", &pruned)]);
     let two = Project::new(&[("a.toml", &base), ("s.toml", &pruned)]);
+    let before = one.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&before.stdout).into_owned();
+    // a's 4 epochs, and the sweep's 8 pruned epochs shared out over 4 points.
+    assert!(text.contains("to train: 5 runs, 12 epochs"), "{text}");
     let log = run(&one, "1", &[]);
     run(&two, "2", &[]);
     // Rungs at epochs 1, 2 and 4: two of four points go on after epoch 1,
