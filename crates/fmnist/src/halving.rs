@@ -118,8 +118,12 @@ fn halve(
                 ..j.clone()
             })
             .collect();
-        let summary = exec(jobs)?;
+        let mut summary = exec(jobs)?;
         let stopped = summary.interrupted > 0 || !summary.failed.is_empty();
+        if k > 0 {
+            // Counted at the first rung, which plans every run of the sweep.
+            summary.reused = 0;
+        }
         absorb(total, summary);
         if stopped || ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(false);
