@@ -14,6 +14,7 @@ use crate::content::{
     About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
     SweepSection,
 };
+use crate::stats;
 use crate::tables::Table;
 
 /// A file of the report besides `REPORT.md`.
@@ -90,6 +91,7 @@ pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
         );
     }
     about(w, &report.about);
+    statistics(w);
 
     let _ = writeln!(w, "## Table I\n");
     match &report.table1 {
@@ -174,6 +176,22 @@ fn about(w: &mut Page<'_, '_>, a: &About) {
             a.other_data.join(", ")
         );
     }
+}
+
+/// How every interval in the report is computed, stated once.
+fn statistics(w: &mut Page<'_, '_>) {
+    let _ = writeln!(w, "## Statistics\n");
+    let _ = writeln!(
+        w,
+        "Every mean over seeds in the tables comes with its {:.0}% confidence interval, \
+         written `mean [lo, hi]` (the per-class table, for width, `mean ± half-width`): the {}. \
+         n is the number of seeds, given in each table's seeds column; a mean over one seed has \
+         no interval and says `(n = 1)`. Losses, best epochs and timings in the results table \
+         are plain means. The shaded bands of the curve figures are the min–max range over \
+         seeds, not a confidence interval.\n",
+        100.0 * stats::LEVEL,
+        stats::INTERVAL_METHOD
+    );
 }
 
 /// A file stem as a relative URL: experiment names may hold spaces and, for

@@ -13,7 +13,7 @@ use fmnist_metrics::StoredRun;
 
 use crate::paper::{Paper, same_value};
 use crate::stats::{self, Summary};
-use crate::tables::{Align, Table, setting};
+use crate::tables::{Align, Table, pct, setting};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
@@ -476,12 +476,6 @@ fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> 
 
 // ------------------------------------------------------------- table
 
-fn pct_pm(s: Option<Summary>) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.2} ± {:.2}", 100.0 * s.mean, 100.0 * s.std)
-    })
-}
-
 fn pct_range(s: Option<Summary>) -> String {
     s.map_or("—".into(), |s| {
         format!("{:.2}–{:.2}", 100.0 * s.min, 100.0 * s.max)
@@ -489,7 +483,7 @@ fn pct_range(s: Option<Summary>) -> String {
 }
 
 /// One row per point (in the order of the lines, then of x): the swept
-/// values, final validation accuracy (mean ± sample std, and min–max), best
+/// values, final validation accuracy (mean [95% t interval], and min–max), best
 /// validation accuracy and its epoch, final validation loss, seeds. The
 /// overall best point is bold; each line's best is marked.
 pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
@@ -530,7 +524,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             if !series.line_keys.is_empty() {
                 row.push(p.line.clone().unwrap_or_default());
             }
-            let acc = pct_pm(s.final_acc);
+            let acc = pct(s.final_acc);
             row.extend([
                 if is_overall {
                     format!("**{acc}**")
@@ -538,7 +532,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
                     acc
                 },
                 pct_range(s.final_acc),
-                pct_pm(s.best_acc),
+                pct(s.best_acc),
                 s.best_epoch
                     .map_or("—".into(), |e| format!("{:.1}", e.mean)),
                 s.final_loss
@@ -551,7 +545,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
         .collect();
     let mut notes = vec![
         "Final: the last recorded epoch; best: each run's epoch of highest validation \
-         accuracy, averaged over seeds. Mean ± sample standard deviation over seeds; range: \
+         accuracy, averaged over seeds. Mean over seeds [95% Student's t interval]; range: \
          lowest and highest seed."
             .to_string(),
     ];
@@ -799,7 +793,8 @@ pub(crate) mod tests {
         assert_eq!(t.rows[7][0], "adam-0.0001");
         let adam_best = &t.rows[9];
         assert_eq!(adam_best[0], "adam-0.001");
-        assert_eq!(adam_best[3], "**89.50 ± 0.50**");
+        // 89.0, 89.5, 90.0: ± t(0.975, 2) · 0.5 / √3 = ± 1.24.
+        assert_eq!(adam_best[3], "**89.50 [88.26, 90.74]**");
         assert_eq!(adam_best[4], "89.00–90.00");
         assert_eq!(adam_best[6], "2.0");
         assert_eq!(adam_best[8], "3");
@@ -807,6 +802,10 @@ pub(crate) mod tests {
         assert_eq!(t.rows[5][9], "of sgd");
         assert_eq!(t.rows.iter().filter(|r| !r[9].is_empty()).count(), 2);
         assert!(t.notes[1].contains("`adam-0.001`") && t.notes[1].contains("89.50 %"));
-        assert!(t.latex().contains("\\textbf{89.50 $\\pm$ 0.50}"));
+        assert!(
+            t.latex().contains("\\textbf{89.50 [88.26, 90.74]}"),
+            "{}",
+            t.latex()
+        );
     }
 }

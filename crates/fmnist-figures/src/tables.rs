@@ -156,17 +156,30 @@ pub(crate) fn setting(x: f64) -> String {
     }
 }
 
-/// A fraction over seeds as "mean ± std" in percent.
-fn pct(s: Option<Summary>) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.2} ± {:.2}", 100.0 * s.mean, 100.0 * s.std)
+/// A fraction over seeds as "mean [lo, hi]" in percent: the mean and its
+/// 95% t interval ([`stats::INTERVAL_METHOD`]); "(n = 1)" for one seed.
+pub(crate) fn pct(s: Option<Summary>) -> String {
+    scaled_ci(s, 100.0, 2)
+}
+
+/// A number over seeds as "mean [lo, hi]" (see [`pct`]).
+fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
+    scaled_ci(s, 1.0, decimals)
+}
+
+fn scaled_ci(s: Option<Summary>, k: f64, d: usize) -> String {
+    s.map_or("—".into(), |s| match s.ci {
+        Some((lo, hi)) => format!("{:.d$} [{:.d$}, {:.d$}]", k * s.mean, k * lo, k * hi),
+        None => format!("{:.d$} (n = {})", k * s.mean, s.n),
     })
 }
 
-/// A number over seeds as "mean ± std".
-fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.decimals$} ± {:.decimals$}", s.mean, s.std)
+/// The mean in percent with the half-width of its 95% t interval, "84.1 ± 2.3",
+/// for tables too wide for brackets; "(n = 1)" for one seed.
+pub(crate) fn pct_half_width(s: Option<Summary>, d: usize) -> String {
+    s.map_or("—".into(), |s| match s.ci {
+        Some((lo, hi)) => format!("{:.d$} ± {:.d$}", 100.0 * s.mean, 50.0 * (hi - lo)),
+        None => format!("{:.d$} (n = {})", 100.0 * s.mean, s.n),
     })
 }
 
@@ -412,7 +425,7 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
         })
         .collect();
     Table {
-        caption: "Results per experiment (mean ± sample std over seeds)".into(),
+        caption: "Results per experiment (mean over seeds [95% t interval])".into(),
         label: "results".into(),
         columns: vec![
             ("experiment".into(), Align::Left),
@@ -523,7 +536,7 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
 }
 
 /// A hypothesis experiment beside the literal reading (the baseline): the
-/// same final and best numbers, mean ± std over seeds.
+/// same final and best numbers, mean over seeds with its 95% t interval.
 pub(crate) fn hypothesis(
     hypothesis: &Experiment,
     runs: &[&StoredRun],
@@ -574,7 +587,7 @@ pub(crate) fn hypothesis(
         .collect();
     Table {
         caption: format!(
-            "{} beside the literal reading (mean ± std over seeds)",
+            "{} beside the literal reading (mean over seeds [95% t interval])",
             hypothesis.label()
         ),
         label: "hypothesis".into(),

@@ -401,8 +401,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
         }
     }
     let results = std::fs::read_to_string(out.join("tables/results.md")).unwrap();
-    // Final val accuracy of the baseline: 79 ± 1.41 %.
-    assert!(results.contains("79.00 ± 1.41"), "{results}");
+    // Final val accuracy of the baseline: 78 % and 80 %, so 79 ± t(0.975, 1) · 1 %.
+    assert!(results.contains("79.00 [66.29, 91.71]"), "{results}");
     assert!(
         results.contains("seed 1 diverged at epoch 3, batch 7"),
         "{results}"
@@ -446,9 +446,9 @@ fn write_report_writes_every_figure_table_and_verdict() {
     // 49 (the weakest, bold), overall 78 % and 80 %.
     let per_class = std::fs::read_to_string(out.join("tables/per-class.md")).unwrap();
     assert!(
-        per_class.contains("| baseline (Table I) | 2 | 82.0 |")
-            && per_class.contains("| **47.0** |")
-            && per_class.contains("| 79.00 |"),
+        per_class.contains("| baseline (Table I) | 2 | 82.0 ± 12.7 |")
+            && per_class.contains("| **47.0 ± 25.4** |")
+            && per_class.contains("| 79.00 [66.29, 91.71] |"),
         "{per_class}"
     );
     for stem in [
