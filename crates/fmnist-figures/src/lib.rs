@@ -35,6 +35,7 @@
 //!    the binary), `font` (the shipped fonts), `output` (writing only what
 //!    changed, removing stale files);
 //! 2. analysis: `stats` (every number out of runs and every aggregate over
+//!    seeds), `inference` (the statistical test of one claim check, over
 //!    seeds), [`claims`](mod@claims) (the claims file and verdicts), `paper`
 //!    (the claims file's `[paper]` table: baseline, learning rate, target);
 //! 3. content, what the report says as data: `tables` (tables as cells),
@@ -63,6 +64,7 @@ mod error;
 #[cfg(test)]
 mod fixture;
 mod font;
+mod inference;
 mod input;
 mod markdown;
 mod output;
@@ -86,7 +88,7 @@ mod tests {
     /// The layers of the module docs, bottom first.
     const LAYERS: [&[&str]; 4] = [
         &["error", "input", "text", "font", "output", "fixture"],
-        &["stats", "claims", "paper"],
+        &["stats", "inference", "claims", "paper"],
         &["tables", "classes", "sweeps", "panels", "content"],
         &[
             "plot",

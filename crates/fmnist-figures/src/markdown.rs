@@ -91,7 +91,7 @@ pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
         );
     }
     about(w, &report.about);
-    statistics(w);
+    statistics(w, report);
 
     let _ = writeln!(w, "## Table I\n");
     match &report.table1 {
@@ -179,7 +179,7 @@ fn about(w: &mut Page<'_, '_>, a: &About) {
 }
 
 /// How every interval in the report is computed, stated once.
-fn statistics(w: &mut Page<'_, '_>) {
+fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
     let _ = writeln!(w, "## Statistics\n");
     let _ = writeln!(
         w,
@@ -192,6 +192,7 @@ fn statistics(w: &mut Page<'_, '_>) {
         100.0 * stats::LEVEL,
         stats::INTERVAL_METHOD
     );
+    let _ = writeln!(w, "{}\n", report.claim_methods);
 }
 
 /// A file stem as a relative URL: experiment names may hold spaces and, for
@@ -399,8 +400,8 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         Verdict::Reproduced,
         count(Verdict::NotReproduced),
         Verdict::NotReproduced,
-        count(Verdict::Inconclusive),
-        Verdict::Inconclusive,
+        count(Verdict::Undecided),
+        Verdict::Undecided,
     );
     w.table_file(&report.claims_table);
     let of =
@@ -411,7 +412,7 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         for r in not {
             let _ = writeln!(
                 w,
-                "- **{} is not reproduced.** The paper says: \"{}\" Our runs do not show this: {}.\n  Measured (seed means): {}\n",
+                "- **{} is not reproduced.** The paper says: \"{}\" Our runs do not show this: {}.\n  Measured: {}\n",
                 r.id,
                 r.text,
                 r.reason,
@@ -419,11 +420,14 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             );
         }
     }
-    let unclear = of(Verdict::Inconclusive);
+    let unclear = of(Verdict::Undecided);
     if !unclear.is_empty() {
-        let _ = writeln!(w, "### Inconclusive\n");
+        let _ = writeln!(w, "### Undecided\n");
         for r in unclear {
-            let _ = writeln!(w, "- **{}**: {}", r.id, r.reason);
+            let _ = writeln!(w, "- **{}**: {}.", r.id, r.reason);
+            for p in &r.pending {
+                let _ = writeln!(w, "  - {p}.");
+            }
         }
         w.push('\n');
     }

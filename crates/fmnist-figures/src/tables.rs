@@ -8,6 +8,7 @@ use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
+use crate::inference::{MAX_SEEDS_ESTIMATE, Tested};
 use crate::stats::{self, Quantity, Summary, over_runs};
 use crate::text;
 
@@ -450,11 +451,26 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
     }
 }
 
-fn mark(holds: bool) -> &'static str {
-    if holds { "holds" } else { "fails" }
+/// A test's difference and interval, e.g. `+0.0187 [−0.0007, +0.0382]
+/// (paired t, n = 3, 95% interval)`.
+fn interval_words(t: &Tested) -> String {
+    let n = if t.diff.n_a == t.diff.n_b {
+        format!("n = {}", t.diff.n_a)
+    } else {
+        format!("n = {} and {}", t.diff.n_a, t.diff.n_b)
+    };
+    format!(
+        "{:+.4} [{:+.4}, {:+.4}] ({}, {n}, {:.0}% interval)",
+        t.diff.estimate,
+        t.check.lo,
+        t.check.hi,
+        t.diff.pairing.name(),
+        100.0 * t.check.level
+    )
 }
 
-/// The measured numbers of a claim, one line per check.
+/// The measured numbers of a claim, one line per check: the seed means, the
+/// test's difference with its interval and decision, and the per-seed tally.
 pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
     if r.checks.is_empty() {
         return r.reason.clone();
@@ -471,32 +487,67 @@ pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
                 .filter(|(_, c)| c.as_ref().is_ok_and(|c| c.holds))
                 .count();
             let right_is_number = matches!(check.right, Operand::Number(_));
-            match res.on_means {
-                Some(m) => {
+            let means = res
+                .on_means
+                .map_or("not evaluated on every seed".into(), |m| {
                     let right = if right_is_number {
                         check.right.to_string()
                     } else {
                         format!("{:.4}", m.right)
                     };
-                    format!(
-                        "{}: {} — {} on the means, for {held}/{n} seeds",
-                        check.what,
-                        check.written(&format!("{:.4}", m.left), &right),
-                        mark(m.holds),
-                    )
-                }
-                None => format!("{}: not evaluated", check.what),
-            }
+                    check.written(&format!("{:.4}", m.left), &right)
+                });
+            let test = match &res.test {
+                Ok(t) => format!(
+                    "left − right {} → **{}**",
+                    interval_words(t),
+                    t.check.decision.name()
+                ),
+                Err(e) => format!("not tested: {e}"),
+            };
+            format!(
+                "{}: means {means}; {test}; per seed holds for {held}/{n}",
+                check.what
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// For each undecided check of a claim: its effect, interval, and about how
+/// many seeds per experiment would decide it.
+pub(crate) fn pending(r: &ClaimResult<'_>) -> Vec<String> {
+    r.claim
+        .checks
+        .iter()
+        .zip(&r.checks)
+        .filter_map(|(check, res)| {
+            let t = res.test.as_ref().ok()?;
+            let seeds = match t.seeds_needed? {
+                Ok(n) => format!(
+                    "about {n} seeds per experiment would decide it at {:.0}% power",
+                    100.0 * r.claim.stats.power
+                ),
+                Err(()) => format!(
+                    "no number of seeds up to {MAX_SEEDS_ESTIMATE} would decide it at this \
+                     effect and spread (the effect lies on or very near the boundary)"
+                ),
+            };
+            Some(format!(
+                "{} (claimed region of left − right: {}): observed {}; {seeds}",
+                check.what,
+                t.check.region,
+                interval_words(t)
+            ))
+        })
+        .collect()
 }
 
 pub(crate) fn verdict_cell(v: Verdict) -> String {
     match v {
         Verdict::Reproduced => "**reproduced**".into(),
         Verdict::NotReproduced => "**NOT reproduced**".into(),
-        Verdict::Inconclusive => "**inconclusive**".into(),
+        Verdict::Undecided => "**undecided**".into(),
     }
 }
 
@@ -521,16 +572,19 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
             ("section".into(), Align::Left),
             ("the paper says".into(), Align::Para("4cm")),
             (
-                "measured (seed means; accuracy as a fraction)".into(),
+                "measured (accuracy as a fraction)".into(),
                 Align::Para("5.5cm"),
             ),
             ("verdict".into(), Align::Para("3cm")),
         ],
         rows,
         notes: vec![format!(
-            "Checks are defined in {source} and evaluated per seed, pairing runs by seed. \
-             Reproduced: every check holds for every seed; not reproduced: for every seed at \
-             least one check fails; inconclusive: seeds disagree, or runs are missing."
+            "Checks are defined in {source}. Each is a test over seeds at the level stated \
+             under Statistics: left − right with its interval and the decision (holds: the \
+             interval lies inside the claimed region; fails: outside; undecided: across its \
+             boundary). Reproduced: every check holds; not reproduced: any check fails; \
+             undecided otherwise, or when runs are missing. The seed means and the number of \
+             seeds for which the check holds on that seed alone are supporting detail."
         )],
     }
 }
