@@ -175,6 +175,8 @@ pub(crate) enum EpochRef {
     Number(u32),
     Last,
     LastMinus(u32),
+    /// The mean over the last N recorded epochs (`lastN`), N >= 2.
+    Window(u32),
     Best,
 }
 
@@ -184,6 +186,7 @@ impl fmt::Display for EpochRef {
             EpochRef::Number(n) => write!(f, "{n}"),
             EpochRef::Last => f.write_str("last"),
             EpochRef::LastMinus(n) => write!(f, "last-{n}"),
+            EpochRef::Window(n) => write!(f, "last{n}"),
             EpochRef::Best => f.write_str("best"),
         }
     }
@@ -195,7 +198,7 @@ pub(crate) fn term_shape() -> String {
     let words = |w: Vec<&str>| w.join("|");
     format!(
         "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT {}, QUANTITY {}, EPOCH a 1-based \
-         number, last, last-N or best), or a difference `A - B` of two terms with spaces around \
+         number, last, last-N, lastN (the mean of the last N epochs) or best), or a difference `A - B` of two terms with spaces around \
          the minus",
         words(Split::ALL.iter().map(|s| s.as_str()).collect()),
         words(Quantity::names()),
@@ -240,14 +243,22 @@ pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
             one_of(quantity.splits().iter().map(|x| x.as_str()).collect())
         ));
     }
-    let bad_epoch =
-        || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
+    let bad_epoch = || {
+        format!(
+            "`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1), lastN \
+                 (N >= 2) or best"
+        )
+    };
     let epoch = match epoch {
         "last" => EpochRef::Last,
         "best" => EpochRef::Best,
         e => match e.strip_prefix("last-") {
             Some(n) => match n.parse::<u32>() {
                 Ok(n) if n >= 1 => EpochRef::LastMinus(n),
+                _ => return Err(bad_epoch()),
+            },
+            None if e.starts_with("last") => match e["last".len()..].parse::<u32>() {
+                Ok(n) if n >= 2 => EpochRef::Window(n),
                 _ => return Err(bad_epoch()),
             },
             None => match e.parse::<u32>() {
@@ -686,19 +697,39 @@ fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
     let who = || format!("{} seed {}", term.experiment, run.manifest.seed);
     let last = stats::last_epoch(run, term.split)
         .ok_or_else(|| format!("{} has no {} rows", who(), term.split.as_str()))?;
-    let epoch = match term.epoch {
-        EpochRef::Number(n) => n,
-        EpochRef::Last => last,
-        EpochRef::LastMinus(n) if n < last => last - n,
-        EpochRef::LastMinus(n) => {
+    let epochs = match term.epoch {
+        EpochRef::Number(n) => n..=n,
+        EpochRef::Last => last..=last,
+        EpochRef::LastMinus(n) if n < last => last - n..=last - n,
+        EpochRef::Window(n) if n <= last => last + 1 - n..=last,
+        EpochRef::LastMinus(n) | EpochRef::Window(n) => {
             return Err(format!(
-                "`{term}`: {} has only {last} epochs, there is no epoch {n} before the last",
+                "`{term}`: {} has only {last} epochs, fewer than the {n} the term needs",
                 who()
             ));
         }
-        EpochRef::Best => stats::best_val_epoch(run)
-            .ok_or_else(|| format!("{} has no finite validation accuracy", who()))?,
+        EpochRef::Best => {
+            let e = stats::best_val_epoch(run)
+                .ok_or_else(|| format!("{} has no finite validation accuracy", who()))?;
+            e..=e
+        }
     };
+    let n = epochs.clone().count() as f64;
+    let mut sum = 0.0;
+    for epoch in epochs {
+        sum += epoch_value(term, run, epoch, last, &who)?;
+    }
+    Ok(sum / n)
+}
+
+/// `term`'s quantity at one epoch of `run`.
+fn epoch_value(
+    term: &Term,
+    run: &StoredRun,
+    epoch: u32,
+    last: u32,
+    who: &dyn Fn() -> String,
+) -> Result<f64, String> {
     let row = stats::row(run, term.split, epoch).ok_or_else(|| {
         format!(
             "`{term}`: {} has no {} epoch {epoch} (it recorded {last})",
@@ -769,7 +800,7 @@ fn region(check: &Check) -> fmnist_stats::Region {
     use fmnist_stats::Region;
     match check.op {
         Op::Gt | Op::Ge => Region::Greater(check.margin),
-        Op::Lt | Op::Le => Region::Less(-check.margin),
+        Op::Lt | Op::Le => Region::Less(0.0 - check.margin),
         Op::Approx => Region::Within(check.tol.unwrap_or(0.0)),
     }
 }
@@ -958,6 +989,9 @@ mod tests {
             parse_term("b:val:loss@last-5").unwrap().epoch,
             EpochRef::LastMinus(5)
         );
+        let w = parse_term("b:val:loss@last5").unwrap();
+        assert_eq!(w.epoch, EpochRef::Window(5));
+        assert_eq!(w.to_string(), "b:val:loss@last5");
         let d = parse_expr(" adam:train:accuracy@last - adam:val:accuracy@last ").unwrap();
         assert_eq!(d.minus.as_ref().unwrap().split, Split::Val);
         assert_eq!(
@@ -985,6 +1019,8 @@ mod tests {
             ("baseline:val:accuracy@0", "1-based"),
             ("baseline:val:accuracy@first", "1-based"),
             ("baseline:val:accuracy@last-0", "last-N"),
+            ("baseline:val:accuracy@last1", "lastN (N >= 2)"),
+            ("baseline:val:accuracy@lastx", "lastN"),
             (":val:accuracy@1", "experiment name"),
         ] {
             let e = parse_term(bad).unwrap_err();
@@ -1254,6 +1290,14 @@ tol = 0.05
         );
         assert!(
             v("a:val:accuracy@last-4")
+                .unwrap_err()
+                .contains("only 4 epochs")
+        );
+        // The mean of the last 3 epochs: (0.9 + 0.7 + 0.8) / 3.
+        assert!((v("a:val:accuracy@last3").unwrap() - 0.8).abs() < 1e-12);
+        assert!((v("a:val:accuracy@last4").unwrap() - 0.725).abs() < 1e-12);
+        assert!(
+            v("a:val:accuracy@last5")
                 .unwrap_err()
                 .contains("only 4 epochs")
         );
