@@ -6,6 +6,9 @@
 //!
 //! The claims file declares the level and the power (`[statistics]`); the
 //! report prints them with [`Statistics::methods`].
+//!
+//! Also the comparison of a sweep's best point with the others:
+//! [`prob_beats`] (a seeded bootstrap) and [`told_apart`] (a t interval).
 
 use fmnist_stats::{Check, Decision, Difference, POWER_METHOD, Pairing, Region, Spread};
 
@@ -137,6 +140,28 @@ fn too_few(e: fmnist_stats::StatsError) -> String {
     }
 }
 
+/// The bootstrap behind [`prob_beats`]: stated, so the report can say it.
+pub(crate) const BOOTSTRAP: fmnist_stats::Bootstrap = fmnist_stats::Bootstrap {
+    seed: 0,
+    resamples: 4000,
+};
+
+/// The probability that the mean of `best` exceeds that of `other` (ties
+/// half), by the percentile bootstrap [`BOOTSTRAP`] over seeds, each side's
+/// seeds resampled independently; `None` when either side has no value.
+pub(crate) fn prob_beats(best: &[(u64, f64)], other: &[(u64, f64)]) -> Option<f64> {
+    let v = |s: &[(u64, f64)]| s.iter().map(|p| p.1).collect::<Vec<f64>>();
+    BOOTSTRAP.prob_greater(&v(best), &v(other)).ok()
+}
+
+/// Whether the two-sided `level` t interval of `best − other` (paired by
+/// seed when both ran the same seeds, Welch otherwise) excludes 0; `None`
+/// with fewer than two seeds on a side.
+pub(crate) fn told_apart(best: &[(u64, f64)], other: &[(u64, f64)], level: f64) -> Option<bool> {
+    let d = Difference::by_seed(best, other).ok()?;
+    d.significant(level).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +204,21 @@ mod tests {
         let c = [(3, 0.80), (4, 0.83), (5, 0.78)];
         let t = test(&a, Side::Values(&c), Region::Greater(0.0), S).unwrap();
         assert_eq!(t.seeds_needed, Some(Err(())));
+    }
+
+    #[test]
+    fn a_clear_best_is_told_apart_and_a_close_one_is_not() {
+        let best = [(0, 0.90), (1, 0.91), (2, 0.92)];
+        let far = [(0, 0.80), (1, 0.81), (2, 0.80)];
+        let near = [(0, 0.905), (1, 0.90), (2, 0.915)];
+        assert_eq!(told_apart(&best, &far, 0.95), Some(true));
+        assert_eq!(told_apart(&best, &near, 0.95), Some(false));
+        assert_eq!(told_apart(&best, &[(0, 0.8)], 0.95), None);
+        assert_eq!(prob_beats(&best, &far), Some(1.0));
+        let p = prob_beats(&best, &near).unwrap();
+        assert!(p > 0.3 && p < 1.0, "{p}");
+        // Seeded: the same answer every time.
+        assert_eq!(prob_beats(&best, &near), Some(p));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::StoredRun;
 
+use crate::inference;
 use crate::paper::{Paper, same_value};
 use crate::stats::{self, Summary};
 use crate::tables::{Align, Table, pct, setting};
@@ -206,6 +207,51 @@ pub(crate) fn best_point(series: &SweepSeries<'_>) -> Best {
             .filter_map(|l| best_of(&|p| p.line == l))
             .collect(),
     }
+}
+
+/// Each run's final validation accuracy of a point, by seed.
+fn final_accs(p: &SeriesPoint<'_>) -> Vec<(u64, f64)> {
+    p.runs
+        .iter()
+        .filter_map(|r| {
+            stats::final_value(r, fmnist_metrics::Split::Val, stats::Quantity::Accuracy)
+                .filter(|v| v.is_finite())
+                .map(|v| (r.manifest.seed, v))
+        })
+        .collect()
+}
+
+/// " The runner-up is …; P(best beats it) = 0.93 (bootstrap …)." or "".
+fn runner_up(series: &SweepSeries<'_>, b: &BestPoint) -> String {
+    let second = series
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != b.index)
+        .filter_map(|(i, p)| stats::point_stats(&p.runs).final_acc.map(|s| (i, s.mean)))
+        .max_by(|x, y| x.1.total_cmp(&y.1));
+    let Some((i, mean)) = second else {
+        return String::new();
+    };
+    let p = &series.points[i];
+    let Some(prob) = inference::prob_beats(&final_accs(&series.points[b.index]), &final_accs(p))
+    else {
+        return String::new();
+    };
+    let n = final_accs(&series.points[b.index]).len() as u64;
+    // Multisets of n of n seeds: C(2n − 1, n).
+    let distinct: u64 = (1..=n).fold(1, |c, k| c * (n - 1 + k) / k);
+    format!(
+        " The runner-up is `{}` ({:.2} %); the probability that the best beats it is {:.2} \
+         (percentile bootstrap over seeds: each point's seeds resampled independently, {} \
+         resamples, seed {}; with {n} seeds a point has only {distinct} distinct resamples, \
+         so this is coarse).",
+        p.experiment,
+        100.0 * mean,
+        prob,
+        inference::BOOTSTRAP.resamples,
+        inference::BOOTSTRAP.seed
+    )
 }
 
 /// "optimizer.lr = 0.01, optimizer.kind = adam".
@@ -505,9 +551,14 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             "final val loss",
             "seeds",
             "best",
+            "told apart from the best",
         ]
         .map(|h| (h.to_string(), Align::Right)),
     );
+    let best_values = best
+        .overall
+        .as_ref()
+        .map(|b| final_accs(&series.points[b.index]));
     let rows = order
         .iter()
         .map(|&i| {
@@ -539,6 +590,15 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
                     .map_or("—".into(), |l| format!("{:.4}", l.mean)),
                 s.seeds.len().to_string(),
                 mark,
+                match &best_values {
+                    _ if is_overall => "—".into(),
+                    Some(b) => match inference::told_apart(b, &final_accs(p), stats::LEVEL) {
+                        Some(true) => "yes".into(),
+                        Some(false) => "**no**".into(),
+                        None => "n < 2".into(),
+                    },
+                    None => String::new(),
+                },
             ]);
             row
         })
@@ -551,11 +611,19 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
     ];
     if let Some(b) = &best.overall {
         notes.push(format!(
-            "Best point (highest mean final validation accuracy): {} (experiment `{}`), {:.2} %.",
+            "Best point (highest mean final validation accuracy): {} (experiment `{}`), {:.2} %.{}",
             describe(series, b),
             b.experiment,
-            100.0 * b.final_acc.mean
+            100.0 * b.final_acc.mean,
+            runner_up(series, b)
         ));
+        notes.push(
+            "Told apart from the best: whether the 95% Student's t interval of the best point's \
+             mean final validation accuracy minus this point's excludes 0 (paired by seed when \
+             both ran the same seeds, Welch otherwise); **no** marks the points that cannot be \
+             told apart from the best."
+                .to_string(),
+        );
     }
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
@@ -799,6 +867,25 @@ pub(crate) mod tests {
         assert_eq!(adam_best[6], "2.0");
         assert_eq!(adam_best[8], "3");
         assert_eq!(adam_best[9], "**overall**");
+        assert_eq!(adam_best[10], "—");
+        assert!(
+            t.rows
+                .iter()
+                .all(|r| ["—", "yes", "**no**"].contains(&r[10].as_str())),
+            "{:?}",
+            t.rows
+        );
+        assert!(t.notes[1].contains("the probability that the best beats it is"));
+        // The fixture shifts every point by the same amount per seed, so the
+        // paired differences from the best have no spread: all told apart.
+        assert_eq!(t.rows[5][10], "yes");
+        assert!(
+            t.notes[1].contains("runner-up is `sgd-0.03` (88.50 %)")
+                && t.notes[1].contains("beats it is 1.00")
+                && t.notes[1].contains("10 distinct resamples"),
+            "{}",
+            t.notes[1]
+        );
         assert_eq!(t.rows[5][9], "of sgd");
         assert_eq!(t.rows.iter().filter(|r| !r[9].is_empty()).count(), 2);
         assert!(t.notes[1].contains("`adam-0.001`") && t.notes[1].contains("89.50 %"));
