@@ -297,7 +297,7 @@ impl Expr {
 }
 
 impl Check {
-    fn terms(&self) -> impl Iterator<Item = &Term> {
+    pub(crate) fn terms(&self) -> impl Iterator<Item = &Term> {
         let right = match &self.right {
             Operand::Expr(e) => Some(e),
             Operand::Number(_) => None,
@@ -1243,7 +1243,7 @@ tol = 0.05
 
         let (v, why) = verdict(&[simple("a", 0, &[0.8]), simple("b", 1, &[0.7])]);
         assert_eq!(v, Verdict::Undecided);
-        assert!(why.contains("1 seed(s)"), "{why}");
+        assert!(why.contains("only 1 seed on a side"), "{why}");
     }
 
     #[test]

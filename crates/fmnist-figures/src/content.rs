@@ -56,6 +56,9 @@ pub(crate) struct Report<'a> {
     pub sweeps: Vec<SweepSection<'a>>,
     /// How the claim checks are tested, in words (level, tests, power).
     pub claim_methods: String,
+    /// `experiments/seeds.toml`, when there is one: the cap and the seeds
+    /// decided per experiment (set by `report`, which reads files).
+    pub seed_decisions: Option<(usize, Vec<crate::seeds::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     pub hypotheses: Vec<Hypothesis>,
@@ -260,6 +263,7 @@ pub(crate) fn build<'a>(
                 optimizer: baseline.map(|b| &b.config.optimizer),
             },
         ),
+        seed_decisions: None,
         claim_methods: results
             .first()
             .map_or_else(Statistics::default, |r| r.claim.stats)

@@ -134,7 +134,7 @@ pub(crate) fn test(
 fn too_few(e: fmnist_stats::StatsError) -> String {
     match e {
         fmnist_stats::StatsError::TooFew { got, .. } => {
-            format!("{got} seed(s): an interval needs at least 2")
+            format!("only {got} seed on a side, and an interval needs at least 2")
         }
         e => e.to_string(),
     }
@@ -224,6 +224,6 @@ mod tests {
     #[test]
     fn one_seed_has_no_interval() {
         let e = test(&[(0, 0.8)], Side::Number(0.85), Region::Within(0.03), S).unwrap_err();
-        assert!(e.contains("1 seed"), "{e}");
+        assert!(e.contains("only 1 seed"), "{e}");
     }
 }

@@ -37,7 +37,9 @@
 //! 2. analysis: `stats` (every number out of runs and every aggregate over
 //!    seeds), `inference` (the statistical test of one claim check, over
 //!    seeds), [`claims`](mod@claims) (the claims file and verdicts), `paper`
-//!    (the claims file's `[paper]` table: baseline, learning rate, target);
+//!    (the claims file's `[paper]` table: baseline, learning rate, target),
+//!    `seeds` (the number of seeds chosen once by a power analysis, kept in
+//!    `experiments/seeds.toml`);
 //! 3. content, what the report says as data: `tables` (tables as cells),
 //!    `classes` (per class), `sweeps` (sweep series, best points, findings),
 //!    `panels` (what the curve figures show), `content` (the whole report:
@@ -72,6 +74,7 @@ mod panels;
 mod paper;
 mod plot;
 mod report;
+mod seeds;
 mod stats;
 mod sweeps;
 mod tables;
@@ -82,13 +85,14 @@ pub use error::FiguresError;
 pub use input::ReportInput;
 pub use panels::keep_only_shown_images;
 pub use report::{ReportSummary, write_report};
+pub use seeds::{SeedDecision, apply_seeds, choose_seeds, read_seeds_file, write_seeds_file};
 
 #[cfg(test)]
 mod tests {
     /// The layers of the module docs, bottom first.
     const LAYERS: [&[&str]; 4] = [
         &["error", "input", "text", "font", "output", "fixture"],
-        &["stats", "inference", "claims", "paper"],
+        &["stats", "inference", "claims", "paper", "seeds"],
         &["tables", "classes", "sweeps", "panels", "content"],
         &[
             "plot",

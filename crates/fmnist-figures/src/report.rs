@@ -128,7 +128,11 @@ pub fn write_report(
     let paper = paper::load(input.claims_file, input.experiments, &claims)?;
     let runs = claims::index(input.runs);
     let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
-    let report = content::build(input, &paper, &runs, &results);
+    let mut report = content::build(input, &paper, &runs, &results);
+    // experiments/seeds.toml beside experiments/claims/paper.toml.
+    if let Some(dir) = input.claims_file.parent().and_then(Path::parent) {
+        report.seed_decisions = crate::seeds::read_seeds_file(&dir.join("seeds.toml"))?;
+    }
 
     let page = markdown::render(&report);
     let mut out = Out {

@@ -783,3 +783,37 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
     );
     assert!(!tmp.path().join("out").exists(), "nothing written");
 }
+
+#[test]
+fn the_report_states_the_seeds_that_seeds_toml_decided() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("experiments");
+    std::fs::create_dir_all(dir.join("claims")).unwrap();
+    let claims = dir.join("claims/paper.toml");
+    std::fs::copy(claims_file(), &claims).unwrap();
+    let fx = Fixture::new();
+    let input = ReportInput {
+        claims_file: &claims,
+        ..fx.input()
+    };
+    let out = tmp.path().join("out");
+    write_report(&input, &out).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("no `experiments/seeds.toml`"), "{report}");
+    fmnist_figures::write_seeds_file(
+        &dir.join("seeds.toml"),
+        10,
+        &[fmnist_figures::SeedDecision {
+            experiment: "baseline".into(),
+            seeds: 5,
+            reason: "D needs about 5".into(),
+        }],
+    )
+    .unwrap();
+    write_report(&input, &out).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("at most 10") && report.contains("- `baseline`: 5 seeds. D needs about 5."),
+        "{report}"
+    );
+}

@@ -291,7 +291,11 @@ fn exit_code(summary: &Summary) -> ExitCode {
 
 fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let experiments = load_experiments()?;
+    let mut experiments = load_experiments()?;
+    crate::decide::apply(&mut experiments, args.train.quick)?;
+    if args.decide {
+        crate::decide::decide(global, &mut experiments, &args.train, args.max_seeds)?;
+    }
     let (summary, data) = train_plan(global, &experiments, &args.train)?;
     // Training is over: of the training images, the report needs only those
     // it shows, so the rest is freed before the figures are drawn.
@@ -319,7 +323,8 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
 
 fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let experiments = load_experiments()?;
+    let mut experiments = load_experiments()?;
+    crate::decide::apply(&mut experiments, args.quick)?;
     let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
