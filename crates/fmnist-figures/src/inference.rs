@@ -52,7 +52,11 @@ impl Statistics {
              tests at α, i.e. the {tost} interval inside ±tol) and fails when one one-sided \
              test at α puts the difference beyond ±tol. Otherwise the check is undecided. A \
              claim is reproduced when every check holds, not reproduced when any check fails, \
-             undecided otherwise. Seeds to decide an undecided check: the {method}, with a \
+             undecided otherwise. Each check is tested at that level on its own, with no \
+             correction for the number of checks: \"reproduced\" needs every check to hold (an \
+             intersection–union test, at level α as it stands), while \"not reproduced\" \
+             follows from any one failing check, so across a claim's k checks its error rate \
+             can reach k·α. Seeds to decide an undecided check: the {method}, with a \
              target power of {power}, assuming the observed effect and spread.",
             level = pct(self.level),
             alpha = self.alpha(),
