@@ -555,7 +555,7 @@ mod tests {
     use crate::evaluate::{ClassEvaluation, evaluate_classes, evaluate_run};
     use crate::simd::{self, Level};
     use fmnist_data::ImageSet;
-    use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig};
+    use fmnist_experiments::{InputConfig, OptimizerConfig};
 
     /// Ten classes, each a bright 4x4 block at its own place on a noisy
     /// background: learnable, but not in one step.
@@ -596,32 +596,21 @@ mod tests {
         }
     }
 
+    /// Table I, smaller: 784-32-16-10, SGD with momentum 0.9 at `lr`.
     fn config(lr: f64, epochs: usize) -> RunConfig {
-        RunConfig {
-            model: ModelConfig {
-                hidden: vec![32, 16],
-                dropout: 0.2,
-                init: "pytorch-linear".into(),
-            },
-            input: InputConfig {
-                mean: 0.5,
-                std: 0.5,
-            },
-            optimizer: OptimizerConfig::Sgd {
-                lr,
-                momentum: 0.9,
-                dampening: 0.0,
-                nesterov: false,
-                weight_decay: 0.0,
-            },
-            // 600 is not a multiple of 64: the last batch is partial.
-            batch_size: 64,
-            epochs,
-            train_limit: None,
-            val_limit: None,
-            schedule: Default::default(),
-            early_stopping: None,
-        }
+        let mut c = RunConfig::table_one();
+        c.model.hidden = vec![32, 16];
+        c.optimizer = OptimizerConfig::Sgd {
+            lr,
+            momentum: 0.9,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        // 600 is not a multiple of 64: the last batch is partial.
+        c.batch_size = 64;
+        c.epochs = epochs;
+        c
     }
 
     fn run(config: &RunConfig, seed: u64, data: &Dataset) -> RunResult {
