@@ -552,7 +552,7 @@ fn finish(
 mod tests {
     use super::*;
     use crate::engine::dropout_mask;
-    use crate::evaluate::{ClassEvaluation, evaluate_classes, evaluate_run};
+    use crate::evaluate::{evaluate_classes, evaluate_run};
     use crate::simd::{self, Level};
     use fmnist_data::ImageSet;
     use fmnist_experiments::{InputConfig, OptimizerConfig};
@@ -1267,20 +1267,6 @@ mod tests {
         );
         assert_eq!(ties.mistakes[0].confidence, m.confidence);
         assert_eq!(ties.count(m.true_class.into(), m.predicted_class.into()), 3);
-    }
-
-    #[test]
-    fn precision_and_recall_follow_the_confusion_matrix() {
-        // true 0: 3 right, 1 as class 1; true 1: 2 right; class 2: absent, never predicted.
-        let eval = ClassEvaluation {
-            classes: 3,
-            confusion: vec![3, 1, 0, 0, 2, 0, 0, 0, 0],
-            loss: 0.0,
-            accuracy: 5.0 / 6.0,
-            mistakes: vec![],
-        };
-        assert_eq!(eval.precision(), [1.0, 2.0 / 3.0, 0.0]);
-        assert_eq!(eval.recall(), [0.75, 1.0, 0.0]);
     }
 
     #[test]
