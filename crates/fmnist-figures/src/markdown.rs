@@ -386,7 +386,7 @@ fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             w.push('\n');
         }
         if !s.findings.is_empty() {
-            let _ = writeln!(w, "**The paper's learning rate.**\n");
+            let _ = writeln!(w, "**Against the paper's learning rate and accuracy.**\n");
             for f in &s.findings {
                 let _ = writeln!(w, "- {f}");
             }

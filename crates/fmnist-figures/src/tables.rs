@@ -384,7 +384,19 @@ pub(crate) fn status(runs: &[&StoredRun]) -> String {
     if runs.is_empty() {
         "**no runs**".into()
     } else if diverged.is_empty() {
-        "complete".into()
+        let stopped: Vec<String> = (runs.iter())
+            .filter_map(|r| {
+                let s = r.manifest.stopped_early.as_ref()?;
+                Some(format!(
+                    "seed {} stopped early at epoch {}",
+                    r.manifest.seed, s.epoch
+                ))
+            })
+            .collect();
+        match stopped.is_empty() {
+            true => "complete".into(),
+            false => format!("complete; {}", stopped.join("; ")),
+        }
     } else {
         format!("**{}**", diverged.join("; "))
     }
