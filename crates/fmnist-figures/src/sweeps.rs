@@ -245,7 +245,8 @@ fn runner_up(series: &SweepSeries<'_>, b: &BestPoint) -> String {
         " The runner-up is `{}` ({:.2} %); the probability that the best beats it is {:.2} \
          (percentile bootstrap over seeds: each point's seeds resampled independently, {} \
          resamples, seed {}; with {n} seeds a point has only {distinct} distinct resamples, \
-         so this is coarse).",
+         so this is coarse and, unlike a t interval, blind to how little {n} seeds say about \
+         the spread: the column \"told apart from the best\" is the test).",
         p.experiment,
         100.0 * mean,
         prob,
@@ -603,6 +604,19 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             row
         })
         .collect();
+    let notes = response_notes(series, &best);
+    Table {
+        caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
+        label: format!("sweep-{}", crate::text::slug(&series.sweep)),
+        columns,
+        rows,
+        notes,
+    }
+}
+
+/// The notes under a response table: what its numbers are, the best point
+/// with its runner-up, and what "told apart" means.
+fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
     let mut notes = vec![
         "Final: the last recorded epoch; best: each run's epoch of highest validation \
          accuracy, averaged over seeds. Mean over seeds [95% Student's t interval]; range: \
@@ -625,13 +639,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
                 .to_string(),
         );
     }
-    Table {
-        caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
-        label: format!("sweep-{}", crate::text::slug(&series.sweep)),
-        columns,
-        rows,
-        notes,
-    }
+    notes
 }
 
 // ------------------------------------------------------------ x axis
