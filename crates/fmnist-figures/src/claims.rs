@@ -17,7 +17,15 @@
 //! op = ">"                                   # >, <, >=, <=, approx
 //! right = "baseline:val:accuracy@last"       # a term or a number
 //! margin = 0.0    # optional, > and < only: left > right + margin, left < right - margin
-//! # tol = 0.03    # required for approx, and only there: |left - right| <= tol
+//! # tol = 0.03    # required for approx, and only there: |left - right| < tol
+//! ```
+//!
+//! and, once per file, how the checks are tested (the defaults):
+//!
+//! ```toml
+//! [statistics]
+//! level = 0.95    # confidence level of every check
+//! power = 0.8     # the power an undecided check's seed estimate aims at
 //! ```
 //!
 //! # Terms
