@@ -56,7 +56,7 @@ pub(crate) struct Report<'a> {
     pub sweeps: Vec<SweepSection<'a>>,
     /// How the claim checks are tested, in words (level, tests, power).
     pub claim_methods: String,
-    /// `experiments/seeds.toml`, when there is one: the cap and the seeds
+    /// `experiments/claims/seeds.toml`, when there is one: the cap and the seeds
     /// decided per experiment (set by `report`, which reads files).
     pub seed_decisions: Option<(usize, Vec<crate::seeds::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,

@@ -39,7 +39,7 @@
 //!    seeds), [`claims`](mod@claims) (the claims file and verdicts), `paper`
 //!    (the claims file's `[paper]` table: baseline, learning rate, target),
 //!    `seeds` (the number of seeds chosen once by a power analysis, kept in
-//!    `experiments/seeds.toml`);
+//!    `experiments/claims/seeds.toml`);
 //! 3. content, what the report says as data: `tables` (tables as cells),
 //!    `classes` (per class), `sweeps` (sweep series, best points, findings),
 //!    `panels` (what the curve figures show), `content` (the whole report:

@@ -197,13 +197,13 @@ fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
         None => {
             let _ = writeln!(
                 w,
-                "Every experiment runs the seeds its file lists (no `experiments/seeds.toml`).\n"
+                "Every experiment runs the seeds its file lists (no `experiments/claims/seeds.toml`).\n"
             );
         }
         Some((cap, d)) if d.is_empty() => {
             let _ = writeln!(
                 w,
-                "`experiments/seeds.toml` (decided once, at most {cap} seeds) gives no \
+                "`experiments/claims/seeds.toml` (decided once, at most {cap} seeds) gives no \
                  experiment more seeds: no undecided check asked for them.\n"
             );
         }
@@ -213,7 +213,7 @@ fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
                 "Seeds beyond the experiment files, decided once by `reproduce --decide` from a \
                  power analysis of the undecided checks (a fixed-n design: chosen once from the \
                  seeds there were, at most {cap}, and tested once at that number, so adding \
-                 seeds does not inflate the error rate), as `experiments/seeds.toml` records:\n"
+                 seeds does not inflate the error rate), as `experiments/claims/seeds.toml` records:\n"
             );
             for x in d {
                 let _ = writeln!(w, "- `{}`: {} seeds. {}.", x.experiment, x.seeds, x.reason);

@@ -129,8 +129,9 @@ pub fn write_report(
     let runs = claims::index(input.runs);
     let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
     let mut report = content::build(input, &paper, &runs, &results);
-    // experiments/seeds.toml beside experiments/claims/paper.toml.
-    if let Some(dir) = input.claims_file.parent().and_then(Path::parent) {
+    // experiments/claims/seeds.toml beside experiments/claims/paper.toml
+    // (not in experiments/, where every file is an experiment).
+    if let Some(dir) = input.claims_file.parent() {
         report.seed_decisions = crate::seeds::read_seeds_file(&dir.join("seeds.toml"))?;
     }
 

@@ -1,5 +1,5 @@
 //! How many seeds each experiment runs beyond its file's, decided once from
-//! a power analysis and kept as data in `experiments/seeds.toml`.
+//! a power analysis and kept as data in `experiments/claims/seeds.toml`.
 //!
 //! The design is fixed-n: for each check that is undecided on the seeds an
 //! experiment has, the seed estimate of `inference` (the smallest n with the

@@ -799,9 +799,12 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
     let out = tmp.path().join("out");
     write_report(&input, &out).unwrap();
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    assert!(report.contains("no `experiments/seeds.toml`"), "{report}");
+    assert!(
+        report.contains("no `experiments/claims/seeds.toml`"),
+        "{report}"
+    );
     fmnist_figures::write_seeds_file(
-        &dir.join("seeds.toml"),
+        &dir.join("claims/seeds.toml"),
         10,
         &[fmnist_figures::SeedDecision {
             experiment: "baseline".into(),

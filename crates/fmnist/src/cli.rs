@@ -234,7 +234,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub reports: Option<PathBuf>,
     /// Choose once, by a power analysis of the undecided claims, how many seeds their
-    /// experiments run; record it in experiments/seeds.toml and train them.
+    /// experiments run; record it in experiments/claims/seeds.toml and train them.
     #[arg(long)]
     pub decide: bool,
     /// The most seeds --decide gives an experiment.

@@ -312,9 +312,10 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     };
     let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
-        "reproduce: trained {}, reused {}, report of {written} files written in {:.1}s: {}",
+        "reproduce: trained {}, reused {}, report of {written} file{} written in {:.1}s: {}",
         runner::runs(summary.trained),
         runner::stored_runs(summary.reused),
+        if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );
@@ -328,7 +329,8 @@ fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
-        "figures: {written} files written in {:.1}s: {}",
+        "figures: {written} file{} written in {:.1}s: {}",
+        if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );

@@ -1,6 +1,6 @@
 //! `reproduce --decide`: how many seeds the experiments of undecided claims
 //! run, chosen once by a power analysis of the stored runs and recorded in
-//! `experiments/seeds.toml` (a fixed-n design: see `fmnist_figures`'s
+//! `experiments/claims/seeds.toml` (a fixed-n design: see `fmnist_figures`'s
 //! `seeds` module), and every plan's use of that file.
 //!
 //! The file is data: a plain `reproduce` or `figures` applies it, so a fresh
@@ -19,10 +19,10 @@ use crate::cli::TrainArgs;
 use crate::setup::{DataSet, Global, plan, results_dir};
 
 /// The committed record of the decision.
-pub const SEEDS_FILE: &str = "experiments/seeds.toml";
+pub const SEEDS_FILE: &str = "experiments/claims/seeds.toml";
 const CLAIMS_FILE: &str = "experiments/claims/paper.toml";
 
-/// Gives the experiments the seeds `experiments/seeds.toml` decided (not
+/// Gives the experiments the seeds `experiments/claims/seeds.toml` decided (not
 /// for the smoke run, which has its own single seed).
 pub fn apply(experiments: &mut [Experiment], quick: bool) -> anyhow::Result<()> {
     if quick {
