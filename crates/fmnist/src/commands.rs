@@ -54,6 +54,8 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>();
+            let mut experiments = experiments;
+            crate::setup::apply_decided_seeds(&mut experiments, false)?;
             let (summary, _) = train_plan(&global, &experiments, &args.train)?;
             Ok(exit_code(&summary))
         }
@@ -292,7 +294,6 @@ fn exit_code(summary: &Summary) -> ExitCode {
 fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut experiments = load_experiments()?;
-    crate::decide::apply(&mut experiments, args.train.quick)?;
     if args.decide {
         crate::decide::decide(global, &mut experiments, &args.train, args.max_seeds)?;
     }
@@ -324,8 +325,7 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
 
 fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut experiments = load_experiments()?;
-    crate::decide::apply(&mut experiments, args.quick)?;
+    let experiments = load_experiments()?;
     let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(

@@ -19,26 +19,8 @@ use crate::cli::TrainArgs;
 use crate::setup::{DataSet, Global, plan, results_dir};
 
 /// The committed record of the decision.
-pub const SEEDS_FILE: &str = "experiments/claims/seeds.toml";
+pub use crate::setup::SEEDS_FILE;
 const CLAIMS_FILE: &str = "experiments/claims/paper.toml";
-
-/// Gives the experiments the seeds `experiments/claims/seeds.toml` decided (not
-/// for the smoke run, which has its own single seed).
-pub fn apply(experiments: &mut [Experiment], quick: bool) -> anyhow::Result<()> {
-    if quick {
-        return Ok(());
-    }
-    if let Some((_, decisions)) = fmnist_figures::read_seeds_file(Path::new(SEEDS_FILE))? {
-        let unknown = fmnist_figures::apply_seeds(experiments, &decisions);
-        if !unknown.is_empty() {
-            bail!(
-                "{SEEDS_FILE} decides seeds for {}, which no file in experiments/ defines",
-                unknown.join(", ")
-            );
-        }
-    }
-    Ok(())
-}
 
 /// Decides, once, the seeds of the experiments of undecided claims from the
 /// stored runs, writes the decision and applies it; with a decision already
