@@ -41,6 +41,38 @@ pub struct ModelConfig {
 }
 
 impl RunConfig {
+    /// The paper's Table I configuration, as `experiments/baseline.toml`
+    /// resolves it (a test checks that they agree): 784-128-64-10, dropout
+    /// 0.2, inputs normalised with 0.5/0.5, plain SGD at lr 0.001, batches of
+    /// 100, 30 epochs. The one starting point of every test that needs a
+    /// configuration.
+    pub fn table_one() -> RunConfig {
+        RunConfig {
+            model: ModelConfig {
+                hidden: vec![128, 64],
+                dropout: 0.2,
+                init: "pytorch-linear".into(),
+            },
+            input: InputConfig {
+                mean: 0.5,
+                std: 0.5,
+            },
+            optimizer: OptimizerConfig::Sgd {
+                lr: 0.001,
+                momentum: 0.0,
+                dampening: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+            batch_size: 100,
+            epochs: 30,
+            train_limit: None,
+            val_limit: None,
+            schedule: ScheduleConfig::default(),
+            early_stopping: None,
+        }
+    }
+
     /// Every resolved setting as (dotted key, value), in the order of the
     /// file format: what `list` shows, the diff compares and a reader of
     /// the manifest can trust to be complete.

@@ -297,6 +297,7 @@ mod tests {
         assert_eq!(baseline.config.batch_size, 100);
         assert_eq!(baseline.config.epochs, 30);
         assert_eq!(baseline.seeds, vec![0, 1, 2]);
+        assert_eq!(baseline.config, crate::RunConfig::table_one());
         assert_eq!(
             baseline.config.optimizer,
             OptimizerConfig::Sgd {

@@ -17,7 +17,15 @@
 //! op = ">"                                   # >, <, >=, <=, approx
 //! right = "baseline:val:accuracy@last"       # a term or a number
 //! margin = 0.0    # optional, > and < only: left > right + margin, left < right - margin
-//! # tol = 0.03    # required for approx, and only there: |left - right| <= tol
+//! # tol = 0.03    # required for approx, and only there: |left - right| < tol
+//! ```
+//!
+//! and, once per file, how the checks are tested (the defaults):
+//!
+//! ```toml
+//! [statistics]
+//! level = 0.95    # confidence level of every check
+//! power = 0.8     # the power an undecided check's seed estimate aims at
 //! ```
 //!
 //! # Terms
@@ -30,13 +38,16 @@
 //!
 //! # Verdicts
 //!
-//! Each check is evaluated per seed: the runs of the experiments a claim
-//! names are paired by seed value, over the seeds present in all of them. A
-//! claim is [`Verdict::Reproduced`] when every check holds for every seed,
-//! [`Verdict::NotReproduced`] when for every seed at least one check fails,
-//! and [`Verdict::Inconclusive`] when seeds disagree, when an experiment has
-//! no runs, or when a term cannot be evaluated (e.g. epoch 10 of a 2-epoch
-//! smoke run). The numbers shown beside a verdict are the seed means.
+//! Each check is a statistical test over seeds (`inference`, at the level
+//! the file's `[statistics]` table declares, 95% by default): it holds when
+//! the interval of the difference of its two sides lies inside the claimed
+//! region, fails when it lies outside, and is undecided otherwise. A claim is
+//! [`Verdict::Reproduced`] when every check holds, [`Verdict::NotReproduced`]
+//! when any check fails, and [`Verdict::Undecided`] otherwise, or when an
+//! experiment has no runs, or a term cannot be evaluated (e.g. epoch 10 of a
+//! 2-epoch smoke run), or there is only one seed. Each check is also
+//! evaluated per seed (the runs paired by seed value, over the seeds present
+//! in all the claim's experiments), as supporting detail.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -48,15 +59,15 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{FiguresError, io};
+use crate::inference::{self, Side, Statistics, Tested};
 use crate::stats::{self, Quantity};
-use crate::text::seed_list;
 
 /// The outcome of checking one claim against the runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
     Reproduced,
     NotReproduced,
-    Inconclusive,
+    Undecided,
 }
 
 impl fmt::Display for Verdict {
@@ -64,7 +75,7 @@ impl fmt::Display for Verdict {
         f.write_str(match self {
             Verdict::Reproduced => "reproduced",
             Verdict::NotReproduced => "not reproduced",
-            Verdict::Inconclusive => "inconclusive",
+            Verdict::Undecided => "undecided",
         })
     }
 }
@@ -75,6 +86,8 @@ pub(crate) struct Claim {
     pub section: String,
     pub text: String,
     pub checks: Vec<Check>,
+    /// The file's `[statistics]`: the level and power of the tests.
+    pub stats: Statistics,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +183,8 @@ pub(crate) enum EpochRef {
     Number(u32),
     Last,
     LastMinus(u32),
+    /// The mean over the last N recorded epochs (`lastN`), N >= 2.
+    Window(u32),
     Best,
 }
 
@@ -179,6 +194,7 @@ impl fmt::Display for EpochRef {
             EpochRef::Number(n) => write!(f, "{n}"),
             EpochRef::Last => f.write_str("last"),
             EpochRef::LastMinus(n) => write!(f, "last-{n}"),
+            EpochRef::Window(n) => write!(f, "last{n}"),
             EpochRef::Best => f.write_str("best"),
         }
     }
@@ -190,7 +206,7 @@ pub(crate) fn term_shape() -> String {
     let words = |w: Vec<&str>| w.join("|");
     format!(
         "a term is `EXPERIMENT:SPLIT:QUANTITY@EPOCH` (SPLIT {}, QUANTITY {}, EPOCH a 1-based \
-         number, last, last-N or best), or a difference `A - B` of two terms with spaces around \
+         number, last, last-N, lastN (the mean of the last N epochs) or best), or a difference `A - B` of two terms with spaces around \
          the minus",
         words(Split::ALL.iter().map(|s| s.as_str()).collect()),
         words(Quantity::names()),
@@ -235,14 +251,22 @@ pub(crate) fn parse_term(s: &str) -> Result<Term, String> {
             one_of(quantity.splits().iter().map(|x| x.as_str()).collect())
         ));
     }
-    let bad_epoch =
-        || format!("`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1) or best");
+    let bad_epoch = || {
+        format!(
+            "`{s}`: epoch `{epoch}` is not a 1-based number, last, last-N (N >= 1), lastN \
+                 (N >= 2) or best"
+        )
+    };
     let epoch = match epoch {
         "last" => EpochRef::Last,
         "best" => EpochRef::Best,
         e => match e.strip_prefix("last-") {
             Some(n) => match n.parse::<u32>() {
                 Ok(n) if n >= 1 => EpochRef::LastMinus(n),
+                _ => return Err(bad_epoch()),
+            },
+            None if e.starts_with("last") => match e["last".len()..].parse::<u32>() {
+                Ok(n) if n >= 2 => EpochRef::Window(n),
                 _ => return Err(bad_epoch()),
             },
             None => match e.parse::<u32>() {
@@ -281,7 +305,7 @@ impl Expr {
 }
 
 impl Check {
-    fn terms(&self) -> impl Iterator<Item = &Term> {
+    pub(crate) fn terms(&self) -> impl Iterator<Item = &Term> {
         let right = match &self.right {
             Operand::Expr(e) => Some(e),
             Operand::Number(_) => None,
@@ -367,6 +391,38 @@ struct FileDoc {
     /// Read by `paper`.
     #[serde(default, rename = "paper")]
     _paper: Option<toml::Value>,
+    statistics: Option<StatisticsDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatisticsDoc {
+    level: Option<Spanned<f64>>,
+    power: Option<Spanned<f64>>,
+}
+
+/// The `[statistics]` table, each number checked to lie in (0.5, 1).
+fn statistics(src: &Source<'_>, doc: Option<StatisticsDoc>) -> Result<Statistics, FiguresError> {
+    let mut stats = Statistics::default();
+    let Some(doc) = doc else {
+        return Ok(stats);
+    };
+    for (key, value, slot) in [
+        ("level", doc.level, &mut stats.level),
+        ("power", doc.power, &mut stats.power),
+    ] {
+        if let Some(v) = value {
+            let x = *v.get_ref();
+            if !(x > 0.5 && x < 1.0) {
+                return Err(src.invalid(
+                    v.span(),
+                    format!("`{key}` must lie between 0.5 and 1, got {x}"),
+                ));
+            }
+            *slot = x;
+        }
+    }
+    Ok(stats)
 }
 
 #[derive(Deserialize)]
@@ -564,6 +620,7 @@ pub(crate) fn parse(
         text,
         experiments,
     };
+    let stats = statistics(&src, doc.statistics)?;
     let mut claims: Vec<Claim> = Vec::new();
     for c in doc.claim {
         let id = c.id.get_ref().trim().to_string();
@@ -589,6 +646,7 @@ pub(crate) fn parse(
             section: c.section,
             text: c.text,
             checks,
+            stats,
         });
     }
     Ok(claims)
@@ -627,6 +685,8 @@ pub(crate) struct CheckResult {
     pub per_seed: Vec<(u64, Result<Comparison, String>)>,
     /// The check on the seed means; `None` unless every seed could be evaluated.
     pub on_means: Option<Comparison>,
+    /// The statistical test that decides the check, or why there is none.
+    pub test: Result<Tested, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -635,6 +695,7 @@ pub(crate) struct ClaimResult<'c> {
     pub verdict: Verdict,
     /// Why, in one sentence.
     pub reason: String,
+    /// The seeds every experiment of the claim ran (the per-seed detail).
     pub seeds: Vec<u64>,
     /// One per check; empty when the claim could not be evaluated at all.
     pub checks: Vec<CheckResult>,
@@ -644,19 +705,39 @@ fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
     let who = || format!("{} seed {}", term.experiment, run.manifest.seed);
     let last = stats::last_epoch(run, term.split)
         .ok_or_else(|| format!("{} has no {} rows", who(), term.split.as_str()))?;
-    let epoch = match term.epoch {
-        EpochRef::Number(n) => n,
-        EpochRef::Last => last,
-        EpochRef::LastMinus(n) if n < last => last - n,
-        EpochRef::LastMinus(n) => {
+    let epochs = match term.epoch {
+        EpochRef::Number(n) => n..=n,
+        EpochRef::Last => last..=last,
+        EpochRef::LastMinus(n) if n < last => last - n..=last - n,
+        EpochRef::Window(n) if n <= last => last + 1 - n..=last,
+        EpochRef::LastMinus(n) | EpochRef::Window(n) => {
             return Err(format!(
-                "`{term}`: {} has only {last} epochs, there is no epoch {n} before the last",
+                "`{term}`: {} has only {last} epochs, fewer than the {n} the term needs",
                 who()
             ));
         }
-        EpochRef::Best => stats::best_val_epoch(run)
-            .ok_or_else(|| format!("{} has no finite validation accuracy", who()))?,
+        EpochRef::Best => {
+            let e = stats::best_val_epoch(run)
+                .ok_or_else(|| format!("{} has no finite validation accuracy", who()))?;
+            e..=e
+        }
     };
+    let n = epochs.clone().count() as f64;
+    let mut sum = 0.0;
+    for epoch in epochs {
+        sum += epoch_value(term, run, epoch, last, &who)?;
+    }
+    Ok(sum / n)
+}
+
+/// `term`'s quantity at one epoch of `run`.
+fn epoch_value(
+    term: &Term,
+    run: &StoredRun,
+    epoch: u32,
+    last: u32,
+    who: &dyn Fn() -> String,
+) -> Result<f64, String> {
     let row = stats::row(run, term.split, epoch).ok_or_else(|| {
         format!(
             "`{term}`: {} has no {} epoch {epoch} (it recorded {last})",
@@ -700,9 +781,60 @@ fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, St
     }
 }
 
-/// One check evaluated for each of `seeds`, and on the seed means when
-/// every seed has a number.
-fn check_result(check: &Check, runs: &RunIndex<'_>, seeds: &[u64]) -> CheckResult {
+/// The seeds every experiment of `expr` ran.
+fn seeds_of(expr: &Expr, runs: &RunIndex<'_>) -> Vec<u64> {
+    let of = |t: &Term| -> BTreeSet<u64> {
+        runs.get(t.experiment.as_str())
+            .map(|rs| rs.iter().map(|r| r.manifest.seed).collect())
+            .unwrap_or_default()
+    };
+    let mut seeds = of(&expr.term);
+    if let Some(m) = &expr.minus {
+        seeds = seeds.intersection(&of(m)).copied().collect();
+    }
+    seeds.into_iter().collect()
+}
+
+/// `expr` for each seed all its experiments ran.
+fn side_values(expr: &Expr, runs: &RunIndex<'_>) -> Result<Vec<(u64, f64)>, String> {
+    seeds_of(expr, runs)
+        .into_iter()
+        .map(|seed| expr_value(expr, runs, seed).map(|v| (seed, v)))
+        .collect()
+}
+
+/// The region of `left − right` the check claims.
+fn region(check: &Check) -> fmnist_stats::Region {
+    use fmnist_stats::Region;
+    match check.op {
+        Op::Gt | Op::Ge => Region::Greater(check.margin),
+        Op::Lt | Op::Le => Region::Less(0.0 - check.margin),
+        Op::Approx => Region::Within(check.tol.unwrap_or(0.0)),
+    }
+}
+
+/// The check's test over each side's seeds (see `inference`).
+fn check_test(check: &Check, runs: &RunIndex<'_>, stats: Statistics) -> Result<Tested, String> {
+    let left = side_values(&check.left, runs)?;
+    let right_values;
+    let right = match &check.right {
+        Operand::Number(x) => Side::Number(*x),
+        Operand::Expr(e) => {
+            right_values = side_values(e, runs)?;
+            Side::Values(&right_values)
+        }
+    };
+    inference::test(&left, right, region(check), stats)
+}
+
+/// One check evaluated for each of `seeds`, on the seed means when every
+/// seed has a number, and as a test.
+fn check_result(
+    check: &Check,
+    runs: &RunIndex<'_>,
+    seeds: &[u64],
+    stats: Statistics,
+) -> CheckResult {
     let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
         .iter()
         .map(|&seed| {
@@ -735,67 +867,60 @@ fn check_result(check: &Check, runs: &RunIndex<'_>, seeds: &[u64]) -> CheckResul
     } else {
         None
     };
-    CheckResult { per_seed, on_means }
+    CheckResult {
+        per_seed,
+        on_means,
+        test: check_test(check, runs, stats),
+    }
 }
 
-/// The verdict and its reason from the seeds for which every check holds
-/// (`good`) and those for which one fails (`bad`).
-fn verdict_of(
-    claim: &Claim,
-    checks: &[CheckResult],
-    seeds: &[u64],
-    good: &[u64],
-    bad: &[u64],
-) -> (Verdict, String) {
-    let n = seeds.len();
-    let seed_words = if n == 1 {
-        format!("the one seed ({})", seeds[0])
-    } else {
-        format!(
-            "each of the {n} seeds ({})",
-            seed_list(seeds.iter().copied())
-        )
-    };
-    if bad.is_empty() {
-        (
-            Verdict::Reproduced,
-            format!("every check holds for {seed_words}"),
-        )
-    } else if good.is_empty() {
-        let failing: Vec<&str> = claim
+/// The verdict and its reason from the checks' tests.
+fn verdict_of(claim: &Claim, checks: &[CheckResult]) -> (Verdict, String) {
+    use fmnist_stats::Decision;
+    let level = format!("{:.0}%", 100.0 * claim.stats.level);
+    let with = |d: Decision| -> Vec<&str> {
+        claim
             .checks
             .iter()
             .zip(checks)
-            .filter(|(_, r)| {
-                r.per_seed
-                    .iter()
-                    .any(|(_, c)| c.as_ref().is_ok_and(|c| !c.holds))
-            })
+            .filter(|(_, r)| r.test.as_ref().is_ok_and(|t| t.check.decision == d))
             .map(|(c, _)| c.what.as_str())
-            .collect();
-        (
+            .collect()
+    };
+    let failing = with(Decision::Fails);
+    if !failing.is_empty() {
+        return (
             Verdict::NotReproduced,
             format!(
-                "for {seed_words} at least one check fails (failing: {})",
+                "at the {level} level the interval lies outside the claimed region for: {}",
                 failing.join("; ")
             ),
+        );
+    }
+    if let Some(e) = checks.iter().find_map(|c| c.test.as_ref().err()) {
+        return (Verdict::Undecided, format!("cannot be tested: {e}"));
+    }
+    let undecided = with(Decision::Undecided);
+    if undecided.is_empty() {
+        (
+            Verdict::Reproduced,
+            format!("every check holds at the {level} level"),
         )
     } else {
         (
-            Verdict::Inconclusive,
+            Verdict::Undecided,
             format!(
-                "seeds disagree: every check holds for seed(s) {} but not for seed(s) {}",
-                seed_list(good.iter().copied()),
-                seed_list(bad.iter().copied())
+                "at the {level} level the interval straddles the claimed boundary for: {}",
+                undecided.join("; ")
             ),
         )
     }
 }
 
 pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
-    let inconclusive = |reason: String, seeds: Vec<u64>| ClaimResult {
+    let undecided = |reason: String, seeds: Vec<u64>| ClaimResult {
         claim,
-        verdict: Verdict::Inconclusive,
+        verdict: Verdict::Undecided,
         reason,
         seeds,
         checks: Vec::new(),
@@ -813,7 +938,7 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
         } else {
             "experiments"
         };
-        return inconclusive(format!("no runs for {noun} {names}"), vec![]);
+        return undecided(format!("no runs for {noun} {names}"), vec![]);
     }
     let mut seeds: Option<BTreeSet<u64>> = None;
     for e in &experiments {
@@ -824,53 +949,18 @@ pub(crate) fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult
         });
     }
     let seeds: Vec<u64> = seeds.unwrap_or_default().into_iter().collect();
-    if seeds.is_empty() {
-        return inconclusive(
-            format!(
-                "no seed was run for every experiment of the claim ({})",
-                experiments.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-            seeds,
-        );
-    }
     let checks: Vec<CheckResult> = claim
         .checks
         .iter()
-        .map(|check| check_result(check, runs, &seeds))
+        .map(|check| check_result(check, runs, &seeds, claim.stats))
         .collect();
-    if let Some(error) = checks
-        .iter()
-        .flat_map(|c| &c.per_seed)
-        .find_map(|(_, r)| r.as_ref().err())
-    {
-        return ClaimResult {
-            reason: format!("cannot be evaluated: {error}"),
-            ..inconclusive(String::new(), seeds.clone())
-        }
-        .with_checks(checks);
-    }
-    let holds_for = |seed: u64| {
-        checks.iter().all(|c| {
-            c.per_seed
-                .iter()
-                .any(|(s, r)| *s == seed && r.as_ref().is_ok_and(|c| c.holds))
-        })
-    };
-    let (good, bad): (Vec<u64>, Vec<u64>) = seeds.iter().partition(|&&s| holds_for(s));
-    let (verdict, reason) = verdict_of(claim, &checks, &seeds, &good, &bad);
+    let (verdict, reason) = verdict_of(claim, &checks);
     ClaimResult {
         claim,
         verdict,
         reason,
         seeds,
         checks,
-    }
-}
-
-impl ClaimResult<'_> {
-    fn with_checks(mut self, checks: Vec<CheckResult>) -> Self {
-        self.checks = checks;
-        self
     }
 }
 
@@ -907,6 +997,9 @@ mod tests {
             parse_term("b:val:loss@last-5").unwrap().epoch,
             EpochRef::LastMinus(5)
         );
+        let w = parse_term("b:val:loss@last5").unwrap();
+        assert_eq!(w.epoch, EpochRef::Window(5));
+        assert_eq!(w.to_string(), "b:val:loss@last5");
         let d = parse_expr(" adam:train:accuracy@last - adam:val:accuracy@last ").unwrap();
         assert_eq!(d.minus.as_ref().unwrap().split, Split::Val);
         assert_eq!(
@@ -934,6 +1027,8 @@ mod tests {
             ("baseline:val:accuracy@0", "1-based"),
             ("baseline:val:accuracy@first", "1-based"),
             ("baseline:val:accuracy@last-0", "last-N"),
+            ("baseline:val:accuracy@last1", "lastN (N >= 2)"),
+            ("baseline:val:accuracy@lastx", "lastN"),
             (":val:accuracy@1", "experiment name"),
         ] {
             let e = parse_term(bad).unwrap_err();
@@ -1094,44 +1189,95 @@ tol = 0.05
         (r.verdict, r.reason)
     }
 
+    fn runs_of(a: &[f64], b: &[f64]) -> Vec<StoredRun> {
+        let side = |name: &str, v: &[f64]| -> Vec<StoredRun> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| simple(name, i as u64, &[0.5, x]))
+                .collect()
+        };
+        let mut runs = side("a", a);
+        runs.extend(side("b", b));
+        runs
+    }
+
     #[test]
-    fn verdicts_aggregate_over_seeds() {
-        // a > b and a ≈ 0.8 for both seeds.
-        let (v, why) = verdict(&[
-            simple("a", 0, &[0.5, 0.8]),
-            simple("a", 1, &[0.5, 0.82]),
-            simple("b", 0, &[0.5, 0.7]),
-            simple("b", 1, &[0.5, 0.7]),
-            simple("b", 2, &[0.5, 0.9]),
-        ]);
-        assert_eq!(v, Verdict::Reproduced, "{why}");
-        assert!(why.contains("0, 1"), "seed 2 is not shared: {why}");
+    fn verdicts_follow_from_the_tests_of_the_checks() {
+        let one = claims(ONE);
+        // Paired a − b: 0.10, 0.10, 0.12, interval [0.078, 0.135] > 0; a ≈ 0.8:
+        // 90% interval 0.81 ± 0.0169 inside 0.8 ± 0.05.
+        let runs = runs_of(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]);
+        let r = evaluate(&one[0], &index(&runs));
+        assert_eq!(r.verdict, Verdict::Reproduced, "{}", r.reason);
+        assert!(r.reason.contains("every check holds at the 95% level"));
+        let t = r.checks[0].test.as_ref().unwrap();
+        assert_eq!(t.diff.pairing, fmnist_stats::Pairing::Paired);
+        assert!((t.check.lo - 0.0780).abs() < 1e-3 && (t.check.hi - 0.1354).abs() < 1e-3);
 
-        // Seed 0 fails the first check, seed 1 the second.
-        let (v, why) = verdict(&[
-            simple("a", 0, &[0.5, 0.79]),
-            simple("a", 1, &[0.5, 0.95]),
-            simple("b", 0, &[0.5, 0.8]),
-            simple("b", 1, &[0.5, 0.7]),
-        ]);
+        // a below b: the first check fails, whatever the second does.
+        let (v, why) = verdict(&runs_of(&[0.60, 0.61, 0.62], &[0.70, 0.71, 0.70]));
         assert_eq!(v, Verdict::NotReproduced, "{why}");
+        assert!(why.contains("higher final val accuracy"), "{why}");
 
-        let (v, why) = verdict(&[
-            simple("a", 0, &[0.5, 0.8]),
-            simple("a", 1, &[0.5, 0.6]),
-            simple("b", 0, &[0.5, 0.7]),
-            simple("b", 1, &[0.5, 0.7]),
-        ]);
-        assert_eq!(v, Verdict::Inconclusive);
-        assert!(why.contains("seeds disagree"), "{why}");
+        // Noisy: both intervals straddle their boundaries, though on seed
+        // means a > b holds.
+        let runs = runs_of(&[0.80, 0.70, 0.85], &[0.75, 0.75, 0.75]);
+        let r = evaluate(&one[0], &index(&runs));
+        assert_eq!(r.verdict, Verdict::Undecided, "{}", r.reason);
+        assert!(r.checks[0].on_means.unwrap().holds);
+        let n = r.checks[0]
+            .test
+            .as_ref()
+            .unwrap()
+            .seeds_needed
+            .unwrap()
+            .unwrap();
+        assert!(n > 3, "{n}");
+
+        // Different seeds: Welch.
+        let mut runs = runs_of(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]);
+        runs.push(simple("b", 7, &[0.5, 0.72]));
+        let r = evaluate(&one[0], &index(&runs));
+        let t = r.checks[0].test.as_ref().unwrap();
+        assert_eq!(
+            (t.diff.pairing, t.diff.n_b),
+            (fmnist_stats::Pairing::Welch, 4)
+        );
+        assert_eq!(r.verdict, Verdict::Reproduced, "{}", r.reason);
 
         let (v, why) = verdict(&[simple("a", 0, &[0.5, 0.8])]);
-        assert_eq!(v, Verdict::Inconclusive);
+        assert_eq!(v, Verdict::Undecided);
         assert_eq!(why, "no runs for experiment b");
 
         let (v, why) = verdict(&[simple("a", 0, &[0.8]), simple("b", 1, &[0.7])]);
-        assert_eq!(v, Verdict::Inconclusive);
-        assert!(why.contains("no seed"), "{why}");
+        assert_eq!(v, Verdict::Undecided);
+        assert!(why.contains("only 1 seed on a side"), "{why}");
+    }
+
+    #[test]
+    fn the_statistics_table_sets_the_level_and_is_checked() {
+        let c = claims(&format!("[statistics]\nlevel = 0.9\npower = 0.9\n{ONE}"));
+        assert_eq!((c[0].stats.level, c[0].stats.power), (0.9, 0.9));
+        assert_eq!(claims(ONE)[0].stats.level, 0.95);
+        let e = err(&format!("[statistics]\nlevel = 95\n{ONE}"));
+        assert!(
+            e.contains("between 0.5 and 1") && e.contains("claims.toml:2:"),
+            "{e}"
+        );
+        // At 80% the noisy case above is still undecided, at a lower level a
+        // clearer one decides.
+        let runs = runs_of(&[0.80, 0.78, 0.83], &[0.75, 0.76, 0.75]);
+        let at = |level: f64| {
+            let c = claims(&format!("[statistics]\nlevel = {level}\n{ONE}"));
+            evaluate(&c[0], &index(&runs)).checks[0]
+                .test
+                .clone()
+                .unwrap()
+                .check
+                .decision
+        };
+        assert_eq!(at(0.99), fmnist_stats::Decision::Undecided);
+        assert_eq!(at(0.6), fmnist_stats::Decision::Holds);
     }
 
     #[test]
@@ -1155,6 +1301,14 @@ tol = 0.05
                 .unwrap_err()
                 .contains("only 4 epochs")
         );
+        // The mean of the last 3 epochs: (0.9 + 0.7 + 0.8) / 3.
+        assert!((v("a:val:accuracy@last3").unwrap() - 0.8).abs() < 1e-12);
+        assert!((v("a:val:accuracy@last4").unwrap() - 0.725).abs() < 1e-12);
+        assert!(
+            v("a:val:accuracy@last5")
+                .unwrap_err()
+                .contains("only 4 epochs")
+        );
         assert!(v("z:val:accuracy@1").unwrap_err().contains("no run of z"));
         // A run stored before grad_norm existed has none; a later one does.
         let e = v("a:train:grad_norm@last").unwrap_err();
@@ -1175,14 +1329,14 @@ tol = 0.05
     }
 
     #[test]
-    fn a_term_beyond_the_recorded_epochs_is_inconclusive() {
+    fn a_term_beyond_the_recorded_epochs_is_undecided() {
         let c = claims(&ONE.replace(
             "a:val:accuracy@last\"\nop = \">\"",
             "a:val:accuracy@30\"\nop = \">\"",
         ));
         let runs = [simple("a", 0, &[0.8]), simple("b", 0, &[0.7])];
         let r = evaluate(&c[0], &index(&runs));
-        assert_eq!(r.verdict, Verdict::Inconclusive);
+        assert_eq!(r.verdict, Verdict::Undecided);
         assert!(r.reason.contains("epoch 30"), "{}", r.reason);
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use fmnist_metrics::{Mistake, Split, StoredRun};
 
 use crate::stats::{self, Confusion};
-use crate::tables::{Align, Table};
+use crate::tables::{Align, Table, pct, pct_half_width};
 
 /// The name of class `c`, or "class c" past the end of `names`.
 pub(crate) fn class_name(names: &[String], c: usize) -> String {
@@ -119,9 +119,9 @@ pub(crate) fn per_class_table(
         .unwrap_or(class_names.len());
     let mut notes = vec![
         "Accuracy of each class: the share of its validation images classified as that class \
-         (recall), in %, mean over seeds; the weakest class of each experiment in bold. \
-         Overall: all correct over all validation images, which is the final validation \
-         accuracy."
+         (recall), in %, mean over seeds ± the half-width of its 95% Student's t interval; the \
+         weakest class of each experiment in bold. Overall: all correct over all validation \
+         images, which is the final validation accuracy, mean [95% t interval]."
             .to_string(),
     ];
     let mut rows = Vec::new();
@@ -137,8 +137,9 @@ pub(crate) fn per_class_table(
             format!("{} of {}", with.len(), runs.len())
         };
         let mats: Vec<Confusion> = with.iter().map(|(_, m)| m.clone()).collect();
-        let means: Vec<Option<f64>> = stats::class_accuracy_over_seeds(&mats, classes)
-            .into_iter()
+        let per_class = stats::class_accuracy_over_seeds(&mats, classes);
+        let means: Vec<Option<f64>> = per_class
+            .iter()
             .map(|s| s.map(|s| 100.0 * s.mean))
             .collect();
         let weakest = means
@@ -148,13 +149,15 @@ pub(crate) fn per_class_table(
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c);
         let mut row = vec![label.to_string(), seeds];
-        row.extend(means.iter().enumerate().map(|(c, m)| match m {
-            Some(m) if Some(c) == weakest => format!("**{m:.1}**"),
-            Some(m) => format!("{m:.1}"),
-            None => "—".into(),
+        row.extend(per_class.iter().enumerate().map(|(c, s)| {
+            let cell = pct_half_width(*s, 1);
+            if Some(c) == weakest && s.is_some() {
+                format!("**{cell}**")
+            } else {
+                cell
+            }
         }));
-        let overall = stats::accuracy_over_seeds(&mats);
-        row.push(overall.map_or("—".into(), |s| format!("{:.2}", 100.0 * s.mean)));
+        row.push(pct(stats::accuracy_over_seeds(&mats)));
         rows.push(row);
         for (run, m) in &with {
             let stored = stats::final_value(run, Split::Val, stats::Quantity::Accuracy);
@@ -180,7 +183,7 @@ pub(crate) fn per_class_table(
     columns.extend((0..classes).map(|c| (class_name(class_names, c), Align::Right)));
     columns.push(("overall".into(), Align::Right));
     Table {
-        caption: "Validation accuracy per class (%, mean over seeds)".into(),
+        caption: "Validation accuracy per class (%, mean over seeds ± 95% t half-width)".into(),
         label: "per-class".into(),
         columns,
         rows,
@@ -237,10 +240,16 @@ mod tests {
         assert_eq!(t.columns.len(), 2 + 10 + 1);
         assert_eq!(t.columns[8].0, "Shirt");
         assert_eq!(t.rows[0][1], "2");
-        assert_eq!(t.rows[0][2], "85.0", "T-shirt/top");
-        // Shirts: 64 % and 54 %, and the weakest class in bold.
-        assert_eq!(t.rows[0][8], "**59.0**");
-        let overall: f64 = t.rows[0][12].parse().unwrap();
+        assert_eq!(t.rows[0][2], "85.0 ± 0.0", "T-shirt/top");
+        // Shirts: 64 % and 54 %, and the weakest class in bold; two seeds:
+        // t(0.975, 1) · 5 = 12.706 · 5.
+        assert_eq!(t.rows[0][8], "**59.0 ± 63.5**");
+        let overall: f64 = t.rows[0][12]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(
             (overall - 87.75).abs() < 0.006,
             "(88.25 + 87.25) / 2: {overall}"
@@ -248,8 +257,10 @@ mod tests {
         assert_eq!(t.rows[1][1], "1 of 2");
         assert_eq!(t.notes.len(), 2, "{:?}", t.notes);
         assert!(t.notes[1].contains("Other, seed 0") && t.notes[1].contains("50.00"));
-        assert!(t.markdown().contains("| **59.0** |"));
-        assert!(t.latex().contains("\\textbf{59.0}"));
+        assert!(t.markdown().contains("| **59.0 ± 63.5** |"));
+        assert!(t.latex().contains("\\textbf{59.0 $\\pm$ 63.5}"));
+        // One seed: no interval.
+        assert!(t.rows[1][2].ends_with("(n = 1)"), "{}", t.rows[1][2]);
     }
 
     fn simple_without_confusion() -> StoredRun {

@@ -15,6 +15,7 @@ use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{self, ClaimResult, RunIndex, Verdict};
 use crate::classes;
+use crate::inference::Statistics;
 use crate::input::ReportInput;
 use crate::panels::{self, PanelFigure, Variant};
 use crate::paper::Paper;
@@ -53,6 +54,11 @@ pub(crate) struct Report<'a> {
     pub per_class: Option<PerClass<'a>>,
     /// One per sweep, in the order of its first experiment.
     pub sweeps: Vec<SweepSection<'a>>,
+    /// How the claim checks are tested, in words (level, tests, power).
+    pub claim_methods: String,
+    /// `experiments/claims/seeds.toml`, when there is one: the cap and the seeds
+    /// decided per experiment (set by `report`, which reads files).
+    pub seed_decisions: Option<(usize, Vec<crate::seeds::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     pub hypotheses: Vec<Hypothesis>,
@@ -184,6 +190,8 @@ pub(crate) struct ClaimVerdict {
     pub reason: String,
     /// One line per check.
     pub measured: String,
+    /// Each undecided check: effect, interval and a seed estimate.
+    pub pending: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -255,6 +263,11 @@ pub(crate) fn build<'a>(
                 optimizer: baseline.map(|b| &b.config.optimizer),
             },
         ),
+        seed_decisions: None,
+        claim_methods: results
+            .first()
+            .map_or_else(Statistics::default, |r| r.claim.stats)
+            .methods(),
         claims: results.iter().map(claim_verdict).collect(),
         claims_table: tables::claims(results, &claims_file),
         hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
@@ -333,6 +346,7 @@ fn claim_verdict(r: &ClaimResult<'_>) -> ClaimVerdict {
         verdict: r.verdict,
         reason: r.reason.clone(),
         measured: tables::measured(r),
+        pending: tables::pending(r),
     }
 }
 

@@ -547,9 +547,10 @@ mod tests {
         assert_eq!(best.overall.unwrap().experiment, "rmsprop");
         assert_eq!(best.per_line.len(), 1);
         let t = response_table(&s);
-        assert_eq!(t.columns.len(), 9, "no line column");
+        assert_eq!(t.columns.len(), 10, "no line column");
         assert_eq!(t.rows[2][8], "**overall**");
-        assert_eq!(t.rows[0][2], "80.10 ± 0.14");
+        // sd 0.51 pp over three seeds: ± t(0.975, 2) · 0.51 / √3.
+        assert_eq!(t.rows[0][2], "80.10 [78.83, 81.37]");
         let r = build_response(&s);
         let labels: Vec<&str> = r.ticks.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(labels, ["sgd", "adam", "rmsprop"]);

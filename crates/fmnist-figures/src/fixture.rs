@@ -3,35 +3,16 @@
 //! for the unit tests of every module.
 
 use fmnist_data::{CLASS_NAMES, ImageSet};
-use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
+use fmnist_experiments::RunConfig;
 use fmnist_metrics::{
     ConfusionCell, Measures, MetricRow, Mistake, Quantity, RunManifest, RunStatus, Split, StoredRun,
 };
 
+/// Table I with `epochs` epochs.
 pub(crate) fn config(epochs: usize) -> RunConfig {
     RunConfig {
-        model: ModelConfig {
-            hidden: vec![128, 64],
-            dropout: 0.2,
-            init: "pytorch-linear".into(),
-        },
-        input: InputConfig {
-            mean: 0.5,
-            std: 0.5,
-        },
-        optimizer: OptimizerConfig::Sgd {
-            lr: 0.001,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        },
-        batch_size: 100,
         epochs,
-        train_limit: None,
-        val_limit: None,
-        schedule: Default::default(),
-        early_stopping: None,
+        ..RunConfig::table_one()
     }
 }
 

@@ -35,8 +35,11 @@
 //!    the binary), `font` (the shipped fonts), `output` (writing only what
 //!    changed, removing stale files);
 //! 2. analysis: `stats` (every number out of runs and every aggregate over
+//!    seeds), `inference` (the statistical test of one claim check, over
 //!    seeds), [`claims`](mod@claims) (the claims file and verdicts), `paper`
-//!    (the claims file's `[paper]` table: baseline, learning rate, target);
+//!    (the claims file's `[paper]` table: baseline, learning rate, target),
+//!    `seeds` (the number of seeds chosen once by a power analysis, kept in
+//!    `experiments/claims/seeds.toml`);
 //! 3. content, what the report says as data: `tables` (tables as cells),
 //!    `classes` (per class), `sweeps` (sweep series, best points, findings),
 //!    `panels` (what the curve figures show), `content` (the whole report:
@@ -63,6 +66,7 @@ mod error;
 #[cfg(test)]
 mod fixture;
 mod font;
+mod inference;
 mod input;
 mod markdown;
 mod output;
@@ -70,6 +74,7 @@ mod panels;
 mod paper;
 mod plot;
 mod report;
+mod seeds;
 mod stats;
 mod sweeps;
 mod tables;
@@ -80,13 +85,14 @@ pub use error::FiguresError;
 pub use input::ReportInput;
 pub use panels::keep_only_shown_images;
 pub use report::{ReportSummary, write_report};
+pub use seeds::{SeedDecision, apply_seeds, choose_seeds, read_seeds_file, write_seeds_file};
 
 #[cfg(test)]
 mod tests {
     /// The layers of the module docs, bottom first.
     const LAYERS: [&[&str]; 4] = [
         &["error", "input", "text", "font", "output", "fixture"],
-        &["stats", "claims", "paper"],
+        &["stats", "inference", "claims", "paper", "seeds"],
         &["tables", "classes", "sweeps", "panels", "content"],
         &[
             "plot",

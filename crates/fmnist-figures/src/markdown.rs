@@ -14,6 +14,7 @@ use crate::content::{
     About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
     SweepSection,
 };
+use crate::stats;
 use crate::tables::Table;
 
 /// A file of the report besides `REPORT.md`.
@@ -90,6 +91,7 @@ pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
         );
     }
     about(w, &report.about);
+    statistics(w, report);
 
     let _ = writeln!(w, "## Table I\n");
     match &report.table1 {
@@ -173,6 +175,51 @@ fn about(w: &mut Page<'_, '_>, a: &About) {
             "> [!CAUTION]\n> These runs were trained on data with other hashes than the above: {}.\n",
             a.other_data.join(", ")
         );
+    }
+}
+
+/// How every interval in the report is computed, stated once.
+fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
+    let _ = writeln!(w, "## Statistics\n");
+    let _ = writeln!(
+        w,
+        "Every mean over seeds in the tables comes with its {:.0}% confidence interval, \
+         written `mean [lo, hi]` (the per-class table, for width, `mean ± half-width`): the {}. \
+         n is the number of seeds, given in each table's seeds column; a mean over one seed has \
+         no interval and says `(n = 1)`. Losses, best epochs and timings in the results table \
+         are plain means. The shaded bands of the curve figures are the min–max range over \
+         seeds, not a confidence interval.\n",
+        100.0 * stats::LEVEL,
+        stats::INTERVAL_METHOD
+    );
+    let _ = writeln!(w, "{}\n", report.claim_methods);
+    match &report.seed_decisions {
+        None => {
+            let _ = writeln!(
+                w,
+                "Every experiment runs the seeds its file lists (no `experiments/claims/seeds.toml`).\n"
+            );
+        }
+        Some((cap, d)) if d.is_empty() => {
+            let _ = writeln!(
+                w,
+                "`experiments/claims/seeds.toml` (decided once, at most {cap} seeds) gives no \
+                 experiment more seeds: no undecided check asked for them.\n"
+            );
+        }
+        Some((cap, d)) => {
+            let _ = writeln!(
+                w,
+                "Seeds beyond the experiment files, decided once by `reproduce --decide` from a \
+                 power analysis of the undecided checks (a fixed-n design: chosen once from the \
+                 seeds there were, at most {cap}, and tested once at that number, so adding \
+                 seeds does not inflate the error rate), as `experiments/claims/seeds.toml` records:\n"
+            );
+            for x in d {
+                let _ = writeln!(w, "- `{}`: {} seeds. {}.", x.experiment, x.seeds, x.reason);
+            }
+            w.push('\n');
+        }
     }
 }
 
@@ -339,7 +386,7 @@ fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             w.push('\n');
         }
         if !s.findings.is_empty() {
-            let _ = writeln!(w, "**The paper's learning rate.**\n");
+            let _ = writeln!(w, "**Against the paper's learning rate and accuracy.**\n");
             for f in &s.findings {
                 let _ = writeln!(w, "- {f}");
             }
@@ -381,8 +428,8 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         Verdict::Reproduced,
         count(Verdict::NotReproduced),
         Verdict::NotReproduced,
-        count(Verdict::Inconclusive),
-        Verdict::Inconclusive,
+        count(Verdict::Undecided),
+        Verdict::Undecided,
     );
     w.table_file(&report.claims_table);
     let of =
@@ -393,7 +440,7 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         for r in not {
             let _ = writeln!(
                 w,
-                "- **{} is not reproduced.** The paper says: \"{}\" Our runs do not show this: {}.\n  Measured (seed means): {}\n",
+                "- **{} is not reproduced.** The paper says: \"{}\" Our runs do not show this: {}.\n  Measured: {}\n",
                 r.id,
                 r.text,
                 r.reason,
@@ -401,11 +448,14 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             );
         }
     }
-    let unclear = of(Verdict::Inconclusive);
+    let unclear = of(Verdict::Undecided);
     if !unclear.is_empty() {
-        let _ = writeln!(w, "### Inconclusive\n");
+        let _ = writeln!(w, "### Undecided\n");
         for r in unclear {
-            let _ = writeln!(w, "- **{}**: {}", r.id, r.reason);
+            let _ = writeln!(w, "- **{}**: {}.", r.id, r.reason);
+            for p in &r.pending {
+                let _ = writeln!(w, "  - {p}.");
+            }
         }
         w.push('\n');
     }

@@ -105,7 +105,11 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
         .into_iter()
         .filter(|(split, _, _)| q.measured_on(*split))
         .map(|(split, label, color)| Curve {
-            label: label.to_string(),
+            // A quantity of one split is named by itself, not by its split.
+            label: match q.splits() {
+                [_] => q.name().replace('_', " "),
+                _ => label.to_string(),
+            },
             color,
             dashed: false,
             points: band(runs, split, q),

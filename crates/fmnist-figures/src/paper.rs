@@ -155,8 +155,8 @@ pub(crate) fn same_value(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
 
-/// The check of `claim` that `baseline`'s final validation accuracy is
-/// approximately a number.
+/// The check of `claim` that `baseline`'s final validation accuracy (the
+/// last epoch, or the mean of the last N) is approximately a number.
 fn target_of(claim: &Claim, baseline: &str) -> Option<Target> {
     claim.checks.iter().find_map(|c| {
         let t = &c.left.term;
@@ -165,7 +165,7 @@ fn target_of(claim: &Claim, baseline: &str) -> Option<Target> {
             && t.experiment == baseline
             && t.split == Split::Val
             && t.quantity == Quantity::Accuracy
-            && t.epoch == EpochRef::Last;
+            && matches!(t.epoch, EpochRef::Last | EpochRef::Window(_));
         match (&c.right, c.tol) {
             (Operand::Number(accuracy), Some(tol)) if about_baseline => Some(Target {
                 claim: claim.id.clone(),

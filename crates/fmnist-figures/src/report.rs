@@ -128,7 +128,12 @@ pub fn write_report(
     let paper = paper::load(input.claims_file, input.experiments, &claims)?;
     let runs = claims::index(input.runs);
     let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
-    let report = content::build(input, &paper, &runs, &results);
+    let mut report = content::build(input, &paper, &runs, &results);
+    // experiments/claims/seeds.toml beside experiments/claims/paper.toml
+    // (not in experiments/, where every file is an experiment).
+    if let Some(dir) = input.claims_file.parent() {
+        report.seed_decisions = crate::seeds::read_seeds_file(&dir.join("seeds.toml"))?;
+    }
 
     let page = markdown::render(&report);
     let mut out = Out {

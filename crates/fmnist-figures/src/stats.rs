@@ -28,7 +28,18 @@ pub(crate) struct Summary {
     pub std: f64,
     pub min: f64,
     pub max: f64,
+    /// The [`LEVEL`] Student's t confidence interval of the mean; `None` for
+    /// one seed, where no spread can be estimated.
+    pub ci: Option<(f64, f64)>,
 }
+
+/// The level of every confidence interval of a mean in the tables and
+/// figures (the claims file declares the level of the claim checks).
+pub(crate) const LEVEL: f64 = 0.95;
+
+/// The interval method in words, stated once in the report.
+pub(crate) const INTERVAL_METHOD: &str = "Student's t interval of the mean over seeds, \
+mean ± t(0.975, n − 1) · s / √n with s the sample standard deviation";
 
 /// `None` for no values.
 pub(crate) fn summarize(values: &[f64]) -> Option<Summary> {
@@ -44,12 +55,16 @@ pub(crate) fn summarize(values: &[f64]) -> Option<Summary> {
     };
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ci = fmnist_stats::mean_interval(values, LEVEL)
+        .ok()
+        .map(|m| (m.lo(), m.hi()));
     Some(Summary {
         n,
         mean,
         std,
         min,
         max,
+        ci,
     })
 }
 
@@ -371,6 +386,10 @@ mod tests {
         let one = summarize(&[0.7]).unwrap();
         assert_eq!((one.mean, one.std, one.min, one.max), (0.7, 0.0, 0.7, 0.7));
         assert!(summarize(&[]).is_none());
+        assert_eq!(one.ci, None);
+        // scipy.stats.t.interval(0.95, 3, loc=2.5, scale=sqrt(5/3)/2)
+        let (lo, hi) = s.ci.unwrap();
+        assert!((lo - 0.445739743).abs() < 1e-6 && (hi - 4.554260257).abs() < 1e-6);
     }
 
     #[test]

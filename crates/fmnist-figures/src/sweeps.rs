@@ -11,9 +11,10 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::StoredRun;
 
+use crate::inference;
 use crate::paper::{Paper, same_value};
 use crate::stats::{self, Summary};
-use crate::tables::{Align, Table, setting};
+use crate::tables::{Align, Table, pct, setting};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +207,52 @@ pub(crate) fn best_point(series: &SweepSeries<'_>) -> Best {
             .filter_map(|l| best_of(&|p| p.line == l))
             .collect(),
     }
+}
+
+/// Each run's final validation accuracy of a point, by seed.
+fn final_accs(p: &SeriesPoint<'_>) -> Vec<(u64, f64)> {
+    p.runs
+        .iter()
+        .filter_map(|r| {
+            stats::final_value(r, fmnist_metrics::Split::Val, stats::Quantity::Accuracy)
+                .filter(|v| v.is_finite())
+                .map(|v| (r.manifest.seed, v))
+        })
+        .collect()
+}
+
+/// " The runner-up is …; P(best beats it) = 0.93 (bootstrap …)." or "".
+fn runner_up(series: &SweepSeries<'_>, b: &BestPoint) -> String {
+    let second = series
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != b.index)
+        .filter_map(|(i, p)| stats::point_stats(&p.runs).final_acc.map(|s| (i, s.mean)))
+        .max_by(|x, y| x.1.total_cmp(&y.1));
+    let Some((i, mean)) = second else {
+        return String::new();
+    };
+    let p = &series.points[i];
+    let Some(prob) = inference::prob_beats(&final_accs(&series.points[b.index]), &final_accs(p))
+    else {
+        return String::new();
+    };
+    let n = final_accs(&series.points[b.index]).len() as u64;
+    // Multisets of n of n seeds: C(2n − 1, n).
+    let distinct: u64 = (1..=n).fold(1, |c, k| c * (n - 1 + k) / k);
+    format!(
+        " The runner-up is `{}` ({:.2} %); the probability that the best beats it is {:.2} \
+         (percentile bootstrap over seeds: each point's seeds resampled independently, {} \
+         resamples, seed {}; with {n} seeds a point has only {distinct} distinct resamples, \
+         so this is coarse and, unlike a t interval, blind to how little {n} seeds say about \
+         the spread: the column \"told apart from the best\" is the test).",
+        p.experiment,
+        100.0 * mean,
+        prob,
+        inference::BOOTSTRAP.resamples,
+        inference::BOOTSTRAP.seed
+    )
 }
 
 /// "optimizer.lr = 0.01, optimizer.kind = adam".
@@ -476,12 +523,6 @@ fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> 
 
 // ------------------------------------------------------------- table
 
-fn pct_pm(s: Option<Summary>) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.2} ± {:.2}", 100.0 * s.mean, 100.0 * s.std)
-    })
-}
-
 fn pct_range(s: Option<Summary>) -> String {
     s.map_or("—".into(), |s| {
         format!("{:.2}–{:.2}", 100.0 * s.min, 100.0 * s.max)
@@ -489,7 +530,7 @@ fn pct_range(s: Option<Summary>) -> String {
 }
 
 /// One row per point (in the order of the lines, then of x): the swept
-/// values, final validation accuracy (mean ± sample std, and min–max), best
+/// values, final validation accuracy (mean [95% t interval], and min–max), best
 /// validation accuracy and its epoch, final validation loss, seeds. The
 /// overall best point is bold; each line's best is marked.
 pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
@@ -511,9 +552,14 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             "final val loss",
             "seeds",
             "best",
+            "told apart from the best",
         ]
         .map(|h| (h.to_string(), Align::Right)),
     );
+    let best_values = best
+        .overall
+        .as_ref()
+        .map(|b| final_accs(&series.points[b.index]));
     let rows = order
         .iter()
         .map(|&i| {
@@ -530,7 +576,7 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             if !series.line_keys.is_empty() {
                 row.push(p.line.clone().unwrap_or_default());
             }
-            let acc = pct_pm(s.final_acc);
+            let acc = pct(s.final_acc);
             row.extend([
                 if is_overall {
                     format!("**{acc}**")
@@ -538,31 +584,27 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
                     acc
                 },
                 pct_range(s.final_acc),
-                pct_pm(s.best_acc),
+                pct(s.best_acc),
                 s.best_epoch
                     .map_or("—".into(), |e| format!("{:.1}", e.mean)),
                 s.final_loss
                     .map_or("—".into(), |l| format!("{:.4}", l.mean)),
                 s.seeds.len().to_string(),
                 mark,
+                match &best_values {
+                    _ if is_overall => "—".into(),
+                    Some(b) => match inference::told_apart(b, &final_accs(p), stats::LEVEL) {
+                        Some(true) => "yes".into(),
+                        Some(false) => "**no**".into(),
+                        None => "n < 2".into(),
+                    },
+                    None => String::new(),
+                },
             ]);
             row
         })
         .collect();
-    let mut notes = vec![
-        "Final: the last recorded epoch; best: each run's epoch of highest validation \
-         accuracy, averaged over seeds. Mean ± sample standard deviation over seeds; range: \
-         lowest and highest seed."
-            .to_string(),
-    ];
-    if let Some(b) = &best.overall {
-        notes.push(format!(
-            "Best point (highest mean final validation accuracy): {} (experiment `{}`), {:.2} %.",
-            describe(series, b),
-            b.experiment,
-            100.0 * b.final_acc.mean
-        ));
-    }
+    let notes = response_notes(series, &best);
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
         label: format!("sweep-{}", crate::text::slug(&series.sweep)),
@@ -570,6 +612,34 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
         rows,
         notes,
     }
+}
+
+/// The notes under a response table: what its numbers are, the best point
+/// with its runner-up, and what "told apart" means.
+fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
+    let mut notes = vec![
+        "Final: the last recorded epoch; best: each run's epoch of highest validation \
+         accuracy, averaged over seeds. Mean over seeds [95% Student's t interval]; range: \
+         lowest and highest seed."
+            .to_string(),
+    ];
+    if let Some(b) = &best.overall {
+        notes.push(format!(
+            "Best point (highest mean final validation accuracy): {} (experiment `{}`), {:.2} %.{}",
+            describe(series, b),
+            b.experiment,
+            100.0 * b.final_acc.mean,
+            runner_up(series, b)
+        ));
+        notes.push(
+            "Told apart from the best: whether the 95% Student's t interval of the best point's \
+             mean final validation accuracy minus this point's excludes 0 (paired by seed when \
+             both ran the same seeds, Welch otherwise); **no** marks the points that cannot be \
+             told apart from the best."
+                .to_string(),
+        );
+    }
+    notes
 }
 
 // ------------------------------------------------------------ x axis
@@ -799,14 +869,38 @@ pub(crate) mod tests {
         assert_eq!(t.rows[7][0], "adam-0.0001");
         let adam_best = &t.rows[9];
         assert_eq!(adam_best[0], "adam-0.001");
-        assert_eq!(adam_best[3], "**89.50 ± 0.50**");
+        // 89.0, 89.5, 90.0: ± t(0.975, 2) · 0.5 / √3 = ± 1.24.
+        assert_eq!(adam_best[3], "**89.50 [88.26, 90.74]**");
         assert_eq!(adam_best[4], "89.00–90.00");
         assert_eq!(adam_best[6], "2.0");
         assert_eq!(adam_best[8], "3");
         assert_eq!(adam_best[9], "**overall**");
+        assert_eq!(adam_best[10], "—");
+        assert!(
+            t.rows
+                .iter()
+                .all(|r| ["—", "yes", "**no**"].contains(&r[10].as_str())),
+            "{:?}",
+            t.rows
+        );
+        assert!(t.notes[1].contains("the probability that the best beats it is"));
+        // The fixture shifts every point by the same amount per seed, so the
+        // paired differences from the best have no spread: all told apart.
+        assert_eq!(t.rows[5][10], "yes");
+        assert!(
+            t.notes[1].contains("runner-up is `sgd-0.03` (88.50 %)")
+                && t.notes[1].contains("beats it is 1.00")
+                && t.notes[1].contains("10 distinct resamples"),
+            "{}",
+            t.notes[1]
+        );
         assert_eq!(t.rows[5][9], "of sgd");
         assert_eq!(t.rows.iter().filter(|r| !r[9].is_empty()).count(), 2);
         assert!(t.notes[1].contains("`adam-0.001`") && t.notes[1].contains("89.50 %"));
-        assert!(t.latex().contains("\\textbf{89.50 $\\pm$ 0.50}"));
+        assert!(
+            t.latex().contains("\\textbf{89.50 [88.26, 90.74]}"),
+            "{}",
+            t.latex()
+        );
     }
 }

@@ -8,6 +8,7 @@ use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
+use crate::inference::{MAX_SEEDS_ESTIMATE, Tested};
 use crate::stats::{self, Quantity, Summary, over_runs};
 use crate::text;
 
@@ -156,17 +157,30 @@ pub(crate) fn setting(x: f64) -> String {
     }
 }
 
-/// A fraction over seeds as "mean ± std" in percent.
-fn pct(s: Option<Summary>) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.2} ± {:.2}", 100.0 * s.mean, 100.0 * s.std)
+/// A fraction over seeds as "mean [lo, hi]" in percent: the mean and its
+/// 95% t interval ([`stats::INTERVAL_METHOD`]); "(n = 1)" for one seed.
+pub(crate) fn pct(s: Option<Summary>) -> String {
+    scaled_ci(s, 100.0, 2)
+}
+
+/// A number over seeds as "mean [lo, hi]" (see [`pct`]).
+fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
+    scaled_ci(s, 1.0, decimals)
+}
+
+fn scaled_ci(s: Option<Summary>, k: f64, d: usize) -> String {
+    s.map_or("—".into(), |s| match s.ci {
+        Some((lo, hi)) => format!("{:.d$} [{:.d$}, {:.d$}]", k * s.mean, k * lo, k * hi),
+        None => format!("{:.d$} (n = {})", k * s.mean, s.n),
     })
 }
 
-/// A number over seeds as "mean ± std".
-fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
-    s.map_or("—".into(), |s| {
-        format!("{:.decimals$} ± {:.decimals$}", s.mean, s.std)
+/// The mean in percent with the half-width of its 95% t interval, "84.1 ± 2.3",
+/// for tables too wide for brackets; "(n = 1)" for one seed.
+pub(crate) fn pct_half_width(s: Option<Summary>, d: usize) -> String {
+    s.map_or("—".into(), |s| match s.ci {
+        Some((lo, hi)) => format!("{:.d$} ± {:.d$}", 100.0 * s.mean, 50.0 * (hi - lo)),
+        None => format!("{:.d$} (n = {})", 100.0 * s.mean, s.n),
     })
 }
 
@@ -370,7 +384,19 @@ pub(crate) fn status(runs: &[&StoredRun]) -> String {
     if runs.is_empty() {
         "**no runs**".into()
     } else if diverged.is_empty() {
-        "complete".into()
+        let stopped: Vec<String> = (runs.iter())
+            .filter_map(|r| {
+                let s = r.manifest.stopped_early.as_ref()?;
+                Some(format!(
+                    "seed {} stopped early at epoch {}",
+                    r.manifest.seed, s.epoch
+                ))
+            })
+            .collect();
+        match stopped.is_empty() {
+            true => "complete".into(),
+            false => format!("complete; {}", stopped.join("; ")),
+        }
     } else {
         format!("**{}**", diverged.join("; "))
     }
@@ -412,7 +438,7 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
         })
         .collect();
     Table {
-        caption: "Results per experiment (mean ± sample std over seeds)".into(),
+        caption: "Results per experiment (mean over seeds [95% t interval])".into(),
         label: "results".into(),
         columns: vec![
             ("experiment".into(), Align::Left),
@@ -437,11 +463,26 @@ pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table 
     }
 }
 
-fn mark(holds: bool) -> &'static str {
-    if holds { "holds" } else { "fails" }
+/// A test's difference and interval, e.g. `+0.0187 [−0.0007, +0.0382]
+/// (paired t, n = 3, 95% interval)`.
+fn interval_words(t: &Tested) -> String {
+    let n = if t.diff.n_a == t.diff.n_b {
+        format!("n = {}", t.diff.n_a)
+    } else {
+        format!("n = {} and {}", t.diff.n_a, t.diff.n_b)
+    };
+    format!(
+        "{:+.4} [{:+.4}, {:+.4}] ({}, {n}, {:.0}% interval)",
+        t.diff.estimate,
+        t.check.lo,
+        t.check.hi,
+        t.diff.pairing.name(),
+        100.0 * t.check.level
+    )
 }
 
-/// The measured numbers of a claim, one line per check.
+/// The measured numbers of a claim, one line per check: the seed means, the
+/// test's difference with its interval and decision, and the per-seed tally.
 pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
     if r.checks.is_empty() {
         return r.reason.clone();
@@ -458,32 +499,67 @@ pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
                 .filter(|(_, c)| c.as_ref().is_ok_and(|c| c.holds))
                 .count();
             let right_is_number = matches!(check.right, Operand::Number(_));
-            match res.on_means {
-                Some(m) => {
+            let means = res
+                .on_means
+                .map_or("not evaluated on every seed".into(), |m| {
                     let right = if right_is_number {
                         check.right.to_string()
                     } else {
                         format!("{:.4}", m.right)
                     };
-                    format!(
-                        "{}: {} — {} on the means, for {held}/{n} seeds",
-                        check.what,
-                        check.written(&format!("{:.4}", m.left), &right),
-                        mark(m.holds),
-                    )
-                }
-                None => format!("{}: not evaluated", check.what),
-            }
+                    check.written(&format!("{:.4}", m.left), &right)
+                });
+            let test = match &res.test {
+                Ok(t) => format!(
+                    "left − right {} → **{}**",
+                    interval_words(t),
+                    t.check.decision.name()
+                ),
+                Err(e) => format!("not tested: {e}"),
+            };
+            format!(
+                "{}: means {means}; {test}; per seed holds for {held}/{n}",
+                check.what
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// For each undecided check of a claim: its effect, interval, and about how
+/// many seeds per experiment would decide it.
+pub(crate) fn pending(r: &ClaimResult<'_>) -> Vec<String> {
+    r.claim
+        .checks
+        .iter()
+        .zip(&r.checks)
+        .filter_map(|(check, res)| {
+            let t = res.test.as_ref().ok()?;
+            let seeds = match t.seeds_needed? {
+                Ok(n) => format!(
+                    "about {n} seeds per experiment would decide it at {:.0}% power",
+                    100.0 * r.claim.stats.power
+                ),
+                Err(()) => format!(
+                    "no number of seeds up to {MAX_SEEDS_ESTIMATE} would decide it at this \
+                     effect and spread (the effect lies on or very near the boundary)"
+                ),
+            };
+            Some(format!(
+                "{} (claimed region of left − right: {}): observed {}; {seeds}",
+                check.what,
+                t.check.region,
+                interval_words(t)
+            ))
+        })
+        .collect()
 }
 
 pub(crate) fn verdict_cell(v: Verdict) -> String {
     match v {
         Verdict::Reproduced => "**reproduced**".into(),
         Verdict::NotReproduced => "**NOT reproduced**".into(),
-        Verdict::Inconclusive => "**inconclusive**".into(),
+        Verdict::Undecided => "**undecided**".into(),
     }
 }
 
@@ -508,22 +584,25 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
             ("section".into(), Align::Left),
             ("the paper says".into(), Align::Para("4cm")),
             (
-                "measured (seed means; accuracy as a fraction)".into(),
+                "measured (accuracy as a fraction)".into(),
                 Align::Para("5.5cm"),
             ),
             ("verdict".into(), Align::Para("3cm")),
         ],
         rows,
         notes: vec![format!(
-            "Checks are defined in {source} and evaluated per seed, pairing runs by seed. \
-             Reproduced: every check holds for every seed; not reproduced: for every seed at \
-             least one check fails; inconclusive: seeds disagree, or runs are missing."
+            "Checks are defined in {source}. Each is a test over seeds at the level stated \
+             under Statistics: left − right with its interval and the decision (holds: the \
+             interval lies inside the claimed region; fails: outside; undecided: across its \
+             boundary). Reproduced: every check holds; not reproduced: any check fails; \
+             undecided otherwise, or when runs are missing. The seed means and the number of \
+             seeds for which the check holds on that seed alone are supporting detail."
         )],
     }
 }
 
 /// A hypothesis experiment beside the literal reading (the baseline): the
-/// same final and best numbers, mean ± std over seeds.
+/// same final and best numbers, mean over seeds with its 95% t interval.
 pub(crate) fn hypothesis(
     hypothesis: &Experiment,
     runs: &[&StoredRun],
@@ -574,7 +653,7 @@ pub(crate) fn hypothesis(
         .collect();
     Table {
         caption: format!(
-            "{} beside the literal reading (mean ± std over seeds)",
+            "{} beside the literal reading (mean over seeds [95% t interval])",
             hypothesis.label()
         ),
         label: "hypothesis".into(),

@@ -163,8 +163,8 @@ fn point(kind: &str, lr: &str) -> String {
     format!("lr-sweep[optimizer.kind={kind},optimizer.lr={lr}]")
 }
 
-/// The runs of the fixture: claim R holds for both seeds, N fails for both,
-/// D splits the seeds, M has no runs; lr-0.01's seed 1 diverged.
+/// The runs of the fixture: claim R holds, N fails, D is undecided (its seeds
+/// split), M has no runs; lr-0.01's seed 1 diverged.
 fn runs(experiments: &[Experiment]) -> Vec<StoredRun> {
     let by = |name: &str| experiments.iter().find(|e| e.name == name).unwrap();
     let (base, lr, mom) = (by("baseline"), by("lr-0.01"), by("momentum"));
@@ -341,8 +341,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
         [
             ("R".to_string(), Verdict::Reproduced),
             ("N".to_string(), Verdict::NotReproduced),
-            ("D".to_string(), Verdict::Inconclusive),
-            ("M".to_string(), Verdict::Inconclusive),
+            ("D".to_string(), Verdict::Undecided),
+            ("M".to_string(), Verdict::Undecided),
         ]
     );
     let printed: Vec<String> = summary
@@ -355,8 +355,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
         [
             "R: reproduced",
             "N: not reproduced",
-            "D: inconclusive",
-            "M: inconclusive"
+            "D: undecided",
+            "M: undecided"
         ]
     );
     assert!(summary.removed.is_empty());
@@ -401,8 +401,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
         }
     }
     let results = std::fs::read_to_string(out.join("tables/results.md")).unwrap();
-    // Final val accuracy of the baseline: 79 ± 1.41 %.
-    assert!(results.contains("79.00 ± 1.41"), "{results}");
+    // Final val accuracy of the baseline: 78 % and 80 %, so 79 ± t(0.975, 1) · 1 %.
+    assert!(results.contains("79.00 [66.29, 91.71]"), "{results}");
     assert!(
         results.contains("seed 1 diverged at epoch 3, batch 7"),
         "{results}"
@@ -418,7 +418,12 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "fmnist figures --quick",
         "**N is not reproduced.**",
         "no runs for experiment adam",
-        "seeds disagree",
+        "### Undecided",
+        // D's paired difference is 0.06 and 0.04: its mean lies on the margin.
+        "5 pp better at epoch 2 (claimed region of left − right: > 0.05): observed +0.0500",
+        "no number of seeds up to 1000 would decide it",
+        "## Statistics",
+        "paired t on the per-seed differences",
         // Summed over both seeds: 19 + 17 of 200 T-shirts taken for shirts.
         "T-shirt/top is taken for Shirt in 18.0% of cases",
         "lr = 0.01 (the best experiment by mean final validation accuracy, 85.00 %)",
@@ -446,9 +451,9 @@ fn write_report_writes_every_figure_table_and_verdict() {
     // 49 (the weakest, bold), overall 78 % and 80 %.
     let per_class = std::fs::read_to_string(out.join("tables/per-class.md")).unwrap();
     assert!(
-        per_class.contains("| baseline (Table I) | 2 | 82.0 |")
-            && per_class.contains("| **47.0** |")
-            && per_class.contains("| 79.00 |"),
+        per_class.contains("| baseline (Table I) | 2 | 82.0 ± 12.7 |")
+            && per_class.contains("| **47.0 ± 25.4** |")
+            && per_class.contains("| 79.00 [66.29, 91.71] |"),
         "{per_class}"
     );
     for stem in [
@@ -498,7 +503,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
 
     // Without a data set FIG. 1 is skipped with a note; the real claims file
     // works beside the real experiments (claims about experiments not run
-    // are inconclusive).
+    // are undecided).
     let out2 = tmp.path().join("reports2");
     let real = load_dir(Path::new("../../experiments")).unwrap();
     let paper_claims = Path::new("../../experiments/claims/paper.toml");
@@ -514,7 +519,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
     .unwrap();
     assert_eq!(summary.verdicts.len(), 11);
     let c3 = summary.verdicts.iter().find(|(id, _)| id == "C3").unwrap();
-    assert_eq!(c3.1, Verdict::Inconclusive);
+    assert_eq!(c3.1, Verdict::Undecided);
     let report = std::fs::read_to_string(out2.join("REPORT.md")).unwrap();
     assert!(report.contains("FIG. 1 is skipped"));
     assert!(!out2.join("figures/fig1-examples.png").exists());
@@ -726,7 +731,7 @@ fn a_misspelt_experiment_in_the_claims_file_is_an_error_with_the_nearest_name() 
     assert_eq!(
         err.to_string(),
         format!(
-            "{}:11:10: no experiment named `baselin`; did you mean `baseline`?",
+            "{}:41:10: no experiment named `baselin`; did you mean `baseline`?",
             claims.display()
         )
     );
@@ -741,7 +746,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
         &claims,
         std::fs::read_to_string(claims_file())
             .unwrap()
-            .replace("lr-0.01:val:accuracy@last", "lr-0.01:val@last"),
+            .replace("lr-0.01:val:loss@last", "lr-0.01:val@last"),
     )
     .unwrap();
     let provenance = Provenance::default();
@@ -764,7 +769,7 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
         matches!(
             err,
             FiguresError::ClaimsInvalid {
-                line: 9,
+                line: 12,
                 column: 8,
                 ..
             }
@@ -773,8 +778,45 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
     );
     assert!(
         err.to_string()
-            .starts_with(&format!("{}:9:8:", claims.display())),
+            .starts_with(&format!("{}:12:8:", claims.display())),
         "{err}"
     );
     assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+#[test]
+fn the_report_states_the_seeds_that_seeds_toml_decided() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("experiments");
+    std::fs::create_dir_all(dir.join("claims")).unwrap();
+    let claims = dir.join("claims/paper.toml");
+    std::fs::copy(claims_file(), &claims).unwrap();
+    let fx = Fixture::new();
+    let input = ReportInput {
+        claims_file: &claims,
+        ..fx.input()
+    };
+    let out = tmp.path().join("out");
+    write_report(&input, &out).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("no `experiments/claims/seeds.toml`"),
+        "{report}"
+    );
+    fmnist_figures::write_seeds_file(
+        &dir.join("claims/seeds.toml"),
+        10,
+        &[fmnist_figures::SeedDecision {
+            experiment: "baseline".into(),
+            seeds: 5,
+            reason: "D needs about 5".into(),
+        }],
+    )
+    .unwrap();
+    write_report(&input, &out).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("at most 10") && report.contains("- `baseline`: 5 seeds. D needs about 5."),
+        "{report}"
+    );
 }

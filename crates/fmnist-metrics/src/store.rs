@@ -312,7 +312,7 @@ impl Store {
 pub(crate) mod tests {
     use super::*;
     use crate::manifest::RunStatus;
-    use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
+    use fmnist_experiments::RunConfig;
     use fmnist_experiments::{Measures, Quantity, Split};
 
     pub(crate) fn manifest(experiment: &str, run_id: &str, seed: u64) -> RunManifest {
@@ -322,28 +322,8 @@ pub(crate) mod tests {
             experiment_file: format!("experiments/{experiment}.toml"),
             seed,
             config: RunConfig {
-                model: ModelConfig {
-                    hidden: vec![128, 64],
-                    dropout: 0.2,
-                    init: "pytorch-linear".into(),
-                },
-                input: InputConfig {
-                    mean: 0.5,
-                    std: 0.5,
-                },
-                optimizer: OptimizerConfig::Sgd {
-                    lr: 0.001,
-                    momentum: 0.0,
-                    dampening: 0.0,
-                    nesterov: false,
-                    weight_decay: 0.0,
-                },
-                batch_size: 100,
                 epochs: 2,
-                train_limit: None,
-                val_limit: None,
-                schedule: Default::default(),
-                early_stopping: None,
+                ..RunConfig::table_one()
             },
             status: RunStatus::Complete,
             data: vec![],

@@ -47,8 +47,11 @@ pub const CURVE_COLUMNS: [&str; 10] = [
     "val_loss_sd",
 ];
 
-/// The (split, quantity) of each pair of [`CURVE_COLUMNS`]: every quantity
-/// of the vocabulary on every split it is measured on.
+/// The (split, quantity) of each pair of [`CURVE_COLUMNS`]: the learning
+/// curves a diff compares (loss and accuracy on both splits, and the
+/// gradient norm). `learning_rate` is left out: it follows from the
+/// settings, which `runs.csv` holds. A quantity added to the vocabulary is
+/// added here by hand, with its two columns.
 pub const CURVE_QUANTITIES: [(Split, Quantity); 5] = [
     (Split::Train, Quantity::Accuracy),
     (Split::Train, Quantity::Loss),

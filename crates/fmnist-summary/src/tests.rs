@@ -1,6 +1,6 @@
 //! Tests of the summary and the diff on small made-up runs.
 
-use fmnist_experiments::{InputConfig, ModelConfig, OptimizerConfig, RunConfig};
+use fmnist_experiments::RunConfig;
 use fmnist_metrics::{
     ConfusionCell, DataFile, Measures, MetricRow, Provenance, Quantity, RunManifest, RunStatus,
     Split, StoredRun,
@@ -10,30 +10,11 @@ use crate::render::{self, Options};
 use crate::{Status, Summary, diff};
 
 fn config(lr: f64, epochs: usize) -> RunConfig {
-    RunConfig {
-        model: ModelConfig {
-            hidden: vec![128, 64],
-            dropout: 0.2,
-            init: "torch".into(),
-        },
-        input: InputConfig {
-            mean: 0.5,
-            std: 0.5,
-        },
-        optimizer: OptimizerConfig::Sgd {
-            lr,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        },
-        batch_size: 100,
-        epochs,
-        train_limit: None,
-        val_limit: None,
-        schedule: Default::default(),
-        early_stopping: None,
-    }
+    let mut c = RunConfig::table_one();
+    c.model.init = "torch".into();
+    c.optimizer.set_lr(lr);
+    c.epochs = epochs;
+    c
 }
 
 /// A run whose validation accuracy per epoch is `val`; the rest derived.

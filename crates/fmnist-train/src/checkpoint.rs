@@ -419,13 +419,13 @@ fn numbers(
     let narrow = |key: &str, v: u128| -> Result<u64, TrainError> {
         u64::try_from(v).map_err(|_| bad(key, "is out of range".into()))
     };
-    let training_code_version = u32::try_from(number(&c, "training_code_version")?)
+    let training_code_version = u32::try_from(number(c, "training_code_version")?)
         .map_err(|_| bad("training_code_version", "is out of range".into()))?;
-    let seed = narrow("seed", number(&c, "seed")?)?;
-    let optimizer_steps = narrow("optimizer_steps", number(&c, "optimizer_steps")?)?;
-    let shuffle_pos = number(&c, "shuffle_word_pos")?;
-    let dropout_pos = number(&c, "dropout_word_pos")?;
-    let layers = number(&c, "layers")?;
+    let seed = narrow("seed", number(c, "seed")?)?;
+    let optimizer_steps = narrow("optimizer_steps", number(c, "optimizer_steps")?)?;
+    let shuffle_pos = number(c, "shuffle_word_pos")?;
+    let dropout_pos = number(c, "dropout_word_pos")?;
+    let layers = number(c, "layers")?;
     if !(1..=1000).contains(&layers) {
         return Err(bad("layers", format!("is {layers}, expected 1 to 1000")));
     }

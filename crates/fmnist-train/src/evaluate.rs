@@ -52,36 +52,11 @@ impl ClassEvaluation {
     pub fn count(&self, true_class: usize, predicted_class: usize) -> u32 {
         self.confusion[true_class * self.classes + predicted_class]
     }
-
-    /// Per class: correct / predicted as that class; 0 for a class never
-    /// predicted (torchmetrics' and scikit-learn's `zero_division = 0`).
-    pub fn precision(&self) -> Vec<f64> {
-        (0..self.classes)
-            .map(|c| {
-                let predicted: u32 = (0..self.classes).map(|t| self.count(t, c)).sum();
-                ratio(self.count(c, c), predicted)
-            })
-            .collect()
-    }
-
-    /// Per class: correct / images of that class; 0 for a class absent.
-    pub fn recall(&self) -> Vec<f64> {
-        (0..self.classes)
-            .map(|c| {
-                let actual: u32 = (0..self.classes).map(|p| self.count(c, p)).sum();
-                ratio(self.count(c, c), actual)
-            })
-            .collect()
-    }
 }
 
-fn ratio(num: u32, den: u32) -> f64 {
-    if den == 0 {
-        0.0
-    } else {
-        f64::from(num) / f64::from(den)
-    }
-}
+// Precision, recall and per-class accuracy are computed from the stored
+// confusion table by the report (`fmnist-figures`' `stats`), in one place
+// and with one convention (undefined, not 0, for a class never predicted).
 
 /// Which implementation computes: the host fast path where it applies (the
 /// CPU, f32), or always candle's tensor operations. Both give the same bits;

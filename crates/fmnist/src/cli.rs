@@ -237,6 +237,13 @@ pub struct ReproduceArgs {
     /// Report directory [default: ROOT/reports, or ROOT/reports-quick with --quick].
     #[arg(long)]
     pub reports: Option<PathBuf>,
+    /// Choose once, by a power analysis of the undecided claims, how many seeds their
+    /// experiments run; record it in experiments/claims/seeds.toml and train them.
+    #[arg(long)]
+    pub decide: bool,
+    /// The most seeds --decide gives an experiment.
+    #[arg(long, default_value_t = 10)]
+    pub max_seeds: usize,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -54,6 +54,8 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>();
+            let mut experiments = experiments;
+            crate::setup::apply_decided_seeds(&mut experiments, false)?;
             let (summary, _) = train_plan(&global, &experiments, &args.train)?;
             Ok(exit_code(&summary))
         }
@@ -293,7 +295,10 @@ fn exit_code(summary: &Summary) -> ExitCode {
 
 fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let experiments = load_experiments()?;
+    let mut experiments = load_experiments()?;
+    if args.decide {
+        crate::decide::decide(global, &mut experiments, &args.train, args.max_seeds)?;
+    }
     let (summary, data) = train_plan(global, &experiments, &args.train)?;
     // Training is over: of the training images, the report needs only those
     // it shows, so the rest is freed before the figures are drawn.
@@ -310,9 +315,10 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     };
     let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
-        "reproduce: trained {}, reused {}, report of {written} files written in {:.1}s: {}",
+        "reproduce: trained {}, reused {}, report of {written} file{} written in {:.1}s: {}",
         runner::runs(summary.trained),
         runner::stored_runs(summary.reused),
+        if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );
@@ -325,7 +331,8 @@ fn figures(global: &Global, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
     let written = crate::report::write(global, &experiments, args, None)?;
     let reports = reports_dir(args.reports.clone(), args.quick);
     eprintln!(
-        "figures: {written} files written in {:.1}s: {}",
+        "figures: {written} file{} written in {:.1}s: {}",
+        if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()
     );

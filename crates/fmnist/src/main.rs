@@ -6,6 +6,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod decide;
 mod diff;
 mod errors;
 mod estimate;

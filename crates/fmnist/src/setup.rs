@@ -190,10 +190,37 @@ pub fn overrides(plan: &PlanArgs, quick: bool) -> Overrides {
     o
 }
 
+/// Where `reproduce --decide` records the seeds it chose (beside the
+/// claims file: every file directly in experiments/ is an experiment).
+pub const SEEDS_FILE: &str = "experiments/claims/seeds.toml";
+
+/// Every experiment of `experiments/`, with the seeds [`SEEDS_FILE`]
+/// decided, so that every command (list, run, reproduce, figures, Slurm)
+/// plans the same runs.
 pub fn load_experiments() -> anyhow::Result<Vec<Experiment>> {
     let dir = Path::new("experiments");
-    fmnist_experiments::load_dir(dir)
-        .with_context(|| format!("loading the experiments in {}", dir.display()))
+    let mut experiments = fmnist_experiments::load_dir(dir)
+        .with_context(|| format!("loading the experiments in {}", dir.display()))?;
+    apply_decided_seeds(&mut experiments, true)?;
+    Ok(experiments)
+}
+
+/// Gives `experiments` the seeds [`SEEDS_FILE`] decided for them. With
+/// `all`, a decision for an experiment that no file defines is an error
+/// (the file is stale); without, `experiments` may be a few files only.
+pub fn apply_decided_seeds(experiments: &mut [Experiment], all: bool) -> anyhow::Result<()> {
+    let Some((_, decisions)) = fmnist_figures::read_seeds_file(Path::new(SEEDS_FILE))? else {
+        return Ok(());
+    };
+    let unknown = fmnist_figures::apply_seeds(experiments, &decisions);
+    if all && !unknown.is_empty() {
+        anyhow::bail!(
+            "{SEEDS_FILE} decides seeds for {}, which no file in experiments/ defines; \
+             delete those decisions (or the file) and run `cargo xtask reproduce -- --decide` again",
+            unknown.join(", ")
+        );
+    }
+    Ok(())
 }
 
 pub fn plan(

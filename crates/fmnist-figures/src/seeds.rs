@@ -1,0 +1,245 @@
+//! How many seeds each experiment runs beyond its file's, decided once from
+//! a power analysis and kept as data in `experiments/claims/seeds.toml`.
+//!
+//! The design is fixed-n: for each check that is undecided on the seeds an
+//! experiment has, the seed estimate of `inference` (the smallest n with the
+//! declared power at the observed effect and spread) gives the number of
+//! seeds its experiments should run, capped at `max_seeds`; an experiment
+//! takes the largest over its checks. That number is chosen once, written
+//! down, and the claims are tested once at it: a second decision is never
+//! taken from the new seeds, so the test's error rate is not inflated by
+//! adding seeds until it passes (optional stopping).
+//!
+//! Added seeds come in a fixed order: the lowest integers the experiment
+//! does not run yet (3, 4, 5, ... after 0, 1, 2).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fmnist_experiments::Experiment;
+use fmnist_metrics::StoredRun;
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{self, Verdict};
+use crate::error::{FiguresError, io};
+
+/// One experiment's decided number of seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDecision {
+    /// The experiment's name (a file stem in experiments/).
+    pub experiment: String,
+    /// How many seeds it runs in all.
+    pub seeds: usize,
+    /// Why: the checks and their seed estimates.
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedsDoc {
+    /// The cap the decision was taken with.
+    max_seeds: usize,
+    #[serde(default)]
+    decision: Vec<SeedDecision>,
+}
+
+const HEADER: &str = "\
+# Seeds decided by `cargo xtask reproduce -- --decide` (fmnist-figures,
+# module seeds): for each experiment of a claim that was undecided on the
+# seeds it had, the number of seeds a power analysis of its undecided checks
+# asked for (capped). Chosen once and tested once at that number (a fixed-n
+# design), so adding seeds cannot inflate the error rate; a later --decide
+# keeps this file. Every reproduction runs these seeds. Delete the file to
+# decide again from scratch.
+";
+
+/// The decisions of `path` and the cap they were taken with; `None` when
+/// there is no file.
+pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>, FiguresError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let doc: SeedsDoc = toml::from_str(&text).map_err(|e| FiguresError::ClaimsSyntax {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    Ok(Some((doc.max_seeds, doc.decision)))
+}
+
+/// Writes the decisions to `path`, with a header saying what they are.
+pub fn write_seeds_file(
+    path: &Path,
+    max_seeds: usize,
+    decisions: &[SeedDecision],
+) -> Result<(), FiguresError> {
+    let doc = SeedsDoc {
+        max_seeds,
+        decision: decisions.to_vec(),
+    };
+    let body = toml::to_string(&doc).expect("seed decisions serialise");
+    std::fs::write(path, format!("{HEADER}\n{body}")).map_err(io(path))
+}
+
+/// Gives each decided experiment its number of seeds: its own, then the
+/// lowest integers it does not run yet. Returns the names decided for but
+/// not among `experiments`.
+pub fn apply_seeds(experiments: &mut [Experiment], decisions: &[SeedDecision]) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for d in decisions {
+        let Some(e) = experiments.iter_mut().find(|e| e.name == d.experiment) else {
+            unknown.push(d.experiment.clone());
+            continue;
+        };
+        let mut next = 0u64;
+        while e.seeds.len() < d.seeds {
+            if !e.seeds.contains(&next) {
+                e.seeds.push(next);
+            }
+            next += 1;
+        }
+    }
+    unknown
+}
+
+/// The seeds each experiment of an undecided claim should run, from the
+/// power analysis of its undecided checks on `runs` (see the module docs);
+/// only experiments that need more seeds than they have.
+pub fn choose_seeds(
+    experiments: &[Experiment],
+    runs: &[StoredRun],
+    claims_file: &Path,
+    max_seeds: usize,
+) -> Result<Vec<SeedDecision>, FiguresError> {
+    let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
+    let claims = claims::load(claims_file, &names)?;
+    let index = claims::index(runs);
+    let power = claims.first().map_or(0.8, |c| c.stats.power);
+    let mut want: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+    for claim in &claims {
+        let r = claims::evaluate(claim, &index);
+        if r.verdict != Verdict::Undecided {
+            continue;
+        }
+        for (check, res) in claim.checks.iter().zip(&r.checks) {
+            let Some(needed) = res.test.as_ref().ok().and_then(|t| t.seeds_needed) else {
+                continue;
+            };
+            let (n, why) = match needed {
+                Ok(n) if n <= max_seeds => (n, format!("{} needs about {n}", claim.id)),
+                Ok(n) => (max_seeds, format!("{} needs about {n}, capped", claim.id)),
+                Err(()) => (max_seeds, format!("{} cannot be decided, capped", claim.id)),
+            };
+            let why = format!("{why} ({})", check.what);
+            let mut exps: Vec<String> = check_experiments(check);
+            exps.dedup();
+            for e in exps {
+                let slot = want.entry(e).or_default();
+                slot.0 = slot.0.max(n);
+                slot.1.push(why.clone());
+            }
+        }
+    }
+    Ok(want
+        .into_iter()
+        .filter_map(|(experiment, (n, why))| {
+            let have = index.get(experiment.as_str()).map_or(0, Vec::len);
+            (n > have).then(|| SeedDecision {
+                reason: format!(
+                    "{have} seeds left undecided: {}; seed estimates at {:.0}% power, the \
+                     observed effect and spread",
+                    why.join("; "),
+                    100.0 * power
+                ),
+                experiment,
+                seeds: n,
+            })
+        })
+        .collect())
+}
+
+fn check_experiments(check: &claims::Check) -> Vec<String> {
+    let mut v: Vec<String> = check
+        .terms()
+        .map(|t| t.experiment.clone())
+        .collect::<Vec<_>>();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::simple;
+
+    const FILE: &str = r#"
+[[claim]]
+id = "X1"
+section = "III"
+text = "a beats b"
+[[claim.check]]
+what = "higher"
+left = "a:val:accuracy@last"
+op = ">"
+right = "b:val:accuracy@last"
+"#;
+
+    fn experiments() -> Vec<Experiment> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/experiments");
+        let mut e = fmnist_experiments::load_dir(&dir).unwrap();
+        e.truncate(2);
+        e[0].name = "a".into();
+        e[1].name = "b".into();
+        e
+    }
+
+    #[test]
+    fn an_undecided_check_asks_for_seeds_once_and_they_are_added_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let claims = tmp.path().join("claims.toml");
+        std::fs::write(&claims, FILE).unwrap();
+        let runs: Vec<StoredRun> = [(0, 0.80, 0.79), (1, 0.78, 0.775), (2, 0.82, 0.80)]
+            .iter()
+            .flat_map(|&(s, a, b)| [simple("a", s, &[a]), simple("b", s, &[b])])
+            .collect();
+        let mut exps = experiments();
+        let d = choose_seeds(&exps, &runs, &claims, 10).unwrap();
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].seeds > 3 && d[0].seeds <= 10, "{d:?}");
+        assert!(d[0].reason.contains("X1 needs about"), "{}", d[0].reason);
+        let path = tmp.path().join("seeds.toml");
+        write_seeds_file(&path, 10, &d).unwrap();
+        let (cap, back) = read_seeds_file(&path).unwrap().unwrap();
+        assert_eq!((cap, &back), (10, &d));
+        exps[0].seeds = vec![0, 1, 2];
+        let unknown = apply_seeds(
+            &mut exps,
+            &[
+                SeedDecision {
+                    experiment: "a".into(),
+                    seeds: 5,
+                    reason: String::new(),
+                },
+                SeedDecision {
+                    experiment: "zz".into(),
+                    seeds: 5,
+                    reason: String::new(),
+                },
+            ],
+        );
+        assert_eq!(exps[0].seeds, [0, 1, 2, 3, 4]);
+        assert_eq!(unknown, ["zz"]);
+        // A decided claim asks for nothing.
+        let clear: Vec<StoredRun> = [(0, 0.80, 0.70), (1, 0.81, 0.71), (2, 0.82, 0.72)]
+            .iter()
+            .flat_map(|&(s, a, b)| [simple("a", s, &[a]), simple("b", s, &[b])])
+            .collect();
+        assert!(choose_seeds(&exps, &clear, &claims, 10).unwrap().is_empty());
+        assert_eq!(
+            read_seeds_file(&tmp.path().join("none.toml")).unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! `reproduce --decide`: how many seeds the experiments of undecided claims
+//! run, chosen once by a power analysis of the stored runs and recorded in
+//! `experiments/claims/seeds.toml` (a fixed-n design: see `fmnist_figures`'s
+//! `seeds` module), and every plan's use of that file.
+//!
+//! The file is data: a plain `reproduce` or `figures` applies it, so a fresh
+//! clone trains and reports the same runs; a later `--decide` keeps it, so a
+//! second call trains nothing and the claims are tested once at the chosen
+//! number of seeds.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use fmnist_experiments::Experiment;
+use fmnist_metrics::{Store, StoredRun};
+
+use crate::cli::TrainArgs;
+use crate::setup::{DataSet, Global, plan, results_dir};
+
+/// The committed record of the decision.
+pub use crate::setup::SEEDS_FILE;
+const CLAIMS_FILE: &str = "experiments/claims/paper.toml";
+
+/// Decides, once, the seeds of the experiments of undecided claims from the
+/// stored runs, writes the decision and applies it; with a decision already
+/// recorded, keeps it.
+pub fn decide(
+    global: &Global,
+    experiments: &mut [Experiment],
+    args: &TrainArgs,
+    max_seeds: usize,
+) -> anyhow::Result<()> {
+    if args.quick {
+        bail!(
+            "--decide chooses the seeds of the full reproduction; it does not combine with --quick"
+        );
+    }
+    if args.plan.seeds.is_some() {
+        bail!("--decide chooses the seeds itself; it does not combine with --seeds");
+    }
+    let path = Path::new(SEEDS_FILE);
+    if let Some((cap, decisions)) = fmnist_figures::read_seeds_file(path)? {
+        eprintln!(
+            "decide: {SEEDS_FILE} already records the decision (at most {cap} seeds, {} \
+             experiments given more); it is kept, so that the claims are tested once at those \
+             seeds (delete the file to decide again)",
+            decisions.len()
+        );
+        return Ok(());
+    }
+    let runs = stored_runs(global, experiments, args)?;
+    let decisions =
+        fmnist_figures::choose_seeds(experiments, &runs, Path::new(CLAIMS_FILE), max_seeds)?;
+    fmnist_figures::write_seeds_file(path, max_seeds, &decisions)?;
+    for d in &decisions {
+        eprintln!(
+            "decide: {} runs {} seeds: {}",
+            d.experiment, d.seeds, d.reason
+        );
+    }
+    if decisions.is_empty() {
+        eprintln!("decide: no undecided check asks for more seeds; recorded in {SEEDS_FILE}");
+    }
+    fmnist_figures::apply_seeds(experiments, &decisions);
+    Ok(())
+}
+
+/// The stored runs of the current plan, under their experiments' names.
+fn stored_runs(
+    global: &Global,
+    experiments: &[Experiment],
+    args: &TrainArgs,
+) -> anyhow::Result<Vec<StoredRun>> {
+    let store = Store::new(results_dir(args.results.clone(), args.quick));
+    let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
+    let specs = plan(experiments, &args.plan, args.quick, &data_set);
+    let stored: HashMap<String, StoredRun> = store
+        .read_all()
+        .with_context(|| format!("reading results from {}", store.root().display()))?
+        .into_iter()
+        .map(|r| (r.manifest.run_id.clone(), r))
+        .collect();
+    let runs: Vec<StoredRun> = specs
+        .iter()
+        .filter_map(|spec| {
+            let mut run = stored.get(&spec.run_id)?.clone();
+            run.manifest.experiment = spec.experiment.clone();
+            Some(run)
+        })
+        .collect();
+    if runs.is_empty() {
+        bail!(
+            "--decide needs the stored runs of the current seeds to choose from: run `cargo \
+             xtask reproduce` first"
+        );
+    }
+    Ok(runs)
+}
