@@ -663,8 +663,10 @@ fn sweep_section<'a>(
         .experiments
         .iter()
         .filter(|e| e.sweep.as_ref().is_some_and(|s| s.sweep == name));
+    let mut pruning: Vec<crate::pruning::Point<'_>> = Vec::new();
     for e in members {
         let rs = runs.get(e.name.as_str()).cloned().unwrap_or_default();
+        pruning.push((e, rs.clone()));
         if rs.is_empty() {
             section.missing.push(e.label().to_string());
         } else {
@@ -683,7 +685,8 @@ fn sweep_section<'a>(
             sweeps::best_sentence(&series, b)
         ));
     }
-    if !series.line_keys.is_empty() {
+    // One point per line (a sampled sweep): its best is the point itself.
+    if !series.line_keys.is_empty() && best.per_line.len() < series.points.len() {
         for b in &best.per_line {
             section.best.push(format!(
                 "Best of {}: {}.",
@@ -692,6 +695,7 @@ fn sweep_section<'a>(
             ));
         }
     }
+    section.best.extend(crate::pruning::statements(&pruning));
     section.findings = sweeps::lr_findings(&series, paper);
     if section.findings.is_empty() {
         section
@@ -963,6 +967,13 @@ fn run_notes(exp: &Experiment, runs: &[&StoredRun]) -> String {
         notes.push_str(&format!(
             " **Diverged** (non-finite loss): {}. The curves of a diverged seed stop at its last finite epoch, and later means are over the remaining seeds.",
             diverged.join("; ")
+        ));
+    }
+    let pruned = text::pruned_runs(runs);
+    if !pruned.is_empty() {
+        notes.push_str(&format!(
+            " **Pruned** by successive halving: {}. Their curves stop at that epoch.",
+            pruned.join("; ")
         ));
     }
     let stopped: Vec<String> = (runs.iter())

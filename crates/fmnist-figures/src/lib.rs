@@ -42,8 +42,9 @@
 //!    `experiments/claims/seeds.toml`);
 //! 3. content, what the report says as data: `tables` (tables as cells),
 //!    `classes` (per class), `sweeps` (sweep series, best points, findings),
-//!    `panels` (what the curve figures show), `content` (the whole report:
-//!    facts, figures still to draw, verdicts, hypotheses);
+//!    `pruning` (what successive halving kept, saved and missed), `panels`
+//!    (what the curve figures show), `content` (the whole report: facts,
+//!    figures still to draw, verdicts, hypotheses);
 //! 4. rendering: `plot` (FIG. 1, two-panel figures, PNG and SVG),
 //!    `draw_classes`, `draw_sweeps`, `diff_plot` (the figure of `fmnist
 //!    diff`), `markdown` (`REPORT.md` and the list of
@@ -73,6 +74,7 @@ mod output;
 mod panels;
 mod paper;
 mod plot;
+mod pruning;
 mod report;
 mod seeds;
 mod stats;
@@ -93,7 +95,9 @@ mod tests {
     const LAYERS: [&[&str]; 4] = [
         &["error", "input", "text", "font", "output", "fixture"],
         &["stats", "inference", "claims", "paper", "seeds"],
-        &["tables", "classes", "sweeps", "panels", "content"],
+        &[
+            "tables", "classes", "sweeps", "pruning", "panels", "content",
+        ],
         &[
             "plot",
             "draw_classes",

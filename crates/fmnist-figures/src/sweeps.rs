@@ -9,7 +9,7 @@
 //! `stats`, so the sweep's table agrees with the results table.
 
 use fmnist_experiments::OptimizerConfig;
-use fmnist_metrics::StoredRun;
+use fmnist_metrics::{RunStatus, StoredRun};
 
 use crate::inference;
 use crate::paper::{Paper, same_value};
@@ -533,6 +533,14 @@ fn pct_range(s: Option<Summary>) -> String {
 /// values, final validation accuracy (mean [95% t interval], and min–max), best
 /// validation accuracy and its epoch, final validation loss, seeds. The
 /// overall best point is bold; each line's best is marked.
+/// The epoch at which successive halving stopped a point's runs, if it did.
+fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
+    runs.iter().find_map(|r| match r.manifest.status {
+        RunStatus::Pruned { epoch } => Some(epoch),
+        _ => None,
+    })
+}
+
 pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
     let best = best_point(series);
     let order = ordered(series);
@@ -566,11 +574,18 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             let p = &series.points[i];
             let s = stats::point_stats(&p.runs);
             let is_overall = best.overall.as_ref().is_some_and(|b| b.index == i);
-            let is_line = best.per_line.iter().any(|b| b.index == i);
+            // One point per line (a sampled sweep): no point is the best of its line.
+            let is_line = best.per_line.iter().any(|b| b.index == i)
+                && best.per_line.len() < series.points.len();
             let mark = match (is_overall, is_line, series.line_keys.is_empty()) {
                 (true, _, _) => "**overall**".to_string(),
                 (false, true, false) => format!("of {}", p.line.as_deref().unwrap_or("—")),
                 _ => String::new(),
+            };
+            let mark = match (pruned_at(&p.runs), mark.is_empty()) {
+                (Some(e), true) => format!("pruned at epoch {e}"),
+                (Some(e), false) => format!("{mark}, pruned at epoch {e}"),
+                (None, _) => mark,
             };
             let mut row = vec![p.experiment.clone(), p.x.label()];
             if !series.line_keys.is_empty() {
@@ -604,7 +619,13 @@ pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
             row
         })
         .collect();
-    let notes = response_notes(series, &best);
+    let mut notes = response_notes(series, &best);
+    if series.points.iter().any(|p| pruned_at(&p.runs).is_some()) {
+        notes.push(
+            "Pruned at epoch k: successive halving stopped the point there, so its final numbers are that epoch's."
+                .to_string(),
+        );
+    }
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
         label: format!("sweep-{}", crate::text::slug(&series.sweep)),

@@ -380,10 +380,11 @@ pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
 
 /// How an experiment's runs ended, for the status column.
 pub(crate) fn status(runs: &[&StoredRun]) -> String {
-    let diverged = text::diverged_runs(runs);
+    let mut ended = text::diverged_runs(runs);
+    ended.extend(text::pruned_runs(runs));
     if runs.is_empty() {
         "**no runs**".into()
-    } else if diverged.is_empty() {
+    } else if ended.is_empty() {
         let stopped: Vec<String> = (runs.iter())
             .filter_map(|r| {
                 let s = r.manifest.stopped_early.as_ref()?;
@@ -398,7 +399,7 @@ pub(crate) fn status(runs: &[&StoredRun]) -> String {
             false => format!("complete; {}", stopped.join("; ")),
         }
     } else {
-        format!("**{}**", diverged.join("; "))
+        format!("**{}**", ended.join("; "))
     }
 }
 

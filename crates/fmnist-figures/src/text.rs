@@ -35,11 +35,11 @@ pub(crate) fn seeds_of(runs: &[&StoredRun]) -> String {
 }
 
 /// "seed 1 diverged at epoch 3, batch 7" for a diverged run, `None` for a
-/// complete one.
+/// complete or pruned one.
 pub fn diverged(seed: u64, status: &RunStatus) -> Option<String> {
     match status {
         RunStatus::Diverged { .. } => Some(format!("seed {seed} {status}")),
-        RunStatus::Complete => None,
+        RunStatus::Complete | RunStatus::Pruned { .. } => None,
     }
 }
 
@@ -47,6 +47,15 @@ pub fn diverged(seed: u64, status: &RunStatus) -> Option<String> {
 pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
     runs.iter()
         .filter_map(|r| diverged(r.manifest.seed, &r.manifest.status))
+        .collect()
+}
+
+/// "seed 0 pruned at epoch 3" for each run of `runs` that successive
+/// halving stopped, in their order.
+pub(crate) fn pruned_runs(runs: &[&StoredRun]) -> Vec<String> {
+    (runs.iter())
+        .filter(|r| matches!(r.manifest.status, RunStatus::Pruned { .. }))
+        .map(|r| format!("seed {} {}", r.manifest.seed, r.manifest.status))
         .collect()
 }
 

@@ -1,0 +1,242 @@
+//! What successive halving did in a sweep with `[sweep.prune]`, in
+//! sentences for the sweep's section: the point it keeps, the epochs it
+//! saves, the runs stored as pruned, and, once every point is trained to the
+//! end (`--unprune`, or another experiment with the same runs), whether it
+//! picked the sweep's best point and by how much it missed.
+//!
+//! The decisions are replayed from the stored metrics with
+//! [`fmnist_experiments::Prune::replay`], the rule the runner applies while training, so the
+//! report says what the pruned search chose whatever the store holds.
+
+use fmnist_experiments::{Experiment, Quantity, Split};
+use fmnist_metrics::{RunStatus, StoredRun};
+
+/// One point of a sweep: the experiment and its stored runs.
+pub(crate) type Point<'a> = (&'a Experiment, Vec<&'a StoredRun>);
+
+/// The sentences about pruning for a sweep's points; none unless pruned.
+pub(crate) fn statements(points: &[Point<'_>]) -> Vec<String> {
+    let Some((first, _)) = points.first() else {
+        return Vec::new();
+    };
+    let Some(prune) = first.sweep.as_ref().and_then(|s| s.prune.as_ref()) else {
+        return Vec::new();
+    };
+    let epochs = first.config.epochs;
+    let score =
+        |p: usize, epoch: usize| mean(&points[p].1, |r| at(r, prune.split, prune.quantity, epoch));
+    let replay = prune.replay(points.len(), epochs, score);
+    let final_accuracy = |p: usize| {
+        mean(&points[p].1, |r| {
+            complete(r).then(|| last_val_accuracy(r))?
+        })
+    };
+    let kept = (replay.survivors.iter().copied())
+        .max_by(|&a, &b| {
+            final_accuracy(a)
+                .unwrap_or(f64::MIN)
+                .total_cmp(&final_accuracy(b).unwrap_or(f64::MIN))
+                .then(b.cmp(&a))
+        })
+        .unwrap_or(0);
+    let (cost, full) = prune.cost(points.len(), epochs);
+    let rungs: Vec<String> = prune.rungs(epochs).iter().map(|r| r.to_string()).collect();
+    let mut out = vec![format!(
+        "Successive halving (eta {}, rungs at epochs {}, ranked by the mean {} over the seeds, ties to the earlier point) keeps `{}`; it trains {cost} of the {full} epochs per seed of the whole sweep ({:.0} %), saving {} epochs per seed.",
+        prune.eta,
+        rungs.join(", "),
+        prune.metric(),
+        points[kept].0.name,
+        100.0 * cost as f64 / full.max(1) as f64,
+        full - cost
+    )];
+    let pruned_runs = (points.iter().flat_map(|(_, rs)| rs))
+        .filter(|r| matches!(r.manifest.status, RunStatus::Pruned { .. }))
+        .count();
+    if pruned_runs > 0 {
+        out.push(format!(
+            "{pruned_runs} runs are stored pruned at their rung, so the table's final numbers of their points are those of that epoch; `cargo xtask reproduce -- --unprune` trains them on from their checkpoints, to the numbers they would have had unpruned."
+        ));
+    }
+    out.push(regret(points, kept, &final_accuracy));
+    out
+}
+
+/// Whether the kept point is the sweep's best by mean final validation
+/// accuracy, once every point has been trained to the end.
+fn regret(
+    points: &[Point<'_>],
+    kept: usize,
+    final_accuracy: &dyn Fn(usize) -> Option<f64>,
+) -> String {
+    let finals: Option<Vec<f64>> = (0..points.len()).map(final_accuracy).collect();
+    let Some(finals) = finals else {
+        return "Its regret is not measured yet: not every point is trained to the end (`--unprune` does it).".into();
+    };
+    let best = (0..finals.len())
+        .max_by(|&a, &b| finals[a].total_cmp(&finals[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
+    if best == kept {
+        format!(
+            "With every point trained to the end, it picked the sweep's best point ({:.2} % mean final validation accuracy): no regret.",
+            100.0 * finals[kept]
+        )
+    } else {
+        format!(
+            "With every point trained to the end, it missed the sweep's best point `{}` ({:.2} %): `{}` ends at {:.2} %, a regret of {:.2} percentage points.",
+            points[best].0.name,
+            100.0 * finals[best],
+            points[kept].0.name,
+            100.0 * finals[kept],
+            100.0 * (finals[best] - finals[kept])
+        )
+    }
+}
+
+/// The mean of `f` over the runs; `None` without runs or if one has none.
+fn mean(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<f64> {
+    let values: Option<Vec<f64>> = runs.iter().map(|r| f(r)).collect();
+    let values = values?;
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// A run's `quantity` on `split` at `epoch`, as the runner ranks it: a
+/// complete run that ended earlier (early stopping) gives its last epoch's.
+fn at(run: &StoredRun, split: Split, quantity: Quantity, epoch: usize) -> Option<f64> {
+    let rows = || run.rows.iter().filter(|r| r.split == split);
+    let row = match rows().find(|r| r.epoch as usize == epoch) {
+        Some(row) => row,
+        None if run.manifest.status == RunStatus::Complete => rows().max_by_key(|r| r.epoch)?,
+        None => return None,
+    };
+    row.values.get(quantity)
+}
+
+/// Trained to the end: complete (all its epochs, or early stopping's).
+fn complete(run: &StoredRun) -> bool {
+    run.manifest.status == RunStatus::Complete
+}
+
+fn last_val_accuracy(run: &StoredRun) -> Option<f64> {
+    at(run, Split::Val, Quantity::Accuracy, usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{config, simple};
+    use fmnist_experiments::{Prune, SweepPoint};
+
+    /// Four points of a sweep pruned with eta 2 from epoch 1 (rungs 1, 2, 4).
+    fn experiments() -> Vec<Experiment> {
+        (0..4)
+            .map(|i| Experiment {
+                name: format!("s[p={i}]"),
+                path: "s.toml".into(),
+                description: String::new(),
+                paper: Default::default(),
+                report: Default::default(),
+                config: config(4),
+                seeds: vec![0, 1],
+                sweep: Some(SweepPoint {
+                    sweep: "s".into(),
+                    index: i,
+                    values: Vec::new(),
+                    prune: Some(Prune {
+                        split: Split::Val,
+                        quantity: Quantity::Accuracy,
+                        eta: 2,
+                        min_epochs: 1,
+                    }),
+                }),
+                parent: None,
+            })
+            .collect()
+    }
+
+    /// Point 3 starts worst and ends best; point 2 is kept.
+    const CURVES: [[f64; 4]; 4] = [
+        [0.5, 0.6, 0.7, 0.8],
+        [0.4, 0.7, 0.9, 0.95],
+        [0.6, 0.65, 0.66, 0.67],
+        [0.1, 0.2, 0.3, 0.99],
+    ];
+
+    fn runs(pruned: bool) -> Vec<StoredRun> {
+        let mut out = Vec::new();
+        for (i, curve) in CURVES.iter().enumerate() {
+            for seed in 0..2 {
+                // The seeds differ by ±0.01, so the means are the curve.
+                let shift = 0.01 * (2.0 * seed as f64 - 1.0);
+                let epochs = match (pruned, i) {
+                    (true, 0) => 2,
+                    (true, 1 | 3) => 1,
+                    _ => 4,
+                };
+                let accs: Vec<f64> = curve[..epochs].iter().map(|a| a + shift).collect();
+                let mut run = simple(&format!("s[p={i}]"), seed, &accs);
+                if epochs < 4 {
+                    run.manifest.status = RunStatus::Pruned { epoch: epochs };
+                }
+                out.push(run);
+            }
+        }
+        out
+    }
+
+    fn sentences(runs: &[StoredRun]) -> Vec<String> {
+        let exps = experiments();
+        let points: Vec<Point<'_>> = (exps.iter())
+            .map(|e| {
+                (
+                    e,
+                    runs.iter()
+                        .filter(|r| r.manifest.experiment == e.name)
+                        .collect(),
+                )
+            })
+            .collect();
+        statements(&points)
+    }
+
+    #[test]
+    fn a_pruned_store_says_what_was_kept_saved_and_not_yet_measured() {
+        let s = sentences(&runs(true));
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(s[0].contains("keeps `s[p=2]`"), "{}", s[0]);
+        // 4 x 1 + 2 x 1 + 1 x 2 = 8 of 16 epochs.
+        assert!(
+            s[0].contains("trains 8 of the 16 epochs per seed of the whole sweep (50 %), saving 8"),
+            "{}",
+            s[0]
+        );
+        assert!(s[1].starts_with("6 runs are stored pruned"), "{}", s[1]);
+        assert!(s[2].contains("not measured yet"), "{}", s[2]);
+        // The results table says how the point's runs ended.
+        let rs = runs(true);
+        let point: Vec<&StoredRun> = (rs.iter())
+            .filter(|r| r.manifest.experiment == "s[p=1]")
+            .collect();
+        assert_eq!(
+            crate::tables::status(&point),
+            "**seed 0 pruned at epoch 1; seed 1 pruned at epoch 1**"
+        );
+    }
+
+    #[test]
+    fn a_full_store_gives_the_same_decision_and_its_regret() {
+        let s = sentences(&runs(false));
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(
+            s[0].contains("keeps `s[p=2]`"),
+            "the same decision: {}",
+            s[0]
+        );
+        assert!(
+            s[1].contains("missed the sweep's best point `s[p=3]` (99.00 %): `s[p=2]` ends at 67.00 %, a regret of 32.00 percentage points"),
+            "{}",
+            s[1]
+        );
+        assert!(statements(&[]).is_empty());
+    }
+}
