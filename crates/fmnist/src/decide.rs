@@ -8,10 +8,9 @@
 //! second call trains nothing and the claims are tested once at the chosen
 //! number of seeds.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use fmnist_experiments::Experiment;
 use fmnist_metrics::{Store, StoredRun};
 
@@ -75,20 +74,8 @@ fn stored_runs(
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?;
     let specs = plan(experiments, &args.plan, args.quick, &data_set);
-    let stored: HashMap<String, StoredRun> = store
-        .read_all()
-        .with_context(|| format!("reading results from {}", store.root().display()))?
-        .into_iter()
-        .map(|r| (r.manifest.run_id.clone(), r))
-        .collect();
-    let runs: Vec<StoredRun> = specs
-        .iter()
-        .filter_map(|spec| {
-            let mut run = stored.get(&spec.run_id)?.clone();
-            run.manifest.experiment = spec.experiment.clone();
-            Some(run)
-        })
-        .collect();
+    let stored = crate::report::read_store(&store)?;
+    let runs = crate::report::planned_runs(&specs, &stored);
     if runs.is_empty() {
         bail!(
             "--decide needs the stored runs of the current seeds to choose from: run `cargo \

@@ -169,14 +169,7 @@ fn results(
     let experiments = load_experiments()?;
     let data_set = DataSet::choose(global.dataset.as_deref(), None)?;
     let planned = plan(&experiments, &args.plan, args.quick, &data_set);
-    let current: Vec<StoredRun> = planned
-        .iter()
-        .filter_map(|spec| {
-            let mut run = stored.get(&spec.run_id)?.clone();
-            run.manifest.experiment = spec.experiment.clone();
-            Some(run)
-        })
-        .collect();
+    let current = crate::report::planned_runs(&planned, stored);
     if current.is_empty() {
         bail!(
             "no stored results for the current experiments in {}: run `cargo xtask reproduce{}` first",

@@ -27,20 +27,8 @@ pub fn write(
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?;
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
-    let stored: HashMap<String, StoredRun> = store
-        .read_all()
-        .with_context(|| format!("reading results from {}", store.root().display()))?
-        .into_iter()
-        .map(|r| (r.manifest.run_id.clone(), r))
-        .collect();
-    let current: Vec<StoredRun> = runs
-        .iter()
-        .filter_map(|spec| {
-            let mut run = stored.get(&spec.run_id)?.clone();
-            run.manifest.experiment = spec.experiment.clone();
-            Some(run)
-        })
-        .collect();
+    let stored = read_store(&store)?;
+    let current = planned_runs(&runs, &stored);
     let missing = runs.len() - current.len();
     if current.is_empty() {
         bail!(
@@ -132,6 +120,33 @@ fn quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// Every run stored in `store`, by run id.
+pub fn read_store(store: &Store) -> anyhow::Result<HashMap<String, StoredRun>> {
+    Ok(store
+        .read_all()
+        .with_context(|| format!("reading results from {}", store.root().display()))?
+        .into_iter()
+        .map(|r| (r.manifest.run_id.clone(), r))
+        .collect())
+}
+
+/// The stored runs of the plan `specs`, each under the name of the
+/// experiment that plans it (a run shared by two experiments is stored
+/// under the one that trained it).
+pub fn planned_runs(
+    specs: &[fmnist_experiments::RunSpec],
+    stored: &HashMap<String, StoredRun>,
+) -> Vec<StoredRun> {
+    specs
+        .iter()
+        .filter_map(|spec| {
+            let mut run = stored.get(&spec.run_id)?.clone();
+            run.manifest.experiment = spec.experiment.clone();
+            Some(run)
+        })
+        .collect()
 }
 
 #[cfg(test)]
