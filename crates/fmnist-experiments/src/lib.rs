@@ -26,7 +26,7 @@ mod sweep;
 pub use config::{InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig};
 pub use error::ExperimentError;
 pub use experiment::{Experiment, SweepPoint, SweepValue, TRAIN_SET_SIZE};
-pub use format::show_number;
+pub use format::{and_list, or_list, show_number};
 pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
 pub use prune::{Prune, Replay};

@@ -5,12 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use plotters::prelude::SeriesLabelPosition;
 
 use crate::error::FiguresError;
-use crate::panels::{Curve, PALETTE, Panel, PanelFigure};
+use fmnist_report::panels::{Corner, Curve, PALETTE, Panel, PanelFigure};
 use crate::plot::write_panels;
-use crate::stats::BandPoint;
+use fmnist_report::aggregate::BandPoint;
 
 /// One epoch of a curve: the mean over seeds and the band drawn around it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,14 +71,14 @@ pub fn write_diff_figure(
                 y_desc: "cross-entropy loss".into(),
                 percent: false,
                 curves: curves(true),
-                legend: SeriesLabelPosition::UpperRight,
+                legend: Corner::UpperRight,
             },
             Panel {
                 title: "Validation accuracy".into(),
                 y_desc: "accuracy (%)".into(),
                 percent: true,
                 curves: curves(false),
-                legend: SeriesLabelPosition::LowerRight,
+                legend: Corner::LowerRight,
             },
         ],
     };

@@ -15,12 +15,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::classes::{MISTAKES_SHOWN, class_name, pick_mistakes, seed_list, thousands};
+use fmnist_report::classes::{MISTAKES_SHOWN, class_name, pick_mistakes, seed_list, thousands};
 use crate::error::{FiguresError, io};
 use crate::font::{SVG_FAMILY, ensure_fonts};
 use crate::output::with_ext;
 use crate::plot::{Written, base64, bold, font, render_png, render_svg, temp_path, xml_escape};
-use crate::stats::Confusion;
+use fmnist_report::aggregate::Confusion;
 
 // ------------------------------------------------------------- heatmap
 
@@ -606,7 +606,7 @@ fn write_mistakes_svg(grid: &MistakeGrid, svg: &Path) -> Result<bool, FiguresErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::*;
+    use fmnist_report::fixture::*;
 
     fn png_size(path: &Path) -> (u32, u32) {
         let b = std::fs::read(path).unwrap();
@@ -664,7 +664,7 @@ mod tests {
             "the shirts' diagonal, (640 + 580) / 2000"
         );
         // No confusion stored: nothing drawn.
-        let empty = crate::fixture::simple("x", 0, &[0.5]);
+        let empty = fmnist_report::fixture::simple("x", 0, &[0.5]);
         let none = dir.path().join("none");
         assert!(
             confusion_figure(&[&empty], &names(), "X", &none)

@@ -13,14 +13,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::FiguresError;
 use crate::font::ensure_fonts;
 use crate::output::with_ext;
-use crate::panels::PALETTE;
+use crate::color::rgb;
+use fmnist_report::panels::PALETTE;
 use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT, Written,
     bold, decimals, font, render_png, render_svg,
 };
-use crate::stats::{self, Summary};
-use crate::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
-use crate::tables::setting;
+use fmnist_report::aggregate::{self as stats, Summary};
+use fmnist_report::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
+use fmnist_report::tables::setting;
 
 struct Line {
     label: Option<String>,
@@ -62,7 +63,7 @@ fn response_lines(
     axis: &Axis,
     lines_labels: &[Option<String>],
 ) -> Vec<Line> {
-    let mut palette = PALETTE.iter().cycle();
+    let mut palette = PALETTE.iter().map(|c| rgb(*c)).cycle();
     lines_labels
         .iter()
         .map(|label| {
@@ -81,7 +82,7 @@ fn response_lines(
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             Line {
                 label: label.clone(),
-                color: *palette.next().expect("a cycle never ends"),
+                color: palette.next().expect("a cycle never ends"),
                 points,
             }
         })
@@ -470,9 +471,9 @@ pub(crate) fn response_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{look, simple};
-    use crate::sweeps::tests::{runs, series};
-    use crate::sweeps::{SweepInput, SweepX, response_table};
+    use fmnist_report::fixture::{look, simple};
+    use fmnist_report::fixture::sweep::{runs, series};
+    use fmnist_report::sweeps::{SweepInput, SweepX, response_table};
     use fmnist_metrics::StoredRun;
 
     #[test]
@@ -493,7 +494,7 @@ mod tests {
         let b = std::fs::read(&png).unwrap();
         assert_eq!(&b[1..4], b"PNG");
         let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
-        let texts = crate::fixture::svg_texts(&svg);
+        let texts = fmnist_report::fixture::svg_texts(&svg);
         for needle in [
             "Final validation loss",
             "optimizer.lr (log scale)",

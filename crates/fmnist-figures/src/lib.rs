@@ -1,8 +1,8 @@
-//! Figures, tables, claim verdicts and `REPORT.md` from the experiments and
-//! their stored runs, drawn with plotters.
+//! Draws the report's figures with plotters and writes the report's files.
+//! What the report says, and so which figures there are and what they show,
+//! is `fmnist-report`'s; this crate only renders it.
 //!
-//! This crate reads results only through `fmnist-metrics` and knows nothing
-//! of training. [`write_report`] writes, under an output directory:
+//! [`write_report`] writes, under an output directory:
 //!
 //! - `figures/fig1-examples.{png,svg}`: FIG. 1, example training images;
 //! - `figures/<experiment>.{png,svg}`: loss and accuracy per epoch of every
@@ -10,102 +10,48 @@
 //!   an experiment with a diverged run that recorded it;
 //! - `figures/compare-<study>.{png,svg}`: validation curves of each study's
 //!   experiments beside the baseline;
-//! - `figures/confusion-<experiment>.{png,svg}`: the confusion matrix of the
-//!   baseline and of the best experiment; `figures/mistakes-baseline.{png,svg}`:
-//!   the validation images the baseline gets most confidently wrong;
+//! - `figures/confusion-<experiment>.{png,svg}` and
+//!   `figures/mistakes-baseline.{png,svg}`;
 //! - `figures/sweep-<sweep>.{png,svg}`: each sweep's response to its swept
 //!   setting;
-//! - `tables/{table1,results,per-class,claims}.{md,tex}` and
-//!   `tables/sweep-<sweep>.{md,tex}`;
-//! - `REPORT.md`, which shows all of it with provenance and verdicts.
+//! - `tables/*.{md,tex}` and `REPORT.md`.
 //!
 //! Regenerating it from the same inputs changes no file, and figures or
 //! tables it no longer produces are removed from `figures/` and `tables/`.
 //!
-//! The paper's claims, and what the report says about the paper, are data
-//! (`experiments/claims/paper.toml`); the header of that file documents its
-//! keys and the term grammar, and the [`claims`](mod@claims) module the
-//! verdict rules.
-//!
 //! # Layers
 //!
-//! The modules run one way, each using only those above it:
-//!
-//! 1. base: `error`, `input` ([`ReportInput`]), [`text`] (phrases shared with
-//!    the binary), `font` (the shipped fonts), `output` (writing only what
-//!    changed, removing stale files);
-//! 2. analysis: `stats` (every number out of runs and every aggregate over
-//!    seeds), `inference` (the statistical test of one claim check, over
-//!    seeds), [`claims`](mod@claims) (the claims file and verdicts), `paper`
-//!    (the claims file's `[paper]` table: baseline, learning rate, target),
-//!    `seeds` (the number of seeds chosen once by a power analysis, kept in
-//!    `experiments/claims/seeds.toml`);
-//! 3. content, what the report says as data: `tables` (tables as cells),
-//!    `classes` (per class), `sweeps` (sweep series, best points, findings),
-//!    `pruning` (what successive halving kept, saved and missed), `panels`
-//!    (what the curve figures show), `content` (the whole report: facts,
-//!    figures still to draw, verdicts, hypotheses);
-//! 4. rendering: `plot` (FIG. 1, two-panel figures, PNG and SVG),
+//! 1. base: `error`, `font` (the shipped fonts), `output` (writing only what
+//!    changed, removing stale files), `color` (the report's colours in
+//!    plotters' types);
+//! 2. drawing: `plot` (FIG. 1, two-panel figures, PNG and SVG),
 //!    `draw_classes`, `draw_sweeps`, `diff_plot` (the figure of `fmnist
-//!    diff`), `markdown` (`REPORT.md` and the list of
-//!    artefacts it shows), `report` (`write_report`: draws and writes exactly
-//!    that list).
-//!
-//! A new figure is its builder in `content` (a `Drawing`), its drawing in a
-//! rendering module (an arm of `report`'s `match` on `Drawing`, which the
-//! compiler requires) and its place in `markdown`; the file writer walks the
-//! artefacts the Markdown shows, so REPORT.md cannot link a figure that is
-//! never drawn.
+//!    diff`);
+//! 3. `report`: `write_report`, which draws and writes exactly the artefacts
+//!    the page shows (a `match` on `fmnist_report::content::Drawing`).
 
-pub mod claims;
-mod classes;
-mod content;
+mod color;
 pub mod diff_plot;
 mod draw_classes;
 mod draw_sweeps;
 mod error;
-#[cfg(test)]
-mod fixture;
 mod font;
-mod inference;
-mod input;
-mod markdown;
 mod output;
-mod panels;
-mod paper;
 mod plot;
-mod pruning;
 mod report;
-mod seeds;
-mod stats;
-mod sweeps;
-mod tables;
-pub mod text;
 
-pub use claims::Verdict;
 pub use error::FiguresError;
-pub use input::ReportInput;
-pub use panels::keep_only_shown_images;
+pub use fmnist_report::panels::keep_only_shown_images;
+pub use fmnist_report::{ReportInput, Verdict};
 pub use report::{ReportSummary, write_report};
-pub use seeds::{SeedDecision, apply_seeds, choose_seeds, read_seeds_file, write_seeds_file};
 
 #[cfg(test)]
 mod tests {
     /// The layers of the module docs, bottom first.
-    const LAYERS: [&[&str]; 4] = [
-        &["error", "input", "text", "font", "output", "fixture"],
-        &["stats", "inference", "claims", "paper", "seeds"],
-        &[
-            "tables", "classes", "sweeps", "pruning", "panels", "content",
-        ],
-        &[
-            "plot",
-            "draw_classes",
-            "draw_sweeps",
-            "diff_plot",
-            "markdown",
-            "report",
-        ],
+    const LAYERS: [&[&str]; 3] = [
+        &["error", "font", "output", "color"],
+        &["plot", "draw_classes", "draw_sweeps", "diff_plot"],
+        &["report"],
     ];
 
     fn layer(module: &str) -> usize {

@@ -21,7 +21,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{FiguresError, io};
 use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
 use crate::output::{publish, write_if_changed};
-use crate::panels::{Panel, PanelFigure, examples};
+use crate::color::{corner, rgb};
+use fmnist_report::panels::{Panel, PanelFigure, examples};
 
 /// Pixel size of one panel of a panel figure: two side by side are, at 300
 /// dpi, a full-width 8-inch figure.
@@ -225,7 +226,7 @@ fn draw_bands<DB: DrawingBackend>(
             );
             chart.draw_series(std::iter::once(Polygon::new(
                 outline,
-                curve.color.mix(0.18).filled(),
+                rgb(curve.color).mix(0.18).filled(),
             )))?;
         }
     }
@@ -244,8 +245,8 @@ fn draw_curves<'c, DB: DrawingBackend + 'c>(
             .iter()
             .map(|p| (f64::from(p.epoch), p.mean * scale))
             .collect();
-        let style = curve.color.stroke_width(LINE_WIDTH);
-        let color = curve.color;
+        let style = rgb(curve.color).stroke_width(LINE_WIDTH);
+        let color = rgb(curve.color);
         let anno = if curve.dashed {
             chart.draw_series(DashedLineSeries::new(points.clone(), 22, 14, style))?
         } else {
@@ -269,7 +270,7 @@ fn draw_curves<'c, DB: DrawingBackend + 'c>(
             chart.draw_series(
                 points
                     .iter()
-                    .map(|&p| Circle::new(p, 6, curve.color.filled())),
+                    .map(|&p| Circle::new(p, 6, rgb(curve.color).filled())),
             )?;
         }
     }
@@ -327,7 +328,7 @@ fn draw_panel<DB: DrawingBackend>(
     if panel.curves.iter().any(|c| !c.points.is_empty()) {
         chart
             .configure_series_labels()
-            .position(panel.legend.clone())
+            .position(corner(panel.legend))
             .label_font(font(LEGEND_FONT))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
@@ -556,8 +557,8 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::simple;
-    use crate::panels::experiment_figure;
+    use fmnist_report::fixture::simple;
+    use fmnist_report::panels::experiment_figure;
 
     #[test]
     fn panel_figures_are_one_panel_wide_per_panel() {

@@ -1,6 +1,7 @@
-//! `write_report`: evaluates the claims, computes the report's content,
-//! draws its figures, writes its tables and `REPORT.md`, and removes what an
-//! earlier report left that this one no longer has.
+//! `write_report`: asks `fmnist-report` for the page (the claims evaluated,
+//! the content computed, the Markdown rendered), draws its figures, writes
+//! its tables and `REPORT.md`, and removes what an earlier report left that
+//! this one no longer has.
 //!
 //! The report is derived from the experiments, the runs and the claims file
 //! only: rerunning it on the same inputs gives the same bytes and rewrites
@@ -10,17 +11,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::claims::{self, ClaimResult, Verdict};
-use crate::content::{self, Drawing, Figure};
+use fmnist_report::content::{Drawing, Figure};
+use fmnist_report::tables::Table;
+use fmnist_report::{Artefact, Page, ReportInput, Verdict};
+
 use crate::draw_classes;
 use crate::draw_sweeps;
 use crate::error::FiguresError;
-use crate::input::ReportInput;
-use crate::markdown::{self, Artefact};
 use crate::output::{remove_stale, with_ext, write_if_changed};
-use crate::paper;
 use crate::plot;
-use crate::tables::Table;
 
 #[derive(Debug, Clone)]
 pub struct ReportSummary {
@@ -121,21 +120,14 @@ pub fn write_report(
     input: &ReportInput<'_>,
     out_dir: &Path,
 ) -> Result<ReportSummary, FiguresError> {
-    // The claims file first: a typo in it should stop the report before any
-    // file is replaced.
-    let names: Vec<&str> = input.experiments.iter().map(|e| e.name.as_str()).collect();
-    let claims = claims::load(input.claims_file, &names)?;
-    let paper = paper::load(input.claims_file, input.experiments, &claims)?;
-    let runs = claims::index(input.runs);
-    let results: Vec<ClaimResult<'_>> = claims.iter().map(|c| claims::evaluate(c, &runs)).collect();
-    let mut report = content::build(input, &paper, &runs, &results);
-    // experiments/claims/seeds.toml beside experiments/claims/paper.toml
-    // (not in experiments/, where every file is an experiment).
-    if let Some(dir) = input.claims_file.parent() {
-        report.seed_decisions = crate::seeds::read_seeds_file(&dir.join("seeds.toml"))?;
-    }
+    fmnist_report::with_page(input, |page, verdicts| write_page(page, verdicts, out_dir))?
+}
 
-    let page = markdown::render(&report);
+fn write_page(
+    page: &Page<'_, '_>,
+    verdicts: &[(String, Verdict)],
+    out_dir: &Path,
+) -> Result<ReportSummary, FiguresError> {
     let mut out = Out {
         dir: out_dir.to_path_buf(),
         files: Vec::new(),
@@ -155,10 +147,6 @@ pub fn write_report(
         files: out.files,
         written: out.written,
         removed,
-        verdicts: report
-            .claims
-            .iter()
-            .map(|c| (c.id.clone(), c.verdict))
-            .collect(),
+        verdicts: verdicts.to_vec(),
     })
 }

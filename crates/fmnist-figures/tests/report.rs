@@ -768,11 +768,13 @@ fn a_malformed_claims_file_is_an_error_naming_file_line_and_column() {
     assert!(
         matches!(
             err,
-            FiguresError::ClaimsInvalid {
-                line: 12,
-                column: 8,
-                ..
-            }
+            FiguresError::Report(fmnist_report::ReportError::Claims(
+                fmnist_claims::ClaimsError::Invalid {
+                    line: 12,
+                    column: 8,
+                    ..
+                }
+            ))
         ),
         "{err}"
     );
@@ -803,10 +805,10 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
         report.contains("no `experiments/claims/seeds.toml`"),
         "{report}"
     );
-    fmnist_figures::write_seeds_file(
+    fmnist_claims::write_seeds_file(
         &dir.join("claims/seeds.toml"),
         10,
-        &[fmnist_figures::SeedDecision {
+        &[fmnist_claims::SeedDecision {
             experiment: "baseline".into(),
             seeds: 5,
             reason: "D needs about 5".into(),

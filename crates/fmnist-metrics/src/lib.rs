@@ -10,10 +10,12 @@
 //! files carrying a lease, so that several processes (or a cluster's nodes)
 //! can share one results directory.
 
+mod access;
 mod atomic;
 mod classes;
 mod error;
 mod examine;
+pub mod fixture;
 mod lock;
 mod manifest;
 mod publish;
@@ -21,6 +23,7 @@ mod store;
 mod table;
 mod time;
 
+pub use access::{At, Missing};
 pub use atomic::atomic_write;
 pub use classes::{ConfusionCell, Mistake};
 pub use error::MetricsError;

@@ -373,6 +373,31 @@ pub(crate) mod tests {
         rows
     }
 
+    /// A stored run with these validation accuracies, one per epoch.
+    pub(crate) fn stored_run(val_acc: &[f64], status: RunStatus) -> StoredRun {
+        let rows = (1..)
+            .zip(val_acc)
+            .map(|(epoch, &acc)| MetricRow {
+                epoch,
+                split: Split::Val,
+                values: Measures::default()
+                    .with(Quantity::Loss, 1.0)
+                    .with(Quantity::Accuracy, acc),
+                seconds: 0.25,
+            })
+            .collect();
+        StoredRun {
+            manifest: RunManifest {
+                status,
+                ..manifest("e", "r", 0)
+            },
+            rows,
+            confusion: vec![],
+            mistakes: vec![],
+            dir: std::path::PathBuf::new(),
+        }
+    }
+
     /// A safetensors file of one tensor of two f32s.
     pub(crate) fn safetensors() -> Vec<u8> {
         let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;

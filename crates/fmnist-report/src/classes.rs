@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use fmnist_metrics::{Mistake, Split, StoredRun};
 
-use crate::stats::{self, Confusion};
+use crate::aggregate::{self as stats, Confusion};
 use crate::tables::{Align, Table, pct, pct_half_width};
 
 /// The name of class `c`, or "class c" past the end of `names`.
-pub(crate) fn class_name(names: &[String], c: usize) -> String {
+pub fn class_name(names: &[String], c: usize) -> String {
     names
         .get(c)
         .cloned()
@@ -19,7 +19,7 @@ pub(crate) fn class_name(names: &[String], c: usize) -> String {
 }
 
 /// 10000 as "10,000".
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -31,7 +31,7 @@ pub(crate) fn thousands(n: u64) -> String {
     out
 }
 
-pub(crate) fn seed_list(runs: &[&StoredRun]) -> String {
+pub fn seed_list(runs: &[&StoredRun]) -> String {
     runs.iter()
         .map(|r| r.manifest.seed.to_string())
         .collect::<Vec<_>>()
@@ -41,7 +41,7 @@ pub(crate) fn seed_list(runs: &[&StoredRun]) -> String {
 /// What to look at in a confusion matrix, in words: its largest confusions
 /// ("Shirt is taken for T-shirt/top in 14.0% of cases, Pullover for Coat in
 /// 9.5%, ...") and its weakest class. `None` without images.
-pub(crate) fn confusion_summary(m: &Confusion, class_names: &[String], n: usize) -> Option<String> {
+pub fn confusion_summary(m: &Confusion, class_names: &[String], n: usize) -> Option<String> {
     m.accuracy()?;
     let mut s = String::new();
     let top = m.top_confusions(n);
@@ -73,7 +73,7 @@ pub(crate) fn confusion_summary(m: &Confusion, class_names: &[String], n: usize)
 
 /// The pairs (true, predicted) most frequent among `mistakes`, most frequent
 /// first (ties: first met), as "Shirt → T-shirt/top (5)"; at most `n`.
-pub(crate) fn frequent_pairs(
+pub fn frequent_pairs(
     mistakes: &[Mistake],
     class_names: &[String],
     n: usize,
@@ -107,7 +107,7 @@ pub(crate) fn frequent_pairs(
 /// accuracy (the confusion matrix's diagonal over its total). The weakest
 /// class of each row is bold. Runs without a stored confusion matrix are
 /// left out and counted in the seeds column.
-pub(crate) fn per_class_table(
+pub fn per_class_table(
     experiments: &[(&str, &[&StoredRun])],
     class_names: &[String],
 ) -> Table {
@@ -194,11 +194,11 @@ pub(crate) fn per_class_table(
 // ------------------------------------------------------------- mistakes
 
 /// How many images the mistakes figure shows at most.
-pub(crate) const MISTAKES_SHOWN: usize = 24;
+pub const MISTAKES_SHOWN: usize = 24;
 
 /// The mistakes to show: those of every run, each image once (at its most
 /// confident), most confident first; at most `max`.
-pub(crate) fn pick_mistakes(runs: &[&StoredRun], max: usize) -> Vec<Mistake> {
+pub fn pick_mistakes(runs: &[&StoredRun], max: usize) -> Vec<Mistake> {
     let mut by_image: BTreeMap<u32, Mistake> = BTreeMap::new();
     for m in runs.iter().flat_map(|r| &r.mistakes) {
         let keep = by_image

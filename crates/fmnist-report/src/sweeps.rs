@@ -11,20 +11,20 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::{RunStatus, StoredRun};
 
-use crate::inference;
-use crate::paper::{Paper, same_value};
-use crate::stats::{self, Summary};
+use fmnist_claims as inference;
+use fmnist_claims::{Paper, same_value};
+use crate::aggregate::{self as stats, Summary};
 use crate::tables::{Align, Table, pct, setting};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SweepX {
+pub enum SweepX {
     Number(f64),
     Text(String),
 }
 
 impl SweepX {
-    pub(crate) fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             SweepX::Number(v) => setting(*v),
             SweepX::Text(s) => s.clone(),
@@ -35,7 +35,7 @@ impl SweepX {
 /// One experiment of a sweep as the experiment files describe it: its
 /// swept settings (dotted key, value) and its runs.
 #[derive(Debug, Clone)]
-pub(crate) struct SweepInput<'a> {
+pub struct SweepInput<'a> {
     pub experiment: String,
     pub values: Vec<(String, SweepX)>,
     pub runs: Vec<&'a StoredRun>,
@@ -43,7 +43,7 @@ pub(crate) struct SweepInput<'a> {
 
 /// One point of a response curve.
 #[derive(Debug, Clone)]
-pub(crate) struct SeriesPoint<'a> {
+pub struct SeriesPoint<'a> {
     pub experiment: String,
     pub x: SweepX,
     /// The values of the line settings, in words; `None` with a single line.
@@ -54,7 +54,7 @@ pub(crate) struct SeriesPoint<'a> {
 /// A sweep ready to draw: the x setting, the settings that name the lines,
 /// and the points.
 #[derive(Debug, Clone)]
-pub(crate) struct SweepSeries<'a> {
+pub struct SweepSeries<'a> {
     pub sweep: String,
     pub x_key: String,
     /// Empty with a single line.
@@ -67,7 +67,7 @@ impl<'a> SweepSeries<'a> {
     /// distinct values, numbers first, then the first listed) and makes
     /// every other varying setting a line setting. Settings that are the
     /// same at every point are left out.
-    pub(crate) fn from_inputs(sweep: &str, inputs: Vec<SweepInput<'a>>) -> SweepSeries<'a> {
+    pub fn from_inputs(sweep: &str, inputs: Vec<SweepInput<'a>>) -> SweepSeries<'a> {
         let mut keys: Vec<&str> = Vec::new();
         for input in &inputs {
             for (k, _) in &input.values {
@@ -141,7 +141,7 @@ impl<'a> SweepSeries<'a> {
     }
 
     /// The line labels in order of first appearance.
-    pub(crate) fn lines(&self) -> Vec<Option<String>> {
+    pub fn lines(&self) -> Vec<Option<String>> {
         let mut out: Vec<Option<String>> = Vec::new();
         for p in &self.points {
             if !out.contains(&p.line) {
@@ -156,7 +156,7 @@ impl<'a> SweepSeries<'a> {
 
 /// The point of highest mean final validation accuracy.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct BestPoint {
+pub struct BestPoint {
     /// Index into `SweepSeries::points`.
     pub index: usize,
     pub experiment: String,
@@ -166,14 +166,14 @@ pub(crate) struct BestPoint {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Best {
+pub struct Best {
     pub overall: Option<BestPoint>,
     /// One per line that has a number, in the lines' order.
     pub per_line: Vec<BestPoint>,
 }
 
 /// The best point overall and per line; the earliest point wins a tie.
-pub(crate) fn best_point(series: &SweepSeries<'_>) -> Best {
+pub fn best_point(series: &SweepSeries<'_>) -> Best {
     let scored: Vec<(usize, Summary)> = series
         .points
         .iter()
@@ -256,7 +256,7 @@ fn runner_up(series: &SweepSeries<'_>, b: &BestPoint) -> String {
 }
 
 /// "optimizer.lr = 0.01, optimizer.kind = adam".
-pub(crate) fn describe(series: &SweepSeries<'_>, b: &BestPoint) -> String {
+pub fn describe(series: &SweepSeries<'_>, b: &BestPoint) -> String {
     let mut s = format!("{} = {}", series.x_key, b.x.label());
     match (series.line_keys.as_slice(), &b.line) {
         ([one], Some(l)) => s.push_str(&format!(", {one} = {l}")),
@@ -268,7 +268,7 @@ pub(crate) fn describe(series: &SweepSeries<'_>, b: &BestPoint) -> String {
 
 /// The best point in words: "optimizer.lr = 0.03, optimizer.kind = sgd
 /// (`lr-sweep[...]`): 88.50 % mean final validation accuracy".
-pub(crate) fn best_sentence(series: &SweepSeries<'_>, b: &BestPoint) -> String {
+pub fn best_sentence(series: &SweepSeries<'_>, b: &BestPoint) -> String {
     format!(
         "{} (`{}`): {:.2} % mean final validation accuracy",
         describe(series, b),
@@ -283,7 +283,7 @@ pub(crate) fn best_sentence(series: &SweepSeries<'_>, b: &BestPoint) -> String {
 /// learning rate and its accuracy of the baseline (from the `[paper]` table
 /// of the claims file), and the baseline's optimizer.
 #[derive(Debug, Clone)]
-pub(crate) struct PaperLr<'p> {
+pub struct PaperLr<'p> {
     pub paper: &'p Paper,
     /// The verdict of the target claim in this report.
     pub verdict: String,
@@ -361,7 +361,7 @@ fn same_but_lr(a: &OptimizerConfig, b: &OptimizerConfig) -> bool {
 /// paper's lr and the gap in percentage points; then, for each line trained
 /// with the baseline's optimizer, which learning rates of the grid reach the
 /// paper's accuracy (its target claim's band). Empty for other sweeps.
-pub(crate) fn lr_findings(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Vec<String> {
+pub fn lr_findings(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Vec<String> {
     if !is_learning_rate(&series.x_key) {
         return Vec::new();
     }
@@ -382,7 +382,7 @@ pub(crate) fn lr_findings(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Vec<
 /// For a sweep over anything but a learning rate: which of its points reach
 /// the paper's accuracy of the baseline (its target claim's band), in mean
 /// final validation accuracy over seeds, or how far the best falls short.
-pub(crate) fn target_reach(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Option<String> {
+pub fn target_reach(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Option<String> {
     let t = &paper.paper.target;
     let lo = t.accuracy - t.tol;
     let mut points: Vec<(String, f64)> = (series.points.iter())
@@ -541,7 +541,7 @@ fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
     })
 }
 
-pub(crate) fn response_table(series: &SweepSeries<'_>) -> Table {
+pub fn response_table(series: &SweepSeries<'_>) -> Table {
     let best = best_point(series);
     let order = ordered(series);
     let mut columns = vec![
@@ -666,7 +666,7 @@ fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
 // ------------------------------------------------------------ x axis
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Axis {
+pub enum Axis {
     Linear,
     Log10,
     Categorical(Vec<String>),
@@ -677,7 +677,7 @@ fn is_learning_rate(key: &str) -> bool {
     matches!(last, "lr" | "learning_rate" | "learning-rate")
 }
 
-pub(crate) fn axis(series: &SweepSeries<'_>) -> Axis {
+pub fn axis(series: &SweepSeries<'_>) -> Axis {
     let mut numbers = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     for p in &series.points {
@@ -703,11 +703,11 @@ pub(crate) fn axis(series: &SweepSeries<'_>) -> Axis {
 }
 
 /// Whether the response figure's x axis is logarithmic.
-pub(crate) fn log_axis(series: &SweepSeries<'_>) -> bool {
+pub fn log_axis(series: &SweepSeries<'_>) -> bool {
     axis(series) == Axis::Log10
 }
 
-pub(crate) fn position(axis: &Axis, x: &SweepX) -> f64 {
+pub fn position(axis: &Axis, x: &SweepX) -> f64 {
     match (axis, x) {
         (Axis::Log10, SweepX::Number(v)) => v.log10(),
         (Axis::Linear, SweepX::Number(v)) => *v,
@@ -720,7 +720,7 @@ pub(crate) fn position(axis: &Axis, x: &SweepX) -> f64 {
 }
 
 /// The point indices sorted by line (first appearance), then by x.
-pub(crate) fn ordered(series: &SweepSeries<'_>) -> Vec<usize> {
+pub fn ordered(series: &SweepSeries<'_>) -> Vec<usize> {
     let lines = series.lines();
     let axis = axis(series);
     let mut order: Vec<usize> = (0..series.points.len()).collect();
@@ -735,58 +735,9 @@ pub(crate) fn ordered(series: &SweepSeries<'_>) -> Vec<usize> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::fixture::simple;
-
-    const LRS: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
-
-    /// Final validation accuracy of a point: SGD peaks at 0.03, Adam at
-    /// 0.001; `seed` shifts it by ±0.5 %.
-    fn acc(kind: &str, lr: f64, seed: u64) -> f64 {
-        let peak: f64 = if kind == "sgd" { 0.03 } else { 0.001 };
-        let d = (lr.log10() - peak.log10()).abs();
-        let top = if kind == "sgd" { 0.885 } else { 0.895 };
-        top - 0.06 * d * d + 0.005 * (seed as f64 - 1.0)
-    }
-
-    pub(crate) fn runs() -> Vec<StoredRun> {
-        let mut out = Vec::new();
-        for kind in ["sgd", "adam"] {
-            for lr in LRS {
-                for seed in 0..3 {
-                    let a = acc(kind, lr, seed);
-                    // Best epoch 2, then a slight drop to the final epoch 3.
-                    out.push(simple(
-                        &format!("{kind}-{lr}"),
-                        seed,
-                        &[a - 0.1, a + 0.004, a],
-                    ));
-                }
-            }
-        }
-        out
-    }
-
-    pub(crate) fn series(runs: &[StoredRun]) -> SweepSeries<'_> {
-        let inputs: Vec<SweepInput<'_>> = ["sgd", "adam"]
-            .iter()
-            .flat_map(|kind| LRS.iter().map(move |lr| (*kind, *lr)))
-            .map(|(kind, lr)| SweepInput {
-                experiment: format!("{kind}-{lr}"),
-                values: vec![
-                    ("optimizer.kind".into(), SweepX::Text(kind.into())),
-                    ("optimizer.lr".into(), SweepX::Number(lr)),
-                    ("batch_size".into(), SweepX::Number(100.0)),
-                ],
-                runs: runs
-                    .iter()
-                    .filter(|r| r.manifest.experiment == format!("{kind}-{lr}"))
-                    .collect(),
-            })
-            .collect();
-        SweepSeries::from_inputs("lr-x-optimizer", inputs)
-    }
+    use crate::fixture::sweep::{acc, runs, series};
 
     #[test]
     fn the_numeric_setting_with_most_values_is_x_and_the_rest_name_lines() {

@@ -14,7 +14,7 @@ use fmnist_stats::{Check, Decision, Difference, POWER_METHOD, Pairing, Region, S
 
 /// What the claims file's `[statistics]` table declares.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Statistics {
+pub struct Statistics {
     /// Confidence level of the claim checks, e.g. 0.95 (α = 1 − level).
     pub level: f64,
     /// The power a seed estimate aims at, e.g. 0.8.
@@ -32,15 +32,15 @@ impl Default for Statistics {
 
 /// The most seeds per experiment a seed estimate reports; beyond it "more
 /// than" is said.
-pub(crate) const MAX_SEEDS_ESTIMATE: usize = 1000;
+pub const MAX_SEEDS_ESTIMATE: usize = 1000;
 
 impl Statistics {
-    pub(crate) fn alpha(&self) -> f64 {
+    pub fn alpha(&self) -> f64 {
         1.0 - self.level
     }
 
     /// The methods of the claim checks in words, for the report.
-    pub(crate) fn methods(&self) -> String {
+    pub fn methods(&self) -> String {
         let pct = |x: f64| format!("{:.0}%", 100.0 * x);
         format!(
             "Each check is a test at level {level} (α = {alpha:.2}) on the difference of its two \
@@ -68,14 +68,14 @@ impl Statistics {
 }
 
 /// The right side of a check: a number, or per-seed values.
-pub(crate) enum Side<'v> {
+pub enum Side<'v> {
     Number(f64),
     Values(&'v [(u64, f64)]),
 }
 
 /// A check tested: the difference, its decision, and the seed estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Tested {
+pub struct Tested {
     pub diff: Difference,
     pub check: Check,
     /// Seeds per experiment that would decide an undecided check at the
@@ -89,7 +89,7 @@ fn sd(values: &[f64]) -> f64 {
 }
 
 /// Tests `left − right` against `region` (a region of that difference).
-pub(crate) fn test(
+pub fn test(
     left: &[(u64, f64)],
     right: Side<'_>,
     region: Region,
@@ -145,7 +145,7 @@ fn too_few(e: fmnist_stats::StatsError) -> String {
 }
 
 /// The bootstrap behind [`prob_beats`]: stated, so the report can say it.
-pub(crate) const BOOTSTRAP: fmnist_stats::Bootstrap = fmnist_stats::Bootstrap {
+pub const BOOTSTRAP: fmnist_stats::Bootstrap = fmnist_stats::Bootstrap {
     seed: 0,
     resamples: 4000,
 };
@@ -153,7 +153,7 @@ pub(crate) const BOOTSTRAP: fmnist_stats::Bootstrap = fmnist_stats::Bootstrap {
 /// The probability that the mean of `best` exceeds that of `other` (ties
 /// half), by the percentile bootstrap [`BOOTSTRAP`] over seeds, each side's
 /// seeds resampled independently; `None` when either side has no value.
-pub(crate) fn prob_beats(best: &[(u64, f64)], other: &[(u64, f64)]) -> Option<f64> {
+pub fn prob_beats(best: &[(u64, f64)], other: &[(u64, f64)]) -> Option<f64> {
     let v = |s: &[(u64, f64)]| s.iter().map(|p| p.1).collect::<Vec<f64>>();
     BOOTSTRAP.prob_greater(&v(best), &v(other)).ok()
 }
@@ -161,7 +161,7 @@ pub(crate) fn prob_beats(best: &[(u64, f64)], other: &[(u64, f64)]) -> Option<f6
 /// Whether the two-sided `level` t interval of `best − other` (paired by
 /// seed when both ran the same seeds, Welch otherwise) excludes 0; `None`
 /// with fewer than two seeds on a side.
-pub(crate) fn told_apart(best: &[(u64, f64)], other: &[(u64, f64)], level: f64) -> Option<bool> {
+pub fn told_apart(best: &[(u64, f64)], other: &[(u64, f64)], level: f64) -> Option<bool> {
     let d = Difference::by_seed(best, other).ok()?;
     d.significant(level).ok()
 }

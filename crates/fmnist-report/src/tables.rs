@@ -7,13 +7,13 @@
 use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
-use crate::claims::{ClaimResult, Operand, RunIndex, Verdict};
-use crate::inference::{MAX_SEEDS_ESTIMATE, Tested};
-use crate::stats::{self, Quantity, Summary, over_runs};
+use fmnist_claims::{ClaimResult, Operand, RunIndex, Verdict};
+use fmnist_claims::{MAX_SEEDS_ESTIMATE, Tested};
+use crate::aggregate::{self as stats, Quantity, Summary, over_runs};
 use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Align {
+pub enum Align {
     Left,
     Right,
     /// A wrapping column of this width in LaTeX (e.g. "5cm").
@@ -21,7 +21,7 @@ pub(crate) enum Align {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Table {
+pub struct Table {
     pub caption: String,
     /// LaTeX label, without the `tab:` prefix.
     pub label: String,
@@ -31,7 +31,7 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub(crate) fn markdown(&self) -> String {
+    pub fn markdown(&self) -> String {
         let mut out = format!("**{}**\n\n", self.caption);
         let cell = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
         out.push('|');
@@ -59,7 +59,7 @@ impl Table {
         out
     }
 
-    pub(crate) fn latex(&self) -> String {
+    pub fn latex(&self) -> String {
         let spec: String = self
             .columns
             .iter()
@@ -107,7 +107,7 @@ impl Table {
 
 /// Escapes text for LaTeX (T1 or OT1 encoding, no extra packages), turning
 /// `**bold**` into `\textbf{}` and line breaks into `\newline`.
-pub(crate) fn latex_escape(s: &str) -> String {
+pub fn latex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut bold = false;
     let mut chars = s.chars().peekable();
@@ -149,7 +149,7 @@ pub(crate) fn latex_escape(s: &str) -> String {
 }
 
 /// A number as people write settings: 0.001, 1e-4, 0.9, 100.
-pub(crate) fn setting(x: f64) -> String {
+pub fn setting(x: f64) -> String {
     if x != 0.0 && x.abs() < 1e-3 {
         format!("{x:e}")
     } else {
@@ -159,7 +159,7 @@ pub(crate) fn setting(x: f64) -> String {
 
 /// A fraction over seeds as "mean [lo, hi]" in percent: the mean and its
 /// 95% t interval ([`stats::INTERVAL_METHOD`]); "(n = 1)" for one seed.
-pub(crate) fn pct(s: Option<Summary>) -> String {
+pub fn pct(s: Option<Summary>) -> String {
     scaled_ci(s, 100.0, 2)
 }
 
@@ -177,7 +177,7 @@ fn scaled_ci(s: Option<Summary>, k: f64, d: usize) -> String {
 
 /// The mean in percent with the half-width of its 95% t interval, "84.1 ± 2.3",
 /// for tables too wide for brackets; "(n = 1)" for one seed.
-pub(crate) fn pct_half_width(s: Option<Summary>, d: usize) -> String {
+pub fn pct_half_width(s: Option<Summary>, d: usize) -> String {
     s.map_or("—".into(), |s| match s.ci {
         Some((lo, hi)) => format!("{:.d$} ± {:.d$}", 100.0 * s.mean, 50.0 * (hi - lo)),
         None => format!("{:.d$} (n = {})", 100.0 * s.mean, s.n),
@@ -189,7 +189,7 @@ fn mean_cell(s: Option<Summary>, decimals: usize) -> String {
 }
 
 /// Where the paper shows or describes an experiment.
-pub(crate) fn paper_ref(exp: &Experiment) -> String {
+pub fn paper_ref(exp: &Experiment) -> String {
     let p = &exp.paper;
     if exp.report.hypothesis.is_some() {
         return "hypothesis (not in the paper)".into();
@@ -212,7 +212,7 @@ pub(crate) fn paper_ref(exp: &Experiment) -> String {
 
 /// How `ran` (what the runs used) differs from `planned` (the experiment
 /// file), in words; empty when they agree.
-pub(crate) fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
+pub fn differences(planned: &RunConfig, ran: &RunConfig) -> Vec<String> {
     let mut out = Vec::new();
     if ran.epochs != planned.epochs {
         out.push(format!(
@@ -335,7 +335,7 @@ fn table1_settings(exp: &Experiment, runs: &[&StoredRun]) -> Vec<Vec<String>> {
 /// Table I from the baseline experiment's resolved settings, with the
 /// settings the paper leaves unstated marked as such; its seeds are those
 /// of the stored `runs` (the planned ones when there are none).
-pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
+pub fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
     let c = &exp.config;
     let mut rows = table1_settings(exp, runs);
     for (limit, what) in [(c.train_limit, "training"), (c.val_limit, "validation")] {
@@ -379,7 +379,7 @@ pub(crate) fn table1(exp: &Experiment, runs: &[&StoredRun]) -> Table {
 }
 
 /// How an experiment's runs ended, for the status column.
-pub(crate) fn status(runs: &[&StoredRun]) -> String {
+pub fn status(runs: &[&StoredRun]) -> String {
     let mut ended = text::diverged_runs(runs);
     ended.extend(text::pruned_runs(runs));
     if runs.is_empty() {
@@ -403,7 +403,7 @@ pub(crate) fn status(runs: &[&StoredRun]) -> String {
     }
 }
 
-pub(crate) fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
+pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
     use Quantity::{Accuracy, Loss};
     use stats::{best_val_accuracy, final_value};
     let rows = experiments
@@ -484,7 +484,7 @@ fn interval_words(t: &Tested) -> String {
 
 /// The measured numbers of a claim, one line per check: the seed means, the
 /// test's difference with its interval and decision, and the per-seed tally.
-pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
+pub fn measured(r: &ClaimResult<'_>) -> String {
     if r.checks.is_empty() {
         return r.reason.clone();
     }
@@ -529,7 +529,7 @@ pub(crate) fn measured(r: &ClaimResult<'_>) -> String {
 
 /// For each undecided check of a claim: its effect, interval, and about how
 /// many seeds per experiment would decide it.
-pub(crate) fn pending(r: &ClaimResult<'_>) -> Vec<String> {
+pub fn pending(r: &ClaimResult<'_>) -> Vec<String> {
     r.claim
         .checks
         .iter()
@@ -556,7 +556,7 @@ pub(crate) fn pending(r: &ClaimResult<'_>) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn verdict_cell(v: Verdict) -> String {
+pub fn verdict_cell(v: Verdict) -> String {
     match v {
         Verdict::Reproduced => "**reproduced**".into(),
         Verdict::NotReproduced => "**NOT reproduced**".into(),
@@ -564,7 +564,7 @@ pub(crate) fn verdict_cell(v: Verdict) -> String {
     }
 }
 
-pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
+pub fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
     let rows = results
         .iter()
         .map(|r| {
@@ -604,7 +604,7 @@ pub(crate) fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
 
 /// A hypothesis experiment beside the literal reading (the baseline): the
 /// same final and best numbers, mean over seeds with its 95% t interval.
-pub(crate) fn hypothesis(
+pub fn hypothesis(
     hypothesis: &Experiment,
     runs: &[&StoredRun],
     literal: Option<(&Experiment, &[&StoredRun])>,

@@ -3,90 +3,12 @@
 //! for the unit tests of every module.
 
 use fmnist_data::{CLASS_NAMES, ImageSet};
-use fmnist_experiments::RunConfig;
-use fmnist_metrics::{
-    ConfusionCell, Measures, MetricRow, Mistake, Quantity, RunManifest, RunStatus, Split, StoredRun,
-};
-
-/// Table I with `epochs` epochs.
-pub(crate) fn config(epochs: usize) -> RunConfig {
-    RunConfig {
-        epochs,
-        ..RunConfig::table_one()
-    }
-}
-
-/// One epoch: ((train, val) accuracy, (train, val) loss).
-pub(crate) type Epoch = ((f64, f64), (f64, f64));
-
-/// A run with the given epochs, the first being epoch 1.
-pub(crate) fn run(experiment: &str, seed: u64, epochs: &[Epoch]) -> StoredRun {
-    let mut rows = Vec::new();
-    for (i, ((ta, va), (tl, vl))) in epochs.iter().enumerate() {
-        let epoch = i as u32 + 1;
-        for (split, accuracy, loss) in [(Split::Train, ta, tl), (Split::Val, va, vl)] {
-            rows.push(MetricRow {
-                epoch,
-                split,
-                values: Measures::default()
-                    .with(Quantity::Loss, *loss)
-                    .with(Quantity::Accuracy, *accuracy),
-                seconds: 2.0 + seed as f64,
-            });
-        }
-    }
-    StoredRun {
-        manifest: RunManifest {
-            run_id: format!("{experiment}-{seed}"),
-            experiment: experiment.into(),
-            experiment_file: format!("experiments/{experiment}.toml"),
-            seed,
-            config: config(epochs.len()),
-            status: RunStatus::Complete,
-            data: vec![],
-            started_at: "2024-01-01T00:00:00Z".into(),
-            finished_at: "2024-01-01T00:01:00Z".into(),
-            wall_seconds: 60.0,
-            epoch_seconds: vec![],
-            device: "cpu".into(),
-            threads: 2,
-            training_code_version: 1,
-            classes: vec![],
-            architecture: fmnist_metrics::Architecture {
-                layer_sizes: vec![784, 128, 64, 10],
-                torch: String::new(),
-            },
-            resumed_from_epoch: None,
-            stopped_early: None,
-
-            provenance: fmnist_metrics::Provenance {
-                git_commit: None,
-                git_dirty: None,
-                project_version: "0.0.0".into(),
-                rustc_version: "1.95".into(),
-                host: "test".into(),
-                machine: String::new(),
-            },
-        },
-        rows,
-        confusion: vec![],
-        mistakes: vec![],
-        dir: std::path::PathBuf::from(format!("/nonexistent/{experiment}/{seed}")),
-    }
-}
-
-/// A run with val accuracy `acc[e]` per epoch and everything else derived.
-pub(crate) fn simple(experiment: &str, seed: u64, val_acc: &[f64]) -> StoredRun {
-    let epochs: Vec<_> = val_acc
-        .iter()
-        .map(|&a| ((a + 0.01, a), (1.0 - a, 1.05 - a)))
-        .collect();
-    run(experiment, seed, &epochs)
-}
+pub use fmnist_metrics::fixture::{Epoch, config, run, simple};
+use fmnist_metrics::{ConfusionCell, Mistake, StoredRun};
 
 /// Copies a figure (PNG and SVG) into `$FIGS_LOOK_DIR`, when set, for a
 /// person to look at.
-pub(crate) fn look(png: &std::path::Path, name: &str) {
+pub fn look(png: &std::path::Path, name: &str) {
     if let Ok(out) = std::env::var("FIGS_LOOK_DIR") {
         let out = std::path::Path::new(&out);
         std::fs::copy(png, out.join(format!("{name}.png"))).unwrap();
@@ -95,7 +17,7 @@ pub(crate) fn look(png: &std::path::Path, name: &str) {
 }
 
 /// The contents of an SVG's `<text>` elements, trimmed.
-pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
+pub fn svg_texts(svg: &str) -> Vec<String> {
     svg.split("<text")
         .skip(1)
         .filter_map(|t| {
@@ -105,13 +27,13 @@ pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn names() -> Vec<String> {
+pub fn names() -> Vec<String> {
     CLASS_NAMES.iter().map(|s| s.to_string()).collect()
 }
 
 /// Rows = true class, 1000 images each, as an MLP of ~88 % gets them:
 /// shirts go to T-shirt/top, pullover and coat; coats and pullovers swap.
-pub(crate) const MATRIX: [[u32; 10]; 10] = [
+pub const MATRIX: [[u32; 10]; 10] = [
     [850, 2, 15, 30, 3, 1, 90, 0, 9, 0],
     [3, 970, 2, 18, 4, 0, 2, 0, 1, 0],
     [15, 0, 800, 10, 95, 0, 75, 0, 5, 0],
@@ -124,7 +46,7 @@ pub(crate) const MATRIX: [[u32; 10]; 10] = [
     [0, 0, 0, 0, 0, 8, 0, 35, 2, 955],
 ];
 
-pub(crate) fn cells(m: &[[u32; 10]; 10]) -> Vec<ConfusionCell> {
+pub fn cells(m: &[[u32; 10]; 10]) -> Vec<ConfusionCell> {
     let mut out = Vec::new();
     for (t, row) in m.iter().enumerate() {
         for (p, &count) in row.iter().enumerate() {
@@ -139,7 +61,7 @@ pub(crate) fn cells(m: &[[u32; 10]; 10]) -> Vec<ConfusionCell> {
 }
 
 /// A run whose final validation accuracy is that of `m`.
-pub(crate) fn run_with(experiment: &str, seed: u64, m: &[[u32; 10]; 10]) -> StoredRun {
+pub fn run_with(experiment: &str, seed: u64, m: &[[u32; 10]; 10]) -> StoredRun {
     let correct: u32 = (0..10).map(|c| m[c][c]).sum();
     let total: u32 = m.iter().flatten().sum();
     let acc = f64::from(correct) / f64::from(total);
@@ -149,7 +71,7 @@ pub(crate) fn run_with(experiment: &str, seed: u64, m: &[[u32; 10]; 10]) -> Stor
 }
 
 /// `MATRIX` with `k` shirts moved from the diagonal to T-shirt/top.
-pub(crate) fn worse_shirts(k: u32) -> [[u32; 10]; 10] {
+pub fn worse_shirts(k: u32) -> [[u32; 10]; 10] {
     let mut m = MATRIX;
     m[6][6] -= k;
     m[6][0] += k;
@@ -158,7 +80,7 @@ pub(crate) fn worse_shirts(k: u32) -> [[u32; 10]; 10] {
 
 /// 400 validation images, label `i % 10`, each a garment-like blob
 /// whose shape depends on the class, so that a figure can be looked at.
-pub(crate) fn validation() -> ImageSet {
+pub fn validation() -> ImageSet {
     let (len, rows, cols) = (400usize, 28usize, 28usize);
     let mut images = Vec::with_capacity(len * rows * cols);
     let labels: Vec<u8> = (0..len).map(|i| (i % 10) as u8).collect();
@@ -187,7 +109,7 @@ pub(crate) fn validation() -> ImageSet {
 }
 
 /// `n` mistakes of the kinds `MATRIX` shows, on images of `validation()`.
-pub(crate) fn mistakes(n: usize, seed: u32) -> Vec<Mistake> {
+pub fn mistakes(n: usize, seed: u32) -> Vec<Mistake> {
     const PAIRS: [(u8, u8); 8] = [
         (6, 0),
         (0, 6),
@@ -209,4 +131,63 @@ pub(crate) fn mistakes(n: usize, seed: u32) -> Vec<Mistake> {
             }
         })
         .collect()
+}
+
+/// A learning-rate x optimizer sweep of synthetic runs, for the sweep
+/// tables and the response figure.
+pub mod sweep {
+    use fmnist_metrics::StoredRun;
+
+    use super::simple;
+    use crate::sweeps::{SweepInput, SweepSeries, SweepX};
+
+    const LRS: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+
+    /// Final validation accuracy of a point: SGD peaks at 0.03, Adam at
+    /// 0.001; `seed` shifts it by ±0.5 %.
+    pub fn acc(kind: &str, lr: f64, seed: u64) -> f64 {
+        let peak: f64 = if kind == "sgd" { 0.03 } else { 0.001 };
+        let d = (lr.log10() - peak.log10()).abs();
+        let top = if kind == "sgd" { 0.885 } else { 0.895 };
+        top - 0.06 * d * d + 0.005 * (seed as f64 - 1.0)
+    }
+
+    pub fn runs() -> Vec<StoredRun> {
+        let mut out = Vec::new();
+        for kind in ["sgd", "adam"] {
+            for lr in LRS {
+                for seed in 0..3 {
+                    let a = acc(kind, lr, seed);
+                    // Best epoch 2, then a slight drop to the final epoch 3.
+                    out.push(simple(
+                        &format!("{kind}-{lr}"),
+                        seed,
+                        &[a - 0.1, a + 0.004, a],
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn series(runs: &[StoredRun]) -> SweepSeries<'_> {
+        let inputs: Vec<SweepInput<'_>> = ["sgd", "adam"]
+            .iter()
+            .flat_map(|kind| LRS.iter().map(move |lr| (*kind, *lr)))
+            .map(|(kind, lr)| SweepInput {
+                experiment: format!("{kind}-{lr}"),
+                values: vec![
+                    ("optimizer.kind".into(), SweepX::Text(kind.into())),
+                    ("optimizer.lr".into(), SweepX::Number(lr)),
+                    ("batch_size".into(), SweepX::Number(100.0)),
+                ],
+                runs: runs
+                    .iter()
+                    .filter(|r| r.manifest.experiment == format!("{kind}-{lr}"))
+                    .collect(),
+            })
+            .collect();
+        SweepSeries::from_inputs("lr-x-optimizer", inputs)
+    }
+
 }

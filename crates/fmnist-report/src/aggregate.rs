@@ -10,17 +10,17 @@ use fmnist_metrics::{ConfusionCell, MetricRow, Split, StoredRun};
 
 /// The per-epoch quantities, one vocabulary with the trainer, the store and
 /// the claims language.
-pub(crate) use fmnist_experiments::Quantity;
+pub use fmnist_experiments::Quantity;
 
 /// `q` of a metric row; NaN where it was not measured (another split, or a
 /// run stored before `q` existed).
-pub(crate) fn value(row: &MetricRow, q: Quantity) -> f64 {
+pub fn value(row: &MetricRow, q: Quantity) -> f64 {
     row.values[q]
 }
 
 /// Mean, spread and range of one number over seeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Summary {
+pub struct Summary {
     pub n: usize,
     pub mean: f64,
     /// Sample standard deviation (divides by n - 1, as `numpy.std(ddof=1)`);
@@ -35,14 +35,14 @@ pub(crate) struct Summary {
 
 /// The level of every confidence interval of a mean in the tables and
 /// figures (the claims file declares the level of the claim checks).
-pub(crate) const LEVEL: f64 = 0.95;
+pub const LEVEL: f64 = 0.95;
 
 /// The interval method in words, stated once in the report.
-pub(crate) const INTERVAL_METHOD: &str = "Student's t interval of the mean over seeds, \
+pub const INTERVAL_METHOD: &str = "Student's t interval of the mean over seeds, \
 mean ± t(0.975, n − 1) · s / √n with s the sample standard deviation";
 
 /// `None` for no values.
-pub(crate) fn summarize(values: &[f64]) -> Option<Summary> {
+pub fn summarize(values: &[f64]) -> Option<Summary> {
     if values.is_empty() {
         return None;
     }
@@ -70,7 +70,7 @@ pub(crate) fn summarize(values: &[f64]) -> Option<Summary> {
 
 /// One epoch of a curve aggregated over seeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct BandPoint {
+pub struct BandPoint {
     pub epoch: u32,
     pub mean: f64,
     pub min: f64,
@@ -82,7 +82,7 @@ pub(crate) struct BandPoint {
 /// The per-epoch mean and min-max of `split`/`quantity` over `runs`, over the
 /// seeds that reached each epoch. Non-finite values are left out so that a
 /// diverging run cannot blow up the axes.
-pub(crate) fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec<BandPoint> {
+pub fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec<BandPoint> {
     let mut epochs: Vec<u32> = runs
         .iter()
         .flat_map(|r| r.rows.iter().filter(|x| x.split == split).map(|x| x.epoch))
@@ -109,14 +109,14 @@ pub(crate) fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec
         .collect()
 }
 
-pub(crate) fn row(run: &StoredRun, split: Split, epoch: u32) -> Option<&MetricRow> {
+pub fn row(run: &StoredRun, split: Split, epoch: u32) -> Option<&MetricRow> {
     run.rows
         .iter()
         .find(|r| r.split == split && r.epoch == epoch)
 }
 
 /// The last epoch recorded for `split`.
-pub(crate) fn last_epoch(run: &StoredRun, split: Split) -> Option<u32> {
+pub fn last_epoch(run: &StoredRun, split: Split) -> Option<u32> {
     run.rows
         .iter()
         .filter(|r| r.split == split)
@@ -124,12 +124,12 @@ pub(crate) fn last_epoch(run: &StoredRun, split: Split) -> Option<u32> {
         .max()
 }
 
-pub(crate) fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
+pub fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
     row(run, split, last_epoch(run, split)?)
 }
 
 /// The epoch of highest validation accuracy (the earliest on ties).
-pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
+pub fn best_val_epoch(run: &StoredRun) -> Option<u32> {
     let acc = |r: &MetricRow| value(r, Quantity::Accuracy);
     run.rows
         .iter()
@@ -142,19 +142,19 @@ pub(crate) fn best_val_epoch(run: &StoredRun) -> Option<u32> {
 }
 
 /// The value of `split`/`q` at the last recorded epoch.
-pub(crate) fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
+pub fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
     final_row(run, split).map(|r| value(r, q))
 }
 
 /// The highest validation accuracy of the run (at [`best_val_epoch`]).
-pub(crate) fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
+pub fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
     let e = best_val_epoch(run)?;
     row(run, Split::Val, e).map(|r| value(r, Quantity::Accuracy))
 }
 
 /// One number per run, summarised over the runs (seeds); runs without the
 /// number, or with a non-finite one, are left out.
-pub(crate) fn over_runs(
+pub fn over_runs(
     runs: &[&StoredRun],
     f: impl Fn(&StoredRun) -> Option<f64>,
 ) -> Option<Summary> {
@@ -167,7 +167,7 @@ pub(crate) fn over_runs(
 }
 
 /// The arithmetic mean; `None` for no values.
-pub(crate) fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+pub fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     let (n, sum) = values
         .into_iter()
         .fold((0usize, 0.0), |(n, sum), v| (n + 1, sum + v));
@@ -176,7 +176,7 @@ pub(crate) fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 
 /// Mean wall time of an epoch (training and evaluation) over the run. The
 /// store repeats an epoch's time on its train and val rows; each epoch counts once.
-pub(crate) fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
+pub fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
     let mut epochs: Vec<(u32, f64)> = run.rows.iter().map(|r| (r.epoch, r.seconds)).collect();
     epochs.sort_by_key(|e| e.0);
     epochs.dedup_by_key(|e| e.0);
@@ -187,7 +187,7 @@ pub(crate) fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
 /// The numbers of a group of runs (a sweep point: one experiment's seeds),
 /// each over the seeds (non-finite values left out).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PointStats {
+pub struct PointStats {
     pub final_acc: Option<Summary>,
     pub best_acc: Option<Summary>,
     pub best_epoch: Option<Summary>,
@@ -196,7 +196,7 @@ pub(crate) struct PointStats {
 }
 
 /// [`PointStats`] of `runs`.
-pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
+pub fn point_stats(runs: &[&StoredRun]) -> PointStats {
     let best_row = |r: &StoredRun| best_val_epoch(r).and_then(|e| row(r, Split::Val, e).cloned());
     PointStats {
         final_acc: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Accuracy)),
@@ -211,7 +211,7 @@ pub(crate) fn point_stats(runs: &[&StoredRun]) -> PointStats {
 
 /// A confusion matrix: `count(t, p)` images of true class `t` predicted as `p`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Confusion {
+pub struct Confusion {
     classes: usize,
     /// Row-major, rows = true class.
     counts: Vec<u64>,
@@ -219,7 +219,7 @@ pub(crate) struct Confusion {
 
 /// One class's numbers from a confusion matrix.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ClassMetrics {
+pub struct ClassMetrics {
     /// Images of this class.
     pub support: u64,
     /// Of those, classified as this class.
@@ -236,7 +236,7 @@ impl Confusion {
     /// The matrix of `cells`, at least `classes` x `classes`; a cell naming
     /// a larger class index grows it rather than being dropped, so that the
     /// totals stay those of the run.
-    pub(crate) fn from_cells(cells: &[ConfusionCell], classes: usize) -> Confusion {
+    pub fn from_cells(cells: &[ConfusionCell], classes: usize) -> Confusion {
         let n = cells
             .iter()
             .map(|c| usize::from(c.true_class.max(c.predicted_class)) + 1)
@@ -253,7 +253,7 @@ impl Confusion {
 
     /// The sum of the matrices of `runs` (images counted once per seed);
     /// `None` when no run stored one.
-    pub(crate) fn summed(runs: &[&StoredRun], classes: usize) -> Option<Confusion> {
+    pub fn summed(runs: &[&StoredRun], classes: usize) -> Option<Confusion> {
         let mats: Vec<Confusion> = runs
             .iter()
             .filter(|r| !r.confusion.is_empty())
@@ -274,35 +274,35 @@ impl Confusion {
         Some(sum)
     }
 
-    pub(crate) fn classes(&self) -> usize {
+    pub fn classes(&self) -> usize {
         self.classes
     }
 
-    pub(crate) fn count(&self, true_class: usize, predicted: usize) -> u64 {
+    pub fn count(&self, true_class: usize, predicted: usize) -> u64 {
         self.counts[true_class * self.classes + predicted]
     }
 
-    pub(crate) fn total(&self) -> u64 {
+    pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }
 
-    pub(crate) fn correct(&self) -> u64 {
+    pub fn correct(&self) -> u64 {
         (0..self.classes).map(|c| self.count(c, c)).sum()
     }
 
     /// The diagonal over the total: the run's validation accuracy.
-    pub(crate) fn accuracy(&self) -> Option<f64> {
+    pub fn accuracy(&self) -> Option<f64> {
         let total = self.total();
         (total > 0).then(|| self.correct() as f64 / total as f64)
     }
 
     /// `count(t, p)` as a percentage of the images of class `t`.
-    pub(crate) fn row_percent(&self, true_class: usize, predicted: usize) -> Option<f64> {
+    pub fn row_percent(&self, true_class: usize, predicted: usize) -> Option<f64> {
         let support: u64 = (0..self.classes).map(|p| self.count(true_class, p)).sum();
         (support > 0).then(|| 100.0 * self.count(true_class, predicted) as f64 / support as f64)
     }
 
-    pub(crate) fn per_class(&self) -> Vec<ClassMetrics> {
+    pub fn per_class(&self) -> Vec<ClassMetrics> {
         (0..self.classes)
             .map(|c| {
                 let support: u64 = (0..self.classes).map(|p| self.count(c, p)).sum();
@@ -322,7 +322,7 @@ impl Confusion {
     /// class, largest first (ties: earlier true class, then earlier
     /// prediction): `(true class, predicted class, percent)`. Empty cells
     /// are left out.
-    pub(crate) fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
+    pub fn top_confusions(&self, n: usize) -> Vec<(usize, usize, f64)> {
         let mut cells: Vec<(usize, usize, f64)> = (0..self.classes)
             .flat_map(|t| (0..self.classes).map(move |p| (t, p)))
             .filter(|&(t, p)| t != p && self.count(t, p) > 0)
@@ -337,7 +337,7 @@ impl Confusion {
 
 /// Each class's accuracy (recall) over the matrices of several seeds, for
 /// classes `0..classes`; `None` for a class no matrix has images of.
-pub(crate) fn class_accuracy_over_seeds(
+pub fn class_accuracy_over_seeds(
     mats: &[Confusion],
     classes: usize,
 ) -> Vec<Option<Summary>> {
@@ -354,14 +354,14 @@ pub(crate) fn class_accuracy_over_seeds(
 }
 
 /// The overall accuracy (diagonal over total) over the matrices of several seeds.
-pub(crate) fn accuracy_over_seeds(mats: &[Confusion]) -> Option<Summary> {
+pub fn accuracy_over_seeds(mats: &[Confusion]) -> Option<Summary> {
     let values: Vec<f64> = mats.iter().filter_map(Confusion::accuracy).collect();
     summarize(&values)
 }
 
 /// The images per class of one seed's matrix, as (fewest, most) over the
 /// classes that have any and over the seeds; `None` without images.
-pub(crate) fn images_per_class(mats: &[Confusion]) -> Option<(u64, u64)> {
+pub fn images_per_class(mats: &[Confusion]) -> Option<(u64, u64)> {
     mats.iter()
         .flat_map(|m| m.per_class().into_iter().map(|c| c.support))
         .filter(|&n| n > 0)

@@ -16,13 +16,15 @@ use fmnist_metrics::Split;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::claims::{Claim, EpochRef, Op, Operand, nearest, position};
-use crate::error::{FiguresError, io};
-use crate::stats::Quantity;
+use crate::grammar::{Claim, EpochRef, Op, Operand};
+use crate::load::position;
+use fmnist_experiments::nearest;
+use crate::error::{ClaimsError, io};
+use fmnist_metrics::Quantity;
 
 /// The `[paper]` table, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Paper {
+pub struct Paper {
     pub title: String,
     pub author: String,
     pub year: u32,
@@ -38,7 +40,7 @@ pub(crate) struct Paper {
 /// A claim's check that the baseline's final validation accuracy is within
 /// `tol` of `accuracy`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Target {
+pub struct Target {
     /// The claim's id.
     pub claim: String,
     pub accuracy: f64,
@@ -63,29 +65,29 @@ struct PaperDoc {
 
 /// Reads the `[paper]` table of the claims file at `path` and checks it
 /// against `experiments` and the file's `claims`.
-pub(crate) fn load(
+pub fn load(
     path: &Path,
     experiments: &[Experiment],
     claims: &[Claim],
-) -> Result<Paper, FiguresError> {
+) -> Result<Paper, ClaimsError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     parse(path, &text, experiments, claims)
 }
 
 /// [`load`] of the file's `text`; `path` only names it in errors.
-pub(crate) fn parse(
+pub fn parse(
     path: &Path,
     text: &str,
     experiments: &[Experiment],
     claims: &[Claim],
-) -> Result<Paper, FiguresError> {
-    let doc: FileDoc = toml::from_str(text).map_err(|e| FiguresError::ClaimsSyntax {
+) -> Result<Paper, ClaimsError> {
+    let doc: FileDoc = toml::from_str(text).map_err(|e| ClaimsError::Syntax {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
     let invalid = |span: Range<usize>, message: String| {
         let (line, column) = position(text, span.start);
-        FiguresError::ClaimsInvalid {
+        ClaimsError::Invalid {
             path: path.to_path_buf(),
             line,
             column,
@@ -105,7 +107,7 @@ pub(crate) fn parse(
     let Some(baseline) = experiments.iter().find(|e| &e.name == name) else {
         let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
         let (line, column) = position(text, doc.baseline.span().start + 1);
-        return Err(FiguresError::ClaimsUnknownExperiment {
+        return Err(ClaimsError::UnknownExperiment {
             path: path.to_path_buf(),
             line,
             column,
@@ -151,7 +153,7 @@ pub(crate) fn parse(
 }
 
 /// Whether two settings are the same written decimal.
-pub(crate) fn same_value(a: f64, b: f64) -> bool {
+pub fn same_value(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
 
@@ -182,7 +184,7 @@ mod tests {
     use super::*;
 
     fn experiments() -> Vec<Experiment> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/experiments");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/experiments");
         fmnist_experiments::load_dir(&dir).unwrap()
     }
 
@@ -208,11 +210,11 @@ learning_rate = 0.001
 target = "C1"
 "#;
 
-    fn parsed(text: &str) -> Result<Paper, FiguresError> {
+    fn parsed(text: &str) -> Result<Paper, ClaimsError> {
         let exps = experiments();
         let names: Vec<&str> = exps.iter().map(|e| e.name.as_str()).collect();
         let path = Path::new("paper.toml");
-        let claims = crate::claims::parse(path, text, &names)?;
+        let claims = crate::load::parse(path, text, &names)?;
         parse(path, text, &exps, &claims)
     }
 
@@ -233,20 +235,6 @@ target = "C1"
         let reworded = CLAIM.replace("0.85", "0.9");
         let p = parsed(&format!("{PAPER}{reworded}")).unwrap();
         assert_eq!(p.target.accuracy, 0.9);
-    }
-
-    #[test]
-    fn the_shipped_paper_table_is_consistent() {
-        let path = crate::claims::claims_path();
-        let dir = path.parent().unwrap().parent().unwrap();
-        let exps = fmnist_experiments::load_dir(dir).unwrap();
-        let names: Vec<&str> = exps.iter().map(|e| e.name.as_str()).collect();
-        let claims = crate::claims::load(&path, &names).unwrap();
-        let p = load(&path, &exps, &claims).unwrap();
-        assert_eq!(
-            (p.baseline.as_str(), p.target.claim.as_str()),
-            ("baseline", "C1")
-        );
     }
 
     #[test]

@@ -9,17 +9,17 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::claims::Verdict;
+use fmnist_claims::Verdict;
 use crate::content::{
     About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
     SweepSection,
 };
-use crate::stats;
+use crate::aggregate as stats;
 use crate::tables::Table;
 
 /// A file of the report besides `REPORT.md`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Artefact<'r, 'a> {
+pub enum Artefact<'r, 'a> {
     /// `figures/<stem>.{png,svg}`.
     Figure(&'r Figure<'a>),
     /// `tables/<label>.{md,tex}`.
@@ -28,7 +28,7 @@ pub(crate) enum Artefact<'r, 'a> {
 
 /// `REPORT.md` and the artefacts it shows, in the order it shows them.
 #[derive(Debug)]
-pub(crate) struct Page<'r, 'a> {
+pub struct Page<'r, 'a> {
     pub text: String,
     pub artefacts: Vec<Artefact<'r, 'a>>,
 }
@@ -64,7 +64,7 @@ impl<'r, 'a> Page<'r, 'a> {
 }
 
 /// The whole of `REPORT.md`, with the artefacts it shows.
-pub(crate) fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
+pub fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
     let mut page = Page {
         text: String::new(),
         artefacts: Vec::new(),

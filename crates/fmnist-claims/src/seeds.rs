@@ -20,8 +20,9 @@ use fmnist_experiments::Experiment;
 use fmnist_metrics::StoredRun;
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{self, Verdict};
-use crate::error::{FiguresError, io};
+use crate::evaluate;
+use crate::grammar::{self, Verdict};
+use crate::error::{ClaimsError, io};
 
 /// One experiment's decided number of seeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,13 +57,13 @@ const HEADER: &str = "\
 
 /// The decisions of `path` and the cap they were taken with; `None` when
 /// there is no file.
-pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>, FiguresError> {
+pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>, ClaimsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(path)(e)),
     };
-    let doc: SeedsDoc = toml::from_str(&text).map_err(|e| FiguresError::ClaimsSyntax {
+    let doc: SeedsDoc = toml::from_str(&text).map_err(|e| ClaimsError::Syntax {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
@@ -74,7 +75,7 @@ pub fn write_seeds_file(
     path: &Path,
     max_seeds: usize,
     decisions: &[SeedDecision],
-) -> Result<(), FiguresError> {
+) -> Result<(), ClaimsError> {
     let doc = SeedsDoc {
         max_seeds,
         decision: decisions.to_vec(),
@@ -112,14 +113,14 @@ pub fn choose_seeds(
     runs: &[StoredRun],
     claims_file: &Path,
     max_seeds: usize,
-) -> Result<Vec<SeedDecision>, FiguresError> {
+) -> Result<Vec<SeedDecision>, ClaimsError> {
     let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
-    let claims = claims::load(claims_file, &names)?;
-    let index = claims::index(runs);
+    let claims = crate::load::load(claims_file, &names)?;
+    let index = evaluate::index(runs);
     let power = claims.first().map_or(0.8, |c| c.stats.power);
     let mut want: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
     for claim in &claims {
-        let r = claims::evaluate(claim, &index);
+        let r = evaluate::evaluate(claim, &index);
         if r.verdict != Verdict::Undecided {
             continue;
         }
@@ -160,7 +161,7 @@ pub fn choose_seeds(
         .collect())
 }
 
-fn check_experiments(check: &claims::Check) -> Vec<String> {
+fn check_experiments(check: &grammar::Check) -> Vec<String> {
     let mut v: Vec<String> = check
         .terms()
         .map(|t| t.experiment.clone())
@@ -172,7 +173,7 @@ fn check_experiments(check: &claims::Check) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::simple;
+    use fmnist_metrics::fixture::simple;
 
     const FILE: &str = r#"
 [[claim]]
@@ -187,7 +188,7 @@ right = "b:val:accuracy@last"
 "#;
 
     fn experiments() -> Vec<Experiment> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/experiments");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/experiments");
         let mut e = fmnist_experiments::load_dir(&dir).unwrap();
         e.truncate(2);
         e[0].name = "a".into();

@@ -12,10 +12,10 @@ use fmnist_experiments::{Experiment, Quantity, Split};
 use fmnist_metrics::{RunStatus, StoredRun};
 
 /// One point of a sweep: the experiment and its stored runs.
-pub(crate) type Point<'a> = (&'a Experiment, Vec<&'a StoredRun>);
+pub type Point<'a> = (&'a Experiment, Vec<&'a StoredRun>);
 
 /// The sentences about pruning for a sweep's points; none unless pruned.
-pub(crate) fn statements(points: &[Point<'_>]) -> Vec<String> {
+pub fn statements(points: &[Point<'_>]) -> Vec<String> {
     let Some((first, _)) = points.first() else {
         return Vec::new();
     };

@@ -5,51 +5,64 @@
 
 use fmnist_data::Dataset;
 use fmnist_metrics::{RunStatus, Split, StoredRun};
-use plotters::prelude::{RGBColor, SeriesLabelPosition};
 
-use crate::stats::{BandPoint, Quantity, band};
+use crate::aggregate::{BandPoint, Quantity, band};
 
 /// Images per class in FIG. 1.
 const EXAMPLES_PER_CLASS: usize = 8;
 
 /// Matplotlib's "tab10" minus grey: familiar to readers of papers, and
 /// distinguishable in print.
-pub(crate) const PALETTE: [RGBColor; 9] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+/// A colour as red, green, blue: content names colours, the figures crate
+/// turns them into plotters' type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+/// The corner of a panel its legend sits in (inside the frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corner {
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    LowerRight,
+}
+
+pub const PALETTE: [Rgb; 9] = [
+    Rgb(31, 119, 180),
+    Rgb(255, 127, 14),
+    Rgb(44, 160, 44),
+    Rgb(214, 39, 40),
+    Rgb(148, 103, 189),
+    Rgb(140, 86, 75),
+    Rgb(227, 119, 194),
+    Rgb(188, 189, 34),
+    Rgb(23, 190, 207),
 ];
-const TRAIN_COLOR: RGBColor = PALETTE[0];
-const VAL_COLOR: RGBColor = PALETTE[1];
-const BASELINE_COLOR: RGBColor = RGBColor(0, 0, 0);
+const TRAIN_COLOR: Rgb = PALETTE[0];
+const VAL_COLOR: Rgb = PALETTE[1];
+const BASELINE_COLOR: Rgb = Rgb(0, 0, 0);
 
 /// One line of a panel, with its min-max band over seeds.
 #[derive(Debug, Clone)]
-pub(crate) struct Curve {
+pub struct Curve {
     pub label: String,
-    pub color: RGBColor,
+    pub color: Rgb,
     pub dashed: bool,
     pub points: Vec<BandPoint>,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Panel {
+pub struct Panel {
     pub title: String,
     pub y_desc: String,
     /// Values are fractions drawn as percentages.
     pub percent: bool,
     pub curves: Vec<Curve>,
-    pub legend: SeriesLabelPosition,
+    pub legend: Corner,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct PanelFigure {
+pub struct PanelFigure {
     pub title: String,
     /// Side by side, left to right.
     pub panels: Vec<Panel>,
@@ -58,7 +71,7 @@ pub(crate) struct PanelFigure {
 /// Whether the experiment figure of `runs` shows the gradient norm: when a
 /// run diverged (the norm shows the blow-up) and some run recorded it (runs
 /// stored before it was measured have none, and are not drawn).
-pub(crate) fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
+pub fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
     let diverged = runs
         .iter()
         .any(|r| !matches!(r.manifest.status, RunStatus::Complete));
@@ -67,7 +80,7 @@ pub(crate) fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
 
 /// Whether the experiment figure of `runs` shows the learning rate: when a
 /// schedule changed it during some run.
-pub(crate) fn shows_learning_rate(runs: &[&StoredRun]) -> bool {
+pub fn shows_learning_rate(runs: &[&StoredRun]) -> bool {
     runs.iter().any(|r| {
         let mut rates = r
             .rows
@@ -80,7 +93,7 @@ pub(crate) fn shows_learning_rate(runs: &[&StoredRun]) -> bool {
 
 /// What each panel of [`experiment_figure`] shows, left to right, for its
 /// caption.
-pub(crate) fn experiment_panels(runs: &[&StoredRun]) -> Vec<&'static str> {
+pub fn experiment_panels(runs: &[&StoredRun]) -> Vec<&'static str> {
     let mut out = vec!["cross-entropy loss", "accuracy"];
     if shows_grad_norm(runs) {
         out.push(
@@ -96,7 +109,7 @@ pub(crate) fn experiment_panels(runs: &[&StoredRun]) -> Vec<&'static str> {
 /// Loss (left) and accuracy (right) of one experiment, train and validation,
 /// mean over `runs` with the min-max band; and the gradient norm on the
 /// right where [`shows_grad_norm`].
-pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigure {
+pub fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigure {
     let curves = |q: Quantity| {
         [
             (Split::Train, "training", TRAIN_COLOR),
@@ -122,14 +135,14 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
             y_desc: "cross-entropy loss".into(),
             percent: false,
             curves: curves(Quantity::Loss),
-            legend: SeriesLabelPosition::UpperRight,
+            legend: Corner::UpperRight,
         },
         Panel {
             title: "Accuracy".into(),
             y_desc: "accuracy (%)".into(),
             percent: true,
             curves: curves(Quantity::Accuracy),
-            legend: SeriesLabelPosition::LowerRight,
+            legend: Corner::LowerRight,
         },
     ];
     if shows_grad_norm(runs) {
@@ -138,7 +151,7 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
             y_desc: "mean L2 norm of the gradient".into(),
             percent: false,
             curves: curves(Quantity::GradNorm),
-            legend: SeriesLabelPosition::UpperLeft,
+            legend: Corner::UpperLeft,
         });
     }
     if shows_learning_rate(runs) {
@@ -147,7 +160,7 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
             y_desc: "learning rate".into(),
             percent: false,
             curves: curves(Quantity::LearningRate),
-            legend: SeriesLabelPosition::UpperRight,
+            legend: Corner::UpperRight,
         });
     }
     PanelFigure { title, panels }
@@ -155,7 +168,7 @@ pub(crate) fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigu
 
 /// One entry of a comparison figure.
 #[derive(Debug, Clone)]
-pub(crate) struct Variant<'a> {
+pub struct Variant<'a> {
     pub label: String,
     pub runs: Vec<&'a StoredRun>,
     pub dashed: bool,
@@ -164,9 +177,9 @@ pub(crate) struct Variant<'a> {
 
 /// Validation loss (left) and validation accuracy (right) of several
 /// experiments on shared axes; the baseline black, hypotheses dashed.
-pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> PanelFigure {
+pub fn comparison_figure(title: String, variants: &[Variant<'_>]) -> PanelFigure {
     let mut palette = PALETTE.iter().cycle();
-    let colors: Vec<RGBColor> = variants
+    let colors: Vec<Rgb> = variants
         .iter()
         .map(|v| {
             if v.baseline {
@@ -196,21 +209,21 @@ pub(crate) fn comparison_figure(title: String, variants: &[Variant<'_>]) -> Pane
                 y_desc: "cross-entropy loss".into(),
                 percent: false,
                 curves: curves(Quantity::Loss),
-                legend: SeriesLabelPosition::UpperRight,
+                legend: Corner::UpperRight,
             },
             Panel {
                 title: "Validation accuracy".into(),
                 y_desc: "accuracy (%)".into(),
                 percent: true,
                 curves: curves(Quantity::Accuracy),
-                legend: SeriesLabelPosition::LowerRight,
+                legend: Corner::LowerRight,
             },
         ],
     }
 }
 
 /// The first images of each class in the training split, as (label, indices).
-pub(crate) fn examples(ds: &Dataset, classes: usize) -> Vec<(usize, Vec<usize>)> {
+pub fn examples(ds: &Dataset, classes: usize) -> Vec<(usize, Vec<usize>)> {
     let split = &ds.train;
     (0..classes)
         .map(|c| {
@@ -239,7 +252,7 @@ pub fn keep_only_shown_images(ds: &mut Dataset, classes: usize) {
 
 /// How many images per class FIG. 1 shows: up to a fixed number, fewer when
 /// the training split holds fewer of some class.
-pub(crate) fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
+pub fn examples_per_class(ds: &Dataset, classes: usize) -> usize {
     examples(ds, classes)
         .iter()
         .map(|(_, i)| i.len())

@@ -30,7 +30,7 @@ where
 }
 
 /// The seeds of `runs`, in their order, as [`seed_list`] writes them.
-pub(crate) fn seeds_of(runs: &[&StoredRun]) -> String {
+pub fn seeds_of(runs: &[&StoredRun]) -> String {
     seed_list(runs.iter().map(|r| r.manifest.seed))
 }
 
@@ -44,7 +44,7 @@ pub fn diverged(seed: u64, status: &RunStatus) -> Option<String> {
 }
 
 /// [`diverged`] for each diverged run of `runs`, in their order.
-pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
+pub fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
     runs.iter()
         .filter_map(|r| diverged(r.manifest.seed, &r.manifest.status))
         .collect()
@@ -52,33 +52,17 @@ pub(crate) fn diverged_runs(runs: &[&StoredRun]) -> Vec<String> {
 
 /// "seed 0 pruned at epoch 3" for each run of `runs` that successive
 /// halving stopped, in their order.
-pub(crate) fn pruned_runs(runs: &[&StoredRun]) -> Vec<String> {
+pub fn pruned_runs(runs: &[&StoredRun]) -> Vec<String> {
     (runs.iter())
         .filter(|r| matches!(r.manifest.status, RunStatus::Pruned { .. }))
         .map(|r| format!("seed {} {}", r.manifest.seed, r.manifest.status))
         .collect()
 }
 
-/// "A", "A and B", "A, B and C".
-pub(crate) fn and_list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// "A", "A or B", "A, B or C".
-pub(crate) fn or_list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
-}
+pub use fmnist_experiments::{and_list, or_list};
 
 /// "learning rate" -> "learning-rate".
-pub(crate) fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
@@ -95,7 +79,7 @@ pub(crate) fn slug(s: &str) -> String {
 
 /// Panels described left to right: "Left: a; right: b", "Left: a;
 /// middle: b; right: c", "Left: a; second: b; third: c; right: d".
-pub(crate) fn positions(panels: &[&str]) -> String {
+pub fn positions(panels: &[&str]) -> String {
     let n = panels.len();
     let place = |i: usize| match (i, n) {
         (0, _) => "Left".to_string(),

@@ -13,23 +13,23 @@ use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
-use crate::claims::{self, ClaimResult, RunIndex, Verdict};
+use fmnist_claims::{self as claims, ClaimResult, RunIndex, Verdict};
 use crate::classes;
-use crate::inference::Statistics;
+use fmnist_claims::Statistics;
 use crate::input::ReportInput;
 use crate::panels::{self, PanelFigure, Variant};
-use crate::paper::Paper;
-use crate::stats;
-use crate::stats::Confusion;
+use fmnist_claims::Paper;
+use crate::aggregate as stats;
+use crate::aggregate::Confusion;
 use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
 use crate::text::{self, slug};
 
 /// The file stem of FIG. 1 in `figures/`.
-pub(crate) const FIG1: &str = "fig1-examples";
+pub const FIG1: &str = "fig1-examples";
 
 #[derive(Debug)]
-pub(crate) struct Report<'a> {
+pub struct Report<'a> {
     /// The data set's name, from its manifest.
     pub dataset_name: String,
     /// The name of the baseline experiment.
@@ -58,7 +58,7 @@ pub(crate) struct Report<'a> {
     pub claim_methods: String,
     /// `experiments/claims/seeds.toml`, when there is one: the cap and the seeds
     /// decided per experiment (set by `report`, which reads files).
-    pub seed_decisions: Option<(usize, Vec<crate::seeds::SeedDecision>)>,
+    pub seed_decisions: Option<(usize, Vec<fmnist_claims::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     pub hypotheses: Vec<Hypothesis>,
@@ -66,7 +66,7 @@ pub(crate) struct Report<'a> {
 
 /// How and from what the report was produced.
 #[derive(Debug, Default)]
-pub(crate) struct About {
+pub struct About {
     /// The commit of the code that wrote the report; `None` outside git.
     pub commit: Option<String>,
     /// `None` when unknown.
@@ -93,7 +93,7 @@ pub(crate) struct About {
 
 /// A figure: where it goes, what the report says about it, and what to draw.
 #[derive(Debug)]
-pub(crate) struct Figure<'a> {
+pub struct Figure<'a> {
     /// File stem in `figures/`.
     pub stem: String,
     pub alt: String,
@@ -102,7 +102,7 @@ pub(crate) struct Figure<'a> {
 }
 
 #[derive(Debug)]
-pub(crate) enum Drawing<'a> {
+pub enum Drawing<'a> {
     Examples {
         dataset: &'a Dataset,
         class_names: &'a [String],
@@ -130,7 +130,7 @@ pub(crate) enum Drawing<'a> {
 /// baseline and the best experiment confuse, and the baseline's worst
 /// mistakes.
 #[derive(Debug)]
-pub(crate) struct PerClass<'a> {
+pub struct PerClass<'a> {
     pub table: Table,
     /// The baseline's heatmap, then the best experiment's (when another).
     pub confusions: Vec<Figure<'a>>,
@@ -142,7 +142,7 @@ pub(crate) struct PerClass<'a> {
 /// One sweep: its response figure and table, its best points and, for a
 /// learning-rate sweep, what it says about the paper's learning rate.
 #[derive(Debug)]
-pub(crate) struct SweepSection<'a> {
+pub struct SweepSection<'a> {
     pub name: String,
     /// `None` when no point has runs.
     pub table: Option<Table>,
@@ -157,14 +157,14 @@ pub(crate) struct SweepSection<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Category {
+pub enum Category {
     PaperFigure,
     TextOnly,
     Other,
 }
 
 #[derive(Debug)]
-pub(crate) struct ExperimentEntry<'a> {
+pub struct ExperimentEntry<'a> {
     pub name: String,
     pub heading: String,
     pub category: Category,
@@ -176,14 +176,14 @@ pub(crate) struct ExperimentEntry<'a> {
 }
 
 #[derive(Debug)]
-pub(crate) struct Comparison<'a> {
+pub struct Comparison<'a> {
     pub heading: String,
     pub figure: Figure<'a>,
 }
 
 /// A claim with its verdict and the numbers behind it, in plain text.
 #[derive(Debug, Clone)]
-pub(crate) struct ClaimVerdict {
+pub struct ClaimVerdict {
     pub id: String,
     pub text: String,
     pub verdict: Verdict,
@@ -195,7 +195,7 @@ pub(crate) struct ClaimVerdict {
 }
 
 #[derive(Debug)]
-pub(crate) struct Hypothesis {
+pub struct Hypothesis {
     pub name: String,
     pub label: String,
     pub hypothesis: String,
@@ -206,7 +206,7 @@ pub(crate) struct Hypothesis {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct MovedClaim {
+pub struct MovedClaim {
     pub id: String,
     pub verdict: Verdict,
     pub reason: String,
@@ -214,7 +214,7 @@ pub(crate) struct MovedClaim {
 }
 
 /// Computes the report from its inputs and the evaluated claims.
-pub(crate) fn build<'a>(
+pub fn build<'a>(
     input: &ReportInput<'a>,
     paper: &Paper,
     runs: &RunIndex<'a>,
@@ -916,7 +916,7 @@ fn hypotheses(
         .collect()
 }
 
-pub(crate) fn category(exp: &Experiment) -> Category {
+pub fn category(exp: &Experiment) -> Category {
     let p = &exp.paper;
     if p.figure.is_some() {
         Category::PaperFigure

@@ -1,0 +1,11 @@
+//! The one error type of the report crate.
+
+use fmnist_claims::ClaimsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The claims, paper or seeds file could not be read or means nothing;
+    /// the message names the file, line and column.
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+}

@@ -1,0 +1,81 @@
+//! What the report says, as data: from the experiments, the stored runs and
+//! the claims' verdicts (`fmnist-claims`), the report's facts, tables,
+//! per-class results, sweep sections, pruning statements, the figures still
+//! to draw (as [`content::Drawing`]s) and `REPORT.md`'s Markdown. Nothing
+//! here draws or writes a file: `fmnist-figures` renders a [`Page`] into
+//! files.
+//!
+//! # Layers
+//!
+//! The modules run one way, each using only those above it:
+//!
+//! 1. base: `error`, `input` ([`ReportInput`]), `text` (phrases shared with
+//!    the binary), `fixture` (synthetic runs and confusion matrices for the
+//!    tests of this crate and of `fmnist-figures`);
+//! 2. analysis: `aggregate` (aggregates over seeds: means with intervals,
+//!    curve bands, confusion matrices; every single number out of a run
+//!    comes from `fmnist_metrics::StoredRun::value`);
+//! 3. content: `tables` (tables as cells), `classes` (per class), `sweeps`
+//!    (sweep series, best points, findings), `pruning` (what successive
+//!    halving kept, saved and missed), `panels` (what the curve figures
+//!    show), `content` (the whole report: facts, figures still to draw,
+//!    verdicts, hypotheses);
+//! 4. rendering to text: `markdown` (`REPORT.md` and the list of artefacts
+//!    it shows).
+//!
+//! A new figure is its builder in `content` (a `Drawing`), its drawing in
+//! `fmnist-figures` (an arm of its `match` on `Drawing`, which the compiler
+//! requires) and its place in `markdown`.
+
+pub mod aggregate;
+pub mod classes;
+pub mod content;
+mod error;
+pub mod fixture;
+mod input;
+pub mod markdown;
+pub mod panels;
+pub mod pruning;
+pub mod sweeps;
+pub mod tables;
+pub mod text;
+
+pub use error::ReportError;
+pub use input::ReportInput;
+pub use fmnist_claims::Verdict;
+pub use markdown::{Artefact, Page};
+
+use fmnist_claims::ClaimResult;
+
+/// Evaluates the claims, computes the report's content and renders its
+/// Markdown, then hands the page (its text and every artefact it shows) and
+/// the verdicts to `f`, which writes them.
+///
+/// The claims file is read first: a typo in it stops the report before any
+/// file is replaced.
+pub fn with_page<T>(
+    input: &ReportInput<'_>,
+    f: impl FnOnce(&Page<'_, '_>, &[(String, Verdict)]) -> T,
+) -> Result<T, ReportError> {
+    let names: Vec<&str> = input.experiments.iter().map(|e| e.name.as_str()).collect();
+    let claims = fmnist_claims::load(input.claims_file, &names)?;
+    let paper = fmnist_claims::load_paper(input.claims_file, input.experiments, &claims)?;
+    let runs = fmnist_claims::index(input.runs);
+    let results: Vec<ClaimResult<'_>> = claims
+        .iter()
+        .map(|c| fmnist_claims::evaluate(c, &runs))
+        .collect();
+    let mut report = content::build(input, &paper, &runs, &results);
+    // experiments/claims/seeds.toml beside experiments/claims/paper.toml
+    // (not in experiments/, where every file is an experiment).
+    if let Some(dir) = input.claims_file.parent() {
+        report.seed_decisions = fmnist_claims::read_seeds_file(&dir.join("seeds.toml"))?;
+    }
+    let verdicts: Vec<(String, Verdict)> = report
+        .claims
+        .iter()
+        .map(|c| (c.id.clone(), c.verdict))
+        .collect();
+    let page = markdown::render(&report);
+    Ok(f(&page, &verdicts))
+}
