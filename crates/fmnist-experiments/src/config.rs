@@ -40,9 +40,36 @@ pub struct ModelConfig {
     pub init: String,
 }
 
+/// The inputs of the network: one per pixel of a 28 x 28 Fashion-MNIST image.
+pub const INPUT_FEATURES: usize = 28 * 28;
+
+/// The outputs of the network: one per class.
+pub const CLASSES: usize = 10;
+
+impl ModelConfig {
+    /// The width of every layer, input first: `[784, 128, 64, 10]` for
+    /// hidden `[128, 64]` ([`INPUT_FEATURES`], the hidden widths,
+    /// [`CLASSES`]). What a cost estimate counts and what the trainer
+    /// builds on Fashion-MNIST.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        self.layer_sizes_for(INPUT_FEATURES)
+    }
+
+    /// [`ModelConfig::layer_sizes`] for images of `inputs` pixels (another
+    /// MNIST-format data set's rows x columns).
+    pub fn layer_sizes_for(&self, inputs: usize) -> Vec<usize> {
+        let mut sizes = Vec::with_capacity(self.hidden.len() + 2);
+        sizes.push(inputs);
+        sizes.extend(&self.hidden);
+        sizes.push(CLASSES);
+        sizes
+    }
+}
+
 impl RunConfig {
     /// The paper's Table I configuration, as `experiments/baseline.toml`
-    /// resolves it (a test checks that they agree): 784-128-64-10, dropout
+    /// resolves it (a test checks that they agree, on the frozen copy in
+    /// `testdata/shipped/`): 784-128-64-10, dropout
     /// 0.2, inputs normalised with 0.5/0.5, plain SGD at lr 0.001, batches of
     /// 100, 30 epochs. The one starting point of every test that needs a
     /// configuration.
@@ -147,4 +174,21 @@ pub struct ReportMeta {
     pub label: Option<String>,
     /// Position in tables and figures (smaller first).
     pub order: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_sizes_run_from_the_pixels_through_the_hidden_widths_to_the_classes() {
+        let model = RunConfig::table_one().model;
+        assert_eq!(model.layer_sizes(), [784, 128, 64, 10]);
+        let wide = ModelConfig {
+            hidden: vec![256],
+            ..model
+        };
+        assert_eq!(wide.layer_sizes(), [784, 256, 10]);
+        assert_eq!(wide.layer_sizes_for(32 * 32), [1024, 256, 10]);
+    }
 }

@@ -240,8 +240,10 @@ mod tests {
     use super::*;
     use crate::{OptimizerConfig, nearest};
 
+    /// The frozen copy of the shipped experiment files (never the
+    /// repository's `experiments/`, which a user may edit).
     fn repo_experiments() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+        crate::testdata::shipped()
     }
 
     /// Writes `files` into a fresh directory and loads `main`, a file
@@ -416,9 +418,60 @@ mod tests {
     }
 
     #[test]
+    fn a_new_kind_inherits_the_settings_the_two_kinds_share() {
+        // The baseline writes SGD's lr, momentum, dampening, nesterov and
+        // weight decay; Adam takes lr and weight decay of them.
+        let base = [("base.toml", baseline_text())];
+        let with = |child: &str| {
+            let mut files: Vec<(&str, &str)> = vec![(base[0].0, &base[0].1)];
+            files.push(("a.toml", child));
+            load_with(&files, "a.toml")
+        };
+        let adam = with("extends = \"base.toml\"\n[optimizer]\nkind = \"adam\"\n").unwrap();
+        assert_eq!(
+            adam.config.optimizer,
+            OptimizerConfig::Adam {
+                lr: 0.001,
+                betas: [0.9, 0.999],
+                eps: 1e-8,
+                weight_decay: 0.0
+            }
+        );
+        // AdamW inherits the baseline's explicit weight decay 0 (not its
+        // own default 0.01): the file it extends wrote it.
+        let adamw = with("extends = \"base.toml\"\n[optimizer]\nkind = \"adamw\"\n").unwrap();
+        assert_eq!(
+            adamw.config.optimizer.settings()[3],
+            ("weight_decay", "0".into())
+        );
+        // What the new kind does not take is dropped, not an error.
+        let rms =
+            with("extends = \"base.toml\"\n[optimizer]\nkind = \"rmsprop\"\nlr = 0.01\n").unwrap();
+        assert_eq!(rms.config.optimizer.lr(), 0.01);
+        // Schedules alike: a step schedule with a warmup, changed to
+        // exponential, keeps the warmup and gamma, drops the step size.
+        let sched = format!(
+            "{}\n[schedule]\nkind = \"step\"\nstep_size = 5\ngamma = 0.5\nwarmup_epochs = 2\n",
+            baseline_text()
+        );
+        let files = [
+            ("s.toml", sched.as_str()),
+            (
+                "e.toml",
+                "extends = \"s.toml\"\n[schedule]\nkind = \"exponential\"\n",
+            ),
+        ];
+        let exp = load_with(&files, "e.toml").unwrap();
+        assert_eq!(
+            exp.config.schedule.describe(),
+            "LinearLR(start_factor=0.3333333333333333, total_iters=2) for 2 epochs, then ExponentialLR(gamma=0.5)"
+        );
+    }
+
+    #[test]
     fn an_unknown_kind_is_reported_before_the_settings_that_depend_on_it() {
-        // A new kind starts the optimizer settings afresh, so `lr` is unset
-        // too; the kind is the mistake to report.
+        // An unknown kind takes none of the settings of the file it
+        // extends; the kind is the mistake to report.
         let err = load_with(
             &[
                 ("base.toml", &baseline_text()),
@@ -671,6 +724,20 @@ mod tests {
                 "training.early_stopping.min_delta",
             ),
         ];
+        // A misspelt word is reported at the value, with the nearest word.
+        let text = format!(
+            "{}\n[training.early_stopping]\nmonitor = \"val_los\"\n",
+            baseline_text()
+        );
+        let line = text.lines().count();
+        let err = load_with(&[("bad.toml", &text)], "bad.toml").unwrap_err();
+        assert!(
+            matches!(&err, ExperimentError::Invalid { line: l, column: 11, .. } if *l == line),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("did you mean \"val_loss\"?"), "{msg}");
+        assert!(msg.contains("`training.early_stopping.monitor`"), "{msg}");
         for (body, key) in stopping {
             let text = format!("{}\n[training.early_stopping]\n{body}\n", baseline_text());
             let err = load_with(&[("bad.toml", &text)], "bad.toml")

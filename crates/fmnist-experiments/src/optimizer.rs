@@ -1,94 +1,22 @@
 //! The optimizers, declared once: each kind's name, its `torch.optim`
 //! class, and every setting with its default, its valid range and the words
 //! an error uses. The loader's keys, defaults and messages, the resolved
-//! [`OptimizerConfig`], and the report's wording all follow from
-//! [`optimizers!`]'s one invocation below; the update rules live in
+//! [`OptimizerConfig`], its JSON (and so the run id), and the report's
+//! wording all follow from [`optimizers!`]'s one invocation below (the
+//! machinery is [`kinds!`](crate::declare)); the update rules live in
 //! `fmnist-train`, behind exhaustive matches on [`OptimizerConfig`].
+//!
+//! A setting added to an existing optimizer takes `A(default)`: at that
+//! default it stays out of the run's JSON, so no stored run of that
+//! optimizer changes its id, and manifests written before it read back.
 
-use serde::{Deserialize, Serialize};
-
-/// What a setting falls back to when no file writes it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Fallback<T> {
-    /// No default: the example shows what to write.
-    Required(&'static str),
-    Default(T),
-}
-
-/// The value types an optimizer setting can have.
-pub(crate) trait SettingValue: Sized + Copy {
-    fn from_toml(value: &toml::Value) -> Result<Self, String>;
-    fn show(&self) -> String;
-}
-
-impl SettingValue for f64 {
-    fn from_toml(value: &toml::Value) -> Result<f64, String> {
-        match value {
-            toml::Value::Float(x) => Ok(*x),
-            toml::Value::Integer(i) => Ok(*i as f64),
-            other => Err(format!("expected a number, got {}", other.type_str())),
-        }
-    }
-
-    fn show(&self) -> String {
-        crate::format::show_number(*self)
-    }
-}
-
-impl SettingValue for bool {
-    fn from_toml(value: &toml::Value) -> Result<bool, String> {
-        value
-            .as_bool()
-            .ok_or_else(|| format!("expected true or false, got {}", value.type_str()))
-    }
-
-    fn show(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl SettingValue for [f64; 2] {
-    fn from_toml(value: &toml::Value) -> Result<[f64; 2], String> {
-        let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
-        match items {
-            [a, b] => Ok([f64::from_toml(a)?, f64::from_toml(b)?]),
-            _ => Err("expected a list of two numbers".into()),
-        }
-    }
-
-    fn show(&self) -> String {
-        format!("[{}, {}]", self[0].show(), self[1].show())
-    }
-}
-
-/// A setting that could not be resolved: which, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SettingError {
-    /// Required and written nowhere; `example` shows a line to add.
-    Missing {
-        field: &'static str,
-        example: &'static str,
-    },
-    /// Written, but of the wrong type or out of range.
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-}
+use crate::declare::{KindSpec, RunFacts, SettingError, kinds, unique};
 
 /// One optimizer kind as the file format knows it.
-#[derive(Debug, Clone, Copy)]
-pub struct OptimizerKind {
-    /// The value of `kind`: `"sgd"`.
-    pub kind: &'static str,
-    /// Its name in prose: "SGD".
-    pub title: &'static str,
-    /// The PyTorch class whose semantics and defaults it has.
-    pub torch: &'static str,
-    /// The `[optimizer]` settings it takes besides `kind`, in order.
-    pub fields: &'static [&'static str],
-}
+pub type OptimizerKind = KindSpec;
 
+/// [`kinds!`] for optimizers, which all take a learning rate: also
+/// `lr` and `set_lr`.
 macro_rules! optimizers {
     ($(
         $(#[$doc:meta])*
@@ -96,37 +24,18 @@ macro_rules! optimizers {
             $( $field:ident: $ty:ty = $fallback:expr, $expected:literal, $check:expr; )+
         }
     )+) => {
-        /// Optimizers with `torch.optim` semantics; every parameter explicit.
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "kind", rename_all = "lowercase")]
-        pub enum OptimizerConfig {
-            $( $(#[$doc])* $Variant { $( $field: $ty, )+ }, )+
+        kinds! {
+            /// Optimizers with `torch.optim` semantics; every parameter explicit.
+            pub enum OptimizerConfig in "optimizer", declared in OPTIMIZER_KINDS;
+            $(
+                $(#[$doc])*
+                $Variant = $kind, $title, $torch {
+                    $( $field: $ty = $fallback, $expected, $check; )+
+                }
+            )+
         }
 
-        /// Every kind, in declaration order.
-        pub const OPTIMIZER_KINDS: &[OptimizerKind] = &[$(
-            OptimizerKind {
-                kind: $kind,
-                title: $title,
-                torch: $torch,
-                fields: &[$( stringify!($field), )+],
-            },
-        )+];
-
-        /// Every kind's settings as dotted names, `optimizer.kind` first;
-        /// a setting several kinds take appears once per kind.
-        const OPTIMIZER_KEYS: &[&str] = &[
-            "optimizer.kind",
-            $( $( concat!("optimizer.", stringify!($field)), )+ )+
-        ];
-
         impl OptimizerConfig {
-            /// The declaration of this optimizer's kind.
-            pub fn kind(&self) -> &'static OptimizerKind {
-                let kind = match self { $( OptimizerConfig::$Variant { .. } => $kind, )+ };
-                optimizer_kind(kind).expect("every variant is declared")
-            }
-
             pub fn lr(&self) -> f64 {
                 match self { $( OptimizerConfig::$Variant { lr, .. } => *lr, )+ }
             }
@@ -135,59 +44,9 @@ macro_rules! optimizers {
             pub fn set_lr(&mut self, value: f64) {
                 match self { $( OptimizerConfig::$Variant { lr, .. } => *lr = value, )+ }
             }
-
-            /// Each resolved setting and its value, in declaration order.
-            pub fn settings(&self) -> Vec<(&'static str, String)> {
-                match self {
-                    $( OptimizerConfig::$Variant { $( $field, )+ } => {
-                        vec![$( (stringify!($field), SettingValue::show($field)), )+]
-                    } )+
-                }
-            }
-
-            /// The settings of `kind`, read through `get`, with the kind's
-            /// defaults where `get` has none. `None` for an unknown kind.
-            pub(crate) fn resolve(
-                kind: &str,
-                get: &dyn Fn(&str) -> Option<toml::Value>,
-            ) -> Option<Result<OptimizerConfig, SettingError>> {
-                match kind {
-                    $( $kind => Some((|| {
-                        $( let $field: $ty = read(stringify!($field), get, $fallback, $expected, $check)?; )+
-                        let config = OptimizerConfig::$Variant { $( $field, )+ };
-                        config.check().map(|()| config)
-                    })()), )+
-                    _ => None,
-                }
-            }
         }
     };
 }
-
-/// One setting: written (typed, range-checked), or its fallback.
-fn read<T: SettingValue>(
-    field: &'static str,
-    get: &dyn Fn(&str) -> Option<toml::Value>,
-    fallback: Fallback<T>,
-    expected: &str,
-    check: fn(&T) -> bool,
-) -> Result<T, SettingError> {
-    match (get(field), fallback) {
-        (None, Fallback::Default(v)) => Ok(v),
-        (None, Fallback::Required(example)) => Err(SettingError::Missing { field, example }),
-        (Some(value), _) => {
-            let invalid = |message: String| SettingError::Invalid { field, message };
-            let v = T::from_toml(&value).map_err(invalid)?;
-            if check(&v) {
-                Ok(v)
-            } else {
-                Err(invalid(format!("expected {expected}, got {}", v.show())))
-            }
-        }
-    }
-}
-
-use Fallback::{Default as D, Required as R};
 
 fn positive(x: &f64) -> bool {
     x.is_finite() && *x > 0.0
@@ -197,7 +56,7 @@ fn non_negative(x: &f64) -> bool {
     x.is_finite() && *x >= 0.0
 }
 
-fn betas(b: &[f64; 2]) -> bool {
+fn valid_betas(b: &[f64; 2]) -> bool {
     b.iter().all(|x| (0.0..1.0).contains(x))
 }
 
@@ -218,7 +77,7 @@ optimizers! {
     /// torch.optim.Adam, with weight decay as an L2 term added to the gradient.
     Adam = "adam", "Adam", "torch.optim.Adam" {
         lr: f64 = R("lr = 0.001"), "a learning rate > 0", positive;
-        betas: [f64; 2] = D([0.9, 0.999]), "two numbers in [0, 1), e.g. [0.9, 0.999]", betas;
+        betas: [f64; 2] = D([0.9, 0.999]), "two numbers in [0, 1), e.g. [0.9, 0.999]", valid_betas;
         eps: f64 = D(1e-8), "an epsilon > 0", positive;
         weight_decay: f64 = D(0.0), "a weight decay >= 0", non_negative;
     }
@@ -226,7 +85,7 @@ optimizers! {
     /// shrinks by `lr * weight_decay` before the Adam step).
     AdamW = "adamw", "AdamW", "torch.optim.AdamW" {
         lr: f64 = R("lr = 0.001"), "a learning rate > 0", positive;
-        betas: [f64; 2] = D([0.9, 0.999]), "two numbers in [0, 1), e.g. [0.9, 0.999]", betas;
+        betas: [f64; 2] = D([0.9, 0.999]), "two numbers in [0, 1), e.g. [0.9, 0.999]", valid_betas;
         eps: f64 = D(1e-8), "an epsilon > 0", positive;
         weight_decay: f64 = D(0.01), "a weight decay >= 0", non_negative;
     }
@@ -244,9 +103,9 @@ optimizers! {
 }
 
 impl OptimizerConfig {
-    /// The value of `kind`: `"sgd"`.
-    pub fn name(&self) -> &'static str {
-        self.kind().kind
+    /// The declaration of this optimizer's kind.
+    pub fn kind(&self) -> &'static OptimizerKind {
+        self.spec()
     }
 
     /// The kind's name in prose: "SGD".
@@ -259,23 +118,34 @@ impl OptimizerConfig {
         self.kind().torch
     }
 
+    /// The settings of `kind`, read through `get`, with the kind's
+    /// defaults where `get` has none, checked together. `None` for an
+    /// unknown kind.
+    pub(crate) fn resolve(
+        kind: &str,
+        get: &dyn Fn(&str) -> Option<toml::Value>,
+    ) -> Option<Result<OptimizerConfig, SettingError>> {
+        let run = RunFacts { epochs: 0 };
+        let resolved = OptimizerConfig::resolve_declared(kind, get, &run)?;
+        Some(resolved.and_then(|config| config.check().map(|()| config)))
+    }
+
     /// Rules that tie settings together, as `torch.optim` enforces them.
     fn check(&self) -> Result<(), SettingError> {
-        match *self {
-            OptimizerConfig::Sgd {
-                momentum,
-                dampening,
-                nesterov: true,
-                ..
-            } if momentum <= 0.0 || dampening != 0.0 => Err(SettingError::Invalid {
+        if let OptimizerConfig::Sgd {
+            momentum,
+            dampening,
+            nesterov: true,
+            ..
+        } = *self
+            && (momentum <= 0.0 || dampening != 0.0)
+        {
+            return Err(SettingError::Invalid {
                 field: "nesterov",
                 message: "Nesterov momentum requires momentum > 0 and dampening = 0 (as in torch.optim.SGD)".into(),
-            }),
-            OptimizerConfig::Sgd { .. }
-            | OptimizerConfig::Adam { .. }
-            | OptimizerConfig::AdamW { .. }
-            | OptimizerConfig::Rmsprop { .. } => Ok(()),
+            });
         }
+        Ok(())
     }
 }
 
@@ -287,13 +157,7 @@ pub fn optimizer_kind(kind: &str) -> Option<&'static OptimizerKind> {
 /// Every `[optimizer]` setting some kind takes, as dotted names,
 /// `optimizer.kind` first, without repeats.
 pub(crate) fn all_optimizer_keys() -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for k in OPTIMIZER_KEYS {
-        if !out.contains(k) {
-            out.push(k);
-        }
-    }
-    out
+    unique(OptimizerConfig::KEYS)
 }
 
 /// [`all_optimizer_keys`] without the `optimizer.` prefix.
@@ -418,6 +282,26 @@ mod tests {
             serde_json::to_string(&adam).unwrap(),
             r#"{"kind":"adam","lr":0.001,"betas":[0.9,0.999],"eps":1e-8,"weight_decay":0.0}"#
         );
+        // AdamW and RMSprop at their torch defaults, as the shipped
+        // adamw.toml and rmsprop.toml resolve them.
+        let json = |kind: &str| {
+            let lr = |f: &str| (f == "lr").then_some(toml::Value::Float(0.001));
+            let c = OptimizerConfig::resolve(kind, &lr).unwrap().unwrap();
+            serde_json::to_string(&c).unwrap()
+        };
+        assert_eq!(
+            json("adamw"),
+            r#"{"kind":"adamw","lr":0.001,"betas":[0.9,0.999],"eps":1e-8,"weight_decay":0.01}"#
+        );
+        assert_eq!(
+            json("rmsprop"),
+            r#"{"kind":"rmsprop","lr":0.001,"alpha":0.99,"eps":1e-8,"weight_decay":0.0,"momentum":0.0,"centered":false}"#
+        );
+        for k in OPTIMIZER_KINDS {
+            let text = json(k.kind);
+            let back: OptimizerConfig = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), text, "{}", k.kind);
+        }
         assert_eq!(sgd.title(), "SGD");
         assert_eq!(adam.torch(), "torch.optim.Adam");
         assert_eq!(all_optimizer_fields()[..2], ["kind", "lr"]);

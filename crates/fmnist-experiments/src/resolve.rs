@@ -2,16 +2,18 @@
 //! range-checked against where it was written, or defaulted as PyTorch
 //! would.
 
+use toml::Spanned;
+
 use crate::config::{InputConfig, ModelConfig, RunConfig};
+use crate::declare::{SettingError, expected_word};
 use crate::error::ExperimentError;
 use crate::experiment::{TRAIN_SET_SIZE, VAL_SET_SIZE};
-use crate::optimizer::{OPTIMIZER_KINDS, OptimizerConfig, SettingError, optimizer_kind};
+use crate::optimizer::{OptimizerConfig, optimizer_kind};
 use crate::schedule::{
-    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, ThresholdMode, Warmup,
-    defaults, schedule_kind_fields,
+    EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, Warmup, schedule_fields_of,
 };
 use crate::settings::{KindTable, Settings, WrittenStopping};
-use crate::source::{At, SourceFile};
+use crate::source::{At, Loc, SourceFile};
 use crate::suggest::nearest;
 
 /// Reads and range-checks the value of one setting, or its default, or says
@@ -266,19 +268,7 @@ fn optimizer(r: &Reader<'_>, o: &KindTable) -> Result<OptimizerConfig, Experimen
         Some(kind) => kind?,
     };
     let Some(spec) = optimizer_kind(&kind.value) else {
-        let kinds: Vec<&str> = OPTIMIZER_KINDS.iter().map(|k| k.kind).collect();
-        let hint = nearest(&kind.value, &kinds)
-            .map(|n| format!("; did you mean \"{n}\"?"))
-            .unwrap_or_default();
-        let quoted: Vec<String> = kinds.iter().map(|k| format!("\"{k}\"")).collect();
-        return Err(kind.invalid(
-            "optimizer.kind",
-            format!(
-                "unknown optimizer `{}`: expected one of {}{hint}",
-                kind.value,
-                quoted.join(", ")
-            ),
-        ));
+        return Err(unknown_kind("optimizer", &kind, OptimizerConfig::NAMES));
     };
     if let Some((field, loc)) = o.given().find(|(f, _)| !spec.fields.contains(f)) {
         return Err(loc.invalid(
@@ -287,52 +277,52 @@ fn optimizer(r: &Reader<'_>, o: &KindTable) -> Result<OptimizerConfig, Experimen
         ));
     }
     let get = |field: &str| o.get(field).map(|at| at.value.clone());
-    match OptimizerConfig::resolve(&kind.value, &get).expect("the kind is declared") {
-        Ok(config) => Ok(config),
-        Err(SettingError::Missing { field, example }) => {
-            Err(r.missing(&format!("optimizer.{field}"), example))
-        }
-        Err(SettingError::Invalid { field, message }) => {
-            let key = format!("optimizer.{field}");
-            Err(match o.get(field) {
-                Some(at) => at.invalid(&key, message),
-                None => kind.invalid(&key, message),
-            })
-        }
-    }
+    let resolved = OptimizerConfig::resolve(&kind.value, &get).expect("the kind is declared");
+    resolved.map_err(|e| setting_error(r, "optimizer", o, Some(&kind), e))
 }
 
-/// A typed value of a kind-dependent table: `None` when not written, an
-/// error at the value when it has another type.
-fn typed<T>(
-    t: &KindTable,
+/// `kind = "..."` naming no declared kind of `table`, with the kinds there
+/// are and the nearest.
+fn unknown_kind(table: &str, kind: &At<String>, names: &[&str]) -> ExperimentError {
+    let hint = nearest(&kind.value, names)
+        .map(|n| format!("; did you mean \"{n}\"?"))
+        .unwrap_or_default();
+    let quoted: Vec<String> = names.iter().map(|k| format!("\"{k}\"")).collect();
+    kind.invalid(
+        &format!("{table}.kind"),
+        format!(
+            "unknown {table} `{}`: expected one of {}{hint}",
+            kind.value,
+            quoted.join(", ")
+        ),
+    )
+}
+
+/// A setting of `table` that did not resolve: missing (what to add), or
+/// invalid at the value (or, for a rule between settings, at the kind).
+fn setting_error(
+    r: &Reader<'_>,
     table: &str,
-    field: &str,
-    expected: &str,
-    read: impl Fn(&toml::Value) -> Option<T>,
-) -> Result<Option<T>, ExperimentError> {
-    match t.get(field) {
-        None => Ok(None),
-        Some(at) => read(&at.value).map(Some).ok_or_else(|| {
-            at.invalid(
-                &format!("{table}.{field}"),
-                format!("expected {expected}, got {}", at.value),
-            )
-        }),
+    t: &KindTable,
+    kind: Option<&At<String>>,
+    e: SettingError,
+) -> ExperimentError {
+    match e {
+        SettingError::Missing { field, example } => r.missing(&format!("{table}.{field}"), example),
+        SettingError::Invalid { field, message } => {
+            let key = format!("{table}.{field}");
+            match (t.get(field), kind) {
+                (Some(at), _) => at.invalid(&key, message),
+                (None, Some(k)) => k.invalid(&key, message),
+                (None, None) => r.missing(&key, &message),
+            }
+        }
     }
 }
 
-fn count(v: &toml::Value) -> Option<usize> {
-    v.as_integer().and_then(|i| usize::try_from(i).ok())
-}
-
-fn number(v: &toml::Value) -> Option<f64> {
-    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
-}
-
-/// `[schedule]`: a kind of `torch.optim.lr_scheduler` with PyTorch's
-/// defaults, and an optional linear warmup; constant when the files say
-/// nothing.
+/// `[schedule]`: a declared kind of `torch.optim.lr_scheduler` with
+/// PyTorch's defaults, and an optional linear warmup; constant when the
+/// files say nothing.
 fn schedule(
     r: &Reader<'_>,
     t: &KindTable,
@@ -340,20 +330,10 @@ fn schedule(
 ) -> Result<ScheduleConfig, ExperimentError> {
     let kind_at = t.kind("schedule").transpose()?;
     let kind = kind_at.as_ref().map_or("constant", |k| k.value.as_str());
-    let unknown = || {
-        let hint = nearest(kind, &ScheduleKind::NAMES)
-            .map(|n| format!("; did you mean \"{n}\"?"))
-            .unwrap_or_default();
-        let at = kind_at.as_ref().expect("an unknown kind was written");
-        at.invalid(
-            "schedule.kind",
-            format!(
-                "unknown schedule `{kind}`: expected one of {}{hint}",
-                ScheduleKind::NAMES.join(", ")
-            ),
-        )
+    let Some(fields) = schedule_fields_of(kind) else {
+        let at = kind_at.as_ref().expect("the default kind is declared");
+        return Err(unknown_kind("schedule", at, ScheduleKind::NAMES));
     };
-    let fields = schedule_kind_fields(kind).ok_or_else(unknown)?;
     if let Some((field, loc)) = t.given().find(|(f, _)| !fields.contains(f)) {
         let why = match &kind_at {
             Some(_) => format!("not a setting of schedule `{kind}`; remove it"),
@@ -361,92 +341,18 @@ fn schedule(
         };
         return Err(loc.invalid(&format!("schedule.{field}"), why));
     }
-    let int = |f: &str| typed(t, "schedule", f, "a whole number >= 0", count);
-    let float = |f: &str| typed(t, "schedule", f, "a number", number);
-    let required = |v: Option<usize>, f: &str, example: &str| {
-        v.ok_or_else(|| r.missing(&format!("schedule.{f}"), example))
-    };
-    let kind = match kind {
-        "step" => ScheduleKind::Step {
-            step_size: required(int("step_size")?, "step_size", "step_size = 10")?,
-            gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
-        },
-        "multistep" => {
-            let list =
-                |v: &toml::Value| v.as_array()?.iter().map(count).collect::<Option<Vec<_>>>();
-            let milestones = typed(t, "schedule", "milestones", "a list of epochs", list)?;
-            ScheduleKind::Multistep {
-                milestones: milestones
-                    .ok_or_else(|| r.missing("schedule.milestones", "milestones = [10, 20]"))?,
-                gamma: float("gamma")?.unwrap_or(defaults::GAMMA),
-            }
-        }
-        "exponential" => ScheduleKind::Exponential {
-            gamma: float("gamma")?.ok_or_else(|| r.missing("schedule.gamma", "gamma = 0.9"))?,
-        },
-        "cosine" => ScheduleKind::Cosine {
-            t_max: int("t_max")?.unwrap_or(epochs),
-            eta_min: float("eta_min")?.unwrap_or(defaults::ETA_MIN),
-        },
-        "plateau" => plateau(t)?,
-        _ => ScheduleKind::Constant,
-    };
-    let warmup = match int("warmup_epochs")? {
-        None if t.get("start_factor").is_some() => {
-            return Err(r.missing("schedule.warmup_epochs", "warmup_epochs = 2"));
-        }
-        None | Some(0) => None,
-        Some(warmup_epochs) => Some(Warmup {
-            warmup_epochs,
-            start_factor: float("start_factor")?.unwrap_or(defaults::WARMUP_START_FACTOR),
-        }),
-    };
-    let config = ScheduleConfig { kind, warmup };
-    match config.validate() {
-        None => Ok(config),
-        Some((field, message)) => {
-            let key = format!("schedule.{field}");
-            Err(match (t.get(field), &kind_at) {
-                (Some(at), _) => at.invalid(&key, message),
-                (None, Some(k)) => k.invalid(&key, message),
-                (None, None) => r.missing(&key, &message),
-            })
-        }
-    }
-}
-
-/// `ReduceLROnPlateau`'s settings, PyTorch's defaults for the rest.
-fn plateau(t: &KindTable) -> Result<ScheduleKind, ExperimentError> {
-    let int = |f: &str| typed(t, "schedule", f, "a whole number >= 0", count);
-    let float = |f: &str| typed(t, "schedule", f, "a number", number);
-    let word = |f: &str, words: &[&str]| {
-        let expected = format!("one of \"{}\"", words.join("\", \""));
-        typed(t, "schedule", f, &expected, |v| {
-            v.as_str().filter(|s| words.contains(s)).map(str::to_string)
-        })
-    };
-    let mode = match word("mode", &["min", "max"])?.as_deref() {
-        Some("max") => Mode::Max,
-        _ => Mode::Min,
-    };
-    let threshold_mode = match word("threshold_mode", &["rel", "abs"])?.as_deref() {
-        Some("abs") => ThresholdMode::Abs,
-        _ => ThresholdMode::Rel,
-    };
-    Ok(ScheduleKind::Plateau {
-        mode,
-        factor: float("factor")?.unwrap_or(defaults::PLATEAU_FACTOR),
-        patience: int("patience")?.unwrap_or(defaults::PLATEAU_PATIENCE),
-        threshold: float("threshold")?.unwrap_or(defaults::PLATEAU_THRESHOLD),
-        threshold_mode,
-        cooldown: int("cooldown")?.unwrap_or(defaults::PLATEAU_COOLDOWN),
-        min_lr: float("min_lr")?.unwrap_or(defaults::PLATEAU_MIN_LR),
-        eps: float("eps")?.unwrap_or(defaults::PLATEAU_EPS),
-    })
+    let get = |field: &str| t.get(field).map(|at| at.value.clone());
+    let error = |e| setting_error(r, "schedule", t, kind_at.as_ref(), e);
+    let kind = ScheduleKind::resolve(kind, &get, epochs)
+        .expect("the kind is declared")
+        .map_err(error)?;
+    let warmup = Warmup::resolve(&get).map_err(error)?;
+    Ok(ScheduleConfig { kind, warmup })
 }
 
 /// `[training.early_stopping]`, Lightning's `EarlyStopping` defaults for
-/// what it does not say; `None` when no file has the table.
+/// what it does not say; `None` when no file has the table. A mistake is
+/// reported at its value.
 fn early_stopping(
     slot: &Option<At<WrittenStopping>>,
 ) -> Result<Option<EarlyStopping>, ExperimentError> {
@@ -455,52 +361,49 @@ fn early_stopping(
     };
     let w = &at.value;
     let key = |f: &str| format!("training.early_stopping.{f}");
-    let monitors = Monitor::NAMES.join("\" or \"");
-    let monitor = match w.monitor.as_deref() {
-        None => return Err(at.invalid(&key("monitor"), format!("required: \"{monitors}\""))),
-        Some(m) => Monitor::parse(m).ok_or_else(|| {
-            at.invalid(
-                &key("monitor"),
-                format!("expected \"{monitors}\", got \"{m}\""),
-            )
-        })?,
+    let here = |span: std::ops::Range<usize>| Loc::new(&at.loc.file, span);
+    let word = |f: &str, written: &Spanned<String>, names: &[&str]| {
+        let value = toml::Value::String(written.get_ref().clone());
+        here(written.span()).invalid(&key(f), expected_word(&value, names))
+    };
+    let monitor = match &w.monitor {
+        None => {
+            let monitors = Monitor::NAMES.join("\" or \"");
+            return Err(at.invalid(&key("monitor"), format!("required: \"{monitors}\"")));
+        }
+        Some(m) => Monitor::parse(m.get_ref()).ok_or_else(|| word("monitor", m, Monitor::NAMES))?,
     };
     let mut es = EarlyStopping::new(monitor);
-    if let Some(p) = w.patience {
-        es.patience = usize::try_from(p).ok().filter(|&p| p >= 1).ok_or_else(|| {
-            at.invalid(
-                &key("patience"),
-                format!("expected a number of epochs >= 1, got {p}"),
-            )
-        })?;
+    if let Some(p) = &w.patience {
+        es.patience = usize::try_from(*p.get_ref())
+            .ok()
+            .filter(|&p| p >= 1)
+            .ok_or_else(|| {
+                here(p.span()).invalid(
+                    &key("patience"),
+                    format!("expected a number of epochs >= 1, got {}", p.get_ref()),
+                )
+            })?;
     }
-    if let Some(d) = w.min_delta {
-        es.min_delta = d;
+    if let Some(d) = &w.min_delta {
+        es.min_delta = *d.get_ref();
     }
-    match w.mode.as_deref() {
-        None => {}
-        Some("min") => es.mode = Mode::Min,
-        Some("max") => es.mode = Mode::Max,
-        Some(m) => {
-            return Err(at.invalid(
-                &key("mode"),
-                format!("expected \"min\" or \"max\", got \"{m}\""),
-            ));
-        }
+    if let Some(m) = &w.mode {
+        es.mode = Mode::parse(m.get_ref()).ok_or_else(|| word("mode", m, Mode::NAMES))?;
     }
-    match w.keep.as_deref() {
-        None => {}
-        Some("last") => es.keep = Keep::Last,
-        Some("best") => es.keep = Keep::Best,
-        Some(k) => {
-            return Err(at.invalid(
-                &key("keep"),
-                format!("expected \"last\" or \"best\", got \"{k}\""),
-            ));
-        }
+    if let Some(k) = &w.keep {
+        es.keep = Keep::parse(k.get_ref()).ok_or_else(|| word("keep", k, Keep::NAMES))?;
     }
     match es.validate() {
         None => Ok(Some(es)),
-        Some((field, message)) => Err(at.invalid(&key(field), message)),
+        Some((field, message)) => {
+            let at_value = (field == "min_delta")
+                .then_some(w.min_delta.as_ref())
+                .flatten();
+            Err(match at_value {
+                Some(d) => here(d.span()).invalid(&key(field), message),
+                None => at.invalid(&key(field), message),
+            })
+        }
     }
 }

@@ -101,10 +101,13 @@ pub fn run_id(config: &RunConfig, seed: u64, data_hashes: &[String], code_versio
 mod tests {
     use super::*;
     use crate::load_dir;
-    use std::path::Path;
+    use crate::testdata::{baseline_text, shipped};
 
+    /// The frozen copy of the shipped experiments (never the repository's
+    /// `experiments/`: a user's own file there, with a `train_limit` say,
+    /// must not fail these tests).
     fn experiments() -> Vec<Experiment> {
-        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")).unwrap()
+        load_dir(&shipped()).unwrap()
     }
 
     #[test]
@@ -148,11 +151,7 @@ mod tests {
     #[test]
     fn two_files_with_equal_settings_have_equal_run_ids() {
         let dir = tempfile::tempdir().unwrap();
-        let base = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/baseline.toml"),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("a.toml"), &base).unwrap();
+        std::fs::write(dir.path().join("a.toml"), baseline_text()).unwrap();
         // Another name, description, paper reference and report entry, and
         // the same settings reached through `extends` and written otherwise.
         std::fs::write(

@@ -31,6 +31,16 @@ pub(crate) enum Sampler {
     Sobol,
 }
 
+impl Sampler {
+    /// The sweep's `mode` that asks for it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Sampler::Random => "random",
+            Sampler::Sobol => "sobol",
+        }
+    }
+}
+
 /// The unit-cube coordinates of each of `samples` points in `dims`
 /// dimensions, each in [0, 1).
 pub(crate) fn unit_points(
@@ -76,17 +86,31 @@ impl Dist {
     pub(crate) const NAMES: [&'static str; 4] =
         ["uniform", "log_uniform", "int_uniform", "log_int_uniform"];
 
+    /// Every distribution, in the order of [`Dist::NAMES`].
+    const ALL: [Dist; 4] = [
+        Dist::Uniform,
+        Dist::LogUniform,
+        Dist::IntUniform,
+        Dist::LogIntUniform,
+    ];
+
     pub(crate) fn named(name: &str) -> Option<Dist> {
-        match name {
-            "uniform" => Some(Dist::Uniform),
-            "log_uniform" => Some(Dist::LogUniform),
-            "int_uniform" => Some(Dist::IntUniform),
-            "log_int_uniform" => Some(Dist::LogIntUniform),
-            _ => None,
-        }
+        Dist::ALL.into_iter().find(|d| d.name() == name)
     }
 
-    fn is_int(self) -> bool {
+    pub(crate) fn name(self) -> &'static str {
+        Dist::NAMES[self as usize]
+    }
+
+    /// The distributions that draw whole numbers.
+    pub(crate) fn integer_names() -> Vec<&'static str> {
+        (Dist::ALL.into_iter())
+            .filter(|d| d.is_int())
+            .map(Dist::name)
+            .collect()
+    }
+
+    pub(crate) fn is_int(self) -> bool {
         matches!(self, Dist::IntUniform | Dist::LogIntUniform)
     }
 

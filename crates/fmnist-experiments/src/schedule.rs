@@ -1,10 +1,15 @@
-//! Resolved settings of a learning-rate schedule and of early stopping.
+//! Learning-rate schedules and early stopping: the schedule kinds declared
+//! once, and the resolved settings of both.
 //!
-//! These are the explicit, serialisable forms the loader resolves a
-//! `[schedule]` table and `[training]`'s early-stopping keys into; the state
-//! machines that follow them live in `fmnist-train` (`LrScheduler`,
-//! `EarlyStopper`). The names and defaults are PyTorch's
-//! (`torch.optim.lr_scheduler`) and Lightning's (`EarlyStopping`).
+//! Every schedule kind is one entry of the [`kinds!`](crate::declare)
+//! invocation below: its name, title, PyTorch class, and each setting with
+//! its type, default, range and message. The loader's `[schedule]` keys,
+//! defaults, checks and messages, the kind names ([`ScheduleKind::NAMES`],
+//! [`SCHEDULE_KINDS`]), `list`'s wording and the run's JSON follow from it;
+//! the rule that steps the rate lives in `fmnist-train` (`LrScheduler`),
+//! behind exhaustive matches on [`ScheduleKind`]. A linear warmup
+//! ([`Warmup`]) composes with every kind. The names and defaults are
+//! PyTorch's (`torch.optim.lr_scheduler`) and Lightning's (`EarlyStopping`).
 //!
 //! Run identity: both become fields of `RunConfig`, whose serde_json is hashed
 //! into the run id. At their defaults (a constant rate, no warmup, no early
@@ -19,10 +24,15 @@
 //! ```
 //!
 //! Any other value is serialised in full, every setting explicit, so that two
-//! files meaning the same schedule give the same run id.
+//! files meaning the same schedule give the same run id; a setting added to
+//! an existing kind is declared with `A(default)` and stays out of the JSON
+//! at that default.
 
 use serde::{Deserialize, Serialize};
 
+use crate::declare::{
+    Fallback, KindSpec, RunFacts, SettingError, kinds, out_of_range, read, unique, words,
+};
 use crate::{EpochReport, Quantity, Split};
 
 /// How the learning rate changes from epoch to epoch: a kind, and optionally
@@ -41,34 +51,74 @@ pub struct ScheduleConfig {
     pub warmup: Option<Warmup>,
 }
 
-/// The schedule proper, one `torch.optim.lr_scheduler` class per kind.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum ScheduleKind {
+fn positive(x: &f64) -> bool {
+    x.is_finite() && *x > 0.0
+}
+
+fn non_negative(x: &f64) -> bool {
+    x.is_finite() && *x >= 0.0
+}
+
+fn at_least_one(n: &usize) -> bool {
+    *n >= 1
+}
+
+/// Epochs from 1, each at least the one before (a milestone listed twice
+/// multiplies by gamma squared, as PyTorch's Counter does).
+#[allow(clippy::ptr_arg, reason = "a check takes its setting's type")]
+fn valid_milestones(m: &Vec<usize>) -> bool {
+    !m.contains(&0) && m.windows(2).all(|w| w[0] <= w[1])
+}
+
+fn any<T>(_: &T) -> bool {
+    true
+}
+
+kinds! {
+    /// The schedule proper, one `torch.optim.lr_scheduler` class per kind.
+    pub enum ScheduleKind in "schedule", declared in SCHEDULE_KINDS;
+
     /// The optimizer's rate throughout (no scheduler).
-    #[default]
-    Constant,
+    Constant = "constant", "constant", "constant"
     /// `StepLR`: multiply by `gamma` every `step_size` epochs.
-    Step { step_size: usize, gamma: f64 },
+    Step = "step", "StepLR", "torch.optim.lr_scheduler.StepLR" {
+        step_size: usize = R("step_size = 10"), "a step size of at least 1", at_least_one;
+        gamma: f64 = D(0.1), "a gamma > 0", positive;
+    }
     /// `MultiStepLR`: multiply by `gamma` at each milestone (a milestone
     /// listed twice multiplies by `gamma` squared, as PyTorch's Counter does).
-    Multistep { milestones: Vec<usize>, gamma: f64 },
+    Multistep = "multistep", "MultiStepLR", "torch.optim.lr_scheduler.MultiStepLR" {
+        milestones: Vec<usize> = R("milestones = [10, 20]"), "epochs from 1, in increasing order", valid_milestones;
+        gamma: f64 = D(0.1), "a gamma > 0", positive;
+    }
     /// `ExponentialLR`: multiply by `gamma` every epoch.
-    Exponential { gamma: f64 },
-    /// `CosineAnnealingLR(T_max, eta_min)`; the loader resolves an unset
-    /// `t_max` to the run's epochs and writes it here.
-    Cosine { t_max: usize, eta_min: f64 },
+    Exponential = "exponential", "ExponentialLR", "torch.optim.lr_scheduler.ExponentialLR" {
+        gamma: f64 = R("gamma = 0.9"), "a gamma > 0", positive;
+    }
+    /// `CosineAnnealingLR(T_max, eta_min)`; an unset `t_max` is the run's
+    /// epochs, written here.
+    Cosine = "cosine", "CosineAnnealingLR", "torch.optim.lr_scheduler.CosineAnnealingLR" {
+        t_max("T_max"): usize = Run(|run| run.epochs), "a T_max of at least 1", at_least_one;
+        eta_min: f64 = D(0.0), "an eta_min >= 0", non_negative;
+    }
     /// `ReduceLROnPlateau` on the validation loss.
-    Plateau {
-        mode: Mode,
-        factor: f64,
-        patience: usize,
-        threshold: f64,
-        threshold_mode: ThresholdMode,
-        cooldown: usize,
-        min_lr: f64,
-        eps: f64,
-    },
+    Plateau = "plateau", "ReduceLROnPlateau", "torch.optim.lr_scheduler.ReduceLROnPlateau" {
+        mode: Mode = D(Mode::Min), "\"min\" or \"max\"", any;
+        factor: f64 = D(0.1), "a factor between 0 and 1 (exclusive)", |x| *x > 0.0 && *x < 1.0;
+        patience: usize = D(10), "a number of epochs >= 0", any;
+        threshold: f64 = D(1e-4), "a threshold >= 0", non_negative;
+        threshold_mode: ThresholdMode = D(ThresholdMode::Rel), "\"rel\" or \"abs\"", any;
+        cooldown: usize = D(0), "a number of epochs >= 0", any;
+        min_lr: f64 = D(0.0), "a min_lr >= 0", non_negative;
+        eps: f64 = D(1e-8), "an eps >= 0", non_negative;
+    }
+}
+
+/// A constant rate: what every run had before schedules existed.
+impl Default for ScheduleKind {
+    fn default() -> ScheduleKind {
+        ScheduleKind::Constant
+    }
 }
 
 /// A linear warmup (`LinearLR` with `end_factor` 1).
@@ -78,278 +128,218 @@ pub struct Warmup {
     pub start_factor: f64,
 }
 
-/// Whether smaller or larger values of a monitored quantity are better.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    #[default]
-    Min,
-    Max,
+/// `LinearLR`'s `start_factor` (1/3).
+const WARMUP_START_FACTOR: f64 = 1.0 / 3.0;
+
+fn start_factor(x: &f64) -> bool {
+    *x > 0.0 && *x <= 1.0
 }
 
-/// `ReduceLROnPlateau`'s `threshold_mode`: whether `threshold` is relative to
-/// the best value so far or absolute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThresholdMode {
-    #[default]
-    Rel,
-    Abs,
+impl Warmup {
+    /// Its settings, which every kind takes beside its own.
+    pub(crate) const FIELDS: [&'static str; 2] = ["warmup_epochs", "start_factor"];
+
+    /// The warmup `get` writes: `None` without `warmup_epochs` or with 0;
+    /// `start_factor` alone is missing its `warmup_epochs`.
+    pub(crate) fn resolve(
+        get: &dyn Fn(&str) -> Option<toml::Value>,
+    ) -> Result<Option<Warmup>, SettingError> {
+        let run = RunFacts { epochs: 0 };
+        let expected = "a number of epochs >= 0 (0: no warmup)";
+        let warmup_epochs = read(
+            "warmup_epochs",
+            get,
+            Fallback::Default(0),
+            &run,
+            expected,
+            any,
+        )?;
+        if warmup_epochs == 0 {
+            return match (get("warmup_epochs"), get("start_factor")) {
+                (None, Some(_)) => Err(SettingError::Missing {
+                    field: "warmup_epochs",
+                    example: "warmup_epochs = 2",
+                }),
+                (Some(_), _) | (None, None) => Ok(None),
+            };
+        }
+        let start_factor = read(
+            "start_factor",
+            get,
+            Fallback::Default(WARMUP_START_FACTOR),
+            &run,
+            "a start factor greater than 0 and at most 1",
+            start_factor,
+        )?;
+        Ok(Some(Warmup {
+            warmup_epochs,
+            start_factor,
+        }))
+    }
+
+    /// LinearLR's own checks, as (key, message).
+    fn problem(&self) -> Option<(&'static str, String)> {
+        if self.warmup_epochs == 0 {
+            return Some((
+                "warmup_epochs",
+                "expected at least 1 (leave it out for no warmup), got 0".into(),
+            ));
+        }
+        out_of_range(
+            &self.start_factor,
+            "a start factor greater than 0 and at most 1",
+            start_factor,
+        )
+        .map(|m| ("start_factor", m))
+    }
 }
 
-/// PyTorch's defaults, in one place for the loader and the tests.
+words! {
+    /// Whether smaller or larger values of a monitored quantity are better.
+    pub enum Mode {
+        Min = "min",
+        Max = "max",
+    }
+
+    /// `ReduceLROnPlateau`'s `threshold_mode`: whether `threshold` is
+    /// relative to the best value so far or absolute.
+    pub enum ThresholdMode {
+        Rel = "rel",
+        Abs = "abs",
+    }
+
+    /// The validation quantity early stopping watches.
+    pub enum Monitor {
+        ValLoss = "val_loss",
+        ValAccuracy = "val_accuracy",
+    }
+
+    /// Which weights a stopped run stores.
+    pub enum Keep {
+        /// Those of the last epoch trained. The default: it is what
+        /// Lightning's EarlyStopping and Keras' (`restore_best_weights=False`)
+        /// leave, and the stored weights then agree with the last row of the
+        /// run's metrics (`@last`), as for a run that was not stopped.
+        Last = "last",
+        /// Those of the best epoch (the last improvement of the monitor).
+        Best = "best",
+    }
+}
+
+/// Lightning's defaults, in one place for the loader and the tests.
 pub mod defaults {
-    /// `StepLR`, `MultiStepLR`: gamma.
-    pub const GAMMA: f64 = 0.1;
-    /// `CosineAnnealingLR`: eta_min.
-    pub const ETA_MIN: f64 = 0.0;
-    /// `LinearLR`: start_factor (1/3).
-    pub const WARMUP_START_FACTOR: f64 = 1.0 / 3.0;
-    pub const PLATEAU_FACTOR: f64 = 0.1;
-    pub const PLATEAU_PATIENCE: usize = 10;
-    pub const PLATEAU_THRESHOLD: f64 = 1e-4;
-    pub const PLATEAU_COOLDOWN: usize = 0;
-    pub const PLATEAU_MIN_LR: f64 = 0.0;
-    pub const PLATEAU_EPS: f64 = 1e-8;
     /// Lightning's `EarlyStopping`: patience (checks without improvement).
     pub const STOPPING_PATIENCE: usize = 3;
     /// Lightning's `EarlyStopping`: min_delta.
     pub const STOPPING_MIN_DELTA: f64 = 0.0;
 }
 
-/// Every `[schedule]` setting as a dotted name, `schedule.kind` first.
-pub(crate) const SCHEDULE_KEYS: &[&str] = &[
-    "schedule.kind",
-    "schedule.step_size",
-    "schedule.milestones",
-    "schedule.gamma",
-    "schedule.t_max",
-    "schedule.eta_min",
-    "schedule.mode",
-    "schedule.factor",
-    "schedule.patience",
-    "schedule.threshold",
-    "schedule.threshold_mode",
-    "schedule.cooldown",
-    "schedule.min_lr",
-    "schedule.eps",
-    "schedule.warmup_epochs",
-    "schedule.start_factor",
-];
+/// The declaration of schedule kind `kind`, if there is one.
+pub fn schedule_kind(kind: &str) -> Option<&'static KindSpec> {
+    SCHEDULE_KINDS.iter().find(|k| k.kind == kind)
+}
 
-/// [`SCHEDULE_KEYS`] without the `schedule.` prefix.
+/// Every `[schedule]` setting as a dotted name, `schedule.kind` first, the
+/// warmup's last, without repeats.
+pub(crate) fn schedule_keys() -> Vec<&'static str> {
+    let mut keys = unique(ScheduleKind::KEYS);
+    keys.extend(["schedule.warmup_epochs", "schedule.start_factor"]);
+    keys
+}
+
+/// [`schedule_keys`] without the `schedule.` prefix.
 pub(crate) fn schedule_fields() -> Vec<&'static str> {
-    SCHEDULE_KEYS
-        .iter()
+    (schedule_keys().into_iter())
         .map(|k| &k["schedule.".len()..])
         .collect()
 }
 
-/// The settings a kind takes besides `kind`: its own, then the warmup's,
-/// which compose with every kind. `None` for an unknown kind.
-pub(crate) fn schedule_kind_fields(kind: &str) -> Option<Vec<&'static str>> {
-    let own: &[&str] = match kind {
-        "constant" => &[],
-        "step" => &["step_size", "gamma"],
-        "multistep" => &["milestones", "gamma"],
-        "exponential" => &["gamma"],
-        "cosine" => &["t_max", "eta_min"],
-        "plateau" => &[
-            "mode",
-            "factor",
-            "patience",
-            "threshold",
-            "threshold_mode",
-            "cooldown",
-            "min_lr",
-            "eps",
-        ],
-        _ => return None,
-    };
-    Some(
-        own.iter()
-            .copied()
-            .chain(["warmup_epochs", "start_factor"])
-            .collect(),
-    )
+/// The settings `kind` takes besides `kind`: its own, then the warmup's.
+/// `None` for an unknown kind.
+pub(crate) fn schedule_fields_of(kind: &str) -> Option<Vec<&'static str>> {
+    let spec = schedule_kind(kind)?;
+    Some(spec.fields.iter().copied().chain(Warmup::FIELDS).collect())
+}
+
+/// Whether `[schedule]`'s `field` holds `value`'s type, for a sweep's
+/// values; `None` when no kind has the setting.
+pub(crate) fn check_schedule_type(field: &str, value: &toml::Value) -> Option<Result<(), String>> {
+    use crate::declare::SettingValue;
+    match field {
+        "warmup_epochs" => Some(usize::from_toml(value).map(|_| ())),
+        "start_factor" => Some(f64::from_toml(value).map(|_| ())),
+        _ => ScheduleKind::check_type(field, value),
+    }
 }
 
 impl ScheduleKind {
-    /// The kind names, as written after `kind =`.
-    pub const NAMES: [&'static str; 6] = [
-        "constant",
-        "step",
-        "multistep",
-        "exponential",
-        "cosine",
-        "plateau",
-    ];
+    /// `kind` with every setting at its default, for a run of `epochs`;
+    /// `None` for an unknown kind or one with a required setting.
+    pub fn with_defaults(kind: &str, epochs: usize) -> Option<ScheduleKind> {
+        let run = RunFacts { epochs };
+        ScheduleKind::resolve_declared(kind, &|_| None, &run)?.ok()
+    }
 
-    /// `StepLR(step_size)` with PyTorch's gamma.
+    /// The kind `kind` with the settings `get` gives and the declared
+    /// defaults for the rest, for a run of `epochs`.
+    pub(crate) fn resolve(
+        kind: &str,
+        get: &dyn Fn(&str) -> Option<toml::Value>,
+        epochs: usize,
+    ) -> Option<Result<ScheduleKind, SettingError>> {
+        ScheduleKind::resolve_declared(kind, get, &RunFacts { epochs })
+    }
+
+    /// `StepLR(step_size)` with PyTorch's gamma (any step size, so that
+    /// tests can build one that [`ScheduleConfig::validate`] refuses).
     pub fn step(step_size: usize) -> ScheduleKind {
-        ScheduleKind::Step {
-            step_size,
-            gamma: defaults::GAMMA,
-        }
+        let get = |f: &str| (f == "step_size").then_some(toml::Value::Integer(1));
+        let Some(Ok(ScheduleKind::Step { gamma, .. })) = ScheduleKind::resolve("step", &get, 0)
+        else {
+            unreachable!("step is declared with a step size and a gamma")
+        };
+        ScheduleKind::Step { step_size, gamma }
     }
 
     /// `MultiStepLR(milestones)` with PyTorch's gamma.
     pub fn multistep(milestones: Vec<usize>) -> ScheduleKind {
-        ScheduleKind::Multistep {
-            milestones,
-            gamma: defaults::GAMMA,
-        }
+        let one = toml::Value::Array(vec![toml::Value::Integer(1)]);
+        let get = |f: &str| (f == "milestones").then(|| one.clone());
+        let Some(Ok(ScheduleKind::Multistep { gamma, .. })) =
+            ScheduleKind::resolve("multistep", &get, 0)
+        else {
+            unreachable!("multistep is declared with milestones and a gamma")
+        };
+        ScheduleKind::Multistep { milestones, gamma }
     }
 
     /// `CosineAnnealingLR` over the run's `epochs` (the resolved default
-    /// `t_max`), down to eta_min 0.
+    /// `t_max`), down to PyTorch's eta_min.
     pub fn cosine(epochs: usize) -> ScheduleKind {
-        ScheduleKind::Cosine {
-            t_max: epochs,
-            eta_min: defaults::ETA_MIN,
-        }
+        ScheduleKind::with_defaults("cosine", epochs).expect("a declared kind")
     }
 
     /// `ReduceLROnPlateau` with all of PyTorch's defaults.
     pub fn plateau() -> ScheduleKind {
-        ScheduleKind::Plateau {
-            mode: Mode::Min,
-            factor: defaults::PLATEAU_FACTOR,
-            patience: defaults::PLATEAU_PATIENCE,
-            threshold: defaults::PLATEAU_THRESHOLD,
-            threshold_mode: ThresholdMode::Rel,
-            cooldown: defaults::PLATEAU_COOLDOWN,
-            min_lr: defaults::PLATEAU_MIN_LR,
-            eps: defaults::PLATEAU_EPS,
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            ScheduleKind::Constant => "constant",
-            ScheduleKind::Step { .. } => "step",
-            ScheduleKind::Multistep { .. } => "multistep",
-            ScheduleKind::Exponential { .. } => "exponential",
-            ScheduleKind::Cosine { .. } => "cosine",
-            ScheduleKind::Plateau { .. } => "plateau",
-        }
+        ScheduleKind::with_defaults("plateau", 0).expect("a declared kind")
     }
 
     /// The PyTorch class this kind follows.
     pub fn torch(&self) -> &'static str {
-        match self {
-            ScheduleKind::Constant => "constant",
-            ScheduleKind::Step { .. } => "torch.optim.lr_scheduler.StepLR",
-            ScheduleKind::Multistep { .. } => "torch.optim.lr_scheduler.MultiStepLR",
-            ScheduleKind::Exponential { .. } => "torch.optim.lr_scheduler.ExponentialLR",
-            ScheduleKind::Cosine { .. } => "torch.optim.lr_scheduler.CosineAnnealingLR",
-            ScheduleKind::Plateau { .. } => "torch.optim.lr_scheduler.ReduceLROnPlateau",
-        }
+        self.spec().torch
     }
 
-    /// Each setting of the kind and its value, in declaration order (without
-    /// `kind` itself).
-    pub fn settings(&self) -> Vec<(&'static str, String)> {
-        match self {
-            ScheduleKind::Constant => vec![],
-            ScheduleKind::Step { step_size, gamma } => {
-                vec![("step_size", step_size.to_string()), ("gamma", num(*gamma))]
-            }
-            ScheduleKind::Multistep { milestones, gamma } => {
-                vec![
-                    ("milestones", format!("{milestones:?}")),
-                    ("gamma", num(*gamma)),
-                ]
-            }
-            ScheduleKind::Exponential { gamma } => vec![("gamma", num(*gamma))],
-            ScheduleKind::Cosine { t_max, eta_min } => {
-                vec![("t_max", t_max.to_string()), ("eta_min", num(*eta_min))]
-            }
-            ScheduleKind::Plateau {
-                mode,
-                factor,
-                patience,
-                threshold,
-                threshold_mode,
-                cooldown,
-                min_lr,
-                eps,
-            } => vec![
-                ("mode", mode.as_str().to_string()),
-                ("factor", num(*factor)),
-                ("patience", patience.to_string()),
-                ("threshold", num(*threshold)),
-                ("threshold_mode", threshold_mode.as_str().to_string()),
-                ("cooldown", cooldown.to_string()),
-                ("min_lr", num(*min_lr)),
-                ("eps", num(*eps)),
-            ],
-        }
-    }
-
-    /// PyTorch's spelling, e.g. `StepLR(step_size=10, gamma=0.1)`.
+    /// PyTorch's spelling, e.g. `StepLR(step_size=10, gamma=0.1)`; a kind
+    /// without settings is its title alone (`constant`).
     pub fn describe(&self) -> String {
-        if let ScheduleKind::Constant = self {
-            return "constant".to_string();
-        }
-        let class = self.torch().rsplit('.').next().unwrap_or_default();
-        let args: Vec<String> = self
-            .settings()
-            .into_iter()
-            .map(|(k, v)| format!("{}={v}", if k == "t_max" { "T_max" } else { k }))
+        let spec = self.spec();
+        let args: Vec<String> = (spec.torch_args.iter().zip(self.settings()))
+            .map(|(arg, (_, v))| format!("{arg}={v}"))
             .collect();
-        format!("{class}({})", args.join(", "))
-    }
-
-    /// The first setting that PyTorch would refuse or that makes no sense
-    /// for a rate (a factor of zero, a step size of zero), as (key, message).
-    fn problem(&self) -> Option<(&'static str, String)> {
-        let positive = |key, v: f64| {
-            (!(v > 0.0 && v.is_finite()))
-                .then(|| (key, format!("must be a positive number, got {v}")))
-        };
-        let non_negative = |key, v: f64| {
-            (!(v >= 0.0 && v.is_finite())).then(|| (key, format!("must be zero or more, got {v}")))
-        };
-        match self {
-            ScheduleKind::Constant => None,
-            ScheduleKind::Step { step_size, gamma } => (*step_size == 0)
-                .then(|| ("step_size", "must be at least 1".to_string()))
-                .or_else(|| positive("gamma", *gamma)),
-            ScheduleKind::Multistep { milestones, gamma } => {
-                let unsorted = milestones.windows(2).any(|w| w[0] > w[1]);
-                (milestones.contains(&0) || unsorted)
-                    .then(|| {
-                        (
-                            "milestones",
-                            format!(
-                                "must be epochs from 1, in increasing order, got {milestones:?}"
-                            ),
-                        )
-                    })
-                    .or_else(|| positive("gamma", *gamma))
-            }
-            ScheduleKind::Exponential { gamma } => positive("gamma", *gamma),
-            ScheduleKind::Cosine { t_max, eta_min } => (*t_max == 0)
-                .then(|| ("t_max", "must be at least 1".to_string()))
-                .or_else(|| non_negative("eta_min", *eta_min)),
-            ScheduleKind::Plateau {
-                factor,
-                threshold,
-                min_lr,
-                eps,
-                ..
-            } => (!(*factor > 0.0 && *factor < 1.0))
-                .then(|| {
-                    (
-                        "factor",
-                        format!("must be between 0 and 1 (exclusive), got {factor}"),
-                    )
-                })
-                .or_else(|| non_negative("threshold", *threshold))
-                .or_else(|| non_negative("min_lr", *min_lr))
-                .or_else(|| non_negative("eps", *eps)),
+        if args.is_empty() {
+            return spec.title.to_string();
         }
+        format!("{}({})", spec.title, args.join(", "))
     }
 }
 
@@ -387,57 +377,15 @@ impl ScheduleConfig {
         out
     }
 
-    /// The first invalid setting as (key, message), for the loader to report
-    /// with the key's file position; `None` when all is well.
+    /// The first setting outside its declared range as (key, message), for
+    /// the loader to report with the key's file position and for the
+    /// trainer to refuse; `None` when all is well.
     pub fn validate(&self) -> Option<(&'static str, String)> {
-        self.kind.problem().or_else(|| {
-            let w = self.warmup.as_ref()?;
-            if w.warmup_epochs == 0 {
-                return Some((
-                    "warmup_epochs",
-                    "must be at least 1 (leave it out for no warmup)".into(),
-                ));
-            }
-            // LinearLR's own check.
-            (!(w.start_factor > 0.0 && w.start_factor <= 1.0)).then(|| {
-                (
-                    "start_factor",
-                    format!(
-                        "must be greater than 0 and at most 1, got {}",
-                        w.start_factor
-                    ),
-                )
-            })
-        })
+        (self.kind.problem()).or_else(|| self.warmup.as_ref()?.problem())
     }
-}
-
-/// The validation quantity early stopping watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Monitor {
-    ValLoss,
-    ValAccuracy,
 }
 
 impl Monitor {
-    pub const NAMES: [&'static str; 2] = ["val_loss", "val_accuracy"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Monitor::ValLoss => "val_loss",
-            Monitor::ValAccuracy => "val_accuracy",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Monitor> {
-        match name {
-            "val_loss" => Some(Monitor::ValLoss),
-            "val_accuracy" => Some(Monitor::ValAccuracy),
-            _ => None,
-        }
-    }
-
     /// The quantity watched, on the validation split.
     pub fn quantity(self) -> Quantity {
         match self {
@@ -459,20 +407,6 @@ impl Monitor {
             Monitor::ValAccuracy => Mode::Max,
         }
     }
-}
-
-/// Which weights a stopped run stores.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Keep {
-    /// Those of the last epoch trained. The default: it is what Lightning's
-    /// EarlyStopping and Keras' (`restore_best_weights=False`) leave, and the
-    /// stored weights then agree with the last row of the run's metrics
-    /// (`@last`), as for a run that was not stopped.
-    #[default]
-    Last,
-    /// Those of the best epoch (the last improvement of the monitor).
-    Best,
 }
 
 /// Lightning's `EarlyStopping`, checked after each epoch's validation.
@@ -534,33 +468,6 @@ impl EarlyStopping {
                 format!("must be zero or more, got {}", self.min_delta),
             )
         })
-    }
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Min => "min",
-            Mode::Max => "max",
-        }
-    }
-}
-
-impl ThresholdMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ThresholdMode::Rel => "rel",
-            ThresholdMode::Abs => "abs",
-        }
-    }
-}
-
-impl Keep {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Keep::Last => "last",
-            Keep::Best => "best",
-        }
     }
 }
 
@@ -640,6 +547,92 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_serialises_as_the_tagged_enum_did() {
+        // Run ids hash this JSON: byte for byte what
+        // `#[serde(tag = "kind", rename_all = "lowercase")]` wrote.
+        let cases = [
+            (ScheduleKind::Constant, r#"{"kind":"constant"}"#),
+            (
+                ScheduleKind::step(10),
+                r#"{"kind":"step","step_size":10,"gamma":0.1}"#,
+            ),
+            (
+                ScheduleKind::multistep(vec![10, 20]),
+                r#"{"kind":"multistep","milestones":[10,20],"gamma":0.1}"#,
+            ),
+            (
+                ScheduleKind::Exponential { gamma: 0.9 },
+                r#"{"kind":"exponential","gamma":0.9}"#,
+            ),
+            (
+                ScheduleKind::cosine(30),
+                r#"{"kind":"cosine","t_max":30,"eta_min":0.0}"#,
+            ),
+        ];
+        for (kind, json) in cases {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), json);
+            assert_eq!(serde_json::from_str::<ScheduleKind>(json).unwrap(), kind);
+            let warm = ScheduleConfig {
+                kind,
+                warmup: Some(Warmup {
+                    warmup_epochs: 2,
+                    start_factor: 0.5,
+                }),
+            };
+            let with = format!(
+                "{},\"warmup\":{{\"warmup_epochs\":2,\"start_factor\":0.5}}}}",
+                &json[..json.len() - 1]
+            );
+            assert_eq!(serde_json::to_string(&warm).unwrap(), with);
+            assert_eq!(serde_json::from_str::<ScheduleConfig>(&with).unwrap(), warm);
+        }
+        let err = serde_json::from_str::<ScheduleKind>(r#"{"kind":"step","gamma":0.1}"#);
+        assert!(err.unwrap_err().to_string().contains("step_size"));
+    }
+
+    #[test]
+    fn the_declaration_gives_the_keys_and_each_kinds_fields() {
+        let keys = schedule_keys();
+        assert_eq!(keys[0], "schedule.kind");
+        assert_eq!(
+            keys[keys.len() - 2..],
+            ["schedule.warmup_epochs", "schedule.start_factor"]
+        );
+        let own: Vec<&str> = (SCHEDULE_KINDS.iter())
+            .flat_map(|k| k.fields.iter().copied())
+            .collect();
+        assert_eq!(keys.len(), 1 + unique(&own).len() + 2, "{keys:?}");
+        assert_eq!(
+            schedule_fields_of("cosine").unwrap(),
+            ["t_max", "eta_min", "warmup_epochs", "start_factor"]
+        );
+        assert_eq!(schedule_fields_of("constant").unwrap(), Warmup::FIELDS);
+        assert_eq!(schedule_fields_of("cosin"), None);
+        for name in [
+            "constant",
+            "step",
+            "multistep",
+            "exponential",
+            "cosine",
+            "plateau",
+        ] {
+            assert!(ScheduleKind::NAMES.contains(&name), "{name}");
+            assert_eq!(schedule_kind(name).unwrap().kind, name);
+        }
+        assert_eq!(schedule_kind("plateau").unwrap().title, "ReduceLROnPlateau");
+        assert_eq!(
+            ScheduleKind::with_defaults("exponential", 30),
+            None,
+            "gamma is required"
+        );
+        assert_eq!(
+            check_schedule_type("milestones", &toml::Value::Integer(3)),
+            Some(Err("expected a list of whole numbers >= 0, got 3".into()))
+        );
+        assert_eq!(check_schedule_type("nope", &toml::Value::Integer(3)), None);
+    }
+
+    #[test]
     fn every_kind_round_trips_and_names_itself() {
         let kinds = [
             ScheduleKind::Constant,
@@ -663,12 +656,19 @@ mod tests {
                 eta_min: 0.0
             }
         );
-        for (kind, name) in kinds.iter().zip(ScheduleKind::NAMES) {
+        for (kind, name) in kinds.iter().zip([
+            "constant",
+            "step",
+            "multistep",
+            "exponential",
+            "cosine",
+            "plateau",
+        ]) {
             let s = ScheduleConfig {
                 kind: kind.clone(),
                 warmup: Some(Warmup {
                     warmup_epochs: 2,
-                    start_factor: defaults::WARMUP_START_FACTOR,
+                    start_factor: WARMUP_START_FACTOR,
                 }),
             };
             let json = serde_json::to_value(&s).unwrap();
@@ -777,7 +777,7 @@ mod tests {
 
     #[test]
     fn monitors_parse_and_pick_their_mode() {
-        for name in Monitor::NAMES {
+        for &name in Monitor::NAMES {
             let m = Monitor::parse(name).unwrap();
             assert_eq!(m.as_str(), name);
             assert_eq!(serde_json::to_value(m).unwrap(), name);

@@ -1,9 +1,13 @@
 //! The settings of one file as written, and merged over what it extends:
 //! every field optional and carrying where it was written. `[model]`,
 //! `[input]` and `[training]` are typed tables declared by
-//! `setting_tables!`; `[optimizer]` is a map checked against the optimizer
-//! declarations (`crate::optimizer`), since which keys it may hold depends
-//! on its `kind`.
+//! `setting_tables!`; `[optimizer]` and `[schedule]` are maps checked
+//! against their kinds' declarations (`crate::optimizer`,
+//! `crate::schedule`), since which keys they may hold depends on their
+//! `kind`. A file that names another kind than the file it extends inherits
+//! the settings the two kinds share (an optimizer's `lr` and
+//! `weight_decay`, a schedule's warmup), the same rule a sweep over `kind`
+//! follows.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,8 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::ExperimentError;
-use crate::optimizer::{all_optimizer_fields, all_optimizer_keys, optimizer_kind};
-use crate::schedule::{SCHEDULE_KEYS, schedule_fields, schedule_kind_fields};
+use crate::optimizer::{OptimizerConfig, all_optimizer_fields, all_optimizer_keys, optimizer_kind};
+use crate::schedule::{check_schedule_type, schedule_fields, schedule_fields_of, schedule_keys};
 use crate::source::{At, Loc, SourceFile};
 use crate::suggest::nearest;
 
@@ -99,15 +103,16 @@ setting_tables! {
 }
 
 /// `[training.early_stopping]` as written; every key optional, Lightning's
-/// defaults for the rest. Inherited as a whole.
+/// defaults for the rest, each value with its span so that a mistake is
+/// reported at the value. Inherited as a whole.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WrittenStopping {
-    pub(crate) monitor: Option<String>,
-    pub(crate) patience: Option<i64>,
-    pub(crate) min_delta: Option<f64>,
-    pub(crate) mode: Option<String>,
-    pub(crate) keep: Option<String>,
+    pub(crate) monitor: Option<Spanned<String>>,
+    pub(crate) patience: Option<Spanned<i64>>,
+    pub(crate) min_delta: Option<Spanned<f64>>,
+    pub(crate) mode: Option<Spanned<String>>,
+    pub(crate) keep: Option<Spanned<String>>,
 }
 
 /// A table whose valid keys depend on its `kind` (`[optimizer]`,
@@ -183,15 +188,27 @@ impl KindTable {
             .map(|(k, at)| (k.as_str(), &at.loc))
     }
 
-    /// Whether `self` names another kind than `parent`: then a file starts
-    /// the table afresh rather than inheriting settings of another kind.
-    fn new_kind(&self, parent: &Self) -> bool {
+    /// The kind `self` names when it is another than `parent`'s: then
+    /// only the settings that kind takes are inherited.
+    fn new_kind(&self, parent: &Self) -> Option<String> {
         let kind = |t: &Self| t.get("kind").map(|at| at.value.clone());
         match (kind(self), kind(parent)) {
-            (Some(k), Some(p)) => k != p,
-            (Some(_), None) => true,
-            (None, _) => false,
+            (Some(k), Some(p)) if k == p => None,
+            (Some(toml::Value::String(k)), _) => Some(k),
+            // Not a string: resolution reports it; inherit nothing.
+            (Some(_), _) => Some(String::new()),
+            (None, _) => None,
         }
+    }
+
+    /// `self` over `parent`; when `self` names another kind, `parent`
+    /// contributes only the settings that kind takes (`fields_of`; none
+    /// for an unknown kind).
+    fn over_kind(self, mut parent: Self, fields_of: fn(&str) -> Option<Vec<&'static str>>) -> Self {
+        if let Some(kind) = self.new_kind(&parent) {
+            parent.keep_only(&fields_of(&kind).unwrap_or_default());
+        }
+        self.over(parent)
     }
 
     fn keep_only(&mut self, fields: &[&str]) {
@@ -231,9 +248,7 @@ impl Settings {
             .iter()
             .position(|k| k.starts_with("training."))
             .unwrap_or(keys.len());
-        let kinds = all_optimizer_keys()
-            .into_iter()
-            .chain(SCHEDULE_KEYS.iter().copied());
+        let kinds = all_optimizer_keys().into_iter().chain(schedule_keys());
         keys.splice(at..at, kinds);
         keys
     }
@@ -257,8 +272,10 @@ impl Settings {
     }
 
     /// Sets the setting `key` (dotted) to `value`, typed as the file format
-    /// types it (optimizer settings are typed when resolved). `None` if
-    /// there is no such setting; `Some(Err)` if the value does not fit.
+    /// (or, in `[optimizer]` and `[schedule]`, the declaration of the first
+    /// kind that takes it) types it; ranges are checked when resolved.
+    /// `None` if there is no such setting; `Some(Err)` if the value does
+    /// not fit.
     pub(crate) fn set(
         &mut self,
         key: &str,
@@ -270,32 +287,27 @@ impl Settings {
             loc: loc.clone(),
         };
         if let Some(field) = key.strip_prefix("optimizer.") {
-            (all_optimizer_fields().contains(&field)).then(|| self.optimizer.insert(field, at));
-            return all_optimizer_fields().contains(&field).then_some(Ok(()));
+            let typed = kind_setting_type(field, value, OptimizerConfig::check_type)?;
+            return Some(typed.map(|()| self.optimizer.insert(field, at)));
         }
         if let Some(field) = key.strip_prefix("schedule.") {
-            (schedule_fields().contains(&field)).then(|| self.schedule.insert(field, at));
-            return schedule_fields().contains(&field).then_some(Ok(()));
+            let typed = kind_setting_type(field, value, check_schedule_type)?;
+            return Some(typed.map(|()| self.schedule.insert(field, at)));
         }
         self.set_typed(key, value, loc)
     }
 
     /// `self` (a file) over `parent` (what it extends). A file that names
-    /// another optimizer kind starts its optimizer settings afresh: SGD's
-    /// momentum means nothing to Adam, and Adam's lr need not be SGD's.
+    /// another kind of optimizer or schedule inherits only the settings that
+    /// kind takes (the two kinds share): SGD's momentum means nothing to
+    /// Adam, but a learning rate or a weight decay means the same to both.
     pub(crate) fn over(self, parent: Settings) -> Settings {
-        let kinded = |own: KindTable, parent: KindTable| {
-            if own.new_kind(&parent) {
-                own
-            } else {
-                own.over(parent)
-            }
-        };
+        let optimizer_fields = |kind: &str| optimizer_kind(kind).map(|k| k.fields.to_vec());
         Settings {
             model: self.model.over(parent.model),
             input: self.input.over(parent.input),
-            optimizer: kinded(self.optimizer, parent.optimizer),
-            schedule: kinded(self.schedule, parent.schedule),
+            optimizer: (self.optimizer).over_kind(parent.optimizer, optimizer_fields),
+            schedule: (self.schedule).over_kind(parent.schedule, schedule_fields_of),
             training: self.training.over(parent.training),
         }
     }
@@ -324,8 +336,25 @@ impl Settings {
     /// [`Settings::keep_optimizer_fields_of`] for `[schedule]` (a sweep over
     /// `schedule.kind`).
     pub(crate) fn keep_schedule_fields_of(&mut self, kind: &str) {
-        if let Some(fields) = schedule_kind_fields(kind) {
+        if let Some(fields) = schedule_fields_of(kind) {
             self.schedule.keep_only(&fields);
         }
     }
+}
+
+/// The type check of a kind-dependent table's setting `field`: `kind` is
+/// a string (resolution checks which), the others as declared. `None` if
+/// no kind takes `field`.
+fn kind_setting_type(
+    field: &str,
+    value: &toml::Value,
+    check: fn(&str, &toml::Value) -> Option<Result<(), String>>,
+) -> Option<Result<(), String>> {
+    if field == "kind" {
+        return Some(match value {
+            toml::Value::String(_) => Ok(()),
+            other => Err(format!("expected a kind's name, got {other}")),
+        });
+    }
+    check(field, value)
 }

@@ -1,5 +1,6 @@
 //! "Did you mean": the one edit distance and nearest-name rule of the
-//! workspace, and serde's unknown-field messages completed with it.
+//! workspace ([`nearest`], used for every file the project reads), and
+//! serde's unknown-field messages completed with it.
 
 /// Adds "did you mean" to serde's unknown-field and unknown-variant messages.
 pub(crate) fn explain_toml_error(message: &str) -> String {
@@ -25,12 +26,15 @@ pub(crate) fn explain_toml_error(message: &str) -> String {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to
-/// be a plausible typo: what every "did you mean" of the workspace suggests.
+/// be a plausible typo: at most half the longer name's characters (at least
+/// 1). Ties go to the first candidate in sorted order. What every "did you
+/// mean" of the workspace suggests.
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let chars = |s: &str| s.chars().count();
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(1))
+        .filter(|(d, c)| *d <= (chars(c).max(chars(word)) / 2).max(1))
         .min()
         .map(|(_, c)| c)
 }
@@ -49,4 +53,29 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_is_capped_counts_characters_and_breaks_ties_by_name() {
+        assert_eq!(nearest("adma", &["baseline", "adam"]), Some("adam"));
+        assert_eq!(
+            nearest("lr-001", &["lr-0.01", "lr-0.0001"]),
+            Some("lr-0.01")
+        );
+        // Far from every name: no suggestion rather than a wild guess.
+        assert_eq!(nearest("a", &["baseline", "dropout-0.5"]), None);
+        assert_eq!(nearest("zzzzzz", &["lr", "eps"]), None);
+        // Ties: the first in sorted order, whatever the candidates' order.
+        assert_eq!(nearest("ab", &["ac", "aa"]), Some("aa"));
+        assert_eq!(nearest("ab", &["aa", "ac"]), Some("aa"));
+        // Characters, not bytes: "été" is 3 long, so 1 edit is within the cap
+        // and 2 are not.
+        assert_eq!(edit_distance("été", "ete"), 2);
+        assert_eq!(nearest("éte", &["été"]), Some("été"));
+        assert_eq!(nearest("ete", &["été"]), None);
+    }
 }

@@ -260,28 +260,24 @@ impl Options {
     }
 
     fn mode(&self, table: &Loc) -> Result<Mode, ExperimentError> {
-        let sampler = match &self.mode {
-            None => None,
+        let written = match &self.mode {
+            None => Mode::Grid,
             Some((entry, loc)) => parse_mode(entry, loc)?,
         };
-        let Some(sampler) = sampler else {
-            if let Some((key, (_, loc))) = self.sampling_options().next() {
-                return Err(loc.invalid(
-                    key,
-                    format!("`{key}` is for mode = \"random\" or \"sobol\"; a grid or zip sweep has one point per listed value"),
-                ));
+        let sampler = match written {
+            Mode::Sampled { sampler, .. } => sampler,
+            Mode::Grid | Mode::Zip => {
+                if let Some((key, (_, loc))) = self.sampling_options().next() {
+                    return Err(loc.invalid(
+                        key,
+                        format!("`{key}` is for mode = \"random\" or \"sobol\"; a grid or zip sweep has one point per listed value"),
+                    ));
+                }
+                return Ok(written);
             }
-            return Ok(match &self.mode {
-                Some((Entry::Scalar(toml::Value::String(m)), _)) if m == "zip" => Mode::Zip,
-                _ => Mode::Grid,
-            });
         };
         let at = self.mode.as_ref().map_or(table, |(_, loc)| loc);
-        let name = if sampler == Sampler::Random {
-            "random"
-        } else {
-            "sobol"
-        };
+        let name = sampler.name();
         let samples = int_option(&self.samples, "samples", 1, MAX_SAMPLES as i64, at, name)?;
         let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, name)?;
         Ok(Mode::Sampled {
@@ -405,36 +401,7 @@ impl Sweep {
                 domain,
             });
         }
-        let Some(first) = axes.first() else {
-            return Err(table.invalid(
-                "sweep",
-                "a [sweep] needs at least one setting and its list of values, e.g. \"optimizer.lr\" = [0.001, 0.01]",
-            ));
-        };
-        if let (Mode::Sampled { .. }, Some(dropped)) = (mode, axes.get(MAX_DIMENSIONS)) {
-            return Err(dropped.loc.invalid(
-                &dropped.key,
-                format!("a sampled sweep takes at most {MAX_DIMENSIONS} keys"),
-            ));
-        }
-        if mode == Mode::Zip {
-            let len = |a: &Axis| match &a.domain {
-                Domain::List(v) => v.len(),
-                Domain::Range(_) => 0,
-            };
-            if let Some(odd) = axes.iter().find(|a| len(a) != len(first)) {
-                return Err(odd.loc.invalid(
-                    &odd.key,
-                    format!(
-                        "mode = \"zip\" pairs the lists element by element, so they must have equal lengths: `{}` has {} values, `{}` has {}",
-                        first.key,
-                        len(first),
-                        odd.key,
-                        len(odd)
-                    ),
-                ));
-            }
-        }
+        check_axes(mode, &axes, &table)?;
         Ok(Sweep { mode, axes, prune })
     }
 
@@ -569,6 +536,42 @@ impl Sweep {
     }
 }
 
+/// What needs every axis: at least one, at most [`MAX_DIMENSIONS`] when
+/// sampled, lists of one length when zipped.
+fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentError> {
+    let Some(first) = axes.first() else {
+        return Err(table.invalid(
+            "sweep",
+            "a [sweep] needs at least one setting and its list of values, e.g. \"optimizer.lr\" = [0.001, 0.01]",
+        ));
+    };
+    if let (Mode::Sampled { .. }, Some(dropped)) = (mode, axes.get(MAX_DIMENSIONS)) {
+        return Err(dropped.loc.invalid(
+            &dropped.key,
+            format!("a sampled sweep takes at most {MAX_DIMENSIONS} keys"),
+        ));
+    }
+    if mode == Mode::Zip {
+        let len = |a: &Axis| match &a.domain {
+            Domain::List(v) => v.len(),
+            Domain::Range(_) => 0,
+        };
+        if let Some(odd) = axes.iter().find(|a| len(a) != len(first)) {
+            return Err(odd.loc.invalid(
+                &odd.key,
+                format!(
+                    "mode = \"zip\" pairs the lists element by element, so they must have equal lengths: `{}` has {} values, `{}` has {}",
+                    first.key,
+                    len(first),
+                    odd.key,
+                    len(odd)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The error for a grid or zip point named as an earlier one: at the first
 /// value written in another place than the earlier point's.
 fn repeated(axes: &[Axis], point: &[Value], earlier: &[Value], name: &str) -> ExperimentError {
@@ -641,15 +644,56 @@ fn parse_range(
     // The type is the setting's: a float range for an integer setting fails here.
     match Value::of(key, range.value(0.0), bounds_loc.clone()) {
         Ok(_) => Ok(range),
+        Err(_) if !range.dist.is_int() && takes_whole_numbers(key) => {
+            Err(loc.invalid(key, fractions_for_integers(key, range.dist, &bounds)))
+        }
         Err(why) => Err(bounds_loc.invalid(
             key,
             format!(
                 "`{}` does not fit this setting: {}",
-                Dist::NAMES[range.dist as usize],
+                range.dist.name(),
                 why.unwrap_or_default()
             ),
         )),
     }
+}
+
+/// Whether setting `key` takes a whole number and not a fraction.
+fn takes_whole_numbers(key: &str) -> bool {
+    let fits = |v: toml::Value| Settings::default().set(key, &v, &dummy_loc()) == Some(Ok(()));
+    fits(toml::Value::Integer(1)) && !fits(toml::Value::Float(0.5))
+}
+
+/// A place for values that are tried, never reported.
+fn dummy_loc() -> Loc {
+    let file = Arc::new(SourceFile {
+        path: std::path::PathBuf::new(),
+        text: String::new(),
+    });
+    Loc::new(&file, 0..0)
+}
+
+/// What to write instead of a distribution of fractions on the integer
+/// setting `key`, with the bounds written (when they are whole numbers).
+fn fractions_for_integers(key: &str, dist: Dist, bounds: &[toml::Value]) -> String {
+    let whole: Option<Vec<String>> = (bounds.iter())
+        .map(|b| match b {
+            toml::Value::Integer(i) => Some(i.to_string()),
+            toml::Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+                Some((*x as i64).to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let bounds = whole.map_or("[16, 512]".into(), |b| format!("[{}]", b.join(", ")));
+    let options: Vec<String> = (Dist::integer_names().into_iter())
+        .map(|n| format!("`{{ {n} = {bounds} }}`"))
+        .collect();
+    format!(
+        "`{key}` is an integer setting and `{}` draws fractions; an integer setting takes {}",
+        dist.name(),
+        options.join(" or ")
+    )
 }
 
 /// The values of the swept setting `key` (written as `entry`), each as
@@ -671,7 +715,7 @@ fn axis_values(
         other => {
             let example = match &other {
                 Entry::Scalar(v) => format!("[{v}, ...]"),
-                _ => "[...]".into(),
+                Entry::List(_) | Entry::Table(_) => "[...]".into(),
             };
             let table_name = key.split('.').next().unwrap_or_default();
             return Err(entry_loc.invalid(
@@ -769,22 +813,32 @@ fn flatten(
     }
 }
 
-/// `None` for grid and zip, the sampler for random and sobol.
-fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Option<Sampler>, ExperimentError> {
-    const MODES: [&str; 4] = ["grid", "zip", "random", "sobol"];
+/// The mode as written; a sampled mode's `samples` and `seed` are read
+/// by [`Options::mode`].
+fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
     const EXPECTED: &str = "expected \"grid\" (every combination, the default), \"zip\" (the lists paired element by element), \"random\" or \"sobol\" (`samples` points drawn with `seed`)";
-    match entry {
-        Entry::Scalar(toml::Value::String(m)) if m == "grid" || m == "zip" => Ok(None),
-        Entry::Scalar(toml::Value::String(m)) if m == "random" => Ok(Some(Sampler::Random)),
-        Entry::Scalar(toml::Value::String(m)) if m == "sobol" => Ok(Some(Sampler::Sobol)),
-        Entry::Scalar(toml::Value::String(m)) => {
-            let hint = nearest(m, &MODES)
-                .map(|n| format!("; did you mean \"{n}\"?"))
-                .unwrap_or_default();
-            Err(loc.invalid(MODE_KEY, format!("unknown mode \"{m}\": {EXPECTED}{hint}")))
-        }
-        other => Err(loc.invalid(MODE_KEY, format!("{EXPECTED}, got {}", other.describe()))),
+    let sampled = |sampler| Mode::Sampled {
+        sampler,
+        samples: 0,
+        seed: 0,
+    };
+    let modes = [
+        ("grid", Mode::Grid),
+        ("zip", Mode::Zip),
+        (Sampler::Random.name(), sampled(Sampler::Random)),
+        (Sampler::Sobol.name(), sampled(Sampler::Sobol)),
+    ];
+    let Entry::Scalar(toml::Value::String(m)) = entry else {
+        return Err(loc.invalid(MODE_KEY, format!("{EXPECTED}, got {}", entry.describe())));
+    };
+    if let Some((_, mode)) = modes.iter().find(|(name, _)| name == m) {
+        return Ok(*mode);
     }
+    let names: Vec<&str> = modes.iter().map(|(name, _)| *name).collect();
+    let hint = nearest(m, &names)
+        .map(|n| format!("; did you mean \"{n}\"?"))
+        .unwrap_or_default();
+    Err(loc.invalid(MODE_KEY, format!("unknown mode \"{m}\": {EXPECTED}{hint}")))
 }
 
 /// `[sweep.prune]` as written: `metric`, `eta` and `min_epochs`, all required.
@@ -809,47 +863,29 @@ fn parse_prune(
                 metric = Some(parse_metric(&m).map_err(|why| loc.invalid(&dotted, why))?);
             }
             ("eta", Entry::Scalar(toml::Value::Integer(n))) if n >= 2 => eta = Some(n as usize),
-            ("eta", other) => {
-                return Err(loc.invalid(
-                    &dotted,
-                    format!(
-                        "expected an integer of at least 2 (each rung keeps the best 1/eta of the points), got {}",
-                        other.describe()
-                    ),
-                ));
-            }
             ("min_epochs", Entry::Scalar(toml::Value::Integer(n))) if n >= 1 => {
                 min_epochs = Some((n as usize, loc));
             }
-            ("min_epochs", other) => {
-                return Err(loc.invalid(
-                    &dotted,
-                    format!(
-                        "expected a positive integer (the epochs every point trains before the first ranking), got {}",
-                        other.describe()
-                    ),
-                ));
-            }
-            ("metric", other) => {
-                return Err(loc.invalid(
-                    &dotted,
-                    format!(
-                        "expected a string such as \"val:accuracy\", got {}",
-                        other.describe()
-                    ),
-                ));
+            (key @ ("eta" | "min_epochs" | "metric"), other) => {
+                let expected = match key {
+                    "eta" => {
+                        "an integer of at least 2 (each rung keeps the best 1/eta of the points)"
+                    }
+                    "min_epochs" => {
+                        "a positive integer (the epochs every point trains before the first ranking)"
+                    }
+                    _ => "a string such as \"val:accuracy\"",
+                };
+                let got = other.describe();
+                return Err(loc.invalid(&dotted, format!("expected {expected}, got {got}")));
             }
             (unknown, _) => {
                 let hint = nearest(unknown, &Prune::KEYS)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
-                return Err(key_loc.invalid(
-                    &dotted,
-                    format!(
-                        "unknown key in [sweep.prune]: expected one of {}{hint}",
-                        Prune::KEYS.join(", ")
-                    ),
-                ));
+                let keys = Prune::KEYS.join(", ");
+                let why = format!("unknown key in [sweep.prune]: expected one of {keys}{hint}");
+                return Err(key_loc.invalid(&dotted, why));
             }
         }
     }
@@ -885,10 +921,12 @@ fn parse_metric(text: &str) -> Result<(Split, Quantity), String> {
     let (split, quantity) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}`: {}", expected()))?;
-    match (Split::parse(split), Quantity::parse(quantity)) {
-        (Some(s), Some(q)) if q.measured_on(s) => Ok((s, q)),
-        _ => Err(format!("unknown metric `{text}`: {}", expected())),
+    if let (Some(s), Some(q)) = (Split::parse(split), Quantity::parse(quantity))
+        && q.measured_on(s)
+    {
+        return Ok((s, q));
     }
+    Err(format!("unknown metric `{text}`: {}", expected()))
 }
 
 impl WrittenPrune {
@@ -937,10 +975,12 @@ fn unknown_setting(key: &str, loc: &Loc) -> ExperimentError {
 mod tests {
     use super::*;
     use crate::{OptimizerConfig, load_dir, load_file, run_id};
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
+    /// The frozen copy of the shipped experiment files (never the
+    /// repository's `experiments/`, which a user may edit).
     fn repo_experiments() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+        crate::testdata::shipped()
     }
 
     fn baseline_text() -> String {
@@ -979,9 +1019,7 @@ mod tests {
     /// 1-based line and column of the first occurrence of `needle` in `text`.
     fn line_col_of(text: &str, needle: &str) -> (usize, usize) {
         let offset = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        (line, offset - before.rfind('\n').map_or(0, |i| i + 1) + 1)
+        crate::position(text, offset)
     }
 
     #[test]
@@ -1367,9 +1405,29 @@ mod tests {
                 "a table with one of",
             ),
             (
-                format!("{sampled}\"training.batch_size\" = {{ uniform = [16.0, 64.0] }}\n"),
-                "[16.0, 64.0]",
+                // At the value, naming the distributions an integer takes.
+                format!("{sampled}\"training.batch_size\" = {{ uniform = [32, 256] }}\n"),
+                "{ uniform",
                 "training.batch_size",
+                "is an integer setting and `uniform` draws fractions; an integer setting takes `{ int_uniform = [32, 256] }` or `{ log_int_uniform = [32, 256] }`",
+            ),
+            (
+                format!("{sampled}\"training.batch_size\" = {{ log_uniform = [16.0, 64.0] }}\n"),
+                "{ log_uniform",
+                "training.batch_size",
+                "takes `{ int_uniform = [16, 64] }` or `{ log_int_uniform = [16, 64] }`",
+            ),
+            (
+                // A kind-dependent setting, typed by its declaration.
+                format!("{sampled}\"schedule.step_size\" = {{ uniform = [5, 15] }}\n"),
+                "{ uniform",
+                "schedule.step_size",
+                "an integer setting takes `{ int_uniform = [5, 15] }`",
+            ),
+            (
+                format!("{sampled}\"model.hidden\" = {{ uniform = [16.0, 64.0] }}\n"),
+                "[16.0, 64.0]",
+                "model.hidden",
                 "does not fit this setting",
             ),
             (
