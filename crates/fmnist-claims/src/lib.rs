@@ -75,4 +75,4 @@ pub use grammar::{Check, Claim, EpochRef, Expr, Op, Operand, Term, Verdict, term
 pub use inference::{BOOTSTRAP, MAX_SEEDS_ESTIMATE, Side, Statistics, Tested, prob_beats, told_apart};
 pub use load::load;
 pub use paper::{Paper, Target, load as load_paper, same_value};
-pub use seeds::{SeedDecision, apply_seeds, choose_seeds, read_seeds_file, write_seeds_file};
+pub use seeds::choose_seeds;

@@ -82,15 +82,7 @@ pub fn load(path: &Path, experiments: &[&str]) -> Result<Vec<Claim>, ClaimsError
     parse(path, &text, experiments)
 }
 
-/// The 1-based line and column of byte `offset` of `text`.
-pub fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
+pub(crate) use fmnist_experiments::position;
 
 /// Where each term of the string value at `span` names its experiment, as
 /// (name, byte offset of the name in `text`).

@@ -18,92 +18,11 @@ use std::path::Path;
 
 use fmnist_experiments::Experiment;
 use fmnist_metrics::StoredRun;
-use serde::{Deserialize, Serialize};
+use fmnist_experiments::SeedDecision;
 
 use crate::evaluate;
 use crate::grammar::{self, Verdict};
-use crate::error::{ClaimsError, io};
-
-/// One experiment's decided number of seeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedDecision {
-    /// The experiment's name (a file stem in experiments/).
-    pub experiment: String,
-    /// How many seeds it runs in all.
-    pub seeds: usize,
-    /// Why: the checks and their seed estimates.
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SeedsDoc {
-    /// The cap the decision was taken with.
-    max_seeds: usize,
-    #[serde(default)]
-    decision: Vec<SeedDecision>,
-}
-
-const HEADER: &str = "\
-# Seeds decided by `cargo xtask reproduce -- --decide` (fmnist-figures,
-# module seeds): for each experiment of a claim that was undecided on the
-# seeds it had, the number of seeds a power analysis of its undecided checks
-# asked for (capped). Chosen once and tested once at that number (a fixed-n
-# design), so adding seeds cannot inflate the error rate; a later --decide
-# keeps this file. Every reproduction runs these seeds. Delete the file to
-# decide again from scratch.
-";
-
-/// The decisions of `path` and the cap they were taken with; `None` when
-/// there is no file.
-pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>, ClaimsError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(path)(e)),
-    };
-    let doc: SeedsDoc = toml::from_str(&text).map_err(|e| ClaimsError::Syntax {
-        path: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
-    Ok(Some((doc.max_seeds, doc.decision)))
-}
-
-/// Writes the decisions to `path`, with a header saying what they are.
-pub fn write_seeds_file(
-    path: &Path,
-    max_seeds: usize,
-    decisions: &[SeedDecision],
-) -> Result<(), ClaimsError> {
-    let doc = SeedsDoc {
-        max_seeds,
-        decision: decisions.to_vec(),
-    };
-    let body = toml::to_string(&doc).expect("seed decisions serialise");
-    std::fs::write(path, format!("{HEADER}\n{body}")).map_err(io(path))
-}
-
-/// Gives each decided experiment its number of seeds: its own, then the
-/// lowest integers it does not run yet. Returns the names decided for but
-/// not among `experiments`.
-pub fn apply_seeds(experiments: &mut [Experiment], decisions: &[SeedDecision]) -> Vec<String> {
-    let mut unknown = Vec::new();
-    for d in decisions {
-        let Some(e) = experiments.iter_mut().find(|e| e.name == d.experiment) else {
-            unknown.push(d.experiment.clone());
-            continue;
-        };
-        let mut next = 0u64;
-        while e.seeds.len() < d.seeds {
-            if !e.seeds.contains(&next) {
-                e.seeds.push(next);
-            }
-            next += 1;
-        }
-    }
-    unknown
-}
+use crate::error::ClaimsError;
 
 /// The seeds each experiment of an undecided claim should run, from the
 /// power analysis of its undecided checks on `runs` (see the module docs);
@@ -173,6 +92,7 @@ fn check_experiments(check: &grammar::Check) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fmnist_experiments::{apply_seeds, read_seeds_file, write_seeds_file};
     use fmnist_metrics::fixture::simple;
 
     const FILE: &str = r#"

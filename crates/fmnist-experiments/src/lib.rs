@@ -78,7 +78,7 @@ pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
 pub use prune::{Prune, Replay};
 pub use quantity::{EpochReport, Measures, Quantity, Split};
-pub use run::{Overrides, RunSpec, plan, run_id};
+pub use run::{Overrides, RunSpec, SHORT_RUN_ID_LEN, plan, run_id, short_run_id};
 pub use schedule::{
     EarlyStopping, Keep, Mode, Monitor, SCHEDULE_KINDS, ScheduleConfig, ScheduleKind,
     ThresholdMode, Warmup, defaults, schedule_kind,

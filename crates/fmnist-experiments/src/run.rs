@@ -97,6 +97,18 @@ pub fn run_id(config: &RunConfig, seed: u64, data_hashes: &[String], code_versio
     blake3::hash(&canonical).to_hex()[..16].to_string()
 }
 
+/// How many hex digits of a run id identify it for a reader; the full id is
+/// in the run's manifest.
+pub const SHORT_RUN_ID_LEN: usize = 8;
+
+/// The first [`SHORT_RUN_ID_LEN`] characters of a run id (all of a shorter one).
+pub fn short_run_id(run_id: &str) -> &str {
+    match run_id.char_indices().nth(SHORT_RUN_ID_LEN) {
+        Some((i, _)) => &run_id[..i],
+        None => run_id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,7 @@ pub struct Report<'a> {
     pub claim_methods: String,
     /// `experiments/claims/seeds.toml`, when there is one: the cap and the seeds
     /// decided per experiment (set by `report`, which reads files).
-    pub seed_decisions: Option<(usize, Vec<fmnist_claims::SeedDecision>)>,
+    pub seed_decisions: Option<(usize, Vec<fmnist_experiments::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     pub hypotheses: Vec<Hypothesis>,

@@ -8,4 +8,8 @@ pub enum ReportError {
     /// the message names the file, line and column.
     #[error(transparent)]
     Claims(#[from] ClaimsError),
+    /// `experiments/claims/seeds.toml` could not be read; the message
+    /// names the file.
+    #[error(transparent)]
+    Seeds(#[from] fmnist_experiments::ExperimentError),
 }

@@ -69,7 +69,7 @@ pub fn with_page<T>(
     // experiments/claims/seeds.toml beside experiments/claims/paper.toml
     // (not in experiments/, where every file is an experiment).
     if let Some(dir) = input.claims_file.parent() {
-        report.seed_decisions = fmnist_claims::read_seeds_file(&dir.join("seeds.toml"))?;
+        report.seed_decisions = fmnist_experiments::read_seeds_file(&dir.join("seeds.toml"))?;
     }
     let verdicts: Vec<(String, Verdict)> = report
         .claims

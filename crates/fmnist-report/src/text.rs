@@ -5,17 +5,7 @@
 
 use fmnist_metrics::{RunStatus, StoredRun};
 
-/// How many hex digits of a run id identify it for a reader; the full id is
-/// in the run's manifest.
-pub const SHORT_RUN_ID_LEN: usize = 8;
-
-/// The first [`SHORT_RUN_ID_LEN`] characters of a run id (all of a shorter one).
-pub fn short_run_id(run_id: &str) -> &str {
-    match run_id.char_indices().nth(SHORT_RUN_ID_LEN) {
-        Some((i, _)) => &run_id[..i],
-        None => run_id,
-    }
-}
+pub use fmnist_experiments::{SHORT_RUN_ID_LEN, short_run_id};
 
 /// Seeds as a reader lists them: "0, 1, 2".
 pub fn seed_list<I>(seeds: I) -> String

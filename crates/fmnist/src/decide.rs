@@ -39,7 +39,7 @@ pub fn decide(
         bail!("--decide chooses the seeds itself; it does not combine with --seeds");
     }
     let path = Path::new(SEEDS_FILE);
-    if let Some((cap, decisions)) = fmnist_figures::read_seeds_file(path)? {
+    if let Some((cap, decisions)) = fmnist_experiments::read_seeds_file(path)? {
         eprintln!(
             "decide: {SEEDS_FILE} already records the decision (at most {cap} seeds, {} \
              experiments given more); it is kept, so that the claims are tested once at those \
@@ -50,8 +50,8 @@ pub fn decide(
     }
     let runs = stored_runs(global, experiments, args)?;
     let decisions =
-        fmnist_figures::choose_seeds(experiments, &runs, Path::new(CLAIMS_FILE), max_seeds)?;
-    fmnist_figures::write_seeds_file(path, max_seeds, &decisions)?;
+        fmnist_claims::choose_seeds(experiments, &runs, Path::new(CLAIMS_FILE), max_seeds)?;
+    fmnist_experiments::write_seeds_file(path, max_seeds, &decisions)?;
     for d in &decisions {
         eprintln!(
             "decide: {} runs {} seeds: {}",
@@ -61,7 +61,7 @@ pub fn decide(
     if decisions.is_empty() {
         eprintln!("decide: no undecided check asks for more seeds; recorded in {SEEDS_FILE}");
     }
-    fmnist_figures::apply_seeds(experiments, &decisions);
+    fmnist_experiments::apply_seeds(experiments, &decisions);
     Ok(())
 }
 

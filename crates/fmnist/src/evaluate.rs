@@ -49,7 +49,7 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
             "{} seed {} ({})",
             m.experiment,
             m.seed,
-            fmnist_figures::text::short_run_id(&m.run_id)
+            fmnist_experiments::short_run_id(&m.run_id)
         );
         if matches!(m.status, RunStatus::Diverged { .. }) {
             println!("skip {name}: diverged, its weights are not finite");

@@ -61,7 +61,7 @@ impl Job {
             "{} seed {} ({})",
             self.spec.experiment,
             self.spec.seed,
-            fmnist_figures::text::short_run_id(&self.spec.run_id)
+            fmnist_experiments::short_run_id(&self.spec.run_id)
         )
     }
 }

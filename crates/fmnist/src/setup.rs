@@ -209,10 +209,10 @@ pub fn load_experiments() -> anyhow::Result<Vec<Experiment>> {
 /// `all`, a decision for an experiment that no file defines is an error
 /// (the file is stale); without, `experiments` may be a few files only.
 pub fn apply_decided_seeds(experiments: &mut [Experiment], all: bool) -> anyhow::Result<()> {
-    let Some((_, decisions)) = fmnist_figures::read_seeds_file(Path::new(SEEDS_FILE))? else {
+    let Some((_, decisions)) = fmnist_experiments::read_seeds_file(Path::new(SEEDS_FILE))? else {
         return Ok(());
     };
-    let unknown = fmnist_figures::apply_seeds(experiments, &decisions);
+    let unknown = fmnist_experiments::apply_seeds(experiments, &decisions);
     if all && !unknown.is_empty() {
         anyhow::bail!(
             "{SEEDS_FILE} decides seeds for {}, which no file in experiments/ defines; \

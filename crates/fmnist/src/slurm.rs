@@ -103,7 +103,8 @@ pub fn execute(
             None if job.until.is_some() && job.done_in(&ctx.store) => summary.trained += 1,
             Some(m) => {
                 summary.trained += 1;
-                if let Some(text) = fmnist_figures::text::diverged(run.seed, &m.status) {
+                if let fmnist_metrics::RunStatus::Diverged { .. } = m.status {
+                    let text = format!("seed {} {}", run.seed, m.status);
                     summary.diverged.push(format!("{}: {text}", run.experiment));
                 }
             }
