@@ -107,12 +107,14 @@ mod tests {
 
     fn diff(estimate: f64, se: f64) -> Difference {
         Difference {
+            test: crate::TestKind::Paired,
             pairing: crate::Pairing::Paired,
             n_a: 3,
             n_b: 3,
             estimate,
             se,
             df: 2.0,
+            spread: crate::Spread::Paired { sd: se * 3f64.sqrt() },
         }
     }
 

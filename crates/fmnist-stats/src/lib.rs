@@ -32,7 +32,7 @@ mod t;
 
 pub use bootstrap::{Bootstrap, percentile};
 pub use decide::{Check, Decision, Region, decide};
-pub use difference::{Difference, Pairing};
+pub use difference::{Difference, Pairing, TestKind};
 pub use error::StatsError;
 pub use power::{POWER_METHOD, Spread, power, seeds_to_decide};
 pub use t::{MeanInterval, mean_interval, t_cdf, t_quantile};
