@@ -221,7 +221,9 @@ impl Difference {
     /// One-sided p-value of the hypothesis `difference > margin`
     /// (H0: difference <= margin).
     pub fn p_greater(&self, margin: f64) -> f64 {
-        1.0 - t_cdf(self.t_statistic(margin), self.df)
+        // The lower tail at −t rather than 1 − F(t): small p-values keep
+        // their digits (the t distribution is symmetric).
+        t_cdf(-self.t_statistic(margin), self.df)
     }
 
     /// One-sided p-value of the hypothesis `difference < margin`.
