@@ -27,18 +27,30 @@ mod bootstrap;
 mod decide;
 mod difference;
 mod error;
+mod expected_max;
 mod family;
 mod flip;
 mod holm;
+mod nct;
+mod normal;
 mod power;
+mod proportion;
 mod t;
 
 pub use bootstrap::{Bootstrap, percentile};
 pub use decide::{Check, Decision, Region, alpha_to_fail, alpha_to_hold, decide, p_fails, p_holds};
 pub use difference::{Difference, Pairing, TestKind};
 pub use error::StatsError;
+pub use expected_max::{ExpectedMax, expected_max, expected_max_band, expected_max_curve};
 pub use family::{FamilyCheck, decide_family};
 pub use flip::Flip;
 pub use holm::{HolmStep, holm};
-pub use power::{POWER_METHOD, Spread, power, seeds_to_decide};
-pub use t::{MeanInterval, mean_interval, t_cdf, t_quantile};
+pub use nct::nct_cdf;
+pub use normal::{normal_cdf, normal_quantile};
+pub use power::{
+    POWER_METHOD, PowerMethod, Spread, power, power_with, seeds_to_decide, seeds_to_decide_with,
+};
+pub use proportion::{Proportion, wilson_interval};
+pub use t::{
+    MeanInterval, PredictionInterval, mean_interval, prediction_interval, t_cdf, t_quantile,
+};
