@@ -25,6 +25,7 @@
 
 mod bootstrap;
 mod decide;
+mod design;
 mod difference;
 mod error;
 mod expected_max;
@@ -35,10 +36,12 @@ mod nct;
 mod normal;
 mod power;
 mod proportion;
+mod simulate;
 mod t;
 
 pub use bootstrap::{Bootstrap, percentile};
 pub use decide::{Check, Decision, Region, alpha_to_fail, alpha_to_hold, decide, p_fails, p_holds};
+pub use design::{Observed, Pilot, ReusePilot, TwoStage, TwoStageOutcome};
 pub use difference::{Difference, Pairing, TestKind};
 pub use error::StatsError;
 pub use expected_max::{ExpectedMax, expected_max, expected_max_band, expected_max_curve};
@@ -51,6 +54,10 @@ pub use power::{
     POWER_METHOD, PowerMethod, Spread, power, power_with, seeds_to_decide, seeds_to_decide_with,
 };
 pub use proportion::{Proportion, wilson_interval};
+pub use simulate::{
+    NOMINAL_FALSE_HOLDS, NullCase, SIMULATION_SEED, SIMULATIONS, SeedDesign, SimulatedRate,
+    simulate_false_holds,
+};
 pub use t::{
     MeanInterval, PredictionInterval, mean_interval, prediction_interval, t_cdf, t_quantile,
 };
