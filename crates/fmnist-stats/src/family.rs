@@ -155,4 +155,15 @@ mod tests {
         assert_eq!(at(f.holds), Decision::Undecided);
         assert!(f.holds < 0.0 && out[1].flip.holds > 0.0);
     }
+
+    #[test]
+    fn a_family_of_one_is_decided_as_on_its_own() {
+        for (diff, region) in family() {
+            let one = decide_family(&[(diff, region)], 0.05).unwrap()[0];
+            assert_eq!(one.adjusted, one.raw.decision);
+            assert_eq!(one.flip_adjusted, one.flip);
+            assert_eq!((one.hold.level, one.fail.level), (0.05, 0.05));
+        }
+        assert!(decide_family(&[], 0.05).unwrap().is_empty());
+    }
 }
