@@ -1,12 +1,46 @@
 //! The difference of two experiments' means over seeds, `mean(A) − mean(B)`:
 //! paired by seed when both ran the same seeds (the seed fixes the
 //! initialisation and the batch order, so a pair shares its luck), Welch's
-//! unequal-variance t otherwise.
+//! unequal-variance t otherwise; or of one experiment's mean and a number
+//! (one-sample t). The [`TestKind`] it carries names the test that was run.
 
 use crate::error::{StatsError, check_finite, check_level};
+use crate::power::Spread;
 use crate::t::{mean, sample_sd, t_cdf, t_quantile};
 
-/// How a [`Difference`] was formed.
+/// The t-test a [`Difference`] is tested with, to be printed beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestKind {
+    /// The mean of one side's values against a number: `scipy.stats.ttest_1samp`.
+    OneSample,
+    /// The mean of per-seed differences: `scipy.stats.ttest_rel`.
+    Paired,
+    /// Independent samples, unequal variances:
+    /// `scipy.stats.ttest_ind(equal_var=False)`.
+    Welch,
+}
+
+impl TestKind {
+    /// "one-sample t", "paired t" or "Welch's t".
+    pub fn name(self) -> &'static str {
+        match self {
+            TestKind::OneSample => "one-sample t",
+            TestKind::Paired => "paired t",
+            TestKind::Welch => "Welch's t",
+        }
+    }
+}
+
+impl std::fmt::Display for TestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a [`Difference`]'s standard error was formed: the per-seed
+/// differences (`Paired`, also the form of a one-sample test) or two
+/// independent samples (`Welch`). Kept for callers that predate
+/// [`TestKind`]; name the test with [`Difference::test`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pairing {
     /// The mean of per-seed differences; df = n − 1.
@@ -28,12 +62,20 @@ impl Pairing {
 /// freedom: everything a t interval or test needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Difference {
+    /// The test run; print it beside the numbers.
+    pub test: TestKind,
+    /// [`Pairing::Paired`] for [`TestKind::OneSample`] and
+    /// [`TestKind::Paired`], [`Pairing::Welch`] for [`TestKind::Welch`].
     pub pairing: Pairing,
+    /// Values on the left side (pairs, for a paired test).
     pub n_a: usize,
+    /// Values on the right side: 0 for a one-sample test (a number).
     pub n_b: usize,
     pub estimate: f64,
     pub se: f64,
     pub df: f64,
+    /// The observed standard deviation(s) behind `se`, for a power analysis.
+    pub spread: Spread,
 }
 
 impl Difference {
@@ -56,13 +98,42 @@ impl Difference {
         }
         let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
         let n = d.len();
+        let sd = sample_sd(&d);
         Ok(Difference {
+            test: TestKind::Paired,
             pairing: Pairing::Paired,
             n_a: n,
             n_b: n,
             estimate: mean(&d),
-            se: sample_sd(&d) / (n as f64).sqrt(),
+            se: sd / (n as f64).sqrt(),
             df: (n - 1) as f64,
+            spread: Spread::Paired { sd },
+        })
+    }
+
+    /// `mean(values) − against`, the one-sample t of `values` against a
+    /// number (at least two values): `scipy.stats.ttest_1samp(values, against)`.
+    pub fn one_sample(values: &[f64], against: f64) -> Result<Difference, StatsError> {
+        check_finite("one-sample difference", values)?;
+        check_finite("one-sample difference (the number)", &[against])?;
+        let n = values.len();
+        if n < 2 {
+            return Err(StatsError::TooFew {
+                what: "one-sample difference",
+                need: 2,
+                got: n,
+            });
+        }
+        let sd = sample_sd(values);
+        Ok(Difference {
+            test: TestKind::OneSample,
+            pairing: Pairing::Paired,
+            n_a: n,
+            n_b: 0,
+            estimate: mean(values) - against,
+            se: sd / (n as f64).sqrt(),
+            df: (n - 1) as f64,
+            spread: Spread::Paired { sd },
         })
     }
 
@@ -79,8 +150,9 @@ impl Difference {
             });
         }
         let (na, nb) = (a.len() as f64, b.len() as f64);
-        let va = sample_sd(a).powi(2) / na;
-        let vb = sample_sd(b).powi(2) / nb;
+        let (sd_a, sd_b) = (sample_sd(a), sample_sd(b));
+        let va = sd_a.powi(2) / na;
+        let vb = sd_b.powi(2) / nb;
         let df = if va + vb > 0.0 {
             (va + vb).powi(2) / (va * va / (na - 1.0) + vb * vb / (nb - 1.0))
         } else {
@@ -88,12 +160,14 @@ impl Difference {
             na + nb - 2.0
         };
         Ok(Difference {
+            test: TestKind::Welch,
             pairing: Pairing::Welch,
             n_a: a.len(),
             n_b: b.len(),
             estimate: mean(a) - mean(b),
             se: (va + vb).sqrt(),
             df,
+            spread: Spread::Independent { sd_a, sd_b },
         })
     }
 
@@ -110,6 +184,16 @@ impl Difference {
             Difference::paired(&values(&a), &values(&b))
         } else {
             Difference::welch(&values(&a), &values(&b))
+        }
+    }
+
+    /// The test and its sample sizes in words: "one-sample t, n = 5",
+    /// "paired t, 7 pairs", "Welch's t, n = 10 and 3".
+    pub fn describe(&self) -> String {
+        match self.test {
+            TestKind::OneSample => format!("{}, n = {}", self.test, self.n_a),
+            TestKind::Paired => format!("{}, {} pairs", self.test, self.n_a),
+            TestKind::Welch => format!("{}, n = {} and {}", self.test, self.n_a, self.n_b),
         }
     }
 
@@ -137,7 +221,9 @@ impl Difference {
     /// One-sided p-value of the hypothesis `difference > margin`
     /// (H0: difference <= margin).
     pub fn p_greater(&self, margin: f64) -> f64 {
-        1.0 - t_cdf(self.t_statistic(margin), self.df)
+        // The lower tail at −t rather than 1 − F(t): small p-values keep
+        // their digits (the t distribution is symmetric).
+        t_cdf(-self.t_statistic(margin), self.df)
     }
 
     /// One-sided p-value of the hypothesis `difference < margin`.
@@ -195,7 +281,30 @@ mod tests {
     }
 
     #[test]
+    fn each_constructor_names_its_test_and_sides() {
+        let a = [0.8, 0.81, 0.83];
+        let one = Difference::one_sample(&a, 0.79).unwrap();
+        assert_eq!(one.test, TestKind::OneSample);
+        assert_eq!(one.test.to_string(), "one-sample t");
+        assert_eq!((one.n_a, one.n_b), (3, 0));
+        assert_eq!(one.describe(), "one-sample t, n = 3");
+        // Same numbers as the paired form against a constant, but named for
+        // what it is.
+        let as_pairs = Difference::paired(&a, &[0.79; 3]).unwrap();
+        assert_eq!(as_pairs.test, TestKind::Paired);
+        assert!((one.estimate - as_pairs.estimate).abs() < 1e-15);
+        assert!((one.se - as_pairs.se).abs() < 1e-15);
+        assert_eq!(as_pairs.describe(), "paired t, 3 pairs");
+        let w = Difference::welch(&a, &[0.7, 0.72]).unwrap();
+        assert_eq!((w.test, w.test.name()), (TestKind::Welch, "Welch's t"));
+        assert_eq!(w.describe(), "Welch's t, n = 3 and 2");
+        assert!(matches!(w.spread, Spread::Independent { .. }));
+    }
+
+    #[test]
     fn one_seed_is_too_few() {
+        assert!(Difference::one_sample(&[1.0], 0.0).is_err());
+        assert!(Difference::one_sample(&[1.0, 2.0], f64::NAN).is_err());
         assert!(Difference::paired(&[1.0], &[2.0]).is_err());
         assert!(Difference::welch(&[1.0, 2.0], &[2.0]).is_err());
         assert!(Difference::paired(&[1.0, 2.0], &[2.0]).is_err());

@@ -12,6 +12,10 @@ pub enum StatsError {
     NotFinite { what: &'static str, value: f64 },
     #[error("a level must lie strictly between 0 and 1, got {0}")]
     Level(f64),
+    #[error("{what}: {value} is not a probability (it must lie in [0, 1])")]
+    NotProbability { what: &'static str, value: f64 },
+    #[error("{what}: {message}")]
+    Invalid { what: &'static str, message: String },
     #[error("paired difference: {a} values against {b}; pairs need equal lengths")]
     Unpaired { a: usize, b: usize },
 }

@@ -1,12 +1,49 @@
 //! How many seeds would decide a check: the smallest number of seeds per
 //! experiment at which the check's test, at the observed effect and spread,
 //! has the target power.
+//!
+//! The power of a one-sided t-test is exact with the noncentral t
+//! ([`nct_cdf`]): with the truth `distance` beyond the boundary, the
+//! statistic is noncentral t with df degrees of freedom and noncentrality
+//! `distance / se`, so the power is `1 − F_nct(t_crit; df, distance / se)`
+//! (exact for one-sample and paired tests; for Welch's the usual
+//! approximation, at the Welch–Satterthwaite df of the planned n). The older
+//! approximation, the central t shifted by the noncentrality, stays
+//! available as [`PowerMethod::ShiftedCentralT`].
 
 use crate::decide::Region;
+use crate::nct::nct_cdf;
 use crate::t::{t_cdf, t_quantile};
 
 /// The method, in words, for the report.
 pub const POWER_METHOD: &str = "smallest n with power >= the target for the check's own test \
+at the observed effect and standard deviation, the power from the noncentral t distribution \
+(power = 1 - F_nct(t_crit; df, |effect - bound| / se); for an equivalence test the chance \
+that both one-sided tests reject, bounded below by 1 minus the sum of their misses)";
+
+/// How the power of a t-test is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerMethod {
+    /// The noncentral t: `1 − F_nct(t_crit; df, distance/se)`
+    /// (`scipy.stats.nct`). What [`power`] and [`seeds_to_decide`] use.
+    NoncentralT,
+    /// The central t shifted by the noncentrality,
+    /// `1 − T_df(t_crit − distance/se)`: the crate's method before the
+    /// noncentral t, kept so that designs chosen with it can be replayed.
+    ShiftedCentralT,
+}
+
+impl PowerMethod {
+    /// The method in words, for the report.
+    pub fn description(self) -> &'static str {
+        match self {
+            PowerMethod::NoncentralT => POWER_METHOD,
+            PowerMethod::ShiftedCentralT => SHIFTED_METHOD,
+        }
+    }
+}
+
+const SHIFTED_METHOD: &str = "smallest n with power >= the target for the check's own test \
 at the observed effect and standard deviation; the noncentral t is approximated by the central \
 t shifted by the noncentrality (power = 1 - T_df(t_crit - |effect - bound| / se))";
 
@@ -36,15 +73,32 @@ fn se_df(spread: Spread, n: usize) -> (f64, f64) {
     }
 }
 
-/// `1 − T_df(crit − distance/se)`: the chance that the test statistic
-/// passes `crit` when the truth lies `distance` beyond the boundary.
-fn pass(crit: f64, distance: f64, se: f64, df: f64) -> f64 {
-    1.0 - t_cdf(crit - distance / se, df)
+/// The chance that the test statistic passes `crit` when the truth lies
+/// `distance` beyond the boundary.
+fn pass(method: PowerMethod, crit: f64, distance: f64, se: f64, df: f64) -> f64 {
+    match method {
+        PowerMethod::NoncentralT => 1.0 - nct_cdf(crit, df, distance / se),
+        PowerMethod::ShiftedCentralT => 1.0 - t_cdf(crit - distance / se, df),
+    }
 }
 
 /// Power of deciding `region` (either way: toward holding when the effect is
-/// inside the region, toward failing when outside) with `n` seeds each.
+/// inside the region, toward failing when outside) with `n` seeds each, by
+/// the noncentral t ([`POWER_METHOD`]).
 pub fn power(region: Region, effect: f64, spread: Spread, alpha: f64, n: usize) -> f64 {
+    power_with(PowerMethod::NoncentralT, region, effect, spread, alpha, n)
+}
+
+/// [`power`] by a chosen method.
+pub fn power_with(
+    method: PowerMethod,
+    region: Region,
+    effect: f64,
+    spread: Spread,
+    alpha: f64,
+    n: usize,
+) -> f64 {
+    let pass = |crit, distance, se, df| pass(method, crit, distance, se, df);
     let (se, df) = se_df(spread, n);
     if se == 0.0 {
         return 1.0;
@@ -82,7 +136,40 @@ pub fn seeds_to_decide(
     target: f64,
     max_n: usize,
 ) -> Option<usize> {
-    (2..=max_n).find(|&n| power(region, effect, spread, alpha, n) >= target)
+    seeds_to_decide_with(
+        PowerMethod::NoncentralT,
+        region,
+        effect,
+        spread,
+        alpha,
+        target,
+        max_n,
+    )
+}
+
+/// [`seeds_to_decide`] by a chosen method. The power grows with n (a test
+/// checks it), so the smallest n is found by bisection: about log2(max_n)
+/// power evaluations.
+pub fn seeds_to_decide_with(
+    method: PowerMethod,
+    region: Region,
+    effect: f64,
+    spread: Spread,
+    alpha: f64,
+    target: f64,
+    max_n: usize,
+) -> Option<usize> {
+    let enough = |n| power_with(method, region, effect, spread, alpha, n) >= target;
+    if max_n < 2 || !enough(max_n) {
+        return None;
+    }
+    // Invariant: enough(hi); lo is 1 or an n that is not enough.
+    let (mut lo, mut hi) = (1, max_n);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if enough(mid) { hi = mid } else { lo = mid }
+    }
+    Some(hi)
 }
 
 #[cfg(test)]
@@ -110,6 +197,33 @@ mod tests {
             seeds_to_decide(Region::Less(0.01), 0.01, s, 0.05, 0.8, 500),
             None
         );
+    }
+
+    #[test]
+    fn bisection_finds_the_smallest_n_a_scan_finds() {
+        let spreads = [
+            Spread::Paired { sd: 0.01 },
+            Spread::Independent {
+                sd_a: 0.004,
+                sd_b: 0.012,
+            },
+        ];
+        for method in [PowerMethod::NoncentralT, PowerMethod::ShiftedCentralT] {
+            for spread in spreads {
+                for (region, effect) in [
+                    (Region::Greater(0.0), 0.004),
+                    (Region::Less(0.01), 0.0),
+                    (Region::Within(0.02), 0.012),
+                    (Region::Within(0.005), 0.011),
+                    (Region::Greater(0.0), 0.05),
+                ] {
+                    let scan = (2..=300)
+                        .find(|&n| power_with(method, region, effect, spread, 0.05, n) >= 0.8);
+                    let got = seeds_to_decide_with(method, region, effect, spread, 0.05, 0.8, 300);
+                    assert_eq!(got, scan, "{method:?} {spread:?} {region} {effect}");
+                }
+            }
+        }
     }
 
     #[test]

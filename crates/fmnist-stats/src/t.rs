@@ -1,4 +1,5 @@
-//! Student's t distribution and the t interval of a mean over seeds.
+//! Student's t distribution, the t interval of a mean over seeds, and the
+//! prediction interval of one more seed's value.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -91,6 +92,48 @@ pub fn mean_interval(values: &[f64], level: f64) -> Result<MeanInterval, StatsEr
     })
 }
 
+/// Where one more run's value should fall, from n runs: a prediction
+/// interval `mean ± t_{(1+level)/2, n-1} · sd · √(1 + 1/n)`, the question to
+/// ask of a single run reported by a paper (where a mean's interval asks
+/// about the mean of infinitely many).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictionInterval {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n − 1 in the denominator).
+    pub sd: f64,
+    pub half_width: f64,
+    pub level: f64,
+    /// n − 1.
+    pub df: f64,
+}
+
+impl PredictionInterval {
+    pub fn lo(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    pub fn hi(&self) -> f64 {
+        self.mean + self.half_width
+    }
+}
+
+/// The `level` prediction interval for one new value from `values` (at
+/// least two): what statsmodels' OLS on a constant gives as
+/// `obs_ci_lower`/`obs_ci_upper`.
+pub fn prediction_interval(values: &[f64], level: f64) -> Result<PredictionInterval, StatsError> {
+    let m = mean_interval(values, level)?;
+    let n = m.n as f64;
+    Ok(PredictionInterval {
+        n: m.n,
+        mean: m.mean,
+        sd: m.sd,
+        half_width: t_quantile(0.5 + level / 2.0, m.df) * m.sd * (1.0 + 1.0 / n).sqrt(),
+        level,
+        df: m.df,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +165,15 @@ mod tests {
                 assert!((t_cdf(t_quantile(p, df), df) - p).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn a_prediction_interval_is_wider_than_the_mean_interval_by_sqrt_n_plus_1() {
+        let v = [79.1, 79.4, 78.8];
+        let m = mean_interval(&v, 0.95).unwrap();
+        let p = prediction_interval(&v, 0.95).unwrap();
+        assert_eq!(p.mean, m.mean);
+        assert!((p.half_width / m.half_width - 4f64.sqrt()).abs() < 1e-12);
+        assert!(prediction_interval(&[1.0], 0.95).is_err());
     }
 }
