@@ -805,10 +805,10 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
         report.contains("no `experiments/claims/seeds.toml`"),
         "{report}"
     );
-    fmnist_claims::write_seeds_file(
+    fmnist_experiments::write_seeds_file(
         &dir.join("claims/seeds.toml"),
         10,
-        &[fmnist_claims::SeedDecision {
+        &[fmnist_experiments::SeedDecision {
             experiment: "baseline".into(),
             seeds: 5,
             reason: "D needs about 5".into(),
