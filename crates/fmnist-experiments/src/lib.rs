@@ -83,7 +83,10 @@ pub use schedule::{
     EarlyStopping, Keep, Mode, Monitor, SCHEDULE_KINDS, ScheduleConfig, ScheduleKind,
     ThresholdMode, Warmup, defaults, schedule_kind,
 };
-pub use seeds::{SeedDecision, apply_seeds, read_seeds_file, write_seeds_file};
+pub use seeds::{
+    SeedDecision, SeedsDesign, apply_seeds, read_seeds_design, read_seeds_file, write_seeds_file,
+    write_seeds_file_with_design,
+};
 pub use source::position;
 pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};

@@ -27,28 +27,59 @@ pub struct SeedDecision {
     pub reason: String,
 }
 
+/// How `--decide` chose the seeds (the claims crate's seed design), kept
+/// beside the decisions so that the claims are tested as the design says.
+/// Plain numbers: this crate only reads and writes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedsDesign {
+    /// The design's name, e.g. "two-stage".
+    pub kind: String,
+    /// The total significance level of a check.
+    pub alpha: f64,
+    /// The part of `alpha` spent on the pilot.
+    pub alpha_pilot: f64,
+    /// The pilot's seeds: those the experiment files list.
+    pub pilot_seeds: Vec<u64>,
+    /// The power the number of new seeds aims at.
+    pub power: f64,
+    /// The most new seeds (per experiment) the design may ask for.
+    pub max_new_seeds: usize,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedsDoc {
-    /// The cap the decision was taken with.
+    /// The cap the decision was taken with: the most seeds in all.
     max_seeds: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    design: Option<SeedsDesign>,
     #[serde(default)]
     decision: Vec<SeedDecision>,
 }
 
 const HEADER: &str = "\
-# Seeds decided by `cargo xtask reproduce -- --decide`: for each experiment
-# of a claim that was undecided on the seeds it had, the number of seeds a
-# power analysis of its undecided checks asked for (capped). Chosen once and
-# tested once at that number (a fixed-n design), so adding seeds cannot
-# inflate the error rate; a later --decide keeps this file. Every
-# reproduction runs these seeds. Delete the file to decide again from
-# scratch.
+# Seeds decided by `cargo xtask reproduce -- --decide`: the design that chose
+# them ([design], when recorded) and, for each experiment of a claim left
+# undecided by its pilot seeds (those the experiment files list), how many
+# seeds it runs in all. Chosen once from the pilot seeds alone; a later
+# --decide keeps this file. Every reproduction runs these seeds. Delete the
+# file to decide again from scratch.
 ";
 
 /// The decisions of `path` and the cap they were taken with; `None` when
 /// there is no file.
 pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>, ExperimentError> {
+    Ok(read_doc(path)?.map(|doc| (doc.max_seeds, doc.decision)))
+}
+
+/// The design recorded in `path`; `None` when there is no file, or a file
+/// of a design that recorded none.
+pub fn read_seeds_design(path: &Path) -> Result<Option<SeedsDesign>, ExperimentError> {
+    Ok(read_doc(path)?.and_then(|doc| doc.design))
+}
+
+fn read_doc(path: &Path) -> Result<Option<SeedsDoc>, ExperimentError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -63,7 +94,7 @@ pub fn read_seeds_file(path: &Path) -> Result<Option<(usize, Vec<SeedDecision>)>
         path: path.to_path_buf(),
         message: explain_toml_error(&e.to_string()),
     })?;
-    Ok(Some((doc.max_seeds, doc.decision)))
+    Ok(Some(doc))
 }
 
 /// Writes the decisions to `path`, with a header saying what they are.
@@ -72,8 +103,19 @@ pub fn write_seeds_file(
     max_seeds: usize,
     decisions: &[SeedDecision],
 ) -> Result<(), ExperimentError> {
+    write_seeds_file_with_design(path, max_seeds, None, decisions)
+}
+
+/// [`write_seeds_file`] with the design that chose the seeds.
+pub fn write_seeds_file_with_design(
+    path: &Path,
+    max_seeds: usize,
+    design: Option<&SeedsDesign>,
+    decisions: &[SeedDecision],
+) -> Result<(), ExperimentError> {
     let doc = SeedsDoc {
         max_seeds,
+        design: design.cloned(),
         decision: decisions.to_vec(),
     };
     let body = toml::to_string(&doc).expect("seed decisions serialise");
@@ -149,6 +191,18 @@ mod tests {
             read_seeds_file(&tmp.path().join("none.toml")).unwrap(),
             None
         );
+        assert_eq!(read_seeds_design(&path).unwrap(), None, "written without");
+        let design = SeedsDesign {
+            kind: "two-stage".into(),
+            alpha: 0.05,
+            alpha_pilot: 0.01,
+            pilot_seeds: vec![0, 1, 2],
+            power: 0.8,
+            max_new_seeds: 30,
+        };
+        write_seeds_file_with_design(&path, 33, Some(&design), &d).unwrap();
+        assert_eq!(read_seeds_design(&path).unwrap(), Some(design));
+        assert_eq!(read_seeds_file(&path).unwrap(), Some((33, d.clone())));
     }
 
     #[test]
