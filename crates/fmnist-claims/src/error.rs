@@ -23,6 +23,10 @@ pub enum ClaimsError {
         column: usize,
         message: String,
     },
+    /// The seeds file's design does not fit the claims file (another
+    /// level, an unknown kind); the message says how to fix it.
+    #[error("{path}: {message}")]
+    Design { path: PathBuf, message: String },
     /// A term of the claims file names an experiment that is not among the
     /// report's experiments (the files in `experiments/`).
     #[error(

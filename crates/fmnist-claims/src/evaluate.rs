@@ -1,13 +1,19 @@
 //! Evaluating claims on stored runs: each check's two sides per seed (read
-//! through the metrics store's one accessor), its test over seeds, and the
-//! claim's verdict.
+//! through the metrics store's one accessor), its stages as the seed design
+//! says (`stage`), the claim's checks decided together with Holm's
+//! correction and their flip points (`family`), and the claim's verdict,
+//! which follows from the adjusted decisions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use fmnist_metrics::StoredRun;
+use fmnist_stats::Decision;
 
-use crate::grammar::{Check, Claim, Expr, Op, Operand, Term, Verdict};
-use crate::inference::{self, Side, Statistics, Tested};
+use crate::design::Design;
+use crate::family::{self, Staged};
+use crate::grammar::{Check, Claim, Expr, Operand, Term, Verdict};
+use crate::inference::{NEAR_FLIP, Tested};
+use crate::stage::{self, Prepared, Right, Sample};
 
 /// The runs of each experiment, sorted by seed.
 pub type RunIndex<'a> = BTreeMap<&'a str, Vec<&'a StoredRun>>;
@@ -28,6 +34,7 @@ pub fn index(runs: &[StoredRun]) -> RunIndex<'_> {
     map
 }
 
+/// A check on one seed alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     pub left: f64,
@@ -37,9 +44,9 @@ pub struct Comparison {
 
 #[derive(Debug, Clone)]
 pub struct CheckResult {
-    pub per_seed: Vec<(u64, Result<Comparison, String>)>,
-    /// The check on the seed means; `None` unless every seed could be evaluated.
-    pub on_means: Option<Comparison>,
+    /// The check on each seed of its decisive stage alone (paired or
+    /// one-sample; none for Welch's t), as supporting detail.
+    pub per_seed: Vec<(u64, Comparison)>,
     /// The statistical test that decides the check, or why there is none.
     pub test: Result<Tested, String>,
 }
@@ -50,16 +57,65 @@ pub struct ClaimResult<'c> {
     pub verdict: Verdict,
     /// Why, in one sentence.
     pub reason: String,
-    /// The seeds every experiment of the claim ran (the per-seed detail).
+    /// The seeds every experiment of the claim ran.
     pub seeds: Vec<u64>,
     /// One per check; empty when the claim could not be evaluated at all.
     pub checks: Vec<CheckResult>,
+    /// The family-wise α its checks were corrected at.
+    pub alpha: f64,
+}
+
+/// Whether `check`'s adjusted decision would flip if its bound, a number
+/// this repository chose, moved by less than [`NEAR_FLIP`] of itself.
+pub fn near_flip(check: &Check, tested: &Tested) -> bool {
+    let (_, value) = check.bound();
+    let flip = check.bound_at(tested.flip_point(true));
+    check.threshold.is_ours()
+        && value != 0.0
+        && flip.is_finite()
+        && (flip - value).abs() < NEAR_FLIP * value.abs()
+}
+
+impl ClaimResult<'_> {
+    /// The checks (indices) whose chosen thresholds the verdict turns on:
+    /// for "reproduced" any check near its flip (each must hold); for "not
+    /// reproduced" the failing checks, when every one of them is near its
+    /// flip (one robust failure decides alone); for "undecided" the
+    /// undecided checks near theirs. See [`near_flip`].
+    pub fn turns_on_ours(&self) -> Vec<usize> {
+        let with = |d: Decision| -> Vec<(usize, bool)> {
+            (self.claim.checks.iter().zip(&self.checks).enumerate())
+                .filter_map(|(i, (c, r))| {
+                    let t = r.test.as_ref().ok()?;
+                    (t.adjusted() == d).then(|| (i, near_flip(c, t)))
+                })
+                .collect()
+        };
+        let near = |v: Vec<(usize, bool)>| v.into_iter().filter(|p| p.1).map(|p| p.0).collect();
+        match self.verdict {
+            Verdict::Reproduced => near(with(Decision::Holds)),
+            Verdict::NotReproduced => {
+                let failing = with(Decision::Fails);
+                if failing.iter().all(|p| p.1) {
+                    near(failing)
+                } else {
+                    Vec::new()
+                }
+            }
+            Verdict::Undecided => near(with(Decision::Undecided)),
+        }
+    }
 }
 
 /// `term`'s value for one run, read through the store's one accessor.
 fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
     run.value(term.split, term.quantity, term.epoch.at())
-        .map_err(|why| format!("`{term}`: {} seed {} {why}", term.experiment, run.manifest.seed))
+        .map_err(|why| {
+            format!(
+                "`{term}`: {} seed {} {why}",
+                term.experiment, run.manifest.seed
+            )
+        })
 }
 
 fn expr_value(expr: &Expr, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String> {
@@ -74,13 +130,6 @@ fn expr_value(expr: &Expr, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String
     match &expr.minus {
         None => Ok(a),
         Some(b) => Ok(a - value(b)?),
-    }
-}
-
-fn operand_value(op: &Operand, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String> {
-    match op {
-        Operand::Number(x) => Ok(*x),
-        Operand::Expr(e) => expr_value(e, runs, seed),
     }
 }
 
@@ -106,88 +155,100 @@ fn side_values(expr: &Expr, runs: &RunIndex<'_>) -> Result<Vec<(u64, f64)>, Stri
         .collect()
 }
 
-/// The region of `left − right` the check claims.
-fn region(check: &Check) -> fmnist_stats::Region {
-    use fmnist_stats::Region;
-    match check.op {
-        Op::Gt | Op::Ge => Region::Greater(check.margin),
-        Op::Lt | Op::Le => Region::Less(0.0 - check.margin),
-        Op::Approx => Region::Within(check.tol.unwrap_or(0.0)),
-    }
-}
+/// A check's left side per seed (for a prediction interval) and its
+/// stages, or why it cannot be tested.
+type PreparedCheck = Result<(Vec<(u64, f64)>, Prepared), String>;
 
-/// The check's test over each side's seeds (see `inference`).
-fn check_test(check: &Check, runs: &RunIndex<'_>, stats: Statistics) -> Result<Tested, String> {
+/// A check's sides per seed and its stages.
+fn prepare(check: &Check, runs: &RunIndex<'_>, design: &Design, claim: &Claim) -> PreparedCheck {
     let left = side_values(&check.left, runs)?;
-    let right_values;
     let right = match &check.right {
-        Operand::Number(x) => Side::Number(*x),
-        Operand::Expr(e) => {
-            right_values = side_values(e, runs)?;
-            Side::Values(&right_values)
-        }
+        Operand::Number(x) => Right::Number(*x),
+        Operand::Expr(e) => Right::Values(side_values(e, runs)?),
     };
-    inference::test(&left, right, region(check), stats)
+    let prepared = stage::prepare(check, &left, &right, design, claim.stats)?;
+    Ok((left, prepared))
 }
 
-/// One check evaluated for each of `seeds`, on the seed means when every
-/// seed has a number, and as a test.
-fn check_result(
-    check: &Check,
-    runs: &RunIndex<'_>,
-    seeds: &[u64],
-    stats: Statistics,
-) -> CheckResult {
-    let per_seed: Vec<(u64, Result<Comparison, String>)> = seeds
+/// The check on each seed of `stage` alone.
+fn per_seed(check: &Check, stage: &stage::Stage) -> Vec<(u64, Comparison)> {
+    let pairs: Vec<(f64, f64)> = match &stage.sample {
+        Sample::OneSample { values, against } => values.iter().map(|v| (*v, *against)).collect(),
+        Sample::Paired { a, b } => a.iter().copied().zip(b.iter().copied()).collect(),
+        Sample::Welch { .. } => Vec::new(),
+    };
+    (stage.seeds.iter().zip(pairs))
+        .map(|(&seed, (left, right))| {
+            let holds = check.holds(left, right);
+            (seed, Comparison { left, right, holds })
+        })
+        .collect()
+}
+
+/// The claim's checks decided together (see `family`).
+fn decide_checks(claim: &Claim, prepared: Vec<PreparedCheck>, alpha: f64) -> Vec<CheckResult> {
+    let staged: Vec<Option<Staged<'_>>> = prepared
         .iter()
-        .map(|&seed| {
-            let left = expr_value(&check.left, runs, seed);
-            let right = operand_value(&check.right, runs, seed);
-            (
-                seed,
-                left.and_then(|l| {
-                    right.map(|r| Comparison {
-                        left: l,
-                        right: r,
-                        holds: check.holds(l, r),
-                    })
-                }),
-            )
+        .map(|p| {
+            let (_, p) = p.as_ref().ok()?;
+            Some(Staged {
+                region: p.region,
+                first: (&p.first.diff, p.first.alpha),
+                confirm: p.confirm.as_ref().map(|c| (&c.diff, c.alpha)),
+            })
         })
         .collect();
-    let done: Vec<Comparison> = per_seed
-        .iter()
-        .filter_map(|(_, c)| c.as_ref().ok().copied())
-        .collect();
-    let on_means = if done.len() == per_seed.len() {
-        mean(done.iter().map(|c| c.left))
-            .zip(mean(done.iter().map(|c| c.right)))
-            .map(|(left, right)| Comparison {
-                left,
-                right,
-                holds: check.holds(left, right),
-            })
-    } else {
-        None
-    };
-    CheckResult {
-        per_seed,
-        on_means,
-        test: check_test(check, runs, stats),
+    let decided = family::decide(&staged, alpha).map_err(|e| e.to_string());
+    (claim.checks.iter().zip(&prepared).enumerate())
+        .map(|(i, (check, p))| {
+            let test = match (p, &decided) {
+                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                (Ok((left, p)), Ok(d)) => Ok(Tested {
+                    region: p.region,
+                    first: p.first.clone(),
+                    confirm: p.confirm.clone(),
+                    confirm_note: p.confirm_note.clone(),
+                    decided: d[i].expect("a prepared check is decided"),
+                    seeds_needed: p.seeds_needed,
+                    prediction: check
+                        .single_run
+                        .then(|| {
+                            let v: Vec<f64> = left.iter().map(|p| p.1).collect();
+                            fmnist_stats::prediction_interval(&v, 0.95).ok()
+                        })
+                        .flatten(),
+                }),
+            };
+            let per_seed = test
+                .as_ref()
+                .map_or(Vec::new(), |t| per_seed(check, t.decisive()));
+            CheckResult { per_seed, test }
+        })
+        .collect()
+}
+
+/// "after Holm's correction over its 4 checks (family-wise α = 0.05)".
+fn family_words(claim: &Claim, alpha: f64) -> String {
+    match claim.checks.len() {
+        1 => format!("at α = {alpha:.2} (one check: no correction)"),
+        m => format!("after Holm's correction over its {m} checks (family-wise α = {alpha:.2})"),
     }
 }
 
-/// The verdict and its reason from the checks' tests.
-fn verdict_of(claim: &Claim, checks: &[CheckResult]) -> (Verdict, String) {
-    use fmnist_stats::Decision;
-    let level = format!("{:.0}%", 100.0 * claim.stats.level);
-    let with = |d: Decision| -> Vec<&str> {
-        claim
-            .checks
-            .iter()
-            .zip(checks)
-            .filter(|(_, r)| r.test.as_ref().is_ok_and(|t| t.check.decision == d))
-            .map(|(c, _)| c.what.as_str())
+/// The verdict and its reason from the checks' adjusted decisions.
+fn verdict_of(claim: &Claim, checks: &[CheckResult], alpha: f64) -> (Verdict, String) {
+    let family = family_words(claim, alpha);
+    let with = |d: Decision| -> Vec<String> {
+        (claim.checks.iter().zip(checks))
+            .filter_map(|(c, r)| {
+                let t = r.test.as_ref().ok()?;
+                (t.adjusted() == d).then(|| match (d, t.raw()) {
+                    (Decision::Undecided, raw @ (Decision::Holds | Decision::Fails)) => {
+                        format!("{} ({} before the correction)", c.what, raw.name())
+                    }
+                    _ => c.what.clone(),
+                })
+            })
             .collect()
     };
     let failing = with(Decision::Fails);
@@ -195,7 +256,7 @@ fn verdict_of(claim: &Claim, checks: &[CheckResult]) -> (Verdict, String) {
         return (
             Verdict::NotReproduced,
             format!(
-                "at the {level} level the interval lies outside the claimed region for: {}",
+                "{family}, the interval lies outside the claimed region for: {}",
                 failing.join("; ")
             ),
         );
@@ -205,28 +266,37 @@ fn verdict_of(claim: &Claim, checks: &[CheckResult]) -> (Verdict, String) {
     }
     let undecided = with(Decision::Undecided);
     if undecided.is_empty() {
-        (
-            Verdict::Reproduced,
-            format!("every check holds at the {level} level"),
-        )
+        (Verdict::Reproduced, format!("every check holds {family}"))
     } else {
         (
             Verdict::Undecided,
             format!(
-                "at the {level} level the interval straddles the claimed boundary for: {}",
+                "{family}, the interval straddles the claimed boundary for: {}",
                 undecided.join("; ")
             ),
         )
     }
 }
 
-pub fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
-    let undecided = |reason: String, seeds: Vec<u64>| ClaimResult {
+/// The family-wise α of the claims' checks: the design's, which must be
+/// the claims file's (`Design::from_record` checks it), or the file's.
+pub fn family_alpha(claim: &Claim, design: &Design) -> f64 {
+    match design {
+        Design::Single => claim.stats.alpha(),
+        Design::TwoStage(s) => s.design.alpha,
+    }
+}
+
+/// Evaluates `claim` on `runs` as `design` says.
+pub fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>, design: &Design) -> ClaimResult<'c> {
+    let alpha = family_alpha(claim, design);
+    let undecided = |reason: String| ClaimResult {
         claim,
         verdict: Verdict::Undecided,
         reason,
-        seeds,
+        seeds: Vec::new(),
         checks: Vec::new(),
+        alpha,
     };
     let experiments = claim.experiments();
     let missing: Vec<&str> = experiments
@@ -235,13 +305,12 @@ pub fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
         .filter(|e| runs.get(e).is_none_or(|r| r.is_empty()))
         .collect();
     if !missing.is_empty() {
-        let names = missing.join(", ");
         let noun = if missing.len() == 1 {
             "experiment"
         } else {
             "experiments"
         };
-        return undecided(format!("no runs for {noun} {names}"), vec![]);
+        return undecided(format!("no runs for {noun} {}", missing.join(", ")));
     }
     let mut seeds: Option<BTreeSet<u64>> = None;
     for e in &experiments {
@@ -251,47 +320,38 @@ pub fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
             Some(s) => s.intersection(&these).copied().collect(),
         });
     }
-    let seeds: Vec<u64> = seeds.unwrap_or_default().into_iter().collect();
-    let checks: Vec<CheckResult> = claim
-        .checks
-        .iter()
-        .map(|check| check_result(check, runs, &seeds, claim.stats))
+    let prepared = (claim.checks.iter())
+        .map(|c| prepare(c, runs, design, claim))
         .collect();
-    let (verdict, reason) = verdict_of(claim, &checks);
+    let checks = decide_checks(claim, prepared, alpha);
+    let (verdict, reason) = verdict_of(claim, &checks, alpha);
     ClaimResult {
         claim,
         verdict,
         reason,
-        seeds,
+        seeds: seeds.unwrap_or_default().into_iter().collect(),
         checks,
+        alpha,
     }
-}
-
-
-/// The arithmetic mean; `None` for no values.
-fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let (n, sum) = values
-        .into_iter()
-        .fold((0usize, 0.0), |(n, sum), v| (n + 1, sum + v));
-    (n > 0).then(|| sum / n as f64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::design::Stages;
     use crate::grammar::*;
     use crate::load::tests::{ONE, claims, err};
     use fmnist_metrics::fixture::simple;
     use fmnist_metrics::{Quantity, Split};
-
+    use fmnist_stats::{Difference, TestKind, TwoStage};
 
     fn verdict(runs: &[StoredRun]) -> (Verdict, String) {
         let c = claims(ONE);
-        let idx = index(runs);
-        let r = evaluate(&c[0], &idx);
+        let r = evaluate(&c[0], &index(runs), &Design::Single);
         (r.verdict, r.reason)
     }
 
+    /// Runs of a and b, one final validation accuracy per seed from 0.
     fn runs_of(a: &[f64], b: &[f64]) -> Vec<StoredRun> {
         let side = |name: &str, v: &[f64]| -> Vec<StoredRun> {
             v.iter()
@@ -310,24 +370,36 @@ mod tests {
         // Paired a − b: 0.10, 0.10, 0.12, interval [0.078, 0.135] > 0; a ≈ 0.8:
         // 90% interval 0.81 ± 0.0169 inside 0.8 ± 0.05.
         let runs = runs_of(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]);
-        let r = evaluate(&one[0], &index(&runs));
+        let r = evaluate(&one[0], &index(&runs), &Design::Single);
         assert_eq!(r.verdict, Verdict::Reproduced, "{}", r.reason);
-        assert!(r.reason.contains("every check holds at the 95% level"));
+        assert!(
+            r.reason
+                .contains("every check holds after Holm's correction over its 2 checks"),
+            "{}",
+            r.reason
+        );
         let t = r.checks[0].test.as_ref().unwrap();
-        assert_eq!(t.diff.pairing, fmnist_stats::Pairing::Paired);
-        assert!((t.check.lo - 0.0780).abs() < 1e-3 && (t.check.hi - 0.1354).abs() < 1e-3);
+        assert_eq!(t.diff().test, TestKind::Paired);
+        let (lo, hi) = (t.decisive().check.lo, t.decisive().check.hi);
+        assert!((lo - 0.0780).abs() < 1e-3 && (hi - 0.1354).abs() < 1e-3);
+        assert_eq!(r.checks[0].per_seed.len(), 3);
+        // The number on the right: a one-sample t, named so.
+        let t1 = r.checks[1].test.as_ref().unwrap();
+        assert_eq!(t1.first.describe(), "one-sample t, n = 3");
+        assert_eq!(
+            *t1.diff(),
+            Difference::one_sample(&[0.8, 0.81, 0.82], 0.8).unwrap()
+        );
 
         // a below b: the first check fails, whatever the second does.
         let (v, why) = verdict(&runs_of(&[0.60, 0.61, 0.62], &[0.70, 0.71, 0.70]));
         assert_eq!(v, Verdict::NotReproduced, "{why}");
         assert!(why.contains("higher final val accuracy"), "{why}");
 
-        // Noisy: both intervals straddle their boundaries, though on seed
-        // means a > b holds.
+        // Noisy: both intervals straddle their boundaries.
         let runs = runs_of(&[0.80, 0.70, 0.85], &[0.75, 0.75, 0.75]);
-        let r = evaluate(&one[0], &index(&runs));
+        let r = evaluate(&one[0], &index(&runs), &Design::Single);
         assert_eq!(r.verdict, Verdict::Undecided, "{}", r.reason);
-        assert!(r.checks[0].on_means.unwrap().holds);
         let n = r.checks[0]
             .test
             .as_ref()
@@ -337,24 +409,241 @@ mod tests {
             .unwrap();
         assert!(n > 3, "{n}");
 
-        // Different seeds: Welch.
-        let mut runs = runs_of(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]);
-        runs.push(simple("b", 7, &[0.5, 0.72]));
-        let r = evaluate(&one[0], &index(&runs));
-        let t = r.checks[0].test.as_ref().unwrap();
-        assert_eq!(
-            (t.diff.pairing, t.diff.n_b),
-            (fmnist_stats::Pairing::Welch, 4)
-        );
-        assert_eq!(r.verdict, Verdict::Reproduced, "{}", r.reason);
-
         let (v, why) = verdict(&[simple("a", 0, &[0.5, 0.8])]);
-        assert_eq!(v, Verdict::Undecided);
-        assert_eq!(why, "no runs for experiment b");
-
+        assert_eq!(
+            (v, why.as_str()),
+            (Verdict::Undecided, "no runs for experiment b")
+        );
         let (v, why) = verdict(&[simple("a", 0, &[0.8]), simple("b", 1, &[0.7])]);
         assert_eq!(v, Verdict::Undecided);
         assert!(why.contains("only 1 seed on a side"), "{why}");
+    }
+
+    #[test]
+    fn two_experiments_pair_on_the_seeds_both_ran_and_welch_only_without_them() {
+        let one = claims(ONE);
+        // b has a fourth seed a lacks: the test pairs seeds 0-2, exactly
+        // the paired t of those values.
+        let mut runs = runs_of(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]);
+        runs.push(simple("b", 7, &[0.5, 0.72]));
+        let r = evaluate(&one[0], &index(&runs), &Design::Single);
+        let t = r.checks[0].test.as_ref().unwrap();
+        let want = Difference::paired(&[0.80, 0.81, 0.82], &[0.70, 0.71, 0.70]).unwrap();
+        assert_eq!(
+            (*t.diff(), t.decisive().seeds.clone()),
+            (want, vec![0, 1, 2])
+        );
+        // No seed in common: Welch, and it says why.
+        let runs: Vec<StoredRun> = [("a", 0, 0.8), ("a", 1, 0.82), ("b", 5, 0.7), ("b", 6, 0.71)]
+            .iter()
+            .map(|&(e, s, v)| simple(e, s, &[0.5, v]))
+            .collect();
+        let r = evaluate(&one[0], &index(&runs), &Design::Single);
+        let t = r.checks[0].test.as_ref().unwrap();
+        assert_eq!(t.diff().test, TestKind::Welch);
+        assert!(
+            t.first
+                .describe()
+                .contains("share 0 seeds: cannot be paired")
+        );
+    }
+
+    const THREE: &str = r#"
+[[claim]]
+id = "X3"
+section = "III"
+text = "a beats b, c and d"
+[[claim.check]]
+what = "above b"
+left = "a:val:accuracy@last"
+op = ">"
+right = "b:val:accuracy@last"
+[[claim.check]]
+what = "above 0.7"
+left = "a:val:accuracy@last"
+op = ">"
+right = 0.7
+threshold = "ours"
+why = "test"
+[[claim.check]]
+what = "above 0.5"
+left = "a:val:accuracy@last"
+op = ">"
+right = 0.5
+threshold = "paper"
+[[claim.check]]
+what = "above 0.82"
+left = "a:val:accuracy@last"
+op = ">"
+right = 0.82
+threshold = "ours"
+why = "test"
+"#;
+
+    #[test]
+    fn holm_applies_to_the_verdict_and_its_flip_is_exact_in_the_file() {
+        let c = claims(THREE);
+        // a − b narrowly above 0 (holds raw); a far above 0.5 and 0.7.
+        let runs = runs_of(&[0.80, 0.83, 0.79, 0.84, 0.81], &[0.785; 5]);
+        let r = evaluate(&c[0], &index(&runs), &Design::Single);
+        let t = r.checks[0].test.as_ref().unwrap();
+        // The family is that of fmnist_stats::decide_family.
+        let diffs: Vec<(Difference, fmnist_stats::Region)> = (r.checks.iter().zip(&c[0].checks))
+            .map(|(x, k)| (*x.test.as_ref().unwrap().diff(), k.region()))
+            .collect();
+        let want = fmnist_stats::decide_family(&diffs, 0.05).unwrap();
+        assert_eq!(
+            (t.raw(), t.adjusted()),
+            (want[0].raw.decision, want[0].adjusted)
+        );
+        assert_eq!(
+            (t.raw(), t.adjusted()),
+            (Decision::Holds, Decision::Undecided)
+        );
+        assert_eq!(r.verdict, Verdict::Undecided);
+        // Undecided: "above b" after the correction, "above 0.82" (mean
+        // 0.814) before it too.
+        assert!(
+            r.reason
+                .contains("above b (holds before the correction); above 0.82"),
+            "{}",
+            r.reason
+        );
+        // Move the number of the second check (ours) just past its adjusted
+        // flip point in the file: its decision changes there (to the
+        // rounding of `mean − number`, which moving the number changes).
+        let t2 = r.checks[1].test.as_ref().unwrap();
+        let flip = c[0].checks[1].bound_at(t2.flip_point(true));
+        let at = |x: f64| {
+            let text = THREE.replace("right = 0.7\n", &format!("right = {x:?}\n"));
+            let c = claims(&text);
+            let r = evaluate(&c[0], &index(&runs), &Design::Single);
+            r.checks[1].test.as_ref().unwrap().adjusted()
+        };
+        assert_eq!(t2.adjusted(), Decision::Holds);
+        assert_eq!(at(flip - 1e-12), Decision::Holds);
+        assert_ne!(at(flip + 1e-12), Decision::Holds);
+    }
+
+    #[test]
+    fn a_verdict_turns_on_a_chosen_threshold_only_near_its_flip() {
+        let text = THREE.replace("right = 0.7\n", "right = 0.815\n");
+        let c = claims(&text);
+        let runs = runs_of(&[0.80, 0.83, 0.79, 0.84, 0.81], &[0.70; 5]);
+        let r = evaluate(&c[0], &index(&runs), &Design::Single);
+        // a − 0.815 straddles 0: undecided, its flip within 50% of 0.815.
+        let t = r.checks[1].test.as_ref().unwrap();
+        assert_eq!(t.adjusted(), Decision::Undecided);
+        assert!(near_flip(&c[0].checks[1], t));
+        assert_eq!(
+            (r.verdict, r.turns_on_ours()),
+            (Verdict::Undecided, vec![1, 3])
+        );
+        // The paper's threshold never counts.
+        let paper = claims(&text.replace(
+            "threshold = \"ours\"\nwhy = \"test\"",
+            "threshold = \"paper\"",
+        ));
+        let r = evaluate(&paper[0], &index(&runs), &Design::Single);
+        assert!(r.turns_on_ours().is_empty());
+    }
+
+    /// Seeds 0-2 are the pilot; a and b were given new seeds 3.. in `planned`.
+    fn stages(a: &[u64], b: &[u64]) -> Design {
+        Design::TwoStage(Stages {
+            design: TwoStage::STANDARD,
+            pilot: [0, 1, 2].into(),
+            planned: [("a", a), ("b", b)]
+                .into_iter()
+                .map(|(e, s)| (e.to_string(), s.iter().copied().collect()))
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn the_two_stage_design_tests_the_pilot_then_the_new_seeds_alone() {
+        let c = claims(
+            THREE
+                .replace(
+                    "threshold = \"ours\"\nwhy = \"test\"",
+                    "threshold = \"paper\"",
+                )
+                .as_str(),
+        );
+        // Pilot undecided at 99% (a − b about +0.012 over 3 seeds); 8 new
+        // seeds with a clear effect.
+        let a = [
+            0.81, 0.84, 0.83, 0.84, 0.85, 0.84, 0.86, 0.85, 0.84, 0.845, 0.85,
+        ];
+        let b = [
+            0.80, 0.815, 0.82, 0.81, 0.82, 0.812, 0.83, 0.82, 0.81, 0.815, 0.82,
+        ];
+        let runs = runs_of(&a, &b);
+        let all: Vec<u64> = (0..11).collect();
+        let design = stages(&all, &all);
+        let r = evaluate(&c[0], &index(&runs), &design);
+        let t = r.checks[0].test.as_ref().unwrap();
+        assert_eq!(t.first.check.decision, Decision::Undecided);
+        assert_eq!(t.first.check.level, 0.99);
+        let confirm = t.confirm.as_ref().unwrap();
+        assert_eq!(confirm.seeds, (3..11).collect::<Vec<u64>>());
+        assert_eq!(confirm.diff, Difference::paired(&a[3..], &b[3..]).unwrap());
+        assert!((confirm.check.level - 0.96).abs() < 1e-15);
+        assert_eq!(t.decisive().kind, crate::stage::StageKind::Confirm);
+        assert_eq!(t.raw(), confirm.check.decision);
+        // What the statistics crate's design says, with these new seeds.
+        let out = TwoStage::STANDARD
+            .finish(
+                fmnist_stats::Region::Greater(0.0),
+                fmnist_stats::Pilot {
+                    new_seeds: Some(8),
+                    ..TwoStage::STANDARD
+                        .pilot(
+                            fmnist_stats::Region::Greater(0.0),
+                            fmnist_stats::Observed::Paired {
+                                a: &a[..3],
+                                b: &b[..3],
+                            },
+                        )
+                        .unwrap()
+                },
+                Some(fmnist_stats::Observed::Paired {
+                    a: &a[3..],
+                    b: &b[3..],
+                }),
+            )
+            .unwrap();
+        assert_eq!(t.raw(), out.decision);
+        // The number checks decided at the pilot stand: no new seed counts.
+        let t2 = r.checks[2].test.as_ref().unwrap();
+        assert_eq!(
+            (t2.first.check.decision, t2.decisive().kind),
+            (Decision::Holds, crate::stage::StageKind::Pilot)
+        );
+        // Planned seeds not all stored: the confirmation waits.
+        let more: Vec<u64> = (0..12).collect();
+        let r = evaluate(&c[0], &index(&runs), &stages(&more, &more));
+        let t = r.checks[0].test.as_ref().unwrap();
+        assert!(t.confirm.is_none() && t.raw() == Decision::Undecided);
+        assert!(
+            t.confirm_note
+                .as_deref()
+                .unwrap()
+                .contains("8 of the 9 planned new seeds")
+        );
+        let n = t.seeds_needed.unwrap();
+        assert!(matches!(n, Ok(2..=30)), "{n:?}");
+    }
+
+    #[test]
+    fn a_single_run_check_shows_where_one_run_falls() {
+        let c = claims(&ONE.replace("tol = 0.05", "tol = 0.05\nsingle_run = true"));
+        let runs = runs_of(&[0.80, 0.81, 0.82, 0.815], &[0.70, 0.71, 0.70, 0.7]);
+        let r = evaluate(&c[0], &index(&runs), &Design::Single);
+        let p = r.checks[1].test.as_ref().unwrap().prediction.unwrap();
+        let want = fmnist_stats::prediction_interval(&[0.80, 0.81, 0.82, 0.815], 0.95).unwrap();
+        assert_eq!((p.lo(), p.hi(), p.n), (want.lo(), want.hi(), 4));
+        assert!(r.checks[0].test.as_ref().unwrap().prediction.is_none());
     }
 
     #[test]
@@ -412,7 +701,7 @@ mod tests {
             "a:val:accuracy@30\"\nop = \">\"",
         ));
         let runs = [simple("a", 0, &[0.8]), simple("b", 0, &[0.7])];
-        let r = evaluate(&c[0], &index(&runs));
+        let r = evaluate(&c[0], &index(&runs), &Design::Single);
         assert_eq!(r.verdict, Verdict::Undecided);
         assert!(r.reason.contains("epoch 30"), "{}", r.reason);
     }
@@ -425,20 +714,6 @@ mod tests {
     }
 
     #[test]
-    fn seed_means_are_compared_too() {
-        let c = claims(ONE);
-        let runs = [
-            simple("a", 0, &[0.78]),
-            simple("a", 1, &[0.82]),
-            simple("b", 0, &[0.7]),
-            simple("b", 1, &[0.74]),
-        ];
-        let r = evaluate(&c[0], &index(&runs));
-        let m = r.checks[0].on_means.unwrap();
-        assert!((m.left - 0.8).abs() < 1e-12 && (m.right - 0.72).abs() < 1e-12 && m.holds);
-    }
-
-    #[test]
     fn the_statistics_table_sets_the_level_and_is_checked() {
         let c = claims(&format!("[statistics]\nlevel = 0.9\npower = 0.9\n{ONE}"));
         assert_eq!((c[0].stats.level, c[0].stats.power), (0.9, 0.9));
@@ -448,19 +723,17 @@ mod tests {
             e.contains("between 0.5 and 1") && e.contains("claims.toml:2:"),
             "{e}"
         );
-        // At 80% the noisy case above is still undecided, at a lower level a
-        // clearer one decides.
+        // At 99% the noisy case is undecided; at a lower level it decides.
         let runs = runs_of(&[0.80, 0.78, 0.83], &[0.75, 0.76, 0.75]);
         let at = |level: f64| {
             let c = claims(&format!("[statistics]\nlevel = {level}\n{ONE}"));
-            evaluate(&c[0], &index(&runs)).checks[0]
+            evaluate(&c[0], &index(&runs), &Design::Single).checks[0]
                 .test
                 .clone()
                 .unwrap()
-                .check
-                .decision
+                .raw()
         };
-        assert_eq!(at(0.99), fmnist_stats::Decision::Undecided);
-        assert_eq!(at(0.6), fmnist_stats::Decision::Holds);
+        assert_eq!(at(0.99), Decision::Undecided);
+        assert_eq!(at(0.6), Decision::Holds);
     }
 }

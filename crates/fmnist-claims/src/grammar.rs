@@ -44,6 +44,58 @@ pub struct Check {
     pub right: Operand,
     pub tol: Option<f64>,
     pub margin: f64,
+    /// Whose bound the check's [`Check::bound`] is.
+    pub threshold: Threshold,
+    /// The right side is a number the paper read off its single run: the
+    /// report also gives where one run of ours would fall (a prediction
+    /// interval).
+    pub single_run: bool,
+}
+
+/// Whose number a check's bound (its tolerance, margin, or the number on
+/// its right) is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Threshold {
+    /// The paper states it, or the check has none beyond the paper's own
+    /// comparison (a margin of 0).
+    Paper,
+    /// This repository chose it, for the reason given.
+    Ours { why: String },
+}
+
+impl Threshold {
+    pub fn is_ours(&self) -> bool {
+        matches!(self, Threshold::Ours { .. })
+    }
+
+    /// "paper" or "ours".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Threshold::Paper => "paper",
+            Threshold::Ours { .. } => "ours",
+        }
+    }
+}
+
+/// Which number of a check its boundary is: the one a reader edits to move it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundKind {
+    /// `tol` of an `approx` check.
+    Tol,
+    /// `margin` of a `>` or `<` check.
+    Margin,
+    /// The number on the right of a `>` or `<` check without a margin.
+    Number,
+}
+
+impl BoundKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BoundKind::Tol => "tol",
+            BoundKind::Margin => "margin",
+            BoundKind::Number => "right",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +316,45 @@ impl Expr {
 }
 
 impl Check {
+    /// The region of `left − right` the check claims (for a number on the
+    /// right, of `left − number`).
+    pub fn region(&self) -> fmnist_stats::Region {
+        use fmnist_stats::Region;
+        match self.op {
+            Op::Gt | Op::Ge => Region::Greater(self.margin),
+            Op::Lt | Op::Le => Region::Less(0.0 - self.margin),
+            Op::Approx => Region::Within(self.tol.unwrap_or(0.0)),
+        }
+    }
+
+    /// The check's boundary as the claims file writes it: the tolerance,
+    /// the margin, or the number on the right (a `>`/`<` check against a
+    /// number with no margin).
+    pub fn bound(&self) -> (BoundKind, f64) {
+        match (self.op, &self.right) {
+            (Op::Approx, _) => (BoundKind::Tol, self.tol.unwrap_or(0.0)),
+            (_, Operand::Number(c)) if self.margin == 0.0 => (BoundKind::Number, *c),
+            _ => (BoundKind::Margin, self.margin),
+        }
+    }
+
+    /// The value of [`Check::bound`] that puts the region's bound at `b`
+    /// (the data fixed): a flip point of the region said as the claims file
+    /// would say it. Moving the number on the right moves `left − number`'s
+    /// bound the other way, which the region already measures on its own
+    /// scale, so a tolerance, a `>` margin and a number move with the
+    /// region's bound, and a `<` margin (the region `< −margin`) against it.
+    /// Exact for a tolerance or a margin; for a number, to the rounding of
+    /// `mean − number`, which moving the number changes.
+    pub fn bound_at(&self, b: f64) -> f64 {
+        let (kind, value) = self.bound();
+        let shift = b - self.region().bound();
+        match (kind, self.op) {
+            (BoundKind::Margin, Op::Lt | Op::Le) => value - shift,
+            _ => value + shift,
+        }
+    }
+
     pub fn terms(&self) -> impl Iterator<Item = &Term> {
         let right = match &self.right {
             Operand::Expr(e) => Some(e),
@@ -340,10 +431,51 @@ impl Claim {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check(op: Op, right: Operand, margin: f64, tol: Option<f64>) -> Check {
+        Check {
+            what: String::new(),
+            left: parse_expr("a:val:accuracy@last").unwrap(),
+            op,
+            right,
+            tol,
+            margin,
+            threshold: Threshold::Paper,
+            single_run: false,
+        }
+    }
+
+    #[test]
+    fn a_flip_of_the_region_reads_as_the_number_the_file_writes() {
+        use fmnist_stats::Region;
+        let e = || Operand::Expr(parse_expr("b:val:accuracy@last").unwrap());
+        // `< 0.03` against a number: left − 0.03 < 0; the region flips at
+        // b = 0.011, so the number would flip at 0.041.
+        let c = check(Op::Lt, Operand::Number(0.03), 0.0, None);
+        assert_eq!(c.region(), Region::Less(0.0));
+        assert_eq!(c.bound(), (BoundKind::Number, 0.03));
+        assert!((c.bound_at(0.011) - 0.041).abs() < 1e-15);
+        // `> right + 0.02`: the margin is the region's bound.
+        let c = check(Op::Gt, e(), 0.02, None);
+        assert_eq!(c.bound(), (BoundKind::Margin, 0.02));
+        assert_eq!(c.bound_at(0.013), 0.013);
+        // `< right − 0.02` is the region `< −0.02`: its flip at −0.013 is a
+        // margin of 0.013.
+        let c = check(Op::Lt, e(), 0.02, None);
+        assert_eq!(c.region(), Region::Less(-0.02));
+        assert!((c.bound_at(-0.013) - 0.013).abs() < 1e-15);
+        let c = check(Op::Approx, Operand::Number(0.85), 0.0, Some(0.03));
+        assert_eq!(
+            (c.bound(), c.bound_at(0.064)),
+            ((BoundKind::Tol, 0.03), 0.064)
+        );
+        // A number with a margin: the margin is the bound.
+        let c = check(Op::Gt, Operand::Number(0.8), 0.01, None);
+        assert_eq!(c.bound(), (BoundKind::Margin, 0.01));
+    }
 
     #[test]
     fn terms_parse() {

@@ -1,16 +1,15 @@
-//! The statistical test of one claim check, from its per-seed values: the
-//! difference of the two sides (paired by seed when both sides ran the same
-//! seeds, Welch otherwise; a one-sample t interval against a number), the
-//! interval rule of `fmnist_stats::decide` at the declared level, and, for
-//! an undecided check, about how many seeds per experiment would decide it.
-//!
-//! The claims file declares the level and the power (`[statistics]`); the
-//! report prints them with [`Statistics::methods`].
+//! What a check's test is and says: the claims file's `[statistics]`, the
+//! methods in words, and [`Tested`], a check tested under the seed design
+//! and decided within its claim (its stages from `stage`, the family's
+//! decisions and flip points from `family`).
 //!
 //! Also the comparison of a sweep's best point with the others:
 //! [`prob_beats`] (a seeded bootstrap) and [`told_apart`] (a t interval).
 
-use fmnist_stats::{Check, Decision, Difference, POWER_METHOD, Pairing, Region, Spread};
+use fmnist_stats::{Decision, Difference, Flip, POWER_METHOD, PredictionInterval, Region};
+
+use crate::family::Decided;
+use crate::stage::Stage;
 
 /// What the claims file's `[statistics]` table declares.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +33,12 @@ impl Default for Statistics {
 /// than" is said.
 pub const MAX_SEEDS_ESTIMATE: usize = 1000;
 
+/// How far a flip point may lie from a threshold this repository chose, as
+/// a share of that threshold, for the verdict to count as turning on it:
+/// the decision changes if the chosen number moves by less than half of
+/// itself.
+pub const NEAR_FLIP: f64 = 0.5;
+
 impl Statistics {
     pub fn alpha(&self) -> f64 {
         1.0 - self.level
@@ -43,104 +48,93 @@ impl Statistics {
     pub fn methods(&self) -> String {
         let pct = |x: f64| format!("{:.0}%", 100.0 * x);
         format!(
-            "Each check is a test at level {level} (α = {alpha:.2}) on the difference of its two \
-             sides over seeds: paired t on the per-seed differences when both sides ran the \
-             same seeds, Welch's t (Welch–Satterthwaite df) otherwise, and a one-sample t \
-             interval when the right side is a number. `>` and `<` (with their margin) hold \
-             when the two-sided {level} interval lies inside the claimed region and fail when \
-             it lies outside it; `approx` is an equivalence test within `tol` (two one-sided \
-             tests at α, i.e. the {tost} interval inside ±tol) and fails when one one-sided \
-             test at α puts the difference beyond ±tol. Otherwise the check is undecided. A \
-             claim is reproduced when every check holds, not reproduced when any check fails, \
-             undecided otherwise. Each check is tested at that level on its own, with no \
-             correction for the number of checks: \"reproduced\" needs every check to hold (an \
-             intersection–union test, at level α as it stands), while \"not reproduced\" \
-             follows from any one failing check, so across a claim's k checks its error rate \
-             can reach k·α. Seeds to decide an undecided check: the {method}, with a \
-             target power of {power}, assuming the observed effect and spread.",
+            "Each check tests the difference of its two sides over seeds, and names the test \
+             it ran: a one-sample t of the left side's values when the right side is a \
+             number; a paired t on the per-seed differences when both sides are measured on \
+             the same seeds, using exactly the seeds both ran; Welch's t (Welch–Satterthwaite \
+             df) only where the sides share fewer than two seeds, which the check then says. \
+             Beside each check stand the numbers it tested: the estimate, its interval and the \
+             number of seeds per side. `>` and `<` (with their margin) hold when the two-sided \
+             (1 − α) interval lies inside the claimed region and fail when it lies outside; \
+             `approx` is an equivalence test within `tol` (two one-sided tests at α, i.e. the \
+             (1 − 2α) interval inside ±tol) and fails when one one-sided test at α puts the \
+             difference beyond ±tol; otherwise the check is undecided. The claims file sets \
+             α = {alpha:.2} ({level}). Multiplicity: a claim's checks are one family, \
+             corrected by Holm's step-down procedure at the family-wise α (separately for \
+             \"holds\" and \"fails\", on each check's p-value under the seed design), and \
+             the verdict follows from the adjusted decisions: reproduced when every check \
+             holds, not reproduced when any fails, undecided otherwise. So within a claim the \
+             chance of any false \"holds\", and of any false \"fails\", is at most α/2 = \
+             {half:.3} for `>`/`<` checks and α for `approx` checks, and a verdict carries at \
+             most that error rate; across the claims there is no correction. Flip point: the \
+             value of a check's bound (its `tol`, `margin`, or the number on its right) at \
+             which its decision would change, the data and the other checks fixed, raw and \
+             after Holm. A verdict turns on a threshold this repository chose when a check it \
+             rests on has such a threshold and would flip if that number moved by less than \
+             {near:.0}% of itself. Seeds to decide an undecided check: the {method}, with a \
+             target power of {power}, at the observed effect and spread.",
             level = pct(self.level),
             alpha = self.alpha(),
-            tost = pct(1.0 - 2.0 * self.alpha()),
+            half = self.alpha() / 2.0,
+            near = 100.0 * NEAR_FLIP,
             method = POWER_METHOD,
             power = pct(self.power),
         )
     }
 }
 
-/// The right side of a check: a number, or per-seed values.
-pub enum Side<'v> {
-    Number(f64),
-    Values(&'v [(u64, f64)]),
-}
-
-/// A check tested: the difference, its decision, and the seed estimate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A check tested under the seed design and decided within its claim.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tested {
-    pub diff: Difference,
-    pub check: Check,
-    /// Seeds per experiment that would decide an undecided check at the
-    /// declared power: `Some(Ok(n))`, `Some(Err(()))` when more than
-    /// [`MAX_SEEDS_ESTIMATE`] (or never, on the boundary); `None` once decided.
+    pub region: Region,
+    /// The pilot, or the only stage.
+    pub first: Stage,
+    /// The confirmation on the new seeds, when it ran.
+    pub confirm: Option<Stage>,
+    /// Why there is no confirmation (when the pilot left the check
+    /// undecided and one is worth saying).
+    pub confirm_note: Option<String>,
+    /// Raw and adjusted decisions, p-values and flip points.
+    pub decided: Decided,
+    /// What an undecided first stage asks for (see `stage::Prepared`).
     pub seeds_needed: Option<Result<usize, ()>>,
+    /// For a check of the paper's single run: where one run of ours would
+    /// fall (95% prediction interval over every seed of the left side).
+    pub prediction: Option<PredictionInterval>,
 }
 
-fn sd(values: &[f64]) -> f64 {
-    fmnist_stats::mean_interval(values, 0.95).map_or(0.0, |m| m.sd)
-}
+impl Tested {
+    /// The stage the raw decision rests on: the first, unless it left the
+    /// check undecided and the confirmation ran.
+    pub fn decisive(&self) -> &Stage {
+        match (&self.confirm, self.first.check.decision) {
+            (Some(c), Decision::Undecided) => c,
+            _ => &self.first,
+        }
+    }
 
-/// Tests `left − right` against `region` (a region of that difference).
-pub fn test(
-    left: &[(u64, f64)],
-    right: Side<'_>,
-    region: Region,
-    stats: Statistics,
-) -> Result<Tested, String> {
-    let values = |s: &[(u64, f64)]| s.iter().map(|p| p.1).collect::<Vec<f64>>();
-    let (diff, spread) = match right {
-        Side::Number(c) => {
-            let l = values(left);
-            let d = Difference::paired(&l, &vec![c; l.len()]).map_err(too_few)?;
-            (d, Spread::Paired { sd: sd(&l) })
-        }
-        Side::Values(r) => {
-            let d = Difference::by_seed(left, r).map_err(too_few)?;
-            let spread = match d.pairing {
-                Pairing::Paired => Spread::Paired {
-                    sd: d.se * (d.n_a as f64).sqrt(),
-                },
-                Pairing::Welch => Spread::Independent {
-                    sd_a: sd(&values(left)),
-                    sd_b: sd(&values(r)),
-                },
-            };
-            (d, spread)
-        }
-    };
-    let check = fmnist_stats::decide(&diff, region, stats.alpha()).map_err(|e| e.to_string())?;
-    let seeds_needed = (check.decision == Decision::Undecided).then(|| {
-        fmnist_stats::seeds_to_decide(
-            region,
-            diff.estimate,
-            spread,
-            stats.alpha(),
-            stats.power,
-            MAX_SEEDS_ESTIMATE,
-        )
-        .ok_or(())
-    });
-    Ok(Tested {
-        diff,
-        check,
-        seeds_needed,
-    })
-}
+    /// The difference tested by [`Tested::decisive`].
+    pub fn diff(&self) -> &Difference {
+        &self.decisive().diff
+    }
 
-fn too_few(e: fmnist_stats::StatsError) -> String {
-    match e {
-        fmnist_stats::StatsError::TooFew { got, .. } => {
-            format!("only {got} seed on a side, and an interval needs at least 2")
-        }
-        e => e.to_string(),
+    pub fn raw(&self) -> Decision {
+        self.decided.raw
+    }
+
+    pub fn adjusted(&self) -> Decision {
+        self.decided.adjusted
+    }
+
+    /// The flip point of the decision (raw, or `adjusted`) on the region's
+    /// scale: where the decision it has would change.
+    pub fn flip_point(&self, adjusted: bool) -> f64 {
+        let f: Flip = if adjusted {
+            self.decided.flip_adjusted
+        } else {
+            self.decided.flip
+        };
+        f.nearest(self.region)
     }
 }
 
@@ -170,46 +164,6 @@ pub fn told_apart(best: &[(u64, f64)], other: &[(u64, f64)], level: f64) -> Opti
 mod tests {
     use super::*;
 
-    const S: Statistics = Statistics {
-        level: 0.95,
-        power: 0.8,
-    };
-
-    #[test]
-    fn the_same_seeds_pair_and_a_number_is_a_one_sample_interval() {
-        let a = [(0, 0.80), (1, 0.82), (2, 0.81)];
-        let b = [(0, 0.70), (1, 0.73), (2, 0.71)];
-        let t = test(&a, Side::Values(&b), Region::Greater(0.0), S).unwrap();
-        assert_eq!(t.diff.pairing, Pairing::Paired);
-        assert_eq!(t.check.decision, Decision::Holds);
-        assert_eq!(t.seeds_needed, None);
-        // 0.81 − 0.86 = −0.05, 90% interval ± 2.92 · 0.01 / √3: wholly below −0.03.
-        let t = test(&a, Side::Number(0.86), Region::Within(0.03), S).unwrap();
-        assert!((t.diff.estimate + 0.05).abs() < 1e-12);
-        assert_eq!(t.check.decision, Decision::Fails);
-        // −0.04: [−0.0569, −0.0231] crosses −0.03.
-        let t = test(&a, Side::Number(0.85), Region::Within(0.03), S).unwrap();
-        assert_eq!(t.check.decision, Decision::Undecided);
-        // scipy.stats.t.interval(0.95, 2, 0.81, 0.01/sqrt(3)) = [0.78516, 0.83484].
-        let c = fmnist_stats::mean_interval(&[0.8, 0.82, 0.81], 0.95).unwrap();
-        assert!((c.lo() - 0.785159).abs() < 1e-5 && (c.hi() - 0.834841).abs() < 1e-5);
-    }
-
-    #[test]
-    fn other_seeds_use_welch_and_an_undecided_check_gets_a_seed_estimate() {
-        let a = [(0, 0.80), (1, 0.83), (2, 0.78)];
-        let b = [(3, 0.79), (4, 0.80), (5, 0.81)];
-        let t = test(&a, Side::Values(&b), Region::Greater(0.0), S).unwrap();
-        assert_eq!(t.diff.pairing, Pairing::Welch);
-        assert_eq!(t.check.decision, Decision::Undecided);
-        let n = t.seeds_needed.unwrap().unwrap();
-        assert!(n > 3, "{n}");
-        // On the boundary: no number of seeds decides it.
-        let c = [(3, 0.80), (4, 0.83), (5, 0.78)];
-        let t = test(&a, Side::Values(&c), Region::Greater(0.0), S).unwrap();
-        assert_eq!(t.seeds_needed, Some(Err(())));
-    }
-
     #[test]
     fn a_clear_best_is_told_apart_and_a_close_one_is_not() {
         let best = [(0, 0.90), (1, 0.91), (2, 0.92)];
@@ -226,8 +180,17 @@ mod tests {
     }
 
     #[test]
-    fn one_seed_has_no_interval() {
-        let e = test(&[(0, 0.8)], Side::Number(0.85), Region::Within(0.03), S).unwrap_err();
-        assert!(e.contains("only 1 seed"), "{e}");
+    fn the_methods_name_each_test_and_the_correction() {
+        let m = Statistics::default().methods();
+        for needle in [
+            "one-sample t",
+            "paired t",
+            "Welch's t",
+            "Holm",
+            "α/2 = 0.025",
+            "50%",
+        ] {
+            assert!(m.contains(needle), "{needle}: {m}");
+        }
     }
 }

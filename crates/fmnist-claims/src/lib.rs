@@ -15,11 +15,14 @@
 //! text = "lr = 0.01 converges faster ..."   # the paper's words
 //! [[claim.check]]
 //! what = "higher final validation accuracy"  # the check in words
-//! left = "lr-0.01:val:accuracy@last"         # a term
+//! left = "lr-0.01:val:accuracy@last5"        # a term
 //! op = ">"                                   # >, <, >=, <=, approx
-//! right = "baseline:val:accuracy@last"       # a term or a number
+//! right = "baseline:val:accuracy@last5"      # a term or a number
 //! margin = 0.0    # optional, > and < only: left > right + margin, left < right - margin
 //! # tol = 0.03    # required for approx, and only there: |left - right| < tol
+//! # threshold = "ours"   # whose the bound (tol, margin, number) is: "paper" or "ours"
+//! # why = "..."          # required with "ours"
+//! # single_run = true    # the number is the paper's single run: show a prediction interval
 //! ```
 //!
 //! and, once per file, how the checks are tested (the defaults):
@@ -40,39 +43,65 @@
 //!
 //! # Verdicts
 //!
-//! Each check is a statistical test over seeds (`inference`, at the level
-//! the file's `[statistics]` table declares, 95% by default): it holds when
-//! the interval of the difference of its two sides lies inside the claimed
-//! region, fails when it lies outside, and is undecided otherwise. A claim is
-//! [`Verdict::Reproduced`] when every check holds, [`Verdict::NotReproduced`]
-//! when any check fails, and [`Verdict::Undecided`] otherwise, or when an
-//! experiment has no runs, or a term cannot be evaluated (e.g. epoch 10 of a
-//! 2-epoch smoke run), or there is only one seed. Each check is also
-//! evaluated per seed (the runs paired by seed value, over the seeds present
-//! in all the claim's experiments), as supporting detail.
-
+//! Each check is a statistical test over seeds, named for what it is
+//! (one-sample t against a number, paired t on the seeds both sides ran,
+//! Welch's t only where they share fewer than two), under the seed design
+//! ([`Design`]: none, or the two-stage design `reproduce --decide` records,
+//! whose simulated error rate the report quotes). It holds when its
+//! interval lies inside the claimed region, fails when it lies outside, and
+//! is undecided otherwise. A claim's checks are one family: Holm's
+//! correction at the family-wise α, and the verdict follows from the
+//! adjusted decisions: [`Verdict::Reproduced`] when every check holds,
+//! [`Verdict::NotReproduced`] when any check fails, [`Verdict::Undecided`]
+//! otherwise, or when an experiment has no runs, or a term cannot be
+//! evaluated (e.g. epoch 10 of a 2-epoch smoke run), or there is only one
+//! seed. Each decision comes with its flip point: the value of the check's
+//! bound at which it would change ([`Tested::flip_point`],
+//! [`Check::bound_at`]); [`ClaimResult::turns_on_ours`] names the checks
+//! whose chosen thresholds a verdict turns on.
+//!
 //! # Modules
 //!
-//! - `grammar`: the terms and checks (`EXPERIMENT:SPLIT:QUANTITY@EPOCH`);
+//! - `grammar`: the terms and checks (`EXPERIMENT:SPLIT:QUANTITY@EPOCH`),
+//!   their regions, bounds and thresholds;
 //! - `load`: the claims file, read with file:line:column errors;
-//! - `evaluate`: each check as a statistical test over seeds, and the verdicts;
-//! - `inference`: the tests themselves, through `fmnist-stats`;
+//! - `design`: the seed design the checks are tested under, and its
+//!   simulated false-"holds" rate;
+//! - `stage`: a check's stages: which seeds, which test, which α;
+//! - `family`: a claim's checks decided together (Holm), with flip points;
+//! - `evaluate`: each check's values per seed, and the verdicts;
+//! - `inference`: what a tested check says (`Tested`), the methods in words,
+//!   the sweeps' comparisons;
 //! - `paper`: the claims file's `[paper]` table (baseline, learning rate, target);
 //! - `seeds`: the seeds `reproduce --decide` chooses, kept in
 //!   `experiments/claims/seeds.toml`.
 
+mod design;
 mod error;
 mod evaluate;
+mod family;
 mod grammar;
 mod inference;
 mod load;
 mod paper;
 mod seeds;
+mod stage;
 
+pub use design::{Design, FalseHolds, STANDARD_FALSE_HOLDS, Stages, TWO_STAGE, false_holds};
 pub use error::ClaimsError;
-pub use evaluate::{CheckResult, ClaimResult, Comparison, RunIndex, evaluate, index};
-pub use grammar::{Check, Claim, EpochRef, Expr, Op, Operand, Term, Verdict, term_shape};
-pub use inference::{BOOTSTRAP, MAX_SEEDS_ESTIMATE, Side, Statistics, Tested, prob_beats, told_apart};
+pub use evaluate::{
+    CheckResult, ClaimResult, Comparison, RunIndex, evaluate, family_alpha, index, near_flip,
+};
+pub use family::Decided;
+/// The seed design `reproduce --decide` runs (re-exported for the binary).
+pub use fmnist_stats::TwoStage;
+pub use grammar::{
+    BoundKind, Check, Claim, EpochRef, Expr, Op, Operand, Term, Threshold, Verdict, term_shape,
+};
+pub use inference::{
+    BOOTSTRAP, MAX_SEEDS_ESTIMATE, NEAR_FLIP, Statistics, Tested, prob_beats, told_apart,
+};
 pub use load::load;
 pub use paper::{Paper, Target, load as load_paper, same_value};
 pub use seeds::choose_seeds;
+pub use stage::{Sample, Stage, StageKind};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{ClaimsError, io};
-use crate::grammar::{Check, Claim, Expr, Op, Operand, parse_expr};
+use crate::grammar::{Check, Claim, Expr, Op, Operand, Threshold, parse_expr};
 use crate::inference::Statistics;
 
 #[derive(Deserialize)]
@@ -73,6 +73,9 @@ struct CheckDoc {
     right: Spanned<toml::Value>,
     tol: Option<Spanned<f64>>,
     margin: Option<Spanned<f64>>,
+    threshold: Option<Spanned<String>>,
+    why: Option<Spanned<String>>,
+    single_run: Option<Spanned<bool>>,
 }
 
 /// Reads and validates a claims file; every experiment its terms name must
@@ -136,7 +139,8 @@ impl Source<'_> {
                     path: self.path.to_path_buf(),
                     line,
                     column,
-                    nearest: fmnist_experiments::nearest(&name, self.experiments).map(str::to_string),
+                    nearest: fmnist_experiments::nearest(&name, self.experiments)
+                        .map(str::to_string),
                     name,
                 });
             }
@@ -205,23 +209,79 @@ fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, ClaimsError> {
             return Err(src.invalid(m.span(), "`margin` belongs to `>` and `<` only".into()));
         }
     };
-    Ok(Check {
+    let mut check = Check {
         what: k.what,
         left,
         op,
         right,
         tol,
         margin,
-    })
+        threshold: Threshold::Paper,
+        single_run: false,
+    };
+    check.threshold = threshold(src, &check, k.op.span(), k.threshold, k.why)?;
+    if let Some(s) = k.single_run {
+        if *s.get_ref() && !matches!(check.right, Operand::Number(_)) {
+            return Err(src.invalid(
+                s.span(),
+                "`single_run` compares one run of ours with a number the paper read off its \
+                 single run: `right` must be that number"
+                    .into(),
+            ));
+        }
+        check.single_run = *s.get_ref();
+    }
+    Ok(check)
+}
+
+/// `threshold` and `why`: whose the check's bound is. Required where the
+/// check has a bound beyond the paper's bare comparison (a tolerance, a
+/// margin, or a number on the right); `"ours"` needs a `why`.
+fn threshold(
+    src: &Source<'_>,
+    check: &Check,
+    op_span: Range<usize>,
+    key: Option<Spanned<String>>,
+    why: Option<Spanned<String>>,
+) -> Result<Threshold, ClaimsError> {
+    let (kind, value) = check.bound();
+    let has_bound =
+        check.op == Op::Approx || check.margin != 0.0 || matches!(check.right, Operand::Number(_));
+    let Some(key) = key else {
+        if has_bound {
+            return Err(src.invalid(
+                op_span,
+                format!(
+                    "the check's bound ({} {value}) needs `threshold`: whose number it is, \
+                     `threshold = \"paper\"` (the paper states it) or `threshold = \"ours\"` \
+                     with a `why` (this repository chose it)",
+                    kind.name()
+                ),
+            ));
+        }
+        return match why {
+            Some(w) => Err(src.invalid(w.span(), "`why` belongs with `threshold`".into())),
+            None => Ok(Threshold::Paper),
+        };
+    };
+    let why_text = why.as_ref().map(|w| w.get_ref().trim().to_string());
+    match (key.get_ref().as_str(), why_text) {
+        ("paper", _) => Ok(Threshold::Paper),
+        ("ours", Some(w)) if !w.is_empty() => Ok(Threshold::Ours { why: w }),
+        ("ours", _) => Err(src.invalid(
+            key.span(),
+            "`threshold = \"ours\"` needs a `why`: the reason for this number".into(),
+        )),
+        (other, _) => Err(src.invalid(
+            key.span(),
+            format!("`threshold`: unknown value `{other}`, expected \"paper\" or \"ours\""),
+        )),
+    }
 }
 
 /// Parses a claims file's text; `path` only names it in errors. Every
 /// experiment a term names must be one of `experiments`.
-pub fn parse(
-    path: &Path,
-    text: &str,
-    experiments: &[&str],
-) -> Result<Vec<Claim>, ClaimsError> {
+pub fn parse(path: &Path, text: &str, experiments: &[&str]) -> Result<Vec<Claim>, ClaimsError> {
     let doc: FileDoc = toml::from_str(text).map_err(|e| ClaimsError::Syntax {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
@@ -263,12 +323,10 @@ pub fn parse(
     Ok(claims)
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::grammar::*;
-
 
     pub(crate) const ONE: &str = r#"
 [[claim]]
@@ -286,6 +344,8 @@ left = "a:val:accuracy@last"
 op = "approx"
 right = 0.8
 tol = 0.05
+threshold = "ours"
+why = "a test's band"
 "#;
 
     const NAMES: &[&str] = &["a", "b", "h"];
@@ -343,11 +403,15 @@ tol = 0.05
         );
         let e = parse(Path::new("c.toml"), ONE, &[]).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("c.toml:8:9: no experiment named `a`; no experiment has a similar name"),
+            e.to_string().starts_with(
+                "c.toml:8:9: no experiment named `a`; no experiment has a similar name"
+            ),
             "{e}"
         );
-        assert_eq!(fmnist_experiments::nearest("adma", &["baseline", "adam"]), Some("adam"));
+        assert_eq!(
+            fmnist_experiments::nearest("adma", &["baseline", "adam"]),
+            Some("adam")
+        );
         assert_eq!(fmnist_experiments::edit_distance("baselin", "baseline"), 1);
     }
 
@@ -389,6 +453,44 @@ tol = 0.05
     }
 
     #[test]
+    fn a_bound_says_whose_it_is_and_ours_says_why() {
+        let c = claims(ONE);
+        assert_eq!(
+            c[0].checks[0].threshold,
+            Threshold::Paper,
+            "no bound: the paper's"
+        );
+        assert_eq!(
+            c[0].checks[1].threshold,
+            Threshold::Ours {
+                why: "a test's band".into()
+            }
+        );
+        let e = err(&ONE.replace("threshold = \"ours\"\nwhy = \"a test's band\"\n", ""));
+        assert!(
+            e.starts_with("claims.toml:14:6:") && e.contains("(tol 0.05) needs `threshold`"),
+            "{e}"
+        );
+        let e = err(&ONE.replace("why = \"a test's band\"\n", ""));
+        assert!(
+            e.starts_with("claims.toml:17:13:") && e.contains("needs a `why`"),
+            "{e}"
+        );
+        let e = err(&ONE.replace("\"ours\"", "\"mine\""));
+        assert!(e.contains("unknown value `mine`"), "{e}");
+        // A margin needs it too; a bare comparison may say it.
+        let e = err(&ONE.replace("op = \">\"", "op = \">\"\nmargin = 0.01"));
+        assert!(e.contains("(margin 0.01) needs `threshold`"), "{e}");
+        let ok = claims(&ONE.replace("op = \">\"", "op = \">\"\nthreshold = \"paper\""));
+        assert_eq!(ok[0].checks[0].threshold, Threshold::Paper);
+        // single_run needs a number on the right.
+        let e = err(&ONE.replace("op = \">\"", "op = \">\"\nsingle_run = true"));
+        assert!(e.contains("`right` must be that number"), "{e}");
+        let s = claims(&ONE.replace("tol = 0.05", "tol = 0.05\nsingle_run = true"));
+        assert!(s[0].checks[1].single_run && !s[0].checks[0].single_run);
+    }
+
+    #[test]
     fn checks_hold_with_margins_and_tolerances() {
         let mut c = claims(ONE).remove(0).checks.remove(0);
         assert!(c.holds(0.81, 0.8));
@@ -406,5 +508,4 @@ tol = 0.05
         c.tol = Some(0.03);
         assert!(c.holds(0.82, 0.85) && c.holds(0.88, 0.85) && !c.holds(0.9, 0.85));
     }
-
 }

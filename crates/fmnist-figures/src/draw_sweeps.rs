@@ -547,7 +547,7 @@ mod tests {
         look(&with_ext(&stem, "png"), "sweep-categorical");
         assert_eq!(best.overall.unwrap().experiment, "rmsprop");
         assert_eq!(best.per_line.len(), 1);
-        let t = response_table(&s);
+        let t = response_table(&s, None);
         assert_eq!(t.columns.len(), 10, "no line column");
         assert_eq!(t.rows[2][8], "**overall**");
         // sd 0.51 pp over three seeds: ± t(0.975, 2) · 0.51 / √3.

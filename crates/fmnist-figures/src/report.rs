@@ -111,7 +111,8 @@ fn nothing_drawn(path: &std::path::Path) -> FiguresError {
     }
 }
 
-/// Writes the report into `out_dir`: `REPORT.md`, `figures/` and `tables/`.
+/// Writes the report into `out_dir`: `REPORT.md`, `figures/` and `tables/`
+/// (with the machine-readable `tables/checks.csv`).
 ///
 /// A file whose bytes are unchanged is not rewritten. Afterwards every
 /// figure or table in `figures/` and `tables/` that this report did not
@@ -137,6 +138,7 @@ fn write_page(
         match artefact {
             Artefact::Figure(f) => out.figure(f)?,
             Artefact::Table(t) => out.table(t)?,
+            Artefact::Data(d) => out.text(&d.path, &d.text)?,
         }
     }
     out.text("REPORT.md", &page.text)?;

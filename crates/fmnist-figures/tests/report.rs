@@ -400,6 +400,25 @@ fn write_report_writes_every_figure_table_and_verdict() {
             assert!(summary.files.contains(&p));
         }
     }
+    // One row per check, every number in full precision.
+    let csv = std::fs::read_to_string(out.join("tables/checks.csv")).unwrap();
+    assert!(summary.files.contains(&out.join("tables/checks.csv")));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("claim,check,what,test,stage,seeds,n_left,n_right,estimate,lo,hi")
+    );
+    assert_eq!(lines.len(), 1 + 5, "R.1, N.1, N.2, D.1, M.1");
+    let n2 = lines.iter().find(|l| l.starts_with("N,N.2,")).unwrap();
+    assert!(
+        n2.contains("\"one-sample t, n = 2\",all seeds,\"0, 1\",2,0,")
+            && n2.contains(",fails,fails,tol,0.03,ours,"),
+        "{n2}"
+    );
+    let m1 = lines.iter().find(|l| l.starts_with("M,M.1,")).unwrap();
+    assert!(
+        m1.ends_with("not tested: no runs for experiment adam") || m1.contains(",,,"),
+        "{m1}"
+    );
     let results = std::fs::read_to_string(out.join("tables/results.md")).unwrap();
     // Final val accuracy of the baseline: 78 % and 80 %, so 79 ± t(0.975, 1) · 1 %.
     assert!(results.contains("79.00 [66.29, 91.71]"), "{results}");
@@ -421,7 +440,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "### Undecided",
         // D's paired difference is 0.06 and 0.04: its mean lies on the margin.
         "5 pp better at epoch 2 (claimed region of left − right: > 0.05): observed +0.0500",
-        "no number of seeds up to 1000 would decide it",
+        "no affordable number of seeds would decide it",
         "## Statistics",
         "paired t on the per-seed differences",
         // Summed over both seeds: 19 + 17 of 200 T-shirts taken for shirts.
@@ -448,11 +467,12 @@ fn write_report_writes_every_figure_table_and_verdict() {
     assert!(fig1 < fig2 && fig2 < fig3 && fig3 < cmp, "figure order");
 
     // Per class: the baseline's T-shirts 81 and 83 of 100, shirts 45 and
-    // 49 (the weakest, bold), overall 78 % and 80 %.
+    // 49 (the weakest, bold), pooled with Wilson's interval (164 of 200:
+    // [76.1, 86.7]; 94 of 200: [40.2, 53.9]), overall 78 % and 80 %.
     let per_class = std::fs::read_to_string(out.join("tables/per-class.md")).unwrap();
     assert!(
-        per_class.contains("| baseline (Table I) | 2 | 82.0 ± 12.7 |")
-            && per_class.contains("| **47.0 ± 25.4** |")
+        per_class.contains("| baseline (Table I) | 2 | 82.0 [76.1, 86.7] |")
+            && per_class.contains("| **47.0 [40.2, 53.9]** |")
             && per_class.contains("| 79.00 [66.29, 91.71] |"),
         "{per_class}"
     );
@@ -731,7 +751,7 @@ fn a_misspelt_experiment_in_the_claims_file_is_an_error_with_the_nearest_name() 
     assert_eq!(
         err.to_string(),
         format!(
-            "{}:41:10: no experiment named `baselin`; did you mean `baseline`?",
+            "{}:47:10: no experiment named `baselin`; did you mean `baseline`?",
             claims.display()
         )
     );
@@ -821,4 +841,49 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
         report.contains("at most 10") && report.contains("- `baseline`: 5 seeds. D needs about 5."),
         "{report}"
     );
+    assert!(report.contains("No seed design is recorded"), "{report}");
+    // With the two-stage design recorded, a full report tests each check as
+    // the design says and states its simulated error rate.
+    let design = fmnist_claims::Design::record(&fmnist_claims::TwoStage::STANDARD, &[0, 1]);
+    fmnist_experiments::write_seeds_file_with_design(
+        &dir.join("claims/seeds.toml"),
+        32,
+        Some(&design),
+        &[],
+    )
+    .unwrap();
+    let full = ReportInput {
+        quick: false,
+        ..input
+    };
+    write_report(&full, &out).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for needle in [
+        "Seed design (recorded by `reproduce --decide`",
+        "0.01 + 0.04 = 0.05",
+        // Two pilot seeds: not the standard design, so simulated now.
+        "(20000 simulations, ChaCha8 seed 29, simulated as this report was written): a false \"holds\" in 0.0",
+        "The pilot seeds are 0, 1.",
+        // D's pilot (two seeds, 98% for > at α = 0.01) is undecided, and no
+        // new seeds are planned.
+        "pilot, seeds 0–1, 99% interval",
+        "no new seeds are planned for its experiments",
+    ] {
+        assert!(report.contains(needle), "lacks {needle:?}:\n{report}");
+    }
+    // A design for another level than the claims file's is an error.
+    let other = fmnist_experiments::SeedsDesign {
+        alpha: 0.1,
+        alpha_pilot: 0.02,
+        ..design
+    };
+    fmnist_experiments::write_seeds_file_with_design(
+        &dir.join("claims/seeds.toml"),
+        32,
+        Some(&other),
+        &[],
+    )
+    .unwrap();
+    let err = write_report(&full, &out).unwrap_err().to_string();
+    assert!(err.contains("seeds.toml: [design] alpha = 0.1"), "{err}");
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use fmnist_metrics::{Mistake, Split, StoredRun};
 
 use crate::aggregate::{self as stats, Confusion};
-use crate::tables::{Align, Table, pct, pct_half_width};
+use crate::tables::{Align, Table, pct};
+use fmnist_stats::{Proportion, wilson_interval};
 
 /// The name of class `c`, or "class c" past the end of `names`.
 pub fn class_name(names: &[String], c: usize) -> String {
@@ -73,11 +74,7 @@ pub fn confusion_summary(m: &Confusion, class_names: &[String], n: usize) -> Opt
 
 /// The pairs (true, predicted) most frequent among `mistakes`, most frequent
 /// first (ties: first met), as "Shirt → T-shirt/top (5)"; at most `n`.
-pub fn frequent_pairs(
-    mistakes: &[Mistake],
-    class_names: &[String],
-    n: usize,
-) -> Vec<String> {
+pub fn frequent_pairs(mistakes: &[Mistake], class_names: &[String], n: usize) -> Vec<String> {
     let mut pairs: Vec<((u8, u8), usize)> = Vec::new();
     for m in mistakes {
         let key = (m.true_class, m.predicted_class);
@@ -102,15 +99,41 @@ pub fn frequent_pairs(
 
 // ----------------------------------------------------------------- table
 
-/// One row per experiment (`(label, runs)`), one column per class: the mean
-/// over seeds of each class's accuracy (recall) in %, then the overall
-/// accuracy (the confusion matrix's diagonal over its total). The weakest
-/// class of each row is bold. Runs without a stored confusion matrix are
-/// left out and counted in the seeds column.
-pub fn per_class_table(
-    experiments: &[(&str, &[&StoredRun])],
-    class_names: &[String],
-) -> Table {
+/// Each class's accuracy (recall) from the counts pooled over the seeds'
+/// matrices, with its 95% Wilson score interval (always inside [0, 1]);
+/// `None` for a class no matrix has images of.
+pub fn pooled_class_accuracy(mats: &[Confusion], classes: usize) -> Vec<Option<Proportion>> {
+    let per: Vec<_> = mats.iter().map(Confusion::per_class).collect();
+    (0..classes)
+        .map(|c| {
+            let (correct, support) = per
+                .iter()
+                .filter_map(|m| m.get(c))
+                .fold((0, 0), |(k, n), x| (k + x.correct, n + x.support));
+            wilson_interval(correct, support, stats::LEVEL).ok()
+        })
+        .collect()
+}
+
+/// "84.1 [82.3, 85.7]": a pooled proportion in % with its interval.
+fn proportion_cell(p: Option<Proportion>) -> String {
+    p.map_or("—".into(), |p| {
+        format!(
+            "{:.1} [{:.1}, {:.1}]",
+            100.0 * p.estimate,
+            100.0 * p.lo,
+            100.0 * p.hi
+        )
+    })
+}
+
+/// One row per experiment (`(label, runs)`), one column per class: each
+/// class's accuracy (recall) in %, from the counts pooled over seeds, with
+/// its 95% Wilson interval; then the overall accuracy (the confusion
+/// matrix's diagonal over its total), mean over seeds [95% t interval]. The
+/// weakest class of each row is bold. Runs without a stored confusion
+/// matrix are left out and counted in the seeds column.
+pub fn per_class_table(experiments: &[(&str, &[&StoredRun])], class_names: &[String]) -> Table {
     let classes = experiments
         .iter()
         .flat_map(|(_, runs)| runs.iter())
@@ -119,9 +142,12 @@ pub fn per_class_table(
         .unwrap_or(class_names.len());
     let mut notes = vec![
         "Accuracy of each class: the share of its validation images classified as that class \
-         (recall), in %, mean over seeds ± the half-width of its 95% Student's t interval; the \
+         (recall), in %, from the counts pooled over seeds (the correct images of every seed \
+         over their images), with its 95% Wilson score interval, which stays inside [0, 100]. \
+         The interval treats the pooled images as independent draws: it reflects how many \
+         images were classified, not how much the networks of different seeds disagree. The \
          weakest class of each experiment in bold. Overall: all correct over all validation \
-         images, which is the final validation accuracy, mean [95% t interval]."
+         images, which is the final validation accuracy, mean over seeds [95% t interval]."
             .to_string(),
     ];
     let mut rows = Vec::new();
@@ -137,10 +163,10 @@ pub fn per_class_table(
             format!("{} of {}", with.len(), runs.len())
         };
         let mats: Vec<Confusion> = with.iter().map(|(_, m)| m.clone()).collect();
-        let per_class = stats::class_accuracy_over_seeds(&mats, classes);
+        let per_class = pooled_class_accuracy(&mats, classes);
         let means: Vec<Option<f64>> = per_class
             .iter()
-            .map(|s| s.map(|s| 100.0 * s.mean))
+            .map(|s| s.map(|s| 100.0 * s.estimate))
             .collect();
         let weakest = means
             .iter()
@@ -150,7 +176,7 @@ pub fn per_class_table(
             .map(|(c, _)| c);
         let mut row = vec![label.to_string(), seeds];
         row.extend(per_class.iter().enumerate().map(|(c, s)| {
-            let cell = pct_half_width(*s, 1);
+            let cell = proportion_cell(*s);
             if Some(c) == weakest && s.is_some() {
                 format!("**{cell}**")
             } else {
@@ -183,7 +209,8 @@ pub fn per_class_table(
     columns.extend((0..classes).map(|c| (class_name(class_names, c), Align::Right)));
     columns.push(("overall".into(), Align::Right));
     Table {
-        caption: "Validation accuracy per class (%, mean over seeds ± 95% t half-width)".into(),
+        caption: "Validation accuracy per class (%, pooled over seeds [95% Wilson interval])"
+            .into(),
         label: "per-class".into(),
         columns,
         rows,
@@ -240,10 +267,23 @@ mod tests {
         assert_eq!(t.columns.len(), 2 + 10 + 1);
         assert_eq!(t.columns[8].0, "Shirt");
         assert_eq!(t.rows[0][1], "2");
-        assert_eq!(t.rows[0][2], "85.0 ± 0.0", "T-shirt/top");
-        // Shirts: 64 % and 54 %, and the weakest class in bold; two seeds:
-        // t(0.975, 1) · 5 = 12.706 · 5.
-        assert_eq!(t.rows[0][8], "**59.0 ± 63.5**");
+        // Pooled counts with Wilson's interval (the statistics crate's,
+        // checked against statsmodels): T-shirts 850 of 1000 in each seed.
+        let cell = |k: u64, n: u64| {
+            let w = wilson_interval(k, n, 0.95).unwrap();
+            format!(
+                "{:.1} [{:.1}, {:.1}]",
+                100.0 * w.estimate,
+                100.0 * w.lo,
+                100.0 * w.hi
+            )
+        };
+        assert_eq!(t.rows[0][2], cell(1700, 2000), "T-shirt/top");
+        assert_eq!(t.rows[0][2], "85.0 [83.4, 86.5]");
+        // Shirts: 640 and 540 of 1000, the weakest class in bold; the
+        // interval of the mean over two seeds (59.0 ± 63.5) left [0, 100].
+        assert_eq!(t.rows[0][8], format!("**{}**", cell(1180, 2000)));
+        assert_eq!(t.rows[0][8], "**59.0 [56.8, 61.1]**");
         let overall: f64 = t.rows[0][12]
             .split_whitespace()
             .next()
@@ -257,10 +297,20 @@ mod tests {
         assert_eq!(t.rows[1][1], "1 of 2");
         assert_eq!(t.notes.len(), 2, "{:?}", t.notes);
         assert!(t.notes[1].contains("Other, seed 0") && t.notes[1].contains("50.00"));
-        assert!(t.markdown().contains("| **59.0 ± 63.5** |"));
-        assert!(t.latex().contains("\\textbf{59.0 $\\pm$ 63.5}"));
-        // One seed: no interval.
-        assert!(t.rows[1][2].ends_with("(n = 1)"), "{}", t.rows[1][2]);
+        assert!(t.markdown().contains("| **59.0 [56.8, 61.1]** |"));
+        assert!(t.latex().contains("\\textbf{59.0 [56.8, 61.1]}"));
+        // One seed still has an interval from its images, inside [0, 100].
+        assert!(t.rows[1][2].contains('['), "{}", t.rows[1][2]);
+        for row in &t.rows {
+            for c in &row[2..12] {
+                let nums: Vec<f64> = c
+                    .trim_matches('*')
+                    .split(|ch: char| !(ch.is_ascii_digit() || ch == '.'))
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                assert!(nums.iter().all(|x| (0.0..=100.0).contains(x)), "{c}");
+            }
+        }
     }
 
     fn simple_without_confusion() -> StoredRun {

@@ -13,17 +13,17 @@ use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
-use fmnist_claims::{self as claims, ClaimResult, RunIndex, Verdict};
-use crate::classes;
-use fmnist_claims::Statistics;
-use crate::input::ReportInput;
-use crate::panels::{self, PanelFigure, Variant};
-use fmnist_claims::Paper;
 use crate::aggregate as stats;
 use crate::aggregate::Confusion;
+use crate::classes;
+use crate::input::ReportInput;
+use crate::panels::{self, PanelFigure, Variant};
 use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
 use crate::text::{self, slug};
+use fmnist_claims::Paper;
+use fmnist_claims::Statistics;
+use fmnist_claims::{self as claims, ClaimResult, Design, Op, RunIndex, Verdict};
 
 /// The file stem of FIG. 1 in `figures/`.
 pub const FIG1: &str = "fig1-examples";
@@ -56,12 +56,26 @@ pub struct Report<'a> {
     pub sweeps: Vec<SweepSection<'a>>,
     /// How the claim checks are tested, in words (level, tests, power).
     pub claim_methods: String,
+    /// The seed design the checks are tested under, with its simulated
+    /// false-"holds" rate, in words.
+    pub design: String,
     /// `experiments/claims/seeds.toml`, when there is one: the cap and the seeds
     /// decided per experiment (set by `report`, which reads files).
     pub seed_decisions: Option<(usize, Vec<fmnist_experiments::SeedDecision>)>,
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
+    /// `tables/checks.csv`: every check of every claim, one row each.
+    pub checks_csv: DataFile,
     pub hypotheses: Vec<Hypothesis>,
+}
+
+/// A text file of the report that is neither a table nor a figure (a
+/// machine-readable table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataFile {
+    /// Relative to the report directory, e.g. `tables/checks.csv`.
+    pub path: String,
+    pub text: String,
 }
 
 /// How and from what the report was produced.
@@ -190,8 +204,15 @@ pub struct ClaimVerdict {
     pub reason: String,
     /// One line per check.
     pub measured: String,
-    /// Each undecided check: effect, interval and a seed estimate.
+    /// Each undecided check: effect, interval and what would decide it.
     pub pending: Vec<String>,
+    /// Every check with its numbers, decisions and flip points.
+    pub checks: Vec<tables::CheckRow>,
+    /// The ids ("C2.3") of the checks whose chosen thresholds the verdict
+    /// turns on (`ClaimResult::turns_on_ours`).
+    pub turns_on_ours: Vec<String>,
+    /// The error rate the verdict carries, in words.
+    pub error_rate: String,
 }
 
 #[derive(Debug)]
@@ -219,6 +240,7 @@ pub fn build<'a>(
     paper: &Paper,
     runs: &RunIndex<'a>,
     results: &[ClaimResult<'_>],
+    design: &Design,
 ) -> Report<'a> {
     let quick = input.quick;
     let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
@@ -268,9 +290,26 @@ pub fn build<'a>(
             .first()
             .map_or_else(Statistics::default, |r| r.claim.stats)
             .methods(),
+        design: design.describe(),
         claims: results.iter().map(claim_verdict).collect(),
         claims_table: tables::claims(results, &claims_file),
-        hypotheses: hypotheses(input.experiments, baseline, &paper.baseline, runs, results),
+        checks_csv: DataFile {
+            path: "tables/checks.csv".into(),
+            text: tables::checks_csv(
+                &results
+                    .iter()
+                    .flat_map(tables::check_rows)
+                    .collect::<Vec<_>>(),
+            ),
+        },
+        hypotheses: hypotheses(
+            input.experiments,
+            baseline,
+            &paper.baseline,
+            runs,
+            results,
+            design,
+        ),
     }
 }
 
@@ -347,6 +386,37 @@ fn claim_verdict(r: &ClaimResult<'_>) -> ClaimVerdict {
         reason: r.reason.clone(),
         measured: tables::measured(r),
         pending: tables::pending(r),
+        checks: tables::check_rows(r),
+        turns_on_ours: (r.turns_on_ours().into_iter())
+            .map(|i| format!("{}.{}", r.claim.id, i + 1))
+            .collect(),
+        error_rate: error_rate(r),
+    }
+}
+
+/// The error rate a verdict carries: at most α/2 for a claim of `>`/`<`
+/// checks and α with an `approx` check among them (one-sided tests at α/2
+/// behind a two-sided interval; TOST at α), family-wise over its checks
+/// after Holm's correction; "reproduced" needs every check to hold, so its
+/// chance of being false is bounded by that of one check.
+fn error_rate(r: &ClaimResult<'_>) -> String {
+    let approx = r.claim.checks.iter().any(|c| c.op == Op::Approx);
+    let bound = if approx { r.alpha } else { r.alpha / 2.0 };
+    let k = r.claim.checks.len();
+    let family = match k {
+        1 => "its one check".to_string(),
+        k => format!("Holm's correction over its {k} checks"),
+    };
+    match r.verdict {
+        Verdict::Reproduced => format!(
+            "the chance of a false \"reproduced\" is at most {bound:.3} (every check must hold; \
+             {family})"
+        ),
+        Verdict::NotReproduced => format!(
+            "the chance of a false \"not reproduced\" is at most {bound:.3} (family-wise, \
+             {family})"
+        ),
+        Verdict::Undecided => "an undecided verdict asserts nothing".into(),
     }
 }
 
@@ -679,9 +749,18 @@ fn sweep_section<'a>(
     }
     let series = SweepSeries::from_inputs(name, inputs);
     let best = sweeps::best_point(&series);
+    let prunes = input.experiments.iter().any(|e| {
+        e.sweep
+            .as_ref()
+            .is_some_and(|s| s.sweep == name && s.prune.is_some())
+    });
+    let provisional = sweeps::provisional(&series, section.missing.len(), prunes);
+    let so_far = provisional
+        .as_ref()
+        .map_or(String::new(), |p| format!(" so far ({p})"));
     if let Some(b) = &best.overall {
         section.best.push(format!(
-            "Best point: {}.",
+            "Best point{so_far}, among the points trained to the end: {}.",
             sweeps::best_sentence(&series, b)
         ));
     }
@@ -689,7 +768,7 @@ fn sweep_section<'a>(
     if !series.line_keys.is_empty() && best.per_line.len() < series.points.len() {
         for b in &best.per_line {
             section.best.push(format!(
-                "Best of {}: {}.",
+                "Best of {}{so_far}: {}.",
                 b.line.as_deref().unwrap_or("—"),
                 sweeps::best_sentence(&series, b)
             ));
@@ -702,7 +781,7 @@ fn sweep_section<'a>(
             .findings
             .extend(sweeps::target_reach(&series, paper));
     }
-    section.table = Some(sweeps::response_table(&series));
+    section.table = Some(sweeps::response_table(&series, provisional.as_deref()));
     section.figure = Some(response_figure(series));
     section
 }
@@ -871,6 +950,7 @@ fn hypotheses(
     baseline_name: &str,
     runs: &RunIndex<'_>,
     results: &[ClaimResult<'_>],
+    design: &Design,
 ) -> Vec<Hypothesis> {
     let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
     // Claims about the baseline alone can be read under a hypothesis;
@@ -894,7 +974,7 @@ fn hypotheses(
                     .iter()
                     .map(|r| {
                         let moved = r.claim.renamed(baseline_name, &h.name);
-                        let under = claims::evaluate(&moved, runs);
+                        let under = claims::evaluate(&moved, runs, design);
                         MovedClaim {
                             id: r.claim.id.clone(),
                             verdict: under.verdict,

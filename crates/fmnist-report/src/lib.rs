@@ -41,11 +41,11 @@ pub mod tables;
 pub mod text;
 
 pub use error::ReportError;
-pub use input::ReportInput;
 pub use fmnist_claims::Verdict;
+pub use input::ReportInput;
 pub use markdown::{Artefact, Page};
 
-use fmnist_claims::ClaimResult;
+use fmnist_claims::{ClaimResult, Design};
 
 /// Evaluates the claims, computes the report's content and renders its
 /// Markdown, then hands the page (its text and every artefact it shows) and
@@ -61,16 +61,16 @@ pub fn with_page<T>(
     let claims = fmnist_claims::load(input.claims_file, &names)?;
     let paper = fmnist_claims::load_paper(input.claims_file, input.experiments, &claims)?;
     let runs = fmnist_claims::index(input.runs);
-    let results: Vec<ClaimResult<'_>> = claims
-        .iter()
-        .map(|c| fmnist_claims::evaluate(c, &runs))
-        .collect();
-    let mut report = content::build(input, &paper, &runs, &results);
     // experiments/claims/seeds.toml beside experiments/claims/paper.toml
     // (not in experiments/, where every file is an experiment).
-    if let Some(dir) = input.claims_file.parent() {
-        report.seed_decisions = fmnist_experiments::read_seeds_file(&dir.join("seeds.toml"))?;
-    }
+    let seeds_file = input.claims_file.with_file_name("seeds.toml");
+    let design = design(input, &seeds_file, &claims)?;
+    let results: Vec<ClaimResult<'_>> = claims
+        .iter()
+        .map(|c| fmnist_claims::evaluate(c, &runs, &design))
+        .collect();
+    let mut report = content::build(input, &paper, &runs, &results, &design);
+    report.seed_decisions = fmnist_experiments::read_seeds_file(&seeds_file)?;
     let verdicts: Vec<(String, Verdict)> = report
         .claims
         .iter()
@@ -78,4 +78,29 @@ pub fn with_page<T>(
         .collect();
     let page = markdown::render(&report);
     Ok(f(&page, &verdicts))
+}
+
+/// The seed design the seeds file records, for the plan's experiments; a
+/// smoke run (one seed, few epochs) is tested as it is, without it.
+fn design(
+    input: &ReportInput<'_>,
+    seeds_file: &std::path::Path,
+    claims: &[fmnist_claims::Claim],
+) -> Result<Design, ReportError> {
+    let Some(record) = fmnist_experiments::read_seeds_design(seeds_file)? else {
+        return Ok(Design::Single);
+    };
+    if input.quick {
+        return Ok(Design::Single);
+    }
+    let alpha = claims.first().map_or_else(
+        || fmnist_claims::Statistics::default().alpha(),
+        |c| c.stats.alpha(),
+    );
+    Design::from_record(&record, input.experiments, alpha).map_err(|message| {
+        ReportError::Claims(fmnist_claims::ClaimsError::Design {
+            path: seeds_file.to_path_buf(),
+            message,
+        })
+    })
 }

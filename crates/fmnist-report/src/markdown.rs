@@ -9,13 +9,13 @@
 
 use std::fmt::{self, Write as _};
 
-use fmnist_claims::Verdict;
+use crate::aggregate as stats;
 use crate::content::{
-    About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
+    About, Category, ClaimVerdict, DataFile, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
     SweepSection,
 };
-use crate::aggregate as stats;
 use crate::tables::Table;
+use fmnist_claims::Verdict;
 
 /// A file of the report besides `REPORT.md`.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,8 @@ pub enum Artefact<'r, 'a> {
     Figure(&'r Figure<'a>),
     /// `tables/<label>.{md,tex}`.
     Table(&'r Table),
+    /// A machine-readable file at its own path (`tables/checks.csv`).
+    Data(&'r DataFile),
 }
 
 /// `REPORT.md` and the artefacts it shows, in the order it shows them.
@@ -184,15 +186,18 @@ fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
     let _ = writeln!(
         w,
         "Every mean over seeds in the tables comes with its {:.0}% confidence interval, \
-         written `mean [lo, hi]` (the per-class table, for width, `mean ± half-width`): the {}. \
+         written `mean [lo, hi]`: the {}. \
          n is the number of seeds, given in each table's seeds column; a mean over one seed has \
          no interval and says `(n = 1)`. Losses, best epochs and timings in the results table \
-         are plain means. The shaded bands of the curve figures are the min–max range over \
-         seeds, not a confidence interval.\n",
+         are plain means. The per-class table is the exception: each class's accuracy from its \
+         counts pooled over seeds, with Wilson's score interval (see its note). The shaded \
+         bands of the curve figures are the min–max range over seeds, not a confidence \
+         interval.\n",
         100.0 * stats::LEVEL,
         stats::INTERVAL_METHOD
     );
     let _ = writeln!(w, "{}\n", report.claim_methods);
+    let _ = writeln!(w, "{}\n", report.design);
     match &report.seed_decisions {
         None => {
             let _ = writeln!(
@@ -203,17 +208,16 @@ fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
         Some((cap, d)) if d.is_empty() => {
             let _ = writeln!(
                 w,
-                "`experiments/claims/seeds.toml` (decided once, at most {cap} seeds) gives no \
-                 experiment more seeds: no undecided check asked for them.\n"
+                "`experiments/claims/seeds.toml` (decided once, at most {cap} seeds in all) gives \
+                 no experiment more seeds: no undecided check asked for them.\n"
             );
         }
         Some((cap, d)) => {
             let _ = writeln!(
                 w,
-                "Seeds beyond the experiment files, decided once by `reproduce --decide` from a \
-                 power analysis of the undecided checks (a fixed-n design: chosen once from the \
-                 seeds there were, at most {cap}, and tested once at that number, so adding \
-                 seeds does not inflate the error rate), as `experiments/claims/seeds.toml` records:\n"
+                "Seeds beyond the experiment files, decided once by `reproduce --decide` from the \
+                 pilot seeds alone (at most {cap} in all), as `experiments/claims/seeds.toml` \
+                 records:\n"
             );
             for x in d {
                 let _ = writeln!(w, "- `{}`: {} seeds. {}.", x.experiment, x.seeds, x.reason);
@@ -431,7 +435,22 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         count(Verdict::Undecided),
         Verdict::Undecided,
     );
+    let _ = writeln!(
+        w,
+        "Each verdict follows from its checks after Holm's correction over the claim's checks \
+         and carries the error rate its row of the list below states; there is no correction \
+         across claims. The machine-readable table of every check is \
+         [`tables/checks.csv`]({}).\n",
+        report.checks_csv.path
+    );
+    w.artefacts.push(Artefact::Data(&report.checks_csv));
+    turns_on_ours(w, results);
     w.table_file(&report.claims_table);
+    let _ = writeln!(w, "Error rates:\n");
+    for r in results {
+        let _ = writeln!(w, "- {} ({}): {}.", r.id, r.verdict, r.error_rate);
+    }
+    w.push('\n');
     let of =
         |v: Verdict| -> Vec<&ClaimVerdict> { results.iter().filter(|r| r.verdict == v).collect() };
     let not = of(Verdict::NotReproduced);
@@ -459,6 +478,53 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         }
         w.push('\n');
     }
+}
+
+/// The verdicts that turn on a threshold this repository chose, each with
+/// the checks, their bounds and where they flip.
+fn turns_on_ours(w: &mut Page<'_, '_>, results: &[ClaimVerdict]) {
+    let turning: Vec<String> = results
+        .iter()
+        .filter(|r| !r.turns_on_ours.is_empty())
+        .map(|r| {
+            let checks: Vec<String> = (r.checks.iter())
+                .filter(|c| r.turns_on_ours.contains(&c.id))
+                .map(|c| {
+                    let flip = c.tested.as_ref().map_or(String::new(), |n| {
+                        format!(", which flips at {:.4}", n.flip_adjusted)
+                    });
+                    format!(
+                        "{} ({} {}{flip}; {})",
+                        c.id,
+                        c.bound.name(),
+                        crate::tables::setting(c.threshold),
+                        c.why
+                    )
+                })
+                .collect();
+            format!("**{}** ({}): {}", r.id, r.verdict, checks.join("; "))
+        })
+        .collect();
+    if turning.is_empty() {
+        let _ = writeln!(
+            w,
+            "No verdict turns on a threshold this repository chose: none rests on a check whose \
+             chosen bound lies within {:.0}% of its flip point.\n",
+            100.0 * fmnist_claims::NEAR_FLIP
+        );
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "**Verdicts that turn on a threshold this repository chose** (a check the verdict rests \
+         on would change its decision, after Holm, if its chosen bound moved by less than {:.0}% \
+         of itself):\n",
+        100.0 * fmnist_claims::NEAR_FLIP
+    );
+    for t in turning {
+        let _ = writeln!(w, "- {t}.");
+    }
+    w.push('\n');
 }
 
 fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
@@ -509,6 +575,104 @@ fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tables::{CheckNumbers, CheckRow};
+    use fmnist_claims::BoundKind;
+    use fmnist_stats::Decision;
+
+    fn verdict(id: &str, v: Verdict, turns: &[&str], rows: Vec<CheckRow>) -> ClaimVerdict {
+        ClaimVerdict {
+            id: id.into(),
+            text: String::new(),
+            verdict: v,
+            reason: String::new(),
+            measured: String::new(),
+            pending: Vec::new(),
+            checks: rows,
+            turns_on_ours: turns.iter().map(|s| s.to_string()).collect(),
+            error_rate: String::new(),
+        }
+    }
+
+    fn row(id: &str, threshold: f64, flip: f64) -> CheckRow {
+        CheckRow {
+            claim: id[..2].into(),
+            id: id.into(),
+            what: "w".into(),
+            tested: Some(CheckNumbers {
+                test: "one-sample t, n = 3".into(),
+                stage: "pilot",
+                seeds: vec![0, 1, 2],
+                n_left: 3,
+                n_right: 0,
+                estimate: 0.0,
+                lo: 0.0,
+                hi: 0.0,
+                level: 0.98,
+                p_holds: 1.0,
+                p_fails: 0.001,
+                p_holds_holm: 1.0,
+                p_fails_holm: 0.002,
+                raw: Decision::Fails,
+                adjusted: Decision::Fails,
+                flip_raw: flip,
+                flip_adjusted: flip,
+                near: true,
+                prediction: None,
+                asked: None,
+                per_seed: (0, 3),
+                pilot: None,
+            }),
+            bound: BoundKind::Tol,
+            threshold,
+            source: "ours",
+            why: "our reading".into(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn the_verdicts_that_turn_on_our_thresholds_are_named_with_their_flips() {
+        let mut page = Page {
+            text: String::new(),
+            artefacts: Vec::new(),
+        };
+        let results = [
+            verdict(
+                "C2",
+                Verdict::NotReproduced,
+                &["C2.3"],
+                vec![row("C2.3", 0.02, 0.0263)],
+            ),
+            verdict(
+                "C1",
+                Verdict::NotReproduced,
+                &[],
+                vec![row("C1.2", 0.03, 0.064)],
+            ),
+        ];
+        turns_on_ours(&mut page, &results);
+        assert!(
+            page.text
+                .contains("**Verdicts that turn on a threshold this repository chose**")
+        );
+        assert!(
+            page.text.contains(
+                "- **C2** (not reproduced): C2.3 (tol 0.02, which flips at 0.0263; our reading)."
+            ),
+            "{}",
+            page.text
+        );
+        assert!(!page.text.contains("C1"), "{}", page.text);
+        let mut none = Page {
+            text: String::new(),
+            artefacts: Vec::new(),
+        };
+        turns_on_ours(&mut none, &results[1..]);
+        assert!(
+            none.text
+                .starts_with("No verdict turns on a threshold this repository chose")
+        );
+    }
 
     #[test]
     fn stems_become_urls_that_markdown_keeps_whole() {

@@ -11,10 +11,10 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::{RunStatus, StoredRun};
 
-use fmnist_claims as inference;
-use fmnist_claims::{Paper, same_value};
 use crate::aggregate::{self as stats, Summary};
 use crate::tables::{Align, Table, pct, setting};
+use fmnist_claims as inference;
+use fmnist_claims::{Paper, same_value};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,12 +172,51 @@ pub struct Best {
     pub per_line: Vec<BestPoint>,
 }
 
-/// The best point overall and per line; the earliest point wins a tie.
+/// Whether a point's runs were trained to the end (complete, stopped by
+/// their rule, or diverged): only those are compared as final. A point
+/// that successive halving pruned stopped at its rung.
+pub fn finished(p: &SeriesPoint<'_>) -> bool {
+    pruned_at(&p.runs).is_none()
+}
+
+/// Why a sweep's best point is provisional: points without runs yet
+/// (`missing`), points with fewer seeds than others, or, in a sweep that
+/// does not prune (`prunes` false), points whose runs successive halving
+/// stopped (runs it shares with a pruned sweep); `None` when every point is
+/// stored to the end. In a pruned sweep the pruned points are stored as its
+/// halving left them, and are not compared.
+pub fn provisional(series: &SweepSeries<'_>, missing: usize, prunes: bool) -> Option<String> {
+    let seeds: Vec<usize> = series.points.iter().map(|p| p.runs.len()).collect();
+    let most = seeds.iter().copied().max().unwrap_or(0);
+    let short = seeds.iter().filter(|&&n| n < most).count();
+    let stopped = series.points.iter().filter(|p| !finished(p)).count();
+    let mut why = Vec::new();
+    if missing > 0 {
+        why.push(format!(
+            "{missing} of its {} points have no runs yet",
+            missing + series.points.len()
+        ));
+    }
+    if short > 0 {
+        why.push(format!("{short} points have fewer seeds than the others"));
+    }
+    if stopped > 0 && !prunes {
+        why.push(format!(
+            "{stopped} points are stored only as far as another sweep's successive halving \
+             trained them"
+        ));
+    }
+    (!why.is_empty()).then(|| format!("provisional: {}", why.join(", and ")))
+}
+
+/// The best point overall and per line, among the points trained to the
+/// end ([`finished`]); the earliest point wins a tie.
 pub fn best_point(series: &SweepSeries<'_>) -> Best {
     let scored: Vec<(usize, Summary)> = series
         .points
         .iter()
         .enumerate()
+        .filter(|(_, p)| finished(p))
         .filter_map(|(i, p)| stats::point_stats(&p.runs).final_acc.map(|s| (i, s)))
         .collect();
     let best_of = |filter: &dyn Fn(&SeriesPoint<'_>) -> bool| {
@@ -221,35 +260,51 @@ fn final_accs(p: &SeriesPoint<'_>) -> Vec<(u64, f64)> {
         .collect()
 }
 
+/// The fewest seeds per point for which the report gives the bootstrap
+/// probability that the best beats the runner-up: with 3 seeds a point has
+/// 10 distinct resamples, and the probability reads 1.00 where the t test
+/// cannot tell the two apart.
+pub const MIN_BOOTSTRAP_SEEDS: usize = 5;
+
 /// " The runner-up is …; P(best beats it) = 0.93 (bootstrap …)." or "".
+/// The runner-up is the best of the other points trained to the end.
 fn runner_up(series: &SweepSeries<'_>, b: &BestPoint) -> String {
     let second = series
         .points
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != b.index)
+        .filter(|(i, p)| *i != b.index && finished(p))
         .filter_map(|(i, p)| stats::point_stats(&p.runs).final_acc.map(|s| (i, s.mean)))
         .max_by(|x, y| x.1.total_cmp(&y.1));
     let Some((i, mean)) = second else {
         return String::new();
     };
     let p = &series.points[i];
-    let Some(prob) = inference::prob_beats(&final_accs(&series.points[b.index]), &final_accs(p))
-    else {
+    let (best, other) = (final_accs(&series.points[b.index]), final_accs(p));
+    let head = format!(
+        " The runner-up is `{}` ({:.2} %)",
+        p.experiment,
+        100.0 * mean
+    );
+    let n = best.len().min(other.len());
+    if n < MIN_BOOTSTRAP_SEEDS {
+        return format!(
+            "{head}; with {n} seeds a bootstrap probability that the best beats it would be too \
+             coarse to report (each point has few distinct resamples, and it is blind to how \
+             little {n} seeds say about the spread): the column \"told apart from the best\" is \
+             the test."
+        );
+    }
+    let Some(prob) = inference::prob_beats(&best, &other) else {
         return String::new();
     };
-    let n = final_accs(&series.points[b.index]).len() as u64;
-    // Multisets of n of n seeds: C(2n − 1, n).
-    let distinct: u64 = (1..=n).fold(1, |c, k| c * (n - 1 + k) / k);
+    let k = best.len() as u64;
+    // Multisets of k of k seeds: C(2k − 1, k).
+    let distinct: u64 = (1..=k).fold(1, |c, j| c * (k - 1 + j) / j);
     format!(
-        " The runner-up is `{}` ({:.2} %); the probability that the best beats it is {:.2} \
-         (percentile bootstrap over seeds: each point's seeds resampled independently, {} \
-         resamples, seed {}; with {n} seeds a point has only {distinct} distinct resamples, \
-         so this is coarse and, unlike a t interval, blind to how little {n} seeds say about \
-         the spread: the column \"told apart from the best\" is the test).",
-        p.experiment,
-        100.0 * mean,
-        prob,
+        "{head}; the probability that the best beats it is {prob:.2} (percentile bootstrap \
+         over seeds: each point's seeds resampled independently, {} resamples, seed {}, {distinct} \
+         distinct resamples of the best; the column \"told apart from the best\" is the test).",
         inference::BOOTSTRAP.resamples,
         inference::BOOTSTRAP.seed
     )
@@ -309,7 +364,7 @@ fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Ve
         let pts: Vec<(f64, Summary, &SeriesPoint<'_>)> = series
             .points
             .iter()
-            .filter(|p| p.line == line)
+            .filter(|p| p.line == line && finished(p))
             .filter_map(|p| match (&p.x, stats::point_stats(&p.runs).final_acc) {
                 (SweepX::Number(x), Some(s)) => Some((*x, s, p)),
                 _ => None,
@@ -386,6 +441,7 @@ pub fn target_reach(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Option<Str
     let t = &paper.paper.target;
     let lo = t.accuracy - t.tol;
     let mut points: Vec<(String, f64)> = (series.points.iter())
+        .filter(|p| finished(p))
         .filter_map(|p| {
             let acc = stats::point_stats(&p.runs).final_acc?.mean;
             let line = p
@@ -529,10 +585,6 @@ fn pct_range(s: Option<Summary>) -> String {
     })
 }
 
-/// One row per point (in the order of the lines, then of x): the swept
-/// values, final validation accuracy (mean [95% t interval], and min–max), best
-/// validation accuracy and its epoch, final validation loss, seeds. The
-/// overall best point is bold; each line's best is marked.
 /// The epoch at which successive halving stopped a point's runs, if it did.
 fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
     runs.iter().find_map(|r| match r.manifest.status {
@@ -541,9 +593,14 @@ fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
     })
 }
 
-pub fn response_table(series: &SweepSeries<'_>) -> Table {
+/// One row per point (in the order of the lines, then of x): the swept
+/// values, final validation accuracy (mean [95% t interval], and min–max, †
+/// with a diverged seed), best validation accuracy and its epoch, final
+/// validation loss, seeds, and whether it can be told apart from the best
+/// (points trained to the end only). The overall best point is bold (so far,
+/// when `provisional` says why); each line's best is marked.
+pub fn response_table(series: &SweepSeries<'_>, provisional: Option<&str>) -> Table {
     let best = best_point(series);
-    let order = ordered(series);
     let mut columns = vec![
         ("experiment".to_string(), Align::Left),
         (series.x_key.clone(), Align::Right),
@@ -564,67 +621,25 @@ pub fn response_table(series: &SweepSeries<'_>) -> Table {
         ]
         .map(|h| (h.to_string(), Align::Right)),
     );
-    let best_values = best
-        .overall
-        .as_ref()
-        .map(|b| final_accs(&series.points[b.index]));
-    let rows = order
-        .iter()
-        .map(|&i| {
-            let p = &series.points[i];
-            let s = stats::point_stats(&p.runs);
-            let is_overall = best.overall.as_ref().is_some_and(|b| b.index == i);
-            // One point per line (a sampled sweep): no point is the best of its line.
-            let is_line = best.per_line.iter().any(|b| b.index == i)
-                && best.per_line.len() < series.points.len();
-            let mark = match (is_overall, is_line, series.line_keys.is_empty()) {
-                (true, _, _) => "**overall**".to_string(),
-                (false, true, false) => format!("of {}", p.line.as_deref().unwrap_or("—")),
-                _ => String::new(),
-            };
-            let mark = match (pruned_at(&p.runs), mark.is_empty()) {
-                (Some(e), true) => format!("pruned at epoch {e}"),
-                (Some(e), false) => format!("{mark}, pruned at epoch {e}"),
-                (None, _) => mark,
-            };
-            let mut row = vec![p.experiment.clone(), p.x.label()];
-            if !series.line_keys.is_empty() {
-                row.push(p.line.clone().unwrap_or_default());
-            }
-            let acc = pct(s.final_acc);
-            row.extend([
-                if is_overall {
-                    format!("**{acc}**")
-                } else {
-                    acc
-                },
-                pct_range(s.final_acc),
-                pct(s.best_acc),
-                s.best_epoch
-                    .map_or("—".into(), |e| format!("{:.1}", e.mean)),
-                s.final_loss
-                    .map_or("—".into(), |l| format!("{:.4}", l.mean)),
-                s.seeds.len().to_string(),
-                mark,
-                match &best_values {
-                    _ if is_overall => "—".into(),
-                    Some(b) => match inference::told_apart(b, &final_accs(p), stats::LEVEL) {
-                        Some(true) => "yes".into(),
-                        Some(false) => "**no**".into(),
-                        None => "n < 2".into(),
-                    },
-                    None => String::new(),
-                },
-            ]);
-            row
-        })
+    let rows = ordered(series)
+        .into_iter()
+        .map(|i| response_row(series, &best, i, provisional))
         .collect();
-    let mut notes = response_notes(series, &best);
+    let mut notes = response_notes(series, &best, provisional);
     if series.points.iter().any(|p| pruned_at(&p.runs).is_some()) {
         notes.push(
-            "Pruned at epoch k: successive halving stopped the point there, so its final numbers are that epoch's."
+            "Pruned at epoch k: successive halving stopped the point there, so its final \
+             numbers are that epoch's; it is not compared with the points trained to the end \
+             (neither for the best point nor in the last column)."
                 .to_string(),
         );
+    }
+    if series
+        .points
+        .iter()
+        .any(|p| !crate::tables::diverged_mark(&p.runs).is_empty())
+    {
+        notes.push(crate::tables::DIVERGED_NOTE.to_string());
     }
     Table {
         caption: format!("Sweep `{}`: response to {}", series.sweep, series.x_key),
@@ -635,9 +650,71 @@ pub fn response_table(series: &SweepSeries<'_>) -> Table {
     }
 }
 
+/// Point `i`'s row of the response table.
+fn response_row(
+    series: &SweepSeries<'_>,
+    best: &Best,
+    i: usize,
+    provisional: Option<&str>,
+) -> Vec<String> {
+    let p = &series.points[i];
+    let s = stats::point_stats(&p.runs);
+    let is_overall = best.overall.as_ref().is_some_and(|b| b.index == i);
+    // One point per line (a sampled sweep): no point is the best of its line.
+    let is_line =
+        best.per_line.iter().any(|b| b.index == i) && best.per_line.len() < series.points.len();
+    let mark = match (is_overall, is_line, series.line_keys.is_empty()) {
+        (true, _, _) if provisional.is_some() => "**overall so far**".to_string(),
+        (true, _, _) => "**overall**".to_string(),
+        (false, true, false) => format!("of {}", p.line.as_deref().unwrap_or("—")),
+        _ => String::new(),
+    };
+    let mark = match (pruned_at(&p.runs), mark.is_empty()) {
+        (Some(e), true) => format!("pruned at epoch {e}"),
+        (Some(e), false) => format!("{mark}, pruned at epoch {e}"),
+        (None, _) => mark,
+    };
+    let mut row = vec![p.experiment.clone(), p.x.label()];
+    if !series.line_keys.is_empty() {
+        row.push(p.line.clone().unwrap_or_default());
+    }
+    let acc = pct(s.final_acc) + crate::tables::diverged_mark(&p.runs);
+    let best_values = best
+        .overall
+        .as_ref()
+        .map(|b| final_accs(&series.points[b.index]));
+    row.extend([
+        if is_overall {
+            format!("**{acc}**")
+        } else {
+            acc
+        },
+        pct_range(s.final_acc),
+        pct(s.best_acc),
+        s.best_epoch
+            .map_or("—".into(), |e| format!("{:.1}", e.mean)),
+        s.final_loss
+            .map_or("—".into(), |l| format!("{:.4}", l.mean)),
+        s.seeds.len().to_string(),
+        mark,
+        match (&best_values, pruned_at(&p.runs)) {
+            _ if is_overall => "—".into(),
+            (_, Some(e)) => format!("pruned at epoch {e}, not compared"),
+            (Some(b), None) => match inference::told_apart(b, &final_accs(p), stats::LEVEL) {
+                Some(true) => "yes".into(),
+                Some(false) => "**no**".into(),
+                None => "n < 2".into(),
+            },
+            (None, None) => String::new(),
+        },
+    ]);
+    row
+}
+
 /// The notes under a response table: what its numbers are, the best point
-/// with its runner-up, and what "told apart" means.
-fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
+/// with its runner-up (provisional when not every point is stored to the
+/// end), and what "told apart" means.
+fn response_notes(series: &SweepSeries<'_>, best: &Best, provisional: Option<&str>) -> Vec<String> {
     let mut notes = vec![
         "Final: the last recorded epoch; best: each run's epoch of highest validation \
          accuracy, averaged over seeds. Mean over seeds [95% Student's t interval]; range: \
@@ -645,8 +722,10 @@ fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
             .to_string(),
     ];
     if let Some(b) = &best.overall {
+        let so_far = provisional.map_or(String::new(), |p| format!(" so far ({p})"));
         notes.push(format!(
-            "Best point (highest mean final validation accuracy): {} (experiment `{}`), {:.2} %.{}",
+            "Best point{so_far} (highest mean final validation accuracy among the points trained \
+             to the end): {} (experiment `{}`), {:.2} %.{}",
             describe(series, b),
             b.experiment,
             100.0 * b.final_acc.mean,
@@ -655,8 +734,8 @@ fn response_notes(series: &SweepSeries<'_>, best: &Best) -> Vec<String> {
         notes.push(
             "Told apart from the best: whether the 95% Student's t interval of the best point's \
              mean final validation accuracy minus this point's excludes 0 (paired by seed when \
-             both ran the same seeds, Welch otherwise); **no** marks the points that cannot be \
-             told apart from the best."
+             both ran the same seeds, Welch otherwise), for points trained to the end; **no** \
+             marks the points that cannot be told apart from the best."
                 .to_string(),
         );
     }
@@ -831,7 +910,7 @@ mod tests {
     fn table_lists_every_point_and_marks_the_best() {
         let runs = runs();
         let s = series(&runs);
-        let t = response_table(&s);
+        let t = response_table(&s, None);
         assert_eq!(t.rows.len(), 14);
         assert_eq!(t.columns[1].0, "optimizer.lr");
         assert_eq!(t.columns[2].0, "optimizer.kind");
@@ -855,14 +934,14 @@ mod tests {
             "{:?}",
             t.rows
         );
-        assert!(t.notes[1].contains("the probability that the best beats it is"));
         // The fixture shifts every point by the same amount per seed, so the
         // paired differences from the best have no spread: all told apart.
         assert_eq!(t.rows[5][10], "yes");
+        // Three seeds: no bootstrap probability, the t test decides.
         assert!(
             t.notes[1].contains("runner-up is `sgd-0.03` (88.50 %)")
-                && t.notes[1].contains("beats it is 1.00")
-                && t.notes[1].contains("10 distinct resamples"),
+                && t.notes[1].contains("with 3 seeds a bootstrap probability")
+                && !t.notes[1].contains("beats it is"),
             "{}",
             t.notes[1]
         );
@@ -874,5 +953,75 @@ mod tests {
             "{}",
             t.latex()
         );
+    }
+
+    #[test]
+    fn a_pruned_point_is_not_compared_and_a_partial_sweep_is_provisional() {
+        let mut runs = runs();
+        // Adam at 0.01 pruned at epoch 2 (its stored numbers are that
+        // epoch's), and made to look best there.
+        for r in runs
+            .iter_mut()
+            .filter(|r| r.manifest.experiment == "adam-0.01")
+        {
+            r.manifest.status = RunStatus::Pruned { epoch: 2 };
+            for row in &mut r.rows {
+                row.values.set(stats::Quantity::Accuracy, 0.95);
+            }
+        }
+        let s = series(&runs);
+        let b = best_point(&s);
+        assert_eq!(
+            b.overall.unwrap().experiment,
+            "adam-0.001",
+            "not the pruned one"
+        );
+        let t = response_table(&s, None);
+        let row = t.rows.iter().find(|r| r[0] == "adam-0.01").unwrap();
+        assert_eq!(row[10], "pruned at epoch 2, not compared");
+        assert!(row[9].contains("pruned at epoch 2"));
+        assert!(
+            t.notes
+                .iter()
+                .any(|n| n.contains("not compared with the points trained"))
+        );
+        // Every point stored: not provisional; a missing point or a point
+        // with fewer seeds makes the best provisional, and the table says so.
+        assert_eq!(provisional(&s, 0, true), None, "pruned by its own design");
+        let p = provisional(&s, 0, false).unwrap();
+        assert!(
+            p.contains("1 points are stored only as far as another sweep's"),
+            "{p}"
+        );
+        let p = provisional(&s, 2, true).unwrap();
+        assert!(p.contains("2 of its 16 points have no runs yet"), "{p}");
+        runs.retain(|r| !(r.manifest.experiment == "sgd-0.001" && r.manifest.seed == 2));
+        let short = series(&runs);
+        let p = provisional(&short, 0, true).unwrap();
+        assert!(p.contains("1 points have fewer seeds"), "{p}");
+        let t = response_table(&short, Some(&p));
+        assert!(t.rows.iter().any(|r| r[9] == "**overall so far**"));
+        assert!(
+            t.notes[1].starts_with("Best point so far (provisional"),
+            "{}",
+            t.notes[1]
+        );
+    }
+
+    #[test]
+    fn a_point_with_a_diverged_seed_is_marked() {
+        let mut runs = runs();
+        let r = runs
+            .iter_mut()
+            .find(|r| r.manifest.experiment == "sgd-0.1" && r.manifest.seed == 1)
+            .unwrap();
+        r.manifest.status = RunStatus::Diverged { epoch: 3, batch: 1 };
+        let s = series(&runs);
+        let t = response_table(&s, None);
+        let row = t.rows.iter().find(|r| r[0] == "sgd-0.1").unwrap();
+        assert!(row[3].ends_with(" †"), "{}", row[3]);
+        assert!(t.notes.iter().any(|n| n.starts_with("†: a seed diverged")));
+        let clean = t.rows.iter().find(|r| r[0] == "sgd-0.03").unwrap();
+        assert!(!clean[3].contains('†'));
     }
 }

@@ -7,10 +7,11 @@
 use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
-use fmnist_claims::{ClaimResult, Operand, RunIndex, Verdict};
-use fmnist_claims::{MAX_SEEDS_ESTIMATE, Tested};
 use crate::aggregate::{self as stats, Quantity, Summary, over_runs};
 use crate::text;
+use fmnist_claims::MAX_SEEDS_ESTIMATE;
+use fmnist_claims::{BoundKind, ClaimResult, RunIndex, StageKind, Tested, Threshold, Verdict};
+use fmnist_stats::Decision;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Align {
@@ -137,6 +138,9 @@ pub fn latex_escape(s: &str) -> String {
             '−' => out.push_str("$-$"),
             '√' => out.push_str("$\\surd$"),
             '—' => out.push_str("---"),
+            '→' => out.push_str("$\\rightarrow$"),
+            '†' => out.push_str("\\dag{}"),
+            'α' => out.push_str("$\\alpha$"),
             '–' => out.push_str("--"),
             '§' => out.push_str("\\S{}"),
             _ => out.push(c),
@@ -403,9 +407,26 @@ pub fn status(runs: &[&StoredRun]) -> String {
     }
 }
 
+/// " †" when a run of `runs` diverged: its final value is that of its last
+/// finite epoch, and the mean over seeds includes it.
+pub fn diverged_mark(runs: &[&StoredRun]) -> &'static str {
+    if text::diverged_runs(runs).is_empty() {
+        ""
+    } else {
+        " †"
+    }
+}
+
+/// The note that explains [`diverged_mark`].
+pub const DIVERGED_NOTE: &str = "†: a seed diverged (its status says which and where): its \
+final numbers are those of its last finite epoch, and the mean and interval are over every \
+seed, that one included, so they describe the runs as they ended rather than a converged \
+network.";
+
 pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
     use Quantity::{Accuracy, Loss};
     use stats::{best_val_accuracy, final_value};
+    let mut any_diverged = false;
     let rows = experiments
         .iter()
         .map(|exp| {
@@ -420,12 +441,14 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
                 .filter_map(|r| stats::last_epoch(r, Split::Val))
                 .max()
                 .map_or("—".into(), |e| e.to_string());
+            let mark = diverged_mark(rs);
+            any_diverged |= !mark.is_empty();
             vec![
                 exp.label().to_string(),
                 paper_ref(exp),
                 seeds,
                 epochs,
-                pct(over_runs(rs, |r| final_value(r, Split::Val, Accuracy))),
+                pct(over_runs(rs, |r| final_value(r, Split::Val, Accuracy))) + mark,
                 pct(over_runs(rs, best_val_accuracy)),
                 mean_cell(
                     over_runs(rs, |r| stats::best_val_epoch(r).map(f64::from)),
@@ -438,6 +461,15 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
             ]
         })
         .collect();
+    let mut notes = vec![
+        "Final: the last recorded epoch. Best: the epoch of highest validation accuracy of \
+         each run; its accuracy and epoch are averaged over seeds. Losses, best epoch and \
+         seconds per epoch (training plus evaluation, wall time) are seed means."
+            .to_string(),
+    ];
+    if any_diverged {
+        notes.push(DIVERGED_NOTE.to_string());
+    }
     Table {
         caption: "Results per experiment (mean over seeds [95% t interval])".into(),
         label: "results".into(),
@@ -455,102 +487,303 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
             ("status".into(), Align::Left),
         ],
         rows,
-        notes: vec![
-            "Final: the last recorded epoch. Best: the epoch of highest validation accuracy of \
-             each run; its accuracy and epoch are averaged over seeds. Losses, best epoch and \
-             seconds per epoch (training plus evaluation, wall time) are seed means."
-                .into(),
-        ],
+        notes,
     }
 }
 
-/// A test's difference and interval, e.g. `+0.0187 [−0.0007, +0.0382]
-/// (paired t, n = 3, 95% interval)`.
-fn interval_words(t: &Tested) -> String {
-    let n = if t.diff.n_a == t.diff.n_b {
-        format!("n = {}", t.diff.n_a)
-    } else {
-        format!("n = {} and {}", t.diff.n_a, t.diff.n_b)
-    };
-    format!(
-        "{:+.4} [{:+.4}, {:+.4}] ({}, {n}, {:.0}% interval)",
-        t.diff.estimate,
-        t.check.lo,
-        t.check.hi,
-        t.diff.pairing.name(),
-        100.0 * t.check.level
-    )
+/// One check of a claim, as the claims table and `tables/checks.csv` show
+/// it: the test it ran, the numbers it tested, its decisions raw and after
+/// Holm's correction, its bound and whose it is, and the bounds at which
+/// the decisions flip (in the claims file's terms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRow {
+    pub claim: String,
+    /// "C1.2": the claim's id and the check's place in it.
+    pub id: String,
+    pub what: String,
+    /// `None` when the check could not be tested; then `note` says why.
+    pub tested: Option<CheckNumbers>,
+    /// Which number of the check its bound is (tol, margin, right).
+    pub bound: BoundKind,
+    pub threshold: f64,
+    /// "paper" or "ours".
+    pub source: &'static str,
+    /// Why this repository chose it (empty for the paper's).
+    pub why: String,
+    /// Why there is no test, or no confirmation.
+    pub note: Option<String>,
 }
 
-/// The measured numbers of a claim, one line per check: the seed means, the
-/// test's difference with its interval and decision, and the per-seed tally.
+/// The numbers of a tested check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckNumbers {
+    /// "paired t, 7 pairs" (and why not paired, where it is not).
+    pub test: String,
+    /// "pilot", "confirmation" or "all seeds".
+    pub stage: &'static str,
+    pub seeds: Vec<u64>,
+    pub n_left: usize,
+    pub n_right: usize,
+    pub estimate: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// The interval's two-sided level.
+    pub level: f64,
+    /// The design's p-values on the α scale, raw and Holm-adjusted.
+    pub p_holds: f64,
+    pub p_fails: f64,
+    pub p_holds_holm: f64,
+    pub p_fails_holm: f64,
+    pub raw: Decision,
+    pub adjusted: Decision,
+    /// The bound at which the raw decision flips, in the file's terms.
+    pub flip_raw: f64,
+    pub flip_adjusted: f64,
+    /// The verdict may turn on this check's chosen threshold
+    /// (`fmnist_claims::near_flip`).
+    pub near: bool,
+    /// Where one run of ours would fall, for a check of the paper's single
+    /// run: (lo, hi, n, the paper's number).
+    pub prediction: Option<(f64, f64, usize, f64)>,
+    /// The new seeds its own pilot asked for (`Err` beyond the design's
+    /// cap), when it asked.
+    pub asked: Option<Result<usize, ()>>,
+    /// Per seed of the tested stage: on how many of them the check holds.
+    pub per_seed: (usize, usize),
+    /// The pilot's numbers, when the confirmation decided: (estimate, lo,
+    /// hi, decision).
+    pub pilot: Option<(f64, f64, f64, Decision)>,
+}
+
+/// The rows of a claim's checks; a claim that could not be evaluated (no
+/// runs) gives each check a row without numbers, its reason as the note.
+pub fn check_rows(r: &ClaimResult<'_>) -> Vec<CheckRow> {
+    r.claim
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            let res = r.checks.get(i);
+            let (bound, threshold) = check.bound();
+            let (source, why) = match &check.threshold {
+                Threshold::Paper => ("paper", String::new()),
+                Threshold::Ours { why } => ("ours", why.clone()),
+            };
+            let tested =
+                res.and_then(|x| x.test.as_ref().ok().map(|t| numbers(check, t, &x.per_seed)));
+            let note = match res.map(|x| &x.test) {
+                None => Some(format!("not tested: {}", r.reason)),
+                Some(Err(e)) => Some(format!("not tested: {e}")),
+                Some(Ok(t))
+                    if t.first.check.decision == Decision::Undecided && t.confirm.is_none() =>
+                {
+                    t.confirm_note.clone()
+                }
+                Some(Ok(_)) => None,
+            };
+            CheckRow {
+                claim: r.claim.id.clone(),
+                id: format!("{}.{}", r.claim.id, i + 1),
+                what: check.what.clone(),
+                tested,
+                bound,
+                threshold,
+                source,
+                why,
+                note,
+            }
+        })
+        .collect()
+}
+
+fn numbers(
+    check: &fmnist_claims::Check,
+    t: &Tested,
+    per_seed: &[(u64, fmnist_claims::Comparison)],
+) -> CheckNumbers {
+    let s = t.decisive();
+    let f = &t.first;
+    let pilot = (s.kind == StageKind::Confirm).then_some((
+        f.diff.estimate,
+        f.check.lo,
+        f.check.hi,
+        f.check.decision,
+    ));
+    CheckNumbers {
+        test: s.describe(),
+        stage: s.kind.name(),
+        seeds: s.seeds.clone(),
+        n_left: s.diff.n_a,
+        n_right: s.diff.n_b,
+        estimate: s.diff.estimate,
+        lo: s.check.lo,
+        hi: s.check.hi,
+        level: s.check.level,
+        p_holds: t.decided.p_hold,
+        p_fails: t.decided.p_fail,
+        p_holds_holm: t.decided.hold.adjusted,
+        p_fails_holm: t.decided.fail.adjusted,
+        raw: t.raw(),
+        adjusted: t.adjusted(),
+        flip_raw: check.bound_at(t.flip_point(false)),
+        flip_adjusted: check.bound_at(t.flip_point(true)),
+        near: fmnist_claims::near_flip(check, t),
+        prediction: t.prediction.map(|p| {
+            let paper = match check.right {
+                fmnist_claims::Operand::Number(c) => c,
+                fmnist_claims::Operand::Expr(_) => f64::NAN,
+            };
+            (p.lo(), p.hi(), p.n, paper)
+        }),
+        asked: t.seeds_needed,
+        per_seed: (
+            per_seed.iter().filter(|p| p.1.holds).count(),
+            per_seed.len(),
+        ),
+        pilot,
+    }
+}
+
+/// "seeds 0–2" or "seeds 3, 5, 7" for a stage's seeds.
+fn seed_span(seeds: &[u64]) -> String {
+    match seeds {
+        [] => "no seeds".into(),
+        [one] => format!("seed {one}"),
+        [first, .., last] if (last - first) as usize + 1 == seeds.len() => {
+            format!("seeds {first}–{last}")
+        }
+        _ => format!("seeds {}", text::seed_list(seeds.iter().copied())),
+    }
+}
+
+/// A check's numbers in one line, e.g. `**C1.2** validation accuracy ...:
+/// −0.0581 [−0.0702, −0.0460] (one-sample t, n = 3; pilot, seeds 0–2, 98%
+/// interval) → **fails** (after Holm: fails); tol 0.03 (ours) flips at
+/// 0.0460 (after Holm: 0.0431)`.
+pub fn check_line(row: &CheckRow) -> String {
+    let head = format!("**{}** {}", row.id, row.what);
+    let bound = format!(
+        "{} {} ({})",
+        row.bound.name(),
+        setting(row.threshold),
+        row.source
+    );
+    let Some(n) = &row.tested else {
+        return format!(
+            "{head}: {}; {bound}",
+            row.note.as_deref().unwrap_or("not tested")
+        );
+    };
+    let mut s = format!(
+        "{head}: {:+.4} [{:+.4}, {:+.4}] ({}; {}, {}, {:.0}% interval) → **{}** (after Holm: {}); \
+         {bound} flips at {:.4} (after Holm: {:.4})",
+        n.estimate,
+        n.lo,
+        n.hi,
+        n.test,
+        n.stage,
+        seed_span(&n.seeds),
+        100.0 * n.level,
+        n.raw.name(),
+        n.adjusted.name(),
+        n.flip_raw,
+        n.flip_adjusted,
+    );
+    if let Some((e, lo, hi, d)) = n.pilot {
+        s.push_str(&format!(
+            "; the pilot was {}: {e:+.4} [{lo:+.4}, {hi:+.4}]",
+            d.name()
+        ));
+        let given = n.n_left;
+        match n.asked {
+            Some(Err(())) => s.push_str(&format!(
+                "; its own pilot asked for more new seeds than the design's cap, and it is tested \
+                 on the {given} its experiments were given for other checks"
+            )),
+            Some(Ok(k)) if k > given => s.push_str(&format!(
+                "; its own pilot asked for {k} new seeds, and it is tested on the {given} stored"
+            )),
+            _ => {}
+        }
+    }
+    if let Some((lo, hi, k, paper)) = n.prediction {
+        let place = if paper > hi {
+            format!("{:.4} above its upper end", paper - hi)
+        } else if paper < lo {
+            format!("{:.4} below its lower end", lo - paper)
+        } else {
+            "inside it".to_string()
+        };
+        s.push_str(&format!(
+            "; one run of ours would fall in [{lo:.4}, {hi:.4}] (95% prediction interval over \
+             its {k} seeds), and the paper's single run, {paper}, lies {place}"
+        ));
+    }
+    if let Some(note) = &row.note {
+        s.push_str(&format!("; {note}"));
+    }
+    if n.per_seed.1 > 0 {
+        s.push_str(&format!(
+            "; holds on {} of its {} seeds alone",
+            n.per_seed.0, n.per_seed.1
+        ));
+    }
+    s
+}
+
+/// The measured numbers of a claim, one line per check ([`check_line`]).
 pub fn measured(r: &ClaimResult<'_>) -> String {
     if r.checks.is_empty() {
         return r.reason.clone();
     }
-    let n = r.seeds.len();
-    r.claim
-        .checks
+    check_rows(r)
         .iter()
-        .zip(&r.checks)
-        .map(|(check, res)| {
-            let held = res
-                .per_seed
-                .iter()
-                .filter(|(_, c)| c.as_ref().is_ok_and(|c| c.holds))
-                .count();
-            let right_is_number = matches!(check.right, Operand::Number(_));
-            let means = res
-                .on_means
-                .map_or("not evaluated on every seed".into(), |m| {
-                    let right = if right_is_number {
-                        check.right.to_string()
-                    } else {
-                        format!("{:.4}", m.right)
-                    };
-                    check.written(&format!("{:.4}", m.left), &right)
-                });
-            let test = match &res.test {
-                Ok(t) => format!(
-                    "left − right {} → **{}**",
-                    interval_words(t),
-                    t.check.decision.name()
-                ),
-                Err(e) => format!("not tested: {e}"),
-            };
-            format!(
-                "{}: means {means}; {test}; per seed holds for {held}/{n}",
-                check.what
-            )
-        })
+        .map(check_line)
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// For each undecided check of a claim: its effect, interval, and about how
-/// many seeds per experiment would decide it.
+/// For each check of a claim undecided after the correction: its claimed
+/// region, what was observed, and what would decide it.
 pub fn pending(r: &ClaimResult<'_>) -> Vec<String> {
-    r.claim
-        .checks
-        .iter()
-        .zip(&r.checks)
-        .filter_map(|(check, res)| {
+    let rows = check_rows(r);
+    (r.claim.checks.iter().zip(&r.checks).zip(&rows))
+        .filter_map(|((check, res), row)| {
             let t = res.test.as_ref().ok()?;
-            let seeds = match t.seeds_needed? {
-                Ok(n) => format!(
-                    "about {n} seeds per experiment would decide it at {:.0}% power",
-                    100.0 * r.claim.stats.power
+            if t.adjusted() != Decision::Undecided {
+                return None;
+            }
+            let n = row.tested.as_ref()?;
+            let next = match (t.raw(), t.seeds_needed, t.confirm.is_some()) {
+                (Decision::Holds | Decision::Fails, _, _) => format!(
+                    "it {} on its own and is undecided only after Holm's correction",
+                    t.raw().name()
                 ),
-                Err(()) => format!(
-                    "no number of seeds up to {MAX_SEEDS_ESTIMATE} would decide it at this \
-                     effect and spread (the effect lies on or very near the boundary)"
+                (_, _, true) => "the confirmation on the new seeds left it undecided".into(),
+                (_, Some(Ok(k)), false) => match &t.confirm_note {
+                    Some(note) => format!("its pilot asks for {k} new seeds per side; {note}"),
+                    None => format!(
+                        "about {k} seeds per experiment would decide it at {:.0}% power",
+                        100.0 * r.claim.stats.power
+                    ),
+                },
+                (_, Some(Err(())), false) | (_, None, false) => format!(
+                    "no affordable number of seeds would decide it at this effect and spread \
+                     (more than {MAX_SEEDS_ESTIMATE} per experiment, or more than the design's \
+                     cap of new seeds: the effect lies on or near the boundary)"
                 ),
             };
             Some(format!(
-                "{} (claimed region of left − right: {}): observed {}; {seeds}",
+                "{} {} (claimed region of left − right: {}): observed {:+.4} [{:+.4}, {:+.4}] \
+                 ({}, {:.0}% interval); {next}",
+                row.id,
                 check.what,
-                t.check.region,
-                interval_words(t)
+                t.region,
+                n.estimate,
+                n.lo,
+                n.hi,
+                n.test,
+                100.0 * n.level
             ))
         })
         .collect()
@@ -585,20 +818,109 @@ pub fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
             ("section".into(), Align::Left),
             ("the paper says".into(), Align::Para("4cm")),
             (
-                "measured (accuracy as a fraction)".into(),
-                Align::Para("5.5cm"),
+                "each check: estimate of left − right [interval] (test, n; stage, seeds, level) → decision (after Holm); its bound (whose) and where the decision flips"
+                    .into(),
+                Align::Para("7cm"),
             ),
             ("verdict".into(), Align::Para("3cm")),
         ],
         rows,
         notes: vec![format!(
-            "Checks are defined in {source}. Each is a test over seeds at the level stated \
-             under Statistics: left − right with its interval and the decision (holds: the \
-             interval lies inside the claimed region; fails: outside; undecided: across its \
-             boundary). Reproduced: every check holds; not reproduced: any check fails; \
-             undecided otherwise, or when runs are missing. The seed means and the number of \
-             seeds for which the check holds on that seed alone are supporting detail."
+            "Checks are defined in {source}; `tables/checks.csv` has one row per check with \
+             every number. Each check is a test over seeds, named as run, under the seed \
+             design stated under Statistics: the estimate of left − right (of left − number \
+             for a number on the right; accuracy as a fraction), its interval at the level its \
+             stage is tested at, and its decision (holds: the interval lies inside the claimed \
+             region; fails: outside; undecided: across its boundary), then the decision after \
+             Holm's correction over the claim's checks, which the verdict follows. \
+             Reproduced: every check holds; not reproduced: any check fails; undecided \
+             otherwise, or when runs are missing. Flips at: the value of the check's bound \
+             (its `tol`, `margin`, or the number on its right) at which the decision would \
+             change, the data fixed. The number of seeds on which the check holds on that \
+             seed alone is supporting detail."
         )],
+    }
+}
+
+/// `tables/checks.csv`: one row per check of every claim (see [`CheckRow`]),
+/// numbers in full precision.
+pub fn checks_csv(rows: &[CheckRow]) -> String {
+    let header = [
+        "claim",
+        "check",
+        "what",
+        "test",
+        "stage",
+        "seeds",
+        "n_left",
+        "n_right",
+        "estimate",
+        "lo",
+        "hi",
+        "level",
+        "p_holds",
+        "p_fails",
+        "p_holds_holm",
+        "p_fails_holm",
+        "raw",
+        "adjusted",
+        "bound",
+        "threshold",
+        "threshold_source",
+        "flip_raw",
+        "flip_adjusted",
+        "near_flip",
+        "why",
+        "note",
+    ];
+    let mut out = header.join(",");
+    out.push('\n');
+    for r in rows {
+        let num = |x: f64| format!("{x}");
+        let n = r.tested.as_ref();
+        let get = |f: &dyn Fn(&CheckNumbers) -> String| n.map_or(String::new(), f);
+        let fields = [
+            r.claim.clone(),
+            r.id.clone(),
+            r.what.clone(),
+            get(&|n| n.test.clone()),
+            get(&|n| n.stage.to_string()),
+            get(&|n| text::seed_list(n.seeds.iter().copied())),
+            get(&|n| n.n_left.to_string()),
+            get(&|n| n.n_right.to_string()),
+            get(&|n| num(n.estimate)),
+            get(&|n| num(n.lo)),
+            get(&|n| num(n.hi)),
+            get(&|n| num(n.level)),
+            get(&|n| num(n.p_holds)),
+            get(&|n| num(n.p_fails)),
+            get(&|n| num(n.p_holds_holm)),
+            get(&|n| num(n.p_fails_holm)),
+            get(&|n| n.raw.name().to_string()),
+            get(&|n| n.adjusted.name().to_string()),
+            r.bound.name().to_string(),
+            num(r.threshold),
+            r.source.to_string(),
+            get(&|n| num(n.flip_raw)),
+            get(&|n| num(n.flip_adjusted)),
+            get(&|n| n.near.to_string()),
+            r.why.clone(),
+            r.note.clone().unwrap_or_default(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break
+/// (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
     }
 }
 
@@ -701,6 +1023,105 @@ mod tests {
         assert!(tex.contains("\\begin{tabular}{lr}"), "{tex}");
         assert!(tex.contains("a|b & n \\\\"), "{tex}");
         assert!(tex.contains("\\label{tab:x}"));
+    }
+
+    const CLAIMS: &str = r#"
+[[claim]]
+id = "X"
+section = "III"
+text = "a beats b, by a little"
+[[claim.check]]
+what = "higher, as the paper says"
+left = "a:val:accuracy@last"
+op = ">"
+right = "b:val:accuracy@last"
+[[claim.check]]
+what = "a little: under 0.85"
+left = "a:val:accuracy@last"
+op = "<"
+right = 0.85
+threshold = "ours"
+why = "a reading, with a comma"
+"#;
+
+    /// Splits a CSV line into fields (RFC 4180 quotes).
+    fn fields(line: &str) -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cur.push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(std::mem::take(&mut cur)),
+                (c, _) => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    }
+
+    #[test]
+    fn every_check_has_a_row_with_the_numbers_it_tested_and_the_csv_reads_back() {
+        use crate::fixture::simple;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("claims.toml");
+        std::fs::write(&path, CLAIMS).unwrap();
+        let claims = fmnist_claims::load(&path, &["a", "b"]).unwrap();
+        let runs: Vec<StoredRun> = [(0, 0.80, 0.70), (1, 0.83, 0.72), (2, 0.81, 0.71)]
+            .iter()
+            .flat_map(|&(s, a, b)| [simple("a", s, &[0.5, a]), simple("b", s, &[0.5, b])])
+            .collect();
+        let idx = fmnist_claims::index(&runs);
+        let r = fmnist_claims::evaluate(&claims[0], &idx, &fmnist_claims::Design::Single);
+        let rows = check_rows(&r);
+        assert_eq!(rows.len(), 2);
+        for (i, (row, res)) in rows.iter().zip(&r.checks).enumerate() {
+            let t = res.test.as_ref().unwrap();
+            let n = row.tested.as_ref().unwrap();
+            let s = t.decisive();
+            assert_eq!(
+                (n.estimate, n.lo, n.hi),
+                (s.diff.estimate, s.check.lo, s.check.hi)
+            );
+            let check = &claims[0].checks[i];
+            assert_eq!(n.flip_raw, check.bound_at(t.flip_point(false)));
+            assert_eq!(n.flip_adjusted, check.bound_at(t.flip_point(true)));
+            assert_eq!((n.p_holds_holm, n.raw), (t.decided.hold.adjusted, t.raw()));
+        }
+        assert_eq!(rows[0].tested.as_ref().unwrap().test, "paired t, 3 pairs");
+        assert_eq!((rows[0].source, rows[1].source), ("paper", "ours"));
+        assert_eq!(
+            (rows[1].bound, rows[1].threshold),
+            (BoundKind::Number, 0.85)
+        );
+        let line = check_line(&rows[1]);
+        assert!(line.starts_with("**X.2** a little: under 0.85: "), "{line}");
+        assert!(line.contains("one-sample t, n = 3; all seeds, seeds 0–2, 95% interval"));
+        assert!(line.contains("right 0.85 (ours) flips at"), "{line}");
+
+        let csv = checks_csv(&rows);
+        let lines: Vec<&str> = csv.lines().collect();
+        let header = fields(lines[0]);
+        assert_eq!(lines.len(), 3);
+        for line in &lines[1..] {
+            let f = fields(line);
+            assert_eq!(f.len(), header.len(), "{line}");
+            let col = |name: &str| f[header.iter().position(|h| h == name).unwrap()].clone();
+            let n = rows.iter().find(|r| r.id == col("check")).unwrap();
+            let t = n.tested.as_ref().unwrap();
+            // Full precision: the numbers read back exactly.
+            assert_eq!(col("estimate").parse::<f64>().unwrap(), t.estimate);
+            assert_eq!(
+                col("flip_adjusted").parse::<f64>().unwrap(),
+                t.flip_adjusted
+            );
+            assert_eq!(col("why"), n.why);
+        }
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
     }
 
     #[test]

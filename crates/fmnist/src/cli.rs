@@ -237,12 +237,13 @@ pub struct ReproduceArgs {
     /// Report directory [default: ROOT/reports, or ROOT/reports-quick with --quick].
     #[arg(long)]
     pub reports: Option<PathBuf>,
-    /// Choose once, by a power analysis of the undecided claims, how many seeds their
-    /// experiments run; record it in experiments/claims/seeds.toml and train them.
+    /// Choose once, by the two-stage seed design, how many new seeds the experiments of
+    /// the claims their pilot seeds leave undecided run; record the design and the seeds
+    /// in experiments/claims/seeds.toml and train them.
     #[arg(long)]
     pub decide: bool,
-    /// The most seeds --decide gives an experiment.
-    #[arg(long, default_value_t = 10)]
+    /// The most new seeds --decide gives an experiment beyond its pilot seeds.
+    #[arg(long, default_value_t = 30)]
     pub max_seeds: usize,
 }
 

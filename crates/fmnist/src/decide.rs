@@ -1,16 +1,19 @@
-//! `reproduce --decide`: how many seeds the experiments of undecided claims
-//! run, chosen once by a power analysis of the stored runs and recorded in
-//! `experiments/claims/seeds.toml` (a fixed-n design: see `fmnist_figures`'s
-//! `seeds` module), and every plan's use of that file.
+//! `reproduce --decide`: how many new seeds the experiments of undecided
+//! claims run, chosen once by the two-stage design (`fmnist_claims`'s
+//! `seeds` module: the experiment files' seeds are the pilot; a check the
+//! pilot leaves undecided gets the new seeds its power analysis asks for,
+//! on both its sides, and is later tested on those new seeds alone) and
+//! recorded, with the design, in `experiments/claims/seeds.toml`.
 //!
 //! The file is data: a plain `reproduce` or `figures` applies it, so a fresh
 //! clone trains and reports the same runs; a later `--decide` keeps it, so a
-//! second call trains nothing and the claims are tested once at the chosen
-//! number of seeds.
+//! second call trains nothing and the number of seeds never depends on the
+//! new seeds' results.
 
 use std::path::Path;
 
 use anyhow::bail;
+use fmnist_claims::TwoStage;
 use fmnist_experiments::Experiment;
 use fmnist_metrics::{Store, StoredRun};
 
@@ -21,14 +24,15 @@ use crate::setup::{DataSet, Global, plan, results_dir};
 pub use crate::setup::SEEDS_FILE;
 const CLAIMS_FILE: &str = "experiments/claims/paper.toml";
 
-/// Decides, once, the seeds of the experiments of undecided claims from the
-/// stored runs, writes the decision and applies it; with a decision already
+/// Decides, once, the new seeds of the experiments of undecided claims from
+/// their stored pilot runs (at most `max_new_seeds` each), writes the
+/// design and the decision and applies it; with a decision already
 /// recorded, keeps it.
 pub fn decide(
     global: &Global,
     experiments: &mut [Experiment],
     args: &TrainArgs,
-    max_seeds: usize,
+    max_new_seeds: usize,
 ) -> anyhow::Result<()> {
     if args.quick {
         bail!(
@@ -40,6 +44,13 @@ pub fn decide(
     }
     let path = Path::new(SEEDS_FILE);
     if let Some((cap, decisions)) = fmnist_experiments::read_seeds_file(path)? {
+        if fmnist_experiments::read_seeds_design(path)?.is_none() {
+            bail!(
+                "{SEEDS_FILE} records seeds chosen by the earlier design, which reused the pilot \
+                 seeds in the final test (it has no [design] table); delete it and run \
+                 `reproduce --decide` again to choose the seeds under the two-stage design"
+            );
+        }
         eprintln!(
             "decide: {SEEDS_FILE} already records the decision (at most {cap} seeds, {} \
              experiments given more); it is kept, so that the claims are tested once at those \
@@ -49,9 +60,15 @@ pub fn decide(
         return Ok(());
     }
     let runs = stored_runs(global, experiments, args)?;
-    let decisions =
-        fmnist_claims::choose_seeds(experiments, &runs, Path::new(CLAIMS_FILE), max_seeds)?;
-    fmnist_experiments::write_seeds_file(path, max_seeds, &decisions)?;
+    let design = TwoStage {
+        max_seeds: max_new_seeds,
+        ..TwoStage::STANDARD
+    };
+    let (record, decisions) =
+        fmnist_claims::choose_seeds(experiments, &runs, Path::new(CLAIMS_FILE), &design)?;
+    let cap = record.pilot_seeds.len() + max_new_seeds;
+    fmnist_experiments::write_seeds_file_with_design(path, cap, Some(&record), &decisions)?;
+    eprintln!("decide: {}", design.describe());
     for d in &decisions {
         eprintln!(
             "decide: {} runs {} seeds: {}",
