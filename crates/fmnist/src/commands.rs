@@ -1,6 +1,6 @@
 //! One function per subcommand; the work itself lives in the library crates
-//! and in the modules `setup` (data, threads, Ctrl-C), `runner` (training a
-//! plan), `slurm`, `report` and `evaluate`.
+//! (training a plan in `fmnist-runner`) and in the modules `setup` (data,
+//! threads, Ctrl-C), `slurm`, `report` and `evaluate`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,7 +16,9 @@ use fmnist_train::DeviceSpec;
 use crate::cli::{
     Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ReproduceArgs, TrainArgs,
 };
-use crate::runner::{self, Context, Job, Summary};
+use fmnist_runner::{self as runner, Context, Job, Tally};
+
+use crate::progress::Bars;
 use crate::setup::{
     self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
 };
@@ -175,7 +177,7 @@ fn train_plan(
     global: &Global,
     experiments: &[Experiment],
     args: &TrainArgs,
-) -> anyhow::Result<(Summary, Arc<fmnist_data::Dataset>)> {
+) -> anyhow::Result<(Tally, Arc<fmnist_data::Dataset>)> {
     setup::set_threads(args.threads);
     let device: DeviceSpec = args.device.parse()?;
     // Fail before loading anything if the device cannot be opened.
@@ -199,6 +201,7 @@ fn train_plan(
         force: args.force,
         stop: stop.clone(),
         provenance: crate::provenance::collect(Path::new(".")),
+        observer: Arc::new(Bars::default()),
     };
     let moved = ctx
         .store
@@ -219,9 +222,10 @@ fn train_plan(
             &args.slurm,
             &data_set,
             global.dataset.as_deref(),
-        ),
+        )
+        .map_err(|e| runner::RunnerError::Executor(crate::errors::describe(&e))),
     };
-    let summary = crate::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
+    let summary = runner::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
     print_summary(&summary);
     if stop.load(Ordering::SeqCst) {
         bail!(
@@ -252,7 +256,7 @@ fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -
 }
 
 /// What was trained and reused, and every failure and divergence.
-fn print_summary(summary: &Summary) {
+fn print_summary(summary: &Tally) {
     eprintln!(
         "trained {}, reused {} in {:.1}s{}{}{}",
         runner::runs(summary.trained),
@@ -285,7 +289,7 @@ fn print_summary(summary: &Summary) {
     }
 }
 
-fn exit_code(summary: &Summary) -> ExitCode {
+fn exit_code(summary: &Tally) -> ExitCode {
     if summary.failed.is_empty() {
         ExitCode::SUCCESS
     } else {

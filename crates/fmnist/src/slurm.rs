@@ -18,8 +18,8 @@ use fmnist_metrics::{Store, atomic_write};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{RunTaskArgs, SlurmArgs};
-use crate::runner::{self, Context, Job, Summary};
 use crate::setup::{self, DataSet};
+use fmnist_runner::{self as runner, Context, Job, Tally};
 
 /// What every task needs, frozen at submission time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub fn execute(
     slurm: &SlurmArgs,
     data: &DataSet,
     dataset: Option<&Path>,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<Tally> {
     let started = Instant::now();
     ctx.store.clean_stale();
     let pending = runner::pending(jobs, &ctx.store, ctx.force)?;
@@ -52,9 +52,9 @@ pub fn execute(
         eprintln!("CORRUPT {line}");
     }
     let missing = pending.todo;
-    let mut summary = Summary {
+    let mut summary = Tally {
         reused: pending.reused,
-        ..Summary::default()
+        ..Tally::default()
     };
     if missing.is_empty() {
         return Ok(summary);
@@ -312,6 +312,7 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         force: plan.force,
         stop,
         provenance: crate::provenance::collect(Path::new(".")),
+        observer: Arc::new(crate::progress::Bars::default()),
     };
     let summary = runner::execute(vec![job.clone()], &ctx)?;
     eprintln!(

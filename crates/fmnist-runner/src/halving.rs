@@ -16,7 +16,17 @@
 
 use fmnist_experiments::{Experiment, Prune};
 
-use crate::runner::{self, Context, Job, Summary};
+use fmnist_experiments::{Quantity, Split};
+use fmnist_metrics::{At, LockOutcome, RunStatus, Store};
+use fmnist_train::{Checkpoint, Outcome};
+
+use crate::error::RunnerError;
+use crate::job::Job;
+use crate::pool::{Context, Tally};
+use crate::record::record;
+
+/// The executor a rung's jobs run on: the local pool, or Slurm.
+pub type Executor<'e> = dyn FnMut(Vec<Job>) -> Result<Tally, RunnerError> + 'e;
 
 /// One pruned sweep of a plan: its rule and its points' jobs, in point order.
 struct PrunedSweep {
@@ -34,14 +44,14 @@ pub fn execute(
     experiments: &[Experiment],
     ctx: &Context,
     unprune: bool,
-    exec: &mut dyn FnMut(Vec<Job>) -> anyhow::Result<Summary>,
-) -> anyhow::Result<Summary> {
+    exec: &mut Executor<'_>,
+) -> Result<Tally, RunnerError> {
     let (sweeps, rest) = if unprune {
         (Vec::new(), jobs)
     } else {
         split(jobs, experiments)
     };
-    let mut total = Summary::default();
+    let mut total = Tally::default();
     for sweep in &sweeps {
         if !halve(sweep, ctx, exec, &mut total)? {
             break;
@@ -94,9 +104,9 @@ fn split(jobs: Vec<Job>, experiments: &[Experiment]) -> (Vec<PrunedSweep>, Vec<J
 fn halve(
     sweep: &PrunedSweep,
     ctx: &Context,
-    exec: &mut dyn FnMut(Vec<Job>) -> anyhow::Result<Summary>,
-    total: &mut Summary,
-) -> anyhow::Result<bool> {
+    exec: &mut Executor<'_>,
+    total: &mut Tally,
+) -> Result<bool, RunnerError> {
     let epochs = (sweep.points.iter().flat_map(|(_, jobs)| jobs))
         .map(|j| j.spec.config.epochs)
         .max()
@@ -105,13 +115,13 @@ fn halve(
     let mut alive: Vec<usize> = (0..sweep.points.len()).collect();
     for (k, &rung) in rungs.iter().enumerate() {
         let last = k + 1 == rungs.len();
-        eprintln!(
+        ctx.observer.println(format!(
             "prune  {}: rung {} of {}: {} point(s) to epoch {rung}",
             sweep.name,
             k + 1,
             rungs.len(),
             alive.len()
-        );
+        ));
         let jobs: Vec<Job> = (alive.iter().flat_map(|&p| &sweep.points[p].1))
             .map(|j| Job {
                 until: (!last).then_some(rung),
@@ -137,10 +147,10 @@ fn halve(
             .collect();
         for &p in alive.iter().filter(|p| !survivors.contains(p)) {
             for job in &sweep.points[p].1 {
-                runner::store_pruned(ctx, job, rung)?;
+                store_pruned(ctx, job, rung)?;
             }
         }
-        eprintln!(
+        ctx.observer.println(format!(
             "prune  {}: at epoch {rung} by {}, {} of {} go on: {}",
             sweep.name,
             sweep.prune.metric(),
@@ -149,7 +159,7 @@ fn halve(
             (survivors.iter().map(|&p| sweep.points[p].0.as_str()))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        ));
         alive = survivors;
     }
     Ok(true)
@@ -161,14 +171,87 @@ fn score(sweep: &PrunedSweep, point: usize, rung: usize, ctx: &Context) -> Optio
     let jobs = &sweep.points[point].1;
     let (split, quantity) = (sweep.prune.split, sweep.prune.quantity);
     let values: Option<Vec<f64>> = (jobs.iter())
-        .map(|j| runner::metric_at(&ctx.store, j, split, quantity, rung))
+        .map(|j| metric_at(&ctx.store, j, split, quantity, rung))
         .collect();
     let values = values?;
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// Stores a run of a pruned sweep as pruned at `epoch` (its rung), from the
+/// checkpoint that training to the rung left, which stays for a later
+/// `--unprune`. A run the store already holds (trained in full by another
+/// experiment, diverged) is left as it is.
+fn store_pruned(ctx: &Context, job: &Job, epoch: usize) -> Result<(), RunnerError> {
+    let id = &job.spec.run_id;
+    if ctx.store.finished(id).is_some() {
+        return Ok(());
+    }
+    let locked = (ctx.store.lock_run(id))
+        .map_err(|e| RunnerError::store(format!("locking {}", job.name()), e))?;
+    let _lock = match locked {
+        LockOutcome::Acquired(lock) => lock,
+        LockOutcome::HeldBy { holder } => {
+            return Err(RunnerError::State(format!(
+                "cannot store {} as pruned: {holder} is training it",
+                job.name()
+            )));
+        }
+    };
+    let Some(bytes) = ctx.store.read_checkpoint(id) else {
+        return Err(RunnerError::State(format!(
+            "{} has no checkpoint at its rung, epoch {epoch}",
+            job.name()
+        )));
+    };
+    let checkpoint = Checkpoint::from_bytes(&bytes)
+        .and_then(|c| c.check(&job.spec.config, job.spec.seed).map(|()| c))
+        .map_err(|e| RunnerError::train(format!("reading the checkpoint of {}", job.name()), e))?;
+    if checkpoint.epoch() != epoch {
+        return Err(RunnerError::State(format!(
+            "the checkpoint of {} holds {} epochs, not its rung's {epoch}",
+            job.name(),
+            checkpoint.epoch()
+        )));
+    }
+    let device = (ctx.device.open()).map_err(|e| RunnerError::train("opening the device", e))?;
+    let result = fmnist_train::RunResult {
+        outcome: Outcome::Interrupted,
+        epochs: checkpoint.reports().to_vec(),
+        model: (checkpoint.model(&device)).map_err(|e| {
+            RunnerError::train(format!("loading the checkpoint of {}", job.name()), e)
+        })?,
+    };
+    let record = record(ctx, job, &result, RunStatus::Pruned { epoch }, &device)?;
+    (ctx.store.write_run(&record))
+        .map_err(|e| RunnerError::store(format!("storing {}", job.name()), e))?;
+    Ok(())
+}
+
+/// The run's `quantity` on `split` at epoch `epoch`: from the store (read as
+/// [`At::Rung`] reads it, as the report's replay does), or from the
+/// checkpoint of a run still on its way.
+fn metric_at(
+    store: &Store,
+    job: &Job,
+    split: Split,
+    quantity: Quantity,
+    epoch: usize,
+) -> Option<f64> {
+    let id = &job.spec.run_id;
+    if store.finished(id).is_some() {
+        let run = store.read_run(id).ok()??;
+        return run.value(split, quantity, At::Rung(epoch as u32)).ok();
+    }
+    let checkpoint = Checkpoint::from_bytes(&store.read_checkpoint(id)?).ok()?;
+    checkpoint
+        .reports()
+        .get(epoch - 1)?
+        .split(split)
+        .get(quantity)
+}
+
 /// Adds one executor pass's counts to the total.
-fn absorb(total: &mut Summary, pass: Summary) {
+fn absorb(total: &mut Tally, pass: Tally) {
     total.trained += pass.trained;
     total.reused += pass.reused;
     total.diverged.extend(pass.diverged);
