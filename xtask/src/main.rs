@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 mod cuda;
+mod tidy;
 
 #[derive(Debug, Parser)]
 #[command(
