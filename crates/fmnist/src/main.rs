@@ -11,6 +11,7 @@ mod diff;
 mod errors;
 mod estimate;
 mod evaluate;
+mod export;
 mod gpu_check;
 mod halving;
 mod list;
