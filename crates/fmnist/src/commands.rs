@@ -14,7 +14,8 @@ use fmnist_metrics::Store;
 use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ReproduceArgs, TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, ExportCommand, FiguresArgs, ReproduceArgs,
+    TrainArgs,
 };
 use fmnist_runner::{self as runner, Context, Job, Tally};
 
@@ -67,6 +68,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GpuCheck(args) => crate::gpu_check::gpu_check(&global, &args),
         Command::Diff(args) => crate::diff::diff(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
+        Command::Export(ExportCommand::Mlflow(args)) => crate::export::mlflow(&global, &args),
     }
 }
 
@@ -117,6 +119,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
         Command::GpuCheck(g) => abs_opt(&mut g.data_dir),
         Command::Diff(d) => crate::diff::absolutize(d, cwd),
         Command::RunTask(t) => abs(&mut t.plan),
+        Command::Export(ExportCommand::Mlflow(m)) => abs_opt(&mut m.results),
     }
 }
 

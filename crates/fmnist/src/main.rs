@@ -10,6 +10,7 @@ mod decide;
 mod diff;
 mod errors;
 mod evaluate;
+mod export;
 mod gpu_check;
 mod list;
 mod progress;
