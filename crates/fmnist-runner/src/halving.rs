@@ -58,7 +58,7 @@ pub fn execute(
         }
     }
     if !ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
-        absorb(&mut total, exec(rest)?);
+        total.absorb(exec(rest)?);
     }
     Ok(total)
 }
@@ -128,13 +128,9 @@ fn halve(
                 ..j.clone()
             })
             .collect();
-        let mut summary = exec(jobs)?;
+        let summary = exec(jobs)?;
         let stopped = summary.interrupted > 0 || !summary.failed.is_empty();
-        if k > 0 {
-            // Counted at the first rung, which plans every run of the sweep.
-            summary.reused = 0;
-        }
-        absorb(total, summary);
+        total.absorb(summary);
         if stopped || ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(false);
         }
@@ -250,13 +246,3 @@ fn metric_at(
         .get(quantity)
 }
 
-/// Adds one executor pass's counts to the total.
-fn absorb(total: &mut Tally, pass: Tally) {
-    total.trained += pass.trained;
-    total.reused += pass.reused;
-    total.diverged.extend(pass.diverged);
-    total.failed.extend(pass.failed);
-    total.interrupted += pass.interrupted;
-    total.resumed += pass.resumed;
-    total.seconds += pass.seconds;
-}

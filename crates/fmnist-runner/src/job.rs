@@ -65,7 +65,7 @@ pub struct Pending {
     /// One job per distinct run id that is not stored (every one with `force`).
     pub todo: Vec<Job>,
     /// Distinct runs of the plan that are stored and reused.
-    pub reused: usize,
+    pub reused: std::collections::BTreeSet<String>,
     /// One line per stored run that had a part that could not be read: the
     /// part, why, and where the run's files were moved; it is trained again.
     pub moved_aside: Vec<String>,
@@ -101,8 +101,12 @@ pub fn pending(jobs: Vec<Job>, store: &Store, force: bool) -> Result<Pending, Ru
             RunState::Stored(m) if matches!(m.status, RunStatus::Pruned { epoch } if epoch < job.needed_epochs()) => {
                 out.todo.push(job)
             }
-            RunState::Stored(_) => out.reused += 1,
-            RunState::Absent | RunState::Partial if job.done_in(store) => out.reused += 1,
+            RunState::Stored(_) => {
+                out.reused.insert(job.spec.run_id.clone());
+            }
+            RunState::Absent | RunState::Partial if job.done_in(store) => {
+                out.reused.insert(job.spec.run_id.clone());
+            }
             RunState::Absent | RunState::Partial => out.todo.push(job),
             RunState::MovedAside {
                 path,

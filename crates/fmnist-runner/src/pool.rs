@@ -4,7 +4,7 @@
 //! stops cleanly when the stop flag is raised (Ctrl-C or SIGTERM in the
 //! binary). Turning a finished training into a stored record is `record`'s.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -35,11 +35,18 @@ pub struct Context {
     pub observer: Arc<dyn Observer + Send>,
 }
 
-/// What an executor pass did, counted in distinct runs.
+/// What an executor pass (or several, added up) did. Runs are counted as
+/// distinct run ids: a run trained to a rung and on to the next is one run
+/// trained (and one more rung pass), and a run trained earlier in the same
+/// command is not "reused" by a later pass.
 #[derive(Debug, Default)]
 pub struct Tally {
-    pub trained: usize,
-    pub reused: usize,
+    /// The runs this command trained, to the end or to a rung.
+    pub trained: BTreeSet<String>,
+    /// The runs found stored (or at their rung) when a pass began.
+    pub reused: BTreeSet<String>,
+    /// Passes of successive halving that trained a run to a rung.
+    pub rung_passes: usize,
     pub diverged: Vec<String>,
     pub failed: Vec<String>,
     pub interrupted: usize,
@@ -88,7 +95,7 @@ pub fn execute(jobs: Vec<Job>, ctx: &Context) -> Result<Tally, RunnerError> {
     progress.println(format!(
         "training {} ({} reused) with {} worker(s) x {} thread(s) on {}",
         runs(todo.len()),
-        stored_runs(summary.reused),
+        stored_runs(summary.reused.len()),
         ctx.workers,
         ctx.threads,
         ctx.device
@@ -113,6 +120,30 @@ pub fn execute(jobs: Vec<Job>, ctx: &Context) -> Result<Tally, RunnerError> {
     let mut summary = summary.into_inner().expect("no panics hold it");
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+impl Tally {
+    /// Distinct runs trained.
+    pub fn trained_runs(&self) -> usize {
+        self.trained.len()
+    }
+
+    /// Distinct runs reused that this command did not train itself.
+    pub fn reused_runs(&self) -> usize {
+        self.reused.difference(&self.trained).count()
+    }
+
+    /// Adds another pass's counts.
+    pub fn absorb(&mut self, pass: Tally) {
+        self.trained.extend(pass.trained);
+        self.reused.extend(pass.reused);
+        self.rung_passes += pass.rung_passes;
+        self.diverged.extend(pass.diverged);
+        self.failed.extend(pass.failed);
+        self.interrupted += pass.interrupted;
+        self.resumed += pass.resumed;
+        self.seconds += pass.seconds;
+    }
 }
 
 fn worker(
@@ -160,7 +191,7 @@ fn wait_for(ctx: &Context, job: Job, summary: &Mutex<Tally>, progress: &dyn Obse
             return;
         }
         if job.done_in(&ctx.store) {
-            summary.lock().expect("no panics hold it").reused += 1;
+            (summary.lock().expect("no panics hold it").reused).insert(job.spec.run_id.clone());
             progress.run_done();
             return;
         }
@@ -206,7 +237,8 @@ fn train_one(
     let mut s = summary.lock().expect("no panics hold it");
     match result {
         Ok((Outcome::Interrupted, resumed)) if job.until.is_some() && job.done_in(&ctx.store) => {
-            s.trained += 1;
+            s.trained.insert(job.spec.run_id.clone());
+            s.rung_passes += 1;
             s.resumed += usize::from(resumed);
             progress.println(format!(
                 "rung   {name}: trained to epoch {}; its checkpoint waits for the ranking",
@@ -214,18 +246,18 @@ fn train_one(
             ));
         }
         Ok((Outcome::Complete, resumed)) => {
-            s.trained += 1;
+            s.trained.insert(job.spec.run_id.clone());
             s.resumed += usize::from(resumed);
         }
         Ok((Outcome::Stopped { epoch, kept, .. }, resumed)) => {
-            s.trained += 1;
+            s.trained.insert(job.spec.run_id.clone());
             s.resumed += usize::from(resumed);
             progress.println(format!(
                 "stop   {name}: early stopping ended it after epoch {epoch}; it keeps epoch {kept}'s network"
             ));
         }
         Ok((Outcome::Diverged { epoch, batch }, resumed)) => {
-            s.trained += 1;
+            s.trained.insert(job.spec.run_id.clone());
             s.resumed += usize::from(resumed);
             let status = RunStatus::Diverged { epoch, batch };
             s.diverged.push(format!("{name}: {status}"));

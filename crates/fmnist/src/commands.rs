@@ -261,9 +261,14 @@ fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -
 /// What was trained and reused, and every failure and divergence.
 fn print_summary(summary: &Tally) {
     eprintln!(
-        "trained {}, reused {} in {:.1}s{}{}{}",
-        runner::runs(summary.trained),
-        runner::stored_runs(summary.reused),
+        "trained {}{}, reused {} in {:.1}s{}{}{}",
+        runner::runs(summary.trained_runs()),
+        match summary.rung_passes {
+            0 => String::new(),
+            1 => " (1 rung pass of successive halving)".into(),
+            n => format!(" ({n} rung passes of successive halving)"),
+        },
+        runner::stored_runs(summary.reused_runs()),
         summary.seconds,
         if summary.resumed > 0 {
             format!("; {} resumed from a checkpoint", summary.resumed)
@@ -323,8 +328,8 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
         "reproduce: trained {}, reused {}, report of {written} file{} written in {:.1}s: {}",
-        runner::runs(summary.trained),
-        runner::stored_runs(summary.reused),
+        runner::runs(summary.trained_runs()),
+        runner::stored_runs(summary.reused_runs()),
         if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()

@@ -91,7 +91,7 @@ pub fn execute(
     eprintln!(
         "slurm: submitted job array {job_id} with {} tasks ({} reused); plan {}, logs {}",
         plan.runs.len(),
-        runner::stored_runs(summary.reused),
+        runner::stored_runs(summary.reused.len()),
         plan_path.display(),
         slurm_dir.join("logs").display()
     );
@@ -100,9 +100,12 @@ pub fn execute(
     for (i, job) in plan.runs.iter().enumerate() {
         let run = &job.spec;
         match ctx.store.finished(&run.run_id) {
-            None if job.until.is_some() && job.done_in(&ctx.store) => summary.trained += 1,
+            None if job.until.is_some() && job.done_in(&ctx.store) => {
+                summary.trained.insert(run.run_id.clone());
+                summary.rung_passes += 1;
+            }
             Some(m) => {
-                summary.trained += 1;
+                summary.trained.insert(run.run_id.clone());
                 if let fmnist_metrics::RunStatus::Diverged { .. } = m.status {
                     let text = format!("seed {} {}", run.seed, m.status);
                     summary.diverged.push(format!("{}: {text}", run.experiment));
@@ -318,8 +321,8 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "task {index}: {}: trained {}, already stored {}, resumed {}, failed {}, interrupted {}",
         job.name(),
-        summary.trained,
-        summary.reused,
+        summary.trained_runs(),
+        summary.reused_runs(),
         summary.resumed,
         summary.failed.len(),
         summary.interrupted
