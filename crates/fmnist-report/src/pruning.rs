@@ -147,7 +147,9 @@ mod tests {
                         quantity: Quantity::Accuracy,
                         eta: 2,
                         min_epochs: 1,
+                        rule: fmnist_experiments::Rule::Halving,
                     }),
+                    round: None,
                 }),
                 parent: None,
             })
