@@ -99,8 +99,10 @@ fn split(jobs: Vec<Job>, experiments: &[Experiment]) -> (Vec<PrunedSweep>, Vec<J
     (sweeps, rest)
 }
 
-/// Successive halving of one sweep; `false` if it stopped before the end
-/// (an interruption, or a failed run, which leaves a rung unranked).
+/// Successive halving of one sweep, through the one rung loop of
+/// `fmnist-experiments` (`Prune::run`, which the report's replay runs too);
+/// `false` if it stopped before the end (an interruption, or a failed run,
+/// which leaves a rung unranked).
 fn halve(
     sweep: &PrunedSweep,
     ctx: &Context,
@@ -111,54 +113,80 @@ fn halve(
         .map(|j| j.spec.config.epochs)
         .max()
         .unwrap_or(0);
-    let rungs = sweep.prune.rungs(epochs);
-    let mut alive: Vec<usize> = (0..sweep.points.len()).collect();
-    for (k, &rung) in rungs.iter().enumerate() {
-        let last = k + 1 == rungs.len();
-        ctx.observer.println(format!(
-            "prune  {}: rung {} of {}: {} point(s) to epoch {rung}",
-            sweep.name,
-            k + 1,
-            rungs.len(),
-            alive.len()
+    let brackets = sweep.prune.brackets(sweep.points.len(), epochs);
+    let mut driver = Driver {
+        sweep,
+        ctx,
+        exec,
+        total,
+    };
+    let done = sweep
+        .prune
+        .run(sweep.points.len(), &brackets, &mut driver)?;
+    Ok(done.is_some() && !ctx.stop.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// What `Prune::run` asks of the runner: train a rung's points on the
+/// executor, score them from the store, store the losers as pruned.
+struct Driver<'s, 'e> {
+    sweep: &'s PrunedSweep,
+    ctx: &'s Context,
+    exec: &'s mut Executor<'e>,
+    total: &'s mut Tally,
+}
+
+impl fmnist_experiments::Halving for Driver<'_, '_> {
+    type Error = RunnerError;
+
+    fn train(&mut self, batch: &[(usize, Option<usize>)]) -> Result<bool, RunnerError> {
+        let to = batch.iter().find_map(|(_, until)| *until);
+        self.ctx.observer.println(format!(
+            "prune  {}: {} point(s) to epoch {}",
+            self.sweep.name,
+            batch.len(),
+            to.map_or("the end".to_string(), |e| e.to_string())
         ));
-        let jobs: Vec<Job> = (alive.iter().flat_map(|&p| &sweep.points[p].1))
-            .map(|j| Job {
-                until: (!last).then_some(rung),
-                ..j.clone()
+        let jobs: Vec<Job> = (batch.iter())
+            .flat_map(|&(p, until)| {
+                self.sweep.points[p]
+                    .1
+                    .iter()
+                    .map(move |j| Job { until, ..j.clone() })
             })
             .collect();
-        let summary = exec(jobs)?;
-        let stopped = summary.interrupted > 0 || !summary.failed.is_empty();
-        total.absorb(summary);
-        if stopped || ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
-            return Ok(false);
-        }
-        if last {
-            break;
-        }
-        let scores: Vec<Option<f64>> = alive.iter().map(|&p| score(sweep, p, rung, ctx)).collect();
-        let survivors: Vec<usize> = (sweep.prune.survivors(&scores).into_iter())
-            .map(|i| alive[i])
-            .collect();
-        for &p in alive.iter().filter(|p| !survivors.contains(p)) {
-            for job in &sweep.points[p].1 {
-                store_pruned(ctx, job, rung)?;
+        let pass = (self.exec)(jobs)?;
+        let stopped = pass.interrupted > 0 || !pass.failed.is_empty();
+        self.total.absorb(pass);
+        Ok(!stopped && !self.ctx.stop.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn score(&mut self, point: usize, epoch: usize) -> Option<f64> {
+        score(self.sweep, point, epoch, self.ctx)
+    }
+
+    fn pruned(
+        &mut self,
+        epoch: usize,
+        ranked: &[usize],
+        survivors: &[usize],
+    ) -> Result<(), RunnerError> {
+        for &p in ranked.iter().filter(|p| !survivors.contains(p)) {
+            for job in &self.sweep.points[p].1 {
+                store_pruned(self.ctx, job, epoch)?;
             }
         }
-        ctx.observer.println(format!(
-            "prune  {}: at epoch {rung} by {}, {} of {} go on: {}",
-            sweep.name,
-            sweep.prune.metric(),
+        self.ctx.observer.println(format!(
+            "prune  {}: at epoch {epoch} by {}, {} of {} go on: {}",
+            self.sweep.name,
+            self.sweep.prune.metric(),
             survivors.len(),
-            alive.len(),
-            (survivors.iter().map(|&p| sweep.points[p].0.as_str()))
+            ranked.len(),
+            (survivors.iter().map(|&p| self.sweep.points[p].0.as_str()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        alive = survivors;
+        Ok(())
     }
-    Ok(true)
 }
 
 /// The point's metric at `rung`, averaged over its seeds; `None` when a
@@ -245,4 +273,3 @@ fn metric_at(
         .split(split)
         .get(quantity)
 }
-
