@@ -672,8 +672,39 @@ mod tests {
                 .map(f64::to_bits)
             })
             .collect();
-        assert_eq!(bits, PINNED_SGD, "{:#?}", r.epochs);
+        assert_eq!(bits, pinned_sgd(), "{:#?}", r.epochs);
     }
+
+    /// The pinned numbers of the machine's vector width. The matrix products
+    /// (the `gemm` crate, under candle and the fast path alike) choose their
+    /// kernel at run time, and on this test's small shapes (widths 32 and 16,
+    /// 600 images in batches of 64, the last one partial) the AVX-512 and the
+    /// AVX2 kernels round differently (the first validation loss already).
+    /// The paper's shapes do not: 140 runs trained on an AVX2 machine
+    /// (2026-12-06) equal, bit for bit, those of the committed report, which
+    /// an AVX-512 machine trained. On one machine the numbers never change.
+    fn pinned_sgd() -> [[u64; 4]; 2] {
+        #[cfg(target_arch = "x86_64")]
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return PINNED_SGD_AVX2;
+        }
+        PINNED_SGD
+    }
+
+    const PINNED_SGD_AVX2: [[u64; 4]; 2] = [
+        [
+            0x4002_692f_8592_c5f9,
+            0x3fc0_da74_0da7_40da,
+            0x4002_16da_dc7a_e148,
+            0x3fce_147a_e147_ae14,
+        ],
+        [
+            0x4001_bb68_ee88_8889,
+            0x3fcd_a740_da74_0da7,
+            0x4000_9435_a733_3333,
+            0x3fda_8f5c_28f5_c28f,
+        ],
+    ];
 
     const PINNED_SGD: [[u64; 4]; 2] = [
         [
