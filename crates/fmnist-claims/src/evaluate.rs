@@ -59,7 +59,12 @@ pub struct ClaimResult<'c> {
 /// `term`'s value for one run, read through the store's one accessor.
 fn term_value(term: &Term, run: &StoredRun) -> Result<f64, String> {
     run.value(term.split, term.quantity, term.epoch.at())
-        .map_err(|why| format!("`{term}`: {} seed {} {why}", term.experiment, run.manifest.seed))
+        .map_err(|why| {
+            format!(
+                "`{term}`: {} seed {} {why}",
+                term.experiment, run.manifest.seed
+            )
+        })
 }
 
 fn expr_value(expr: &Expr, runs: &RunIndex<'_>, seed: u64) -> Result<f64, String> {
@@ -267,7 +272,6 @@ pub fn evaluate<'c>(claim: &'c Claim, runs: &RunIndex<'_>) -> ClaimResult<'c> {
     }
 }
 
-
 /// The arithmetic mean; `None` for no values.
 fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     let (n, sum) = values
@@ -283,7 +287,6 @@ mod tests {
     use crate::load::tests::{ONE, claims, err};
     use fmnist_metrics::fixture::simple;
     use fmnist_metrics::{Quantity, Split};
-
 
     fn verdict(runs: &[StoredRun]) -> (Verdict, String) {
         let c = claims(ONE);

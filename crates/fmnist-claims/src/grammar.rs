@@ -340,7 +340,6 @@ impl Claim {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

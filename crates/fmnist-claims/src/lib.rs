@@ -72,7 +72,9 @@ mod seeds;
 pub use error::ClaimsError;
 pub use evaluate::{CheckResult, ClaimResult, Comparison, RunIndex, evaluate, index};
 pub use grammar::{Check, Claim, EpochRef, Expr, Op, Operand, Term, Verdict, term_shape};
-pub use inference::{BOOTSTRAP, MAX_SEEDS_ESTIMATE, Side, Statistics, Tested, prob_beats, told_apart};
+pub use inference::{
+    BOOTSTRAP, MAX_SEEDS_ESTIMATE, Side, Statistics, Tested, prob_beats, told_apart,
+};
 pub use load::load;
 pub use paper::{Paper, Target, load as load_paper, same_value};
 pub use seeds::choose_seeds;

@@ -136,7 +136,8 @@ impl Source<'_> {
                     path: self.path.to_path_buf(),
                     line,
                     column,
-                    nearest: fmnist_experiments::nearest(&name, self.experiments).map(str::to_string),
+                    nearest: fmnist_experiments::nearest(&name, self.experiments)
+                        .map(str::to_string),
                     name,
                 });
             }
@@ -217,11 +218,7 @@ fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, ClaimsError> {
 
 /// Parses a claims file's text; `path` only names it in errors. Every
 /// experiment a term names must be one of `experiments`.
-pub fn parse(
-    path: &Path,
-    text: &str,
-    experiments: &[&str],
-) -> Result<Vec<Claim>, ClaimsError> {
+pub fn parse(path: &Path, text: &str, experiments: &[&str]) -> Result<Vec<Claim>, ClaimsError> {
     let doc: FileDoc = toml::from_str(text).map_err(|e| ClaimsError::Syntax {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
@@ -263,12 +260,10 @@ pub fn parse(
     Ok(claims)
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::grammar::*;
-
 
     pub(crate) const ONE: &str = r#"
 [[claim]]
@@ -343,11 +338,15 @@ tol = 0.05
         );
         let e = parse(Path::new("c.toml"), ONE, &[]).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("c.toml:8:9: no experiment named `a`; no experiment has a similar name"),
+            e.to_string().starts_with(
+                "c.toml:8:9: no experiment named `a`; no experiment has a similar name"
+            ),
             "{e}"
         );
-        assert_eq!(fmnist_experiments::nearest("adma", &["baseline", "adam"]), Some("adam"));
+        assert_eq!(
+            fmnist_experiments::nearest("adma", &["baseline", "adam"]),
+            Some("adam")
+        );
         assert_eq!(fmnist_experiments::edit_distance("baselin", "baseline"), 1);
     }
 
@@ -406,5 +405,4 @@ tol = 0.05
         c.tol = Some(0.03);
         assert!(c.holds(0.82, 0.85) && c.holds(0.88, 0.85) && !c.holds(0.9, 0.85));
     }
-
 }

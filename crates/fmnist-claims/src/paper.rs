@@ -16,10 +16,10 @@ use fmnist_metrics::Split;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::error::{ClaimsError, io};
 use crate::grammar::{Claim, EpochRef, Op, Operand};
 use crate::load::position;
 use fmnist_experiments::nearest;
-use crate::error::{ClaimsError, io};
 use fmnist_metrics::Quantity;
 
 /// The `[paper]` table, checked.

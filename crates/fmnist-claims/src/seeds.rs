@@ -17,12 +17,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use fmnist_experiments::Experiment;
-use fmnist_metrics::StoredRun;
 use fmnist_experiments::SeedDecision;
+use fmnist_metrics::StoredRun;
 
+use crate::error::ClaimsError;
 use crate::evaluate;
 use crate::grammar::{self, Verdict};
-use crate::error::ClaimsError;
 
 /// The seeds each experiment of an undecided claim should run, from the
 /// power analysis of its undecided checks on `runs` (see the module docs);

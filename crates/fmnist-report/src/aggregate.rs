@@ -154,10 +154,7 @@ pub fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
 
 /// One number per run, summarised over the runs (seeds); runs without the
 /// number, or with a non-finite one, are left out.
-pub fn over_runs(
-    runs: &[&StoredRun],
-    f: impl Fn(&StoredRun) -> Option<f64>,
-) -> Option<Summary> {
+pub fn over_runs(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<Summary> {
     let values: Vec<f64> = runs
         .iter()
         .filter_map(|r| f(r))
@@ -337,10 +334,7 @@ impl Confusion {
 
 /// Each class's accuracy (recall) over the matrices of several seeds, for
 /// classes `0..classes`; `None` for a class no matrix has images of.
-pub fn class_accuracy_over_seeds(
-    mats: &[Confusion],
-    classes: usize,
-) -> Vec<Option<Summary>> {
+pub fn class_accuracy_over_seeds(mats: &[Confusion], classes: usize) -> Vec<Option<Summary>> {
     let per: Vec<Vec<ClassMetrics>> = mats.iter().map(Confusion::per_class).collect();
     (0..classes)
         .map(|c| {

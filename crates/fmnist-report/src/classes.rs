@@ -73,11 +73,7 @@ pub fn confusion_summary(m: &Confusion, class_names: &[String], n: usize) -> Opt
 
 /// The pairs (true, predicted) most frequent among `mistakes`, most frequent
 /// first (ties: first met), as "Shirt → T-shirt/top (5)"; at most `n`.
-pub fn frequent_pairs(
-    mistakes: &[Mistake],
-    class_names: &[String],
-    n: usize,
-) -> Vec<String> {
+pub fn frequent_pairs(mistakes: &[Mistake], class_names: &[String], n: usize) -> Vec<String> {
     let mut pairs: Vec<((u8, u8), usize)> = Vec::new();
     for m in mistakes {
         let key = (m.true_class, m.predicted_class);
@@ -107,10 +103,7 @@ pub fn frequent_pairs(
 /// accuracy (the confusion matrix's diagonal over its total). The weakest
 /// class of each row is bold. Runs without a stored confusion matrix are
 /// left out and counted in the seeds column.
-pub fn per_class_table(
-    experiments: &[(&str, &[&StoredRun])],
-    class_names: &[String],
-) -> Table {
+pub fn per_class_table(experiments: &[(&str, &[&StoredRun])], class_names: &[String]) -> Table {
     let classes = experiments
         .iter()
         .flat_map(|(_, runs)| runs.iter())

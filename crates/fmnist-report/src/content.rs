@@ -13,17 +13,17 @@ use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{Experiment, SweepValue};
 use fmnist_metrics::{Split, StoredRun};
 
-use fmnist_claims::{self as claims, ClaimResult, RunIndex, Verdict};
-use crate::classes;
-use fmnist_claims::Statistics;
-use crate::input::ReportInput;
-use crate::panels::{self, PanelFigure, Variant};
-use fmnist_claims::Paper;
 use crate::aggregate as stats;
 use crate::aggregate::Confusion;
+use crate::classes;
+use crate::input::ReportInput;
+use crate::panels::{self, PanelFigure, Variant};
 use crate::sweeps::{self, PaperLr, SweepInput, SweepSeries, SweepX};
 use crate::tables::{self, Table};
 use crate::text::{self, slug};
+use fmnist_claims::Paper;
+use fmnist_claims::Statistics;
+use fmnist_claims::{self as claims, ClaimResult, RunIndex, Verdict};
 
 /// The file stem of FIG. 1 in `figures/`.
 pub const FIG1: &str = "fig1-examples";

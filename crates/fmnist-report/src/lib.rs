@@ -41,8 +41,8 @@ pub mod tables;
 pub mod text;
 
 pub use error::ReportError;
-pub use input::ReportInput;
 pub use fmnist_claims::Verdict;
+pub use input::ReportInput;
 pub use markdown::{Artefact, Page};
 
 use fmnist_claims::ClaimResult;

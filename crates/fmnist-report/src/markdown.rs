@@ -9,13 +9,13 @@
 
 use std::fmt::{self, Write as _};
 
-use fmnist_claims::Verdict;
+use crate::aggregate as stats;
 use crate::content::{
     About, Category, ClaimVerdict, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
     SweepSection,
 };
-use crate::aggregate as stats;
 use crate::tables::Table;
+use fmnist_claims::Verdict;
 
 /// A file of the report besides `REPORT.md`.
 #[derive(Debug, Clone, Copy)]

@@ -11,10 +11,10 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::{RunStatus, StoredRun};
 
-use fmnist_claims as inference;
-use fmnist_claims::{Paper, same_value};
 use crate::aggregate::{self as stats, Summary};
 use crate::tables::{Align, Table, pct, setting};
+use fmnist_claims as inference;
+use fmnist_claims::{Paper, same_value};
 
 /// One swept value.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,10 +7,10 @@
 use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
-use fmnist_claims::{ClaimResult, Operand, RunIndex, Verdict};
-use fmnist_claims::{MAX_SEEDS_ESTIMATE, Tested};
 use crate::aggregate::{self as stats, Quantity, Summary, over_runs};
 use crate::text;
+use fmnist_claims::{ClaimResult, Operand, RunIndex, Verdict};
+use fmnist_claims::{MAX_SEEDS_ESTIMATE, Tested};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Align {
