@@ -358,16 +358,46 @@ fn train_and_store(
     (ctx.store.write_run(&record))
         .map_err(|e| RunnerError::store(format!("storing {}", job.name()), e))?;
     ctx.store.remove_checkpoint(&job.spec.run_id);
-    if let Some(last) = result.epochs.last() {
-        progress.println(format!(
-            "done   {}  val acc {:.2}%  {:.1}s{}",
-            job.name(),
-            100.0 * last.val[Quantity::Accuracy],
-            record.manifest.wall_seconds,
-            resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
-        ));
+    if let Some(line) = done_line(
+        &job.name(),
+        &result.epochs,
+        result.outcome.clone(),
+        record.manifest.wall_seconds,
+        resumed_from,
+    ) {
+        progress.println(line);
     }
     Ok((result.outcome, resumed_from.is_some()))
+}
+
+/// "done   NAME  val acc X%  Ts": the accuracy of the network the run keeps,
+/// which early stopping with `keep = "best"` takes from an earlier epoch
+/// than the last (as `evaluate` checks it).
+fn done_line(
+    name: &str,
+    epochs: &[fmnist_train::EpochReport],
+    outcome: Outcome,
+    seconds: f64,
+    resumed_from: Option<usize>,
+) -> Option<String> {
+    let last = epochs.last()?;
+    let (kept, note) = match outcome {
+        Outcome::Stopped { kept, .. } if kept != last.epoch => (
+            epochs.iter().find(|e| e.epoch == kept)?,
+            format!(
+                " (the kept epoch {kept}; the last, {}, {:.2}%)",
+                last.epoch,
+                100.0 * last.val[Quantity::Accuracy]
+            ),
+        ),
+        _ => (last, String::new()),
+    };
+    Some(format!(
+        "done   {name}  val acc {:.2}%{note}  {:.1}s{}",
+        100.0 * kept.val[Quantity::Accuracy],
+        seconds,
+        resumed_from.map_or(String::new(), |e| format!(" (resumed after epoch {e})"))
+    ))
 }
 
 /// The training itself, with its progress bar, a checkpoint after every
@@ -446,4 +476,39 @@ fn epoch_line(e: &fmnist_train::EpochReport) -> String {
         100.0 * e.val[Quantity::Accuracy],
         e.seconds
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fmnist_experiments::{EpochReport, Measures};
+
+    fn epoch(epoch: usize, acc: f64) -> EpochReport {
+        EpochReport {
+            epoch,
+            train: Measures::default(),
+            val: Measures::default().with(Quantity::Accuracy, acc),
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_done_line_gives_the_kept_network_s_accuracy() {
+        let epochs = [epoch(1, 0.80), epoch(2, 0.85), epoch(3, 0.83)];
+        let stopped = Outcome::Stopped {
+            epoch: 3,
+            reason: StopReason::NoImprovement,
+            kept: 2,
+        };
+        let line = done_line("r", &epochs, stopped, 2.0, None).unwrap();
+        assert!(
+            line.starts_with("done   r  val acc 85.00% (the kept epoch 2; the last, 3, 83.00%)"),
+            "{line}"
+        );
+        let line = done_line("r", &epochs, Outcome::Complete, 2.0, Some(1)).unwrap();
+        assert_eq!(
+            line,
+            "done   r  val acc 83.00%  2.0s (resumed after epoch 1)"
+        );
+    }
 }
