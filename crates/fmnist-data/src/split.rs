@@ -202,15 +202,20 @@ impl ImageSet {
 }
 
 impl Dataset {
-    /// The training set split by [`stratified`], keyed by the hashes of the
-    /// training files ([`ImageSet::payload_hashes`]: for the pinned data,
-    /// the manifest's hashes of its [`Role::TrainImages`] and
-    /// [`Role::TrainLabels`] files).
-    pub fn hold_out(&self, hold_out: HoldOut) -> Result<TrainSplit, DataError> {
+    /// The training set's split by [`stratified`], keyed by the hashes of
+    /// the training files ([`ImageSet::payload_hashes`]: for the pinned
+    /// data, the manifest's hashes of its [`Role::TrainImages`] and
+    /// [`Role::TrainLabels`] files, in that order).
+    pub fn split_indices(&self, hold_out: HoldOut) -> Result<SplitIndices, DataError> {
         let hashes = self.train.payload_hashes();
         debug_assert_eq!(Role::ALL[..2], [Role::TrainImages, Role::TrainLabels]);
         let hashes = [hashes[0].as_str(), hashes[1].as_str()];
-        let indices = stratified(&self.train.labels, self.classes.len(), hold_out, &hashes)?;
+        stratified(&self.train.labels, self.classes.len(), hold_out, &hashes)
+    }
+
+    /// The training set split in two by [`Dataset::split_indices`].
+    pub fn hold_out(&self, hold_out: HoldOut) -> Result<TrainSplit, DataError> {
+        let indices = self.split_indices(hold_out)?;
         Ok(TrainSplit {
             train: self.train.select(&indices.remaining),
             validation: self.train.select(&indices.held_out),
