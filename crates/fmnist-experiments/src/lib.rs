@@ -72,6 +72,7 @@ mod sweep;
 #[cfg(test)]
 mod testdata;
 mod tpe;
+mod validation;
 
 pub use config::{
     CLASSES, INPUT_FEATURES, InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig,
@@ -94,3 +95,4 @@ pub use source::position;
 pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};
 pub use tpe::TpeSweep;
+pub use validation::ValidationSplit;

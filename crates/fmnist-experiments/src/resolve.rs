@@ -113,6 +113,7 @@ pub(crate) fn finish(
             val_limit: training.val_limit,
             schedule,
             early_stopping,
+            validation: crate::validation::resolve(&s.training, training.batch_size)?,
         },
         seeds,
     ))

@@ -789,6 +789,7 @@ mod tests {
             val: Measures::default()
                 .with(Quantity::Loss, 0.25)
                 .with(Quantity::Accuracy, 0.75),
+            test: Measures::default().with(Quantity::Loss, 2.0),
             seconds: 1.0,
         };
         assert_eq!(Monitor::ValLoss.value(&report), 0.25);

@@ -98,6 +98,8 @@ setting_tables! {
         seeds: Vec<i64>,
         train_limit: i64,
         val_limit: i64,
+        validation: i64,
+        validation_seed: i64,
         early_stopping: WrittenStopping,
     }
 }

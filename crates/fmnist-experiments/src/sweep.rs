@@ -1294,23 +1294,28 @@ impl PruneFields {
     }
 }
 
-/// `val:accuracy` as its split and quantity.
+/// `val:accuracy` as its split and quantity. The test split is measured,
+/// never ranked on: pruning is a decision, and decisions read validation.
 fn parse_metric(text: &str) -> Result<(Split, Quantity), String> {
     let expected = || {
         let all: Vec<String> = (Quantity::ALL.iter())
-            .flat_map(|q| q.splits().iter().map(move |s| format!("{s}:{q}")))
+            .flat_map(|q| q.splits().iter().map(move |s| (s, q)))
+            .filter(|(s, _)| **s != Split::Test)
+            .map(|(s, q)| format!("{s}:{q}"))
             .collect();
         format!("expected split:quantity, one of {}", all.join(", "))
     };
     let (split, quantity) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}`: {}", expected()))?;
-    if let (Some(s), Some(q)) = (Split::parse(split), Quantity::parse(quantity))
-        && q.measured_on(s)
-    {
-        return Ok((s, q));
+    match (Split::parse(split), Quantity::parse(quantity)) {
+        (Some(Split::Test), Some(_)) => Err(format!(
+            "`{text}`: the test set is measured, never ranked on; rank on `val` (the images \
+             held out with `training.validation`, or the test set itself without it)"
+        )),
+        (Some(s), Some(q)) if q.measured_on(s) => Ok((s, q)),
+        _ => Err(format!("unknown metric `{text}`: {}", expected())),
     }
-    Err(format!("unknown metric `{text}`: {}", expected()))
 }
 
 impl WrittenPrune {
@@ -1924,6 +1929,12 @@ mod tests {
                 "\"val:grad_norm\"",
                 "prune.metric",
                 "unknown metric",
+            ),
+            (
+                "metric = \"test:accuracy\"\neta = 3\nmin_epochs = 3\n",
+                "\"test:accuracy\"",
+                "prune.metric",
+                "never ranked on",
             ),
             (
                 "metric = \"val:accuracy\"\neta = 3\nmin_epoch = 3\n",

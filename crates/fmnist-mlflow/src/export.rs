@@ -483,9 +483,9 @@ mod tests {
         assert_eq!(seen.len(), 5);
         assert_eq!(seen[4], (5, 5, "lr-sweep".to_string(), RunOutcome::Created));
         let s = fake.state();
-        // The long run's 1,200 metrics took two requests; every request was
+        // The long run's 1,600 metrics took two requests; every request was
         // within the limits (the fake refuses any other).
-        assert_eq!(200 * per_epoch(), 1200);
+        assert_eq!(200 * per_epoch(), 1600);
         assert_eq!(s.count("POST", "runs/log-batch"), 5 + 1 + 5);
         let items = |r: &&crate::fake::Recorded| {
             ["params", "tags", "metrics"]
