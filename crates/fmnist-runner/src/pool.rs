@@ -488,6 +488,7 @@ mod tests {
             epoch,
             train: Measures::default(),
             val: Measures::default().with(Quantity::Accuracy, acc),
+            test: Measures::default(),
             seconds: 1.0,
         }
     }

@@ -6,8 +6,7 @@
 use std::time::SystemTime;
 
 use fmnist_metrics::{
-    Architecture, ConfusionCell, MetricRow, Mistake, RunManifest, RunRecord, RunStatus, Split,
-    rfc3339,
+    Architecture, ConfusionCell, MetricRow, Mistake, RunManifest, RunRecord, RunStatus, rfc3339,
 };
 use fmnist_train::{Mlp, RunResult, describe_device};
 
@@ -35,25 +34,10 @@ pub(crate) fn record(
             RunnerError::train(format!("serialising the weights of {}", job.name()), e)
         })?,
         manifest: manifest(ctx, job, result, status, device),
-        rows: metric_rows(&result.epochs),
+        rows: MetricRow::of_reports(&result.epochs),
         confusion,
         mistakes,
     })
-}
-
-/// The metrics table of a run: one row per epoch and split it measured.
-fn metric_rows(epochs: &[fmnist_train::EpochReport]) -> Vec<MetricRow> {
-    epochs
-        .iter()
-        .flat_map(|e| {
-            Split::ALL.map(|split| MetricRow {
-                epoch: e.epoch as u32,
-                split,
-                values: e.split(split).clone(),
-                seconds: e.seconds,
-            })
-        })
-        .collect()
 }
 
 /// The final network's confusion matrix on the validation images, and the
