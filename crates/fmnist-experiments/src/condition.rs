@@ -19,7 +19,7 @@ use crate::error::ExperimentError;
 use crate::optimizer::{OPTIMIZER_KINDS, optimizer_kind};
 use crate::schedule::{SCHEDULE_KINDS, schedule_fields_of};
 use crate::source::{Loc, SourceFile};
-use crate::sweep::{Axis, Domain, Entry, Value, flatten};
+use crate::sweep::{Domain, Entry, SweptKey, Value, flatten};
 
 /// The key of a swept setting's condition, `{ ..., when = { ... } }`.
 pub(crate) const WHEN_KEY: &str = "when";
@@ -40,7 +40,7 @@ pub(crate) struct Condition {
 impl Condition {
     /// Whether the point with `values` (one per axis of `axes`) is of one
     /// of the kinds.
-    pub(crate) fn holds(&self, axes: &[Axis], values: &[Value]) -> bool {
+    pub(crate) fn holds(&self, axes: &[SweptKey], values: &[Value]) -> bool {
         (axes.iter().zip(values))
             .find(|(a, _)| a.key == self.key)
             .is_some_and(|(_, v)| match &v.written {
@@ -148,7 +148,7 @@ pub(crate) fn parse_condition(
 
 /// What needs every axis: each condition's kind setting is swept, and each
 /// kind it names is among the swept ones and takes the setting.
-pub(crate) fn check_conditions(axes: &[Axis]) -> Result<(), ExperimentError> {
+pub(crate) fn check_conditions(axes: &[SweptKey]) -> Result<(), ExperimentError> {
     for axis in axes {
         let Some(when) = &axis.when else { continue };
         let (table, field) = axis.key.split_once('.').unwrap_or_default();
@@ -195,7 +195,7 @@ pub(crate) fn check_conditions(axes: &[Axis]) -> Result<(), ExperimentError> {
 }
 
 /// The kind names a kind axis sweeps.
-fn swept_kinds(axis: &Axis) -> Vec<String> {
+fn swept_kinds(axis: &SweptKey) -> Vec<String> {
     match &axis.domain {
         Domain::List(values) => (values.iter())
             .filter_map(|v| v.written.as_str().map(str::to_string))
@@ -206,7 +206,7 @@ fn swept_kinds(axis: &Axis) -> Vec<String> {
 
 /// After "not a setting of optimizer `adam`" for a swept setting without
 /// `when` beside a swept kind: how to sweep it for the kinds that take it.
-pub(crate) fn when_hint(key: &str, axes: &[Axis]) -> String {
+pub(crate) fn when_hint(key: &str, axes: &[SweptKey]) -> String {
     let Some((table, field)) = key.split_once('.') else {
         return String::new();
     };

@@ -85,7 +85,7 @@ pub trait Halving {
     /// when a seed has none (it diverged), which ranks the point last.
     fn score(&mut self, point: usize, epoch: usize) -> Option<f64>;
 
-    /// At `epoch`, of the bracket's live points `ranked`, only `survivors`
+    /// Located `epoch`, of the bracket's live points `ranked`, only `survivors`
     /// go on; the others stop there (the runner stores them as pruned).
     fn pruned(
         &mut self,

@@ -12,7 +12,7 @@
 //! PyTorch's (`torch.optim.lr_scheduler`) and Lightning's (`EarlyStopping`).
 //!
 //! Run identity: both become fields of `RunConfig`, whose serde_json is hashed
-//! into the run id. At their defaults (a constant rate, no warmup, no early
+//! into the run id. Located their defaults (a constant rate, no warmup, no early
 //! stopping) they must serialise to nothing, so that every run stored before
 //! they existed keeps its id:
 //!

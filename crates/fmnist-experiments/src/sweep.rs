@@ -249,7 +249,7 @@ pub(crate) enum Domain {
 }
 
 #[derive(Debug)]
-pub(crate) struct Axis {
+pub(crate) struct SweptKey {
     pub(crate) key: String,
     loc: Loc,
     pub(crate) domain: Domain,
@@ -257,7 +257,7 @@ pub(crate) struct Axis {
     pub(crate) when: Option<Condition>,
 }
 
-impl Axis {
+impl SweptKey {
     /// The value at unit coordinate `u` (sampled sweeps).
     pub(crate) fn at(&self, u: f64) -> Result<Value, ExperimentError> {
         match &self.domain {
@@ -520,7 +520,7 @@ fn int_option(
 #[derive(Debug)]
 pub(crate) struct Sweep {
     pub(crate) mode: Mode,
-    pub(crate) axes: Vec<Axis>,
+    pub(crate) axes: Vec<SweptKey>,
     prune: Option<WrittenPrune>,
 }
 
@@ -588,10 +588,10 @@ impl Sweep {
         if let (Mode::Tpe(tpe), Some(p)) = (mode, &prune) {
             p.check_metric(tpe.split, tpe.quantity)?;
         }
-        let mut axes: Vec<Axis> = Vec::with_capacity(swept.len());
+        let mut axes: Vec<SweptKey> = Vec::with_capacity(swept.len());
         for (key, key_loc, entry, entry_loc) in swept {
             let (domain, when) = axis_domain(&key, entry, &entry_loc, &key_loc, mode, file)?;
-            axes.push(Axis {
+            axes.push(SweptKey {
                 key,
                 loc: entry_loc,
                 domain,
@@ -835,7 +835,7 @@ fn options_metric(options: &Options) -> Option<(Split, Quantity)> {
 
 /// What needs every axis: at least one, at most [`MAX_DIMENSIONS`] when
 /// sampled, lists of one length when zipped.
-fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentError> {
+fn check_axes(mode: Mode, axes: &[SweptKey], table: &Loc) -> Result<(), ExperimentError> {
     let Some(first) = axes.first() else {
         return Err(table.invalid(
             "sweep",
@@ -850,7 +850,7 @@ fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentEr
         ));
     }
     if mode == Mode::Zip {
-        let len = |a: &Axis| match &a.domain {
+        let len = |a: &SweptKey| match &a.domain {
             Domain::List(v) => v.len(),
             Domain::Range(_) => 0,
         };
@@ -872,7 +872,7 @@ fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentEr
 
 /// The error for a grid or zip point named as an earlier one: at the first
 /// value written in another place than the earlier point's.
-fn repeated(axes: &[Axis], point: &Point, earlier: &Point, name: &str) -> ExperimentError {
+fn repeated(axes: &[SweptKey], point: &Point, earlier: &Point, name: &str) -> ExperimentError {
     let span = |v: &Option<Value>| v.as_ref().map(|v| v.loc.span.clone());
     let (axis, value) = (axes.iter().zip(point).zip(earlier))
         .filter(|((_, v), _)| v.is_some())
@@ -1091,7 +1091,7 @@ fn base_config(settings: &Settings, file: &SourceFile) -> Option<crate::RunConfi
 
 /// Says which point an error of `finish` arose in: a value can be valid alone
 /// and wrong beside another point's (momentum with `optimizer.kind = "adam"`).
-fn in_point(err: ExperimentError, point: &Point, axes: &[Axis]) -> ExperimentError {
+fn in_point(err: ExperimentError, point: &Point, axes: &[SweptKey]) -> ExperimentError {
     match err {
         ExperimentError::Invalid {
             path,
@@ -1817,7 +1817,7 @@ mod tests {
                 "a table with one of",
             ),
             (
-                // At the value, naming the distributions an integer takes.
+                // Located the value, naming the distributions an integer takes.
                 format!("{sampled}\"training.batch_size\" = {{ uniform = [32, 256] }}\n"),
                 "{ uniform",
                 "training.batch_size",

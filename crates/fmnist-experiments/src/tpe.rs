@@ -96,7 +96,7 @@ use crate::quantity::{Quantity, Split};
 use crate::sample::unit_points;
 use crate::settings::Settings;
 use crate::source::SourceFile;
-use crate::sweep::{Axis, Domain, Mode, Point, Sweep, TpeOptions, Value, file_epochs};
+use crate::sweep::{Domain, Mode, Point, Sweep, SweptKey, TpeOptions, Value, file_epochs};
 
 /// How many times a round asks again for a point named as an earlier
 /// trial, per trial it still needs.
@@ -465,7 +465,7 @@ struct Walk {
 
 /// TPE's coordinate of unit coordinate `u` on `axis`: the index of a
 /// listed value, the unit coordinate of a range.
-fn param_of_unit(axis: &Axis, u: f64) -> f64 {
+fn param_of_unit(axis: &SweptKey, u: f64) -> f64 {
     match &axis.domain {
         Domain::List(values) => ((u * values.len() as f64) as usize).min(values.len() - 1) as f64,
         Domain::Range(_) => u,
@@ -473,7 +473,7 @@ fn param_of_unit(axis: &Axis, u: f64) -> f64 {
 }
 
 /// The value at TPE coordinate `x` on `axis`.
-fn value_at(axis: &Axis, x: f64) -> Result<Value, ExperimentError> {
+fn value_at(axis: &SweptKey, x: f64) -> Result<Value, ExperimentError> {
     match &axis.domain {
         Domain::List(values) => Ok(values[(x as usize).min(values.len() - 1)].clone()),
         Domain::Range(_) => axis.at(x),
@@ -483,7 +483,7 @@ fn value_at(axis: &Axis, x: f64) -> Result<Value, ExperimentError> {
 /// The optimizer of one swept key: a histogram over a list's values, a
 /// Parzen estimator over a range's unit coordinate (log-scaled for the
 /// log distributions, as drawn).
-fn optimizer(axis: &Axis) -> tpe::TpeOptimizer {
+fn optimizer(axis: &SweptKey) -> tpe::TpeOptimizer {
     match &axis.domain {
         Domain::List(values) => tpe::TpeOptimizer::new(
             tpe::histogram_estimator(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::batch::{Batch, pair};
+use crate::batch::{LogBatch, pair};
 use crate::client::{ARTIFACTS_API, Client};
 use crate::error::MlflowError;
 
@@ -192,7 +192,11 @@ pub(crate) fn create_run(
     Ok(created.run.into())
 }
 
-pub(crate) fn log_batch(client: &Client, run_id: &str, batch: &Batch) -> Result<(), MlflowError> {
+pub(crate) fn log_batch(
+    client: &Client,
+    run_id: &str,
+    batch: &LogBatch,
+) -> Result<(), MlflowError> {
     client.post::<Map<String, Value>>("runs/log-batch", &batch.body(run_id))?;
     Ok(())
 }

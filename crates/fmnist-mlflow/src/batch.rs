@@ -1,5 +1,5 @@
 //! Splitting a run's params, tags and metrics into `runs/log-batch`
-//! requests within MLflow's documented limits (REST API, "Log Batch":
+//! requests within MLflow's documented limits (REST API, "Log LogBatch":
 //! a request of at most 1 MB holds at most 1,000 metrics, 100 params,
 //! 100 tags and 1,000 items in all; `mlflow/utils/validation.py` enforces
 //! the same numbers on the server).
@@ -22,14 +22,14 @@ pub const MAX_BYTES: usize = 1_000_000;
 
 /// One `runs/log-batch` body, less the run id.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct Batch {
+pub(crate) struct LogBatch {
     pub(crate) params: Vec<Value>,
     pub(crate) tags: Vec<Value>,
     pub(crate) metrics: Vec<Value>,
     bytes: usize,
 }
 
-impl Batch {
+impl LogBatch {
     fn items(&self) -> usize {
         self.params.len() + self.tags.len() + self.metrics.len()
     }
@@ -82,14 +82,14 @@ pub(crate) fn batches(
     params: &[(String, String)],
     tags: &[(String, String)],
     metrics: &[Metric],
-) -> Vec<Batch> {
+) -> Vec<LogBatch> {
     let items = params
         .iter()
         .map(|(k, v)| (Kind::Param, pair(k, v)))
         .chain(metrics.iter().map(|m| (Kind::Metric, metric(m))))
         .chain(tags.iter().map(|(k, v)| (Kind::Tag, pair(k, v))));
     let mut out = Vec::new();
-    let mut current = Batch::default();
+    let mut current = LogBatch::default();
     for (kind, item) in items {
         let bytes = item.to_string().len() + 1;
         if !fits(&current, kind, bytes) {
@@ -108,7 +108,7 @@ pub(crate) fn batches(
     out
 }
 
-fn fits(batch: &Batch, kind: Kind, bytes: usize) -> bool {
+fn fits(batch: &LogBatch, kind: Kind, bytes: usize) -> bool {
     let room = match kind {
         Kind::Param => batch.params.len() < MAX_PARAMS,
         Kind::Tag => batch.tags.len() < MAX_TAGS,
@@ -149,7 +149,7 @@ mod tests {
             assert!(!b.is_empty());
             assert!(b.body("0123456789abcdef0123456789abcdef").to_string().len() < MAX_BYTES);
         }
-        let keys = |pick: fn(&Batch) -> &Vec<Value>| -> Vec<String> {
+        let keys = |pick: fn(&LogBatch) -> &Vec<Value>| -> Vec<String> {
             out.iter()
                 .flat_map(|b| {
                     pick(b)

@@ -60,7 +60,7 @@ pub enum RunOutcome {
 
 /// Reported after each pair.
 #[derive(Debug)]
-pub struct Progress<'a> {
+pub struct ExportProgress<'a> {
     /// Pairs done so far, this one included.
     pub done: usize,
     pub total: usize,
@@ -96,7 +96,7 @@ pub fn export(
     uri: &str,
     runs: &[ExportRun<'_>],
     options: &ExportOptions,
-    on_progress: &mut dyn FnMut(&Progress<'_>),
+    on_progress: &mut dyn FnMut(&ExportProgress<'_>),
 ) -> Result<ExportSummary, MlflowError> {
     let client = Client::new(uri, options.timeout)?;
     let contents = runs
@@ -129,7 +129,7 @@ pub fn export(
             let found = existing.remove(&key(run)).unwrap_or_default();
             let outcome = export_run(&client, &id, run, content, found, options, &mut summary)?;
             done += 1;
-            on_progress(&Progress {
+            on_progress(&ExportProgress {
                 done,
                 total,
                 experiment,
@@ -308,7 +308,7 @@ mod tests {
     use fmnist_experiments::{Quantity, Split};
     use fmnist_metrics::{RunStatus, StoredRun};
 
-    fn quiet() -> impl FnMut(&Progress<'_>) {
+    fn quiet() -> impl FnMut(&ExportProgress<'_>) {
         |_| {}
     }
 
@@ -470,7 +470,9 @@ mod tests {
             artifacts: true,
             timeout: Duration::from_secs(10),
         };
-        let summary = export(&fake.uri, &pairs, &options, &mut |p: &Progress<'_>| {
+        let summary = export(&fake.uri, &pairs, &options, &mut |p: &ExportProgress<
+            '_,
+        >| {
             seen.push((p.done, p.total, p.experiment.to_string(), p.outcome));
         })
         .unwrap();

@@ -27,7 +27,7 @@ mod fake;
 
 pub use batch::{MAX_BYTES, MAX_ITEMS, MAX_METRICS, MAX_PARAMS, MAX_TAGS};
 pub use error::MlflowError;
-pub use export::{ExportOptions, ExportSummary, Progress, RunOutcome, export};
+pub use export::{ExportOptions, ExportProgress, ExportSummary, RunOutcome, export};
 pub use mapping::{
     EXPORT_COMPLETE, ExportRun, TAG_EPOCHS, TAG_EXPERIMENT, TAG_EXPORT, TAG_RUN_ID, TAG_STATUS,
     TAG_WEIGHTS, WEIGHTS_FILE, metric_key, status_text,

@@ -22,7 +22,7 @@ const EVAL_CHUNK: usize = 1000;
 /// A wrong prediction of the final network and the probability (softmax) it
 /// gives its wrong answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Mistake {
+pub struct Misclassified {
     /// Index of the image in the evaluated set.
     pub index: u32,
     pub true_class: u8,
@@ -44,7 +44,7 @@ pub struct ClassEvaluation {
     pub accuracy: f64,
     /// The most confident wrong predictions, most confident first, ties by
     /// index.
-    pub mistakes: Vec<Mistake>,
+    pub mistakes: Vec<Misclassified>,
 }
 
 impl ClassEvaluation {
@@ -211,7 +211,7 @@ pub(crate) fn classes_with(
             let predicted = argmax(row);
             confusion[usize::from(label) * classes + predicted] += 1;
             if predicted != usize::from(label) {
-                mistakes.push(Mistake {
+                mistakes.push(Misclassified {
                     index,
                     true_class: label,
                     predicted_class: predicted as u8,

@@ -21,7 +21,7 @@ use crate::optim::Optimizer;
 use crate::rng::{Rng, Streams, seeded};
 use crate::schedule::LrScheduler;
 use crate::sets::RunSets;
-use crate::stopping::{Decision, EarlyStopper, StopReason};
+use crate::stopping::{EarlyStopper, StopDecision, StopReason};
 
 /// Progress, reported as training goes.
 #[derive(Debug)]
@@ -120,7 +120,7 @@ pub fn train_with(
     options: TrainOptions<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<RunResult, TrainError> {
-    let job = Job {
+    let job = TrainJob {
         config,
         seed,
         data,
@@ -176,7 +176,7 @@ pub fn train_profiled(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(RunResult, Vec<EpochProfile>), TrainError> {
     let mut profiles = Vec::new();
-    let job = Job {
+    let job = TrainJob {
         config,
         seed,
         data,
@@ -190,7 +190,7 @@ pub fn train_profiled(
 
 /// One run to train: what, with which seed, on what, and how.
 #[derive(Clone, Copy)]
-pub(crate) struct Job<'a> {
+pub(crate) struct TrainJob<'a> {
     pub config: &'a RunConfig,
     pub seed: u64,
     pub data: &'a Dataset,
@@ -211,7 +211,7 @@ struct Start {
 
 impl Start {
     fn new(
-        job: &Job<'_>,
+        job: &TrainJob<'_>,
         sizes: &[usize],
         resume: Option<Checkpoint>,
     ) -> Result<Start, TrainError> {
@@ -320,13 +320,13 @@ impl Steering {
             return Ok(None);
         };
         Ok(match stopper.check(stopper.monitor().value(report)) {
-            Decision::Continue { improved } => {
+            StopDecision::Continue { improved } => {
                 if improved && Self::keeps_best(config) {
                     self.best = Some(engine.export()?.0);
                 }
                 None
             }
-            Decision::Stop(reason) => Some(reason),
+            StopDecision::Stop(reason) => Some(reason),
         })
     }
 
@@ -359,7 +359,7 @@ fn layer_sizes(config: &RunConfig, pixels: usize) -> Vec<usize> {
 /// validation split), the epoch's report, the schedule and stopping rule
 /// stepped on validation, and a checkpoint.
 pub(crate) fn run(
-    job: Job<'_>,
+    job: TrainJob<'_>,
     mut options: TrainOptions<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
     mut profiles: Option<&mut Vec<EpochProfile>>,
@@ -443,7 +443,7 @@ pub(crate) fn run(
 
 /// Everything needed to continue after the epochs of `epochs`.
 fn checkpoint(
-    job: &Job<'_>,
+    job: &TrainJob<'_>,
     epochs: &[EpochReport],
     engine: &dyn Engine,
     start: &Start,
@@ -501,7 +501,7 @@ impl EpochSums {
 /// or how the run ended early (a stop request, or a non-finite loss).
 fn train_epoch(
     engine: &mut dyn Engine,
-    job: &Job<'_>,
+    job: &TrainJob<'_>,
     epoch: usize,
     order: &[u32],
     dropout: &mut Rng,
@@ -899,7 +899,7 @@ mod tests {
                     resume: None,
                     on_checkpoint: Some(&mut keep),
                 };
-                let job = Job {
+                let job = TrainJob {
                     config: &c,
                     seed: 4,
                     data: &data,
@@ -963,7 +963,7 @@ mod tests {
         let outcome = |c: &RunConfig, path, stop_after: usize| {
             let mut seen = 0;
             let stop = AtomicBool::new(false);
-            let job = Job {
+            let job = TrainJob {
                 config: c,
                 seed: 0,
                 data: &data,
@@ -1511,7 +1511,7 @@ mod tests {
         let replay = |losses: &[f64]| {
             let mut stopper = EarlyStopper::new(&es).unwrap();
             for (i, &loss) in losses.iter().enumerate() {
-                if let Decision::Stop(_) = stopper.check(loss) {
+                if let StopDecision::Stop(_) = stopper.check(loss) {
                     return (i + 1, stopper.kept_epoch(i + 1));
                 }
             }

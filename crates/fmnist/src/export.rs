@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use fmnist_experiments::Experiment;
 use fmnist_metrics::Store;
-use fmnist_mlflow::{ExportOptions, ExportRun, Progress, RunOutcome};
+use fmnist_mlflow::{ExportOptions, ExportProgress, ExportRun, RunOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::MlflowArgs;
@@ -172,7 +172,7 @@ impl Bar {
         Bar { bar }
     }
 
-    fn step(&mut self, p: &Progress<'_>) {
+    fn step(&mut self, p: &ExportProgress<'_>) {
         let what = match p.outcome {
             RunOutcome::Created => "created",
             RunOutcome::Replaced => "replaced",
