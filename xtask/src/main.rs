@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 mod cuda;
+mod tidy;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +56,8 @@ enum Task {
     GpuCheck(Passthrough),
     /// What changed between two reproductions (git revisions, report directories, `results`).
     Diff(Passthrough),
+    /// Send the stored runs to another tool: `cargo xtask export mlflow --tracking-uri URL`.
+    Export(Passthrough),
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +91,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::DataManifest(p) => ("data-manifest", p),
         Task::GpuCheck(p) => ("gpu-check", p),
         Task::Diff(p) => ("diff", p),
+        Task::Export(p) => ("export", p),
     };
     let root = workspace_root();
     let cuda = xtask.cuda || matches!(xtask.task, Task::GpuCheck(_));

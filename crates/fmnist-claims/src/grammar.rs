@@ -516,7 +516,7 @@ mod tests {
         for (bad, expect) in [
             ("baseline:val:accuracy", "no `@EPOCH`"),
             ("baseline:accuracy@last", "three"),
-            ("baseline:test:accuracy@last", "unknown split"),
+            ("baseline:valid:accuracy@last", "unknown split"),
             ("baseline:val:acc@last", "unknown quantity"),
             (
                 "baseline:val:acc@last",

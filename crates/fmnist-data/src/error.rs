@@ -59,6 +59,11 @@ pub enum DataError {
         labels: usize,
     },
 
+    /// A validation split that cannot be carved from the training images
+    /// (see [`crate::split`]).
+    #[error("validation split: {0}")]
+    Split(String),
+
     /// No source could supply a verified copy of `file`. `attempts` holds
     /// `(source, reason)` for every source tried, in order.
     /// `help` is the manifest's advice on where to get the data.

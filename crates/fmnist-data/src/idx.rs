@@ -76,13 +76,25 @@ pub fn encode_labels(labels: &[u8]) -> Vec<u8> {
 }
 
 fn encode(ndims: u8, dims: &[usize], payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + 4 * dims.len() + payload.len());
+    let mut out = header(ndims, dims);
+    out.reserve(payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The header of a u8 IDX file of these dimensions: the only header the
+/// decoders accept for them, so a decoded split's payload can be rebuilt
+/// (and hashed) exactly.
+///
+/// # Panics
+/// If a dimension exceeds `u32`.
+pub(crate) fn header(ndims: u8, dims: &[usize]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + 4 * dims.len());
     out.extend([0, 0, TYPE_U8, ndims]);
     for &d in dims {
         let d = u32::try_from(d).expect("IDX dimensions must fit in u32");
         out.extend(d.to_be_bytes());
     }
-    out.extend_from_slice(payload);
     out
 }
 

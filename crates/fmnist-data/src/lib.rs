@@ -5,12 +5,15 @@
 //! crate ([`Manifest::pinned`]). [`fetch()`] fills a data directory from local
 //! mirrors or the public URLs, never leaving an unverified file under a
 //! final name; [`verify()`] re-checks a directory; [`load()`] reads it into
-//! memory, checking the digests again, and decodes the images and labels.
+//! memory, checking the digests again, and decodes the images and labels;
+//! [`Dataset::hold_out`] carves a validation split out of the training
+//! images.
 //!
 //! Modules: [`manifest`] (what the data is), [`source`] (where copies may
 //! be), [`fetch`](mod@fetch) (getting them), [`verify`](mod@verify)
 //! (checking them), [`idx`] (the file format), [`dataset`] (the decoded
-//! splits), [`error`] (the one error type).
+//! splits), [`split`] (a validation split held out of the training images),
+//! [`error`] (the one error type).
 
 pub mod dataset;
 mod describe;
@@ -19,6 +22,7 @@ pub mod fetch;
 pub mod idx;
 pub mod manifest;
 pub mod source;
+pub mod split;
 pub mod verify;
 
 pub use dataset::{Dataset, ImageSet, load};
@@ -26,6 +30,7 @@ pub use error::DataError;
 pub use fetch::{FetchEvent, FetchOptions, FetchOutcome, FetchReport, fetch};
 pub use manifest::{FileSpec, Manifest, PINNED_MANIFEST, Role};
 pub use source::Source;
+pub use split::{HoldOut, SplitIndices, TrainSplit, quotas, stratified};
 pub use verify::{FileCheck, verify};
 
 /// Class names, indexed by label.

@@ -769,3 +769,69 @@ fn real_files_match_the_pinned_manifest_and_load() {
     }
     assert!(ds.train.image(0).iter().any(|&p| p > 0));
 }
+
+/// The validation split of the real data: the sizes and class balance of
+/// the 10,000 held out, disjointness, the generator keyed by the pinned
+/// hashes, and the same images as `testdata/make_split.py`'s independent
+/// transcription drew from Debian's copy of the files.
+#[test]
+fn the_real_training_set_splits_as_the_reference_says() {
+    let (cache, _) = real_data();
+    let pinned = Manifest::pinned();
+    let ds = load(&pinned, &cache).unwrap();
+    let file_hash = |role| pinned.file(role).unwrap().raw_blake3.clone();
+    assert_eq!(
+        ds.train.payload_hashes(),
+        [file_hash(Role::TrainImages), file_hash(Role::TrainLabels)],
+        "the split is keyed by the pinned hashes"
+    );
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../testdata/split.json")).unwrap();
+    let reference = &table["fashion_mnist"];
+    assert_eq!(
+        reference["hashes"],
+        serde_json::json!([file_hash(Role::TrainImages), file_hash(Role::TrainLabels)])
+    );
+    let cases = reference["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let hold_out = fmnist_data::HoldOut {
+            images: case["images"].as_u64().unwrap() as usize,
+            seed: case["seed"].as_u64().unwrap(),
+        };
+        let split = ds.hold_out(hold_out).unwrap();
+        let (held, rest) = (&split.indices.held_out, &split.indices.remaining);
+        assert_eq!(
+            (held.len(), rest.len()),
+            (hold_out.images, 60_000 - hold_out.images)
+        );
+        assert_eq!(
+            (split.validation.len, split.train.len),
+            (held.len(), rest.len())
+        );
+        // Stratified: Fashion-MNIST has 6,000 images a class, so each class
+        // gives a tenth of the split, in the held-out set as in its images.
+        for set in [&split.validation, &split.train] {
+            let mut counts = [0usize; 10];
+            for &l in &set.labels {
+                counts[usize::from(l)] += 1;
+            }
+            assert_eq!(counts, [set.len / 10; 10], "{hold_out:?}");
+        }
+        // Disjoint and complete.
+        let mut seen = vec![0u8; 60_000];
+        for &i in held.iter().chain(rest) {
+            seen[i as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{hold_out:?}");
+        let bytes: Vec<u8> = held.iter().flat_map(|i| i.to_le_bytes()).collect();
+        assert_eq!(
+            blake3::hash(&bytes).to_hex().as_str(),
+            case["held_out_blake3"].as_str().unwrap(),
+            "{hold_out:?}"
+        );
+        let first: Vec<u64> = held[..16].iter().map(|&i| u64::from(i)).collect();
+        assert_eq!(serde_json::json!(first), case["first"], "{hold_out:?}");
+        assert_eq!(split.validation.image(0), ds.train.image(held[0] as usize));
+    }
+}

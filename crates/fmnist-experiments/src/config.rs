@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::show_number;
 use crate::optimizer::OptimizerConfig;
 use crate::schedule::{EarlyStopping, ScheduleConfig};
+use crate::validation::ValidationSplit;
 
 /// Everything that influences the numbers a run produces. Two runs with equal
 /// `RunConfig`, seed, data and training code are the same run.
@@ -28,6 +29,14 @@ pub struct RunConfig {
     /// when absent, as for every run stored before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStopping>,
+    /// Training images held out to validate on (`[training] validation`):
+    /// with it, a run trains on the rest, validates (and decides) on the
+    /// images held out and measures the official test set apart; without
+    /// it, as the paper, the official test set is the validation set. Left
+    /// out of the JSON when absent, as for every run stored before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationSplit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +106,7 @@ impl RunConfig {
             val_limit: None,
             schedule: ScheduleConfig::default(),
             early_stopping: None,
+            validation: None,
         }
     }
 
@@ -129,6 +139,9 @@ impl RunConfig {
         }
         if let Some(n) = self.val_limit {
             out.push(("training.val_limit".into(), n.to_string()));
+        }
+        for (key, value) in self.validation.iter().flat_map(ValidationSplit::settings) {
+            out.push((format!("training.{key}"), value));
         }
         if let Some(es) = &self.early_stopping {
             for (key, value) in es.settings() {

@@ -54,12 +54,16 @@ pub(crate) struct FileMeta {
 pub struct SweepPoint {
     /// The sweep's name (the file's `name`, or its stem), shared by all its points.
     pub sweep: String,
-    /// The point's position in the sweep's product order, from 0.
+    /// The point's position in the sweep's product order (the order drawn,
+    /// or for TPE the trial's index over all rounds), from 0.
     pub index: usize,
     /// This point's swept settings (dotted names), in the order of the `[sweep]` table.
     pub values: Vec<(String, SweepValue)>,
     /// The sweep's `[sweep.prune]`, shared by all its points.
     pub prune: Option<crate::Prune>,
+    /// The round of a `mode = "tpe"` sweep that proposed the point (`index`
+    /// counts the trials of every round); `None` in the other modes.
+    pub round: Option<usize>,
 }
 
 impl SweepPoint {

@@ -29,7 +29,11 @@
 //! written and merged: a file that names another optimizer or schedule kind
 //! inherits the settings the two kinds share), `resolve` (merged settings to
 //! a [`RunConfig`]), `sweep`, `sample` and `prune` (`[sweep]` and its
-//! `[sweep.prune]`), `format` (how numbers read), and [`seeds`](read_seeds_file)
+//! `[sweep.prune]`: one bracket of successive halving or Hyperband's, one
+//! rung loop [`Prune::run`] for the runner and the report), `condition`
+//! (`when`: settings swept for some kinds only), `tpe` (`mode = "tpe"`:
+//! rounds proposed from the earlier rounds' scores, [`TpeSweep`]; the
+//! loader expands round 0), `format` (how numbers read), and [`seeds`](read_seeds_file)
 //! (`experiments/claims/seeds.toml`: the seeds `--decide` added, read,
 //! written and applied here so that planning needs no other crate).
 //!
@@ -46,6 +50,7 @@
 //! deliberate edit (`testdata/shipped/refresh.sh` regenerates it). Tests
 //! never read the repository's `experiments/`.
 
+mod condition;
 mod config;
 mod declare;
 mod error;
@@ -66,6 +71,8 @@ pub mod suggest;
 mod sweep;
 #[cfg(test)]
 mod testdata;
+mod tpe;
+mod validation;
 
 pub use config::{
     CLASSES, INPUT_FEATURES, InputConfig, ModelConfig, PaperRef, ReportMeta, RunConfig,
@@ -76,7 +83,7 @@ pub use experiment::{Experiment, SweepPoint, SweepValue, TRAIN_SET_SIZE};
 pub use format::{and_list, or_list, show_number};
 pub use load::{load_dir, load_file};
 pub use optimizer::{OPTIMIZER_KINDS, OptimizerConfig, OptimizerKind, optimizer_kind};
-pub use prune::{Prune, Replay};
+pub use prune::{Bracket, Halving, Prune, Replay, Rule};
 pub use quantity::{EpochReport, Measures, Quantity, Split};
 pub use run::{Overrides, RunSpec, SHORT_RUN_ID_LEN, plan, run_id, short_run_id};
 pub use schedule::{
@@ -90,3 +97,5 @@ pub use seeds::{
 pub use source::position;
 pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};
+pub use tpe::TpeSweep;
+pub use validation::ValidationSplit;

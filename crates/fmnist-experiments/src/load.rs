@@ -67,8 +67,44 @@ fn sort_key(e: &Experiment) -> (i64, &str, usize) {
 }
 
 /// Loads one experiment file and everything it extends: one experiment, or
-/// for a file with a `[sweep]`, one per point in product order.
+/// for a file with a `[sweep]`, one per point in product order (a TPE
+/// sweep's first round: module `tpe`).
 pub fn load_file(path: &Path) -> Result<Vec<Experiment>, ExperimentError> {
+    let read = read_file(path)?;
+    match read.sweep {
+        None => {
+            let (config, seeds) = finish(&read.settings, &read.file)?;
+            let meta = read.meta;
+            Ok(vec![Experiment {
+                name: meta.name,
+                path: meta.path,
+                description: meta.description,
+                paper: meta.paper,
+                report: meta.report,
+                config,
+                seeds,
+                sweep: None,
+                parent: read.parent,
+            }])
+        }
+        Some(written) => {
+            sweep::Sweep::parse(written, &read.file)?.expand(&read.meta, &read.settings, &read.file)
+        }
+    }
+}
+
+/// One file read with everything it extends, its `[sweep]` not yet parsed.
+pub(crate) struct ReadFile {
+    pub(crate) meta: FileMeta,
+    /// The file's settings over those of what it extends.
+    pub(crate) settings: Settings,
+    pub(crate) file: Arc<SourceFile>,
+    pub(crate) sweep: Option<Spanned<WrittenSweep>>,
+    /// The resolved settings of what it extends.
+    parent: Option<crate::RunConfig>,
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<ReadFile, ExperimentError> {
     let (mut doc, file) = read_doc(path)?;
     let own = Settings::written(doc.settings(), &file)?;
     let parent = parent_settings(doc.extends.as_ref(), &file, &mut Vec::new())?;
@@ -77,30 +113,20 @@ pub fn load_file(path: &Path) -> Result<Vec<Experiment>, ExperimentError> {
         None => None,
     };
     let settings = own.over(parent.unwrap_or_default());
-    let file_meta = FileMeta {
+    let meta = FileMeta {
         name: experiment_name(doc.name.as_ref(), path, &file)?,
         path: path.to_path_buf(),
         description: doc.description.unwrap_or_default(),
         paper: doc.paper.unwrap_or_default(),
         report: doc.report.unwrap_or_default(),
     };
-    match doc.sweep {
-        None => {
-            let (config, seeds) = finish(&settings, &file)?;
-            Ok(vec![Experiment {
-                name: file_meta.name,
-                path: file_meta.path,
-                description: file_meta.description,
-                paper: file_meta.paper,
-                report: file_meta.report,
-                config,
-                seeds,
-                sweep: None,
-                parent: parent_config,
-            }])
-        }
-        Some(written) => sweep::Sweep::parse(written, &file)?.expand(&file_meta, &settings, &file),
-    }
+    Ok(ReadFile {
+        meta,
+        settings,
+        file,
+        sweep: doc.sweep,
+        parent: parent_config,
+    })
 }
 
 /// The file's `name`, checked, or its stem.

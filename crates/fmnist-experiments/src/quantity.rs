@@ -10,23 +10,45 @@ use std::ops::Index;
 
 use serde::{Deserialize, Serialize};
 
-/// The two sets a run is measured on.
+/// The sets a run is measured on, by their role. Which images each holds
+/// depends on whether the run holds out a validation split
+/// (`RunConfig::validation`): see [`Split::images`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
-    /// The training set, in training mode (dropout on, weights changing).
+    /// The images trained on, in training mode (dropout on, weights
+    /// changing): every training image, or those not held out.
     Train,
-    /// The validation (official test) set, in evaluation mode.
+    /// The set every decision reads (the best epoch, early stopping, a
+    /// sweep's best point, pruning), in evaluation mode: the official test
+    /// set, as in the paper, or the training images held out.
     Val,
+    /// The official test set, in evaluation mode, measured apart from
+    /// validation and never decided on: only by runs that hold out a
+    /// validation split (for the others it is their `Val`).
+    Test,
 }
 
 impl Split {
-    pub const ALL: [Split; 2] = [Split::Train, Split::Val];
+    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Split::Train => "train",
             Split::Val => "val",
+            Split::Test => "test",
+        }
+    }
+
+    /// Which images the split's rows measure, as the metrics table's
+    /// `images` column names them, for a run that holds out a validation
+    /// split (`held_out`) or not: `"train"` (the images trained on),
+    /// `"held-out"` (training images held out) or `"official-test"`.
+    pub fn images(self, held_out: bool) -> &'static str {
+        match (self, held_out) {
+            (Split::Train, _) => "train",
+            (Split::Val, true) => "held-out",
+            (Split::Val, false) | (Split::Test, _) => "official-test",
         }
     }
 
@@ -86,10 +108,11 @@ macro_rules! quantities {
 
 quantities! {
     /// Mean cross-entropy: over the epoch's batches in training mode,
-    /// weighted by batch size; over the validation set in evaluation mode.
-    Loss = "loss" on [Train, Val], fraction: false, always: true, "mean cross-entropy";
+    /// weighted by batch size; over the validation (and test) set in
+    /// evaluation mode.
+    Loss = "loss" on [Train, Val, Test], fraction: false, always: true, "mean cross-entropy";
     /// Fraction of images classified correctly.
-    Accuracy = "accuracy" on [Train, Val], fraction: true, always: true, "fraction of images classified correctly";
+    Accuracy = "accuracy" on [Train, Val, Test], fraction: true, always: true, "fraction of images classified correctly";
     /// The L2 norm of the whole gradient (every weight and bias), averaged
     /// over the epoch's steps.
     GradNorm = "grad_norm" on [Train], fraction: false, always: false, "mean L2 norm of the gradient over the epoch's steps";
@@ -140,6 +163,11 @@ impl Measures {
     pub fn iter(&self) -> impl Iterator<Item = (Quantity, f64)> + '_ {
         self.0.iter().map(|(q, v)| (*q, *v))
     }
+
+    /// Nothing measured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// Reads NaN for an absent quantity, so that arithmetic on a missing value
@@ -160,6 +188,11 @@ pub struct EpochReport {
     pub epoch: usize,
     pub train: Measures,
     pub val: Measures,
+    /// The official test set, measured apart from validation by a run that
+    /// holds out a validation split; empty (and left out of the JSON) for
+    /// the others.
+    #[serde(default, skip_serializing_if = "Measures::is_empty")]
+    pub test: Measures,
     /// Wall time of the epoch, training and evaluation.
     pub seconds: f64,
 }
@@ -169,6 +202,7 @@ impl EpochReport {
         match split {
             Split::Train => &self.train,
             Split::Val => &self.val,
+            Split::Test => &self.test,
         }
     }
 
@@ -176,7 +210,15 @@ impl EpochReport {
         match split {
             Split::Train => &mut self.train,
             Split::Val => &mut self.val,
+            Split::Test => &mut self.test,
         }
+    }
+
+    /// The splits this epoch measured, in [`Split::ALL`]'s order: train and
+    /// val always, test where the run measured it apart. One row each in
+    /// the metrics table.
+    pub fn measured(&self) -> impl Iterator<Item = Split> + '_ {
+        (Split::ALL.into_iter()).filter(|&s| s != Split::Test || !self.test.is_empty())
     }
 }
 
@@ -207,11 +249,41 @@ mod tests {
         let r = EpochReport {
             epoch: 3,
             train: m.clone().with(Quantity::GradNorm, 1.25),
-            val: m,
+            val: m.clone(),
+            test: Measures::default(),
             seconds: 0.1,
         };
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains("\"grad_norm\":1.25"), "{json}");
+        assert!(!json.contains("test"), "no test set measured: {json}");
         assert_eq!(serde_json::from_str::<EpochReport>(&json).unwrap(), r);
+        assert_eq!(r.measured().collect::<Vec<_>>(), [Split::Train, Split::Val]);
+        let with_test = EpochReport {
+            test: m.with(Quantity::Accuracy, 0.75),
+            ..r
+        };
+        let json = serde_json::to_string(&with_test).unwrap();
+        assert!(
+            json.contains("\"test\":{\"loss\":0.5,\"accuracy\":0.75}"),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<EpochReport>(&json).unwrap(),
+            with_test
+        );
+        assert_eq!(with_test.measured().collect::<Vec<_>>(), Split::ALL);
+        assert_eq!(with_test.split(Split::Test)[Quantity::Accuracy], 0.75);
+    }
+
+    #[test]
+    fn each_split_names_its_images() {
+        let images = |held_out| Split::ALL.map(|s| s.images(held_out));
+        assert_eq!(images(false), ["train", "official-test", "official-test"]);
+        assert_eq!(images(true), ["train", "held-out", "official-test"]);
+        for s in Split::ALL {
+            assert_eq!(Split::parse(s.as_str()), Some(s));
+        }
+        assert!(Quantity::Accuracy.measured_on(Split::Test));
+        assert!(!Quantity::LearningRate.measured_on(Split::Test));
     }
 }

@@ -13,7 +13,7 @@ use crate::schedule::{
     EarlyStopping, Keep, Mode, Monitor, ScheduleConfig, ScheduleKind, Warmup, schedule_fields_of,
 };
 use crate::settings::{KindTable, Settings, WrittenStopping};
-use crate::source::{At, Loc, SourceFile};
+use crate::source::{Loc, Located, SourceFile};
 use crate::suggest::nearest;
 
 /// Reads and range-checks the value of one setting, or its default, or says
@@ -33,16 +33,16 @@ impl Reader<'_> {
 
     fn required<'s, T>(
         &self,
-        slot: &'s Option<At<T>>,
+        slot: &'s Option<Located<T>>,
         key: &str,
         example: &str,
-    ) -> Result<&'s At<T>, ExperimentError> {
+    ) -> Result<&'s Located<T>, ExperimentError> {
         slot.as_ref().ok_or_else(|| self.missing(key, example))
     }
 
     fn float(
         &self,
-        slot: &Option<At<f64>>,
+        slot: &Option<Located<f64>>,
         key: &str,
         default: Option<f64>,
         example: &str,
@@ -58,7 +58,7 @@ impl Reader<'_> {
 
     fn int(
         &self,
-        slot: &Option<At<i64>>,
+        slot: &Option<Located<i64>>,
         key: &str,
         example: &str,
         range: std::ops::RangeInclusive<i64>,
@@ -74,7 +74,7 @@ impl Reader<'_> {
 
     fn optional_int(
         &self,
-        slot: &Option<At<i64>>,
+        slot: &Option<Located<i64>>,
         key: &str,
         max: i64,
         expected: &str,
@@ -113,6 +113,7 @@ pub(crate) fn finish(
             val_limit: training.val_limit,
             schedule,
             early_stopping,
+            validation: crate::validation::resolve(&s.training, training.batch_size)?,
         },
         seeds,
     ))
@@ -238,7 +239,7 @@ fn training(r: &Reader<'_>, s: &Settings) -> Result<(Training, Vec<u64>), Experi
 }
 
 /// `training.seeds`: at least one, none negative, all distinct.
-fn seeds(slot: &Option<At<Vec<i64>>>) -> Result<Vec<u64>, ExperimentError> {
+fn seeds(slot: &Option<Located<Vec<i64>>>) -> Result<Vec<u64>, ExperimentError> {
     let Some(at) = slot else {
         return Ok(vec![0, 1, 2]);
     };
@@ -283,7 +284,7 @@ fn optimizer(r: &Reader<'_>, o: &KindTable) -> Result<OptimizerConfig, Experimen
 
 /// `kind = "..."` naming no declared kind of `table`, with the kinds there
 /// are and the nearest.
-fn unknown_kind(table: &str, kind: &At<String>, names: &[&str]) -> ExperimentError {
+fn unknown_kind(table: &str, kind: &Located<String>, names: &[&str]) -> ExperimentError {
     let hint = nearest(&kind.value, names)
         .map(|n| format!("; did you mean \"{n}\"?"))
         .unwrap_or_default();
@@ -304,7 +305,7 @@ fn setting_error(
     r: &Reader<'_>,
     table: &str,
     t: &KindTable,
-    kind: Option<&At<String>>,
+    kind: Option<&Located<String>>,
     e: SettingError,
 ) -> ExperimentError {
     match e {
@@ -354,7 +355,7 @@ fn schedule(
 /// what it does not say; `None` when no file has the table. A mistake is
 /// reported at its value.
 fn early_stopping(
-    slot: &Option<At<WrittenStopping>>,
+    slot: &Option<Located<WrittenStopping>>,
 ) -> Result<Option<EarlyStopping>, ExperimentError> {
     let Some(at) = slot else {
         return Ok(None);

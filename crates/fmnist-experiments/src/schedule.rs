@@ -12,7 +12,7 @@
 //! PyTorch's (`torch.optim.lr_scheduler`) and Lightning's (`EarlyStopping`).
 //!
 //! Run identity: both become fields of `RunConfig`, whose serde_json is hashed
-//! into the run id. At their defaults (a constant rate, no warmup, no early
+//! into the run id. Located their defaults (a constant rate, no warmup, no early
 //! stopping) they must serialise to nothing, so that every run stored before
 //! they existed keeps its id:
 //!
@@ -789,6 +789,7 @@ mod tests {
             val: Measures::default()
                 .with(Quantity::Loss, 0.25)
                 .with(Quantity::Accuracy, 0.75),
+            test: Measures::default().with(Quantity::Loss, 2.0),
             seconds: 1.0,
         };
         assert_eq!(Monitor::ValLoss.value(&report), 0.25);

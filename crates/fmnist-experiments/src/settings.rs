@@ -18,7 +18,7 @@ use toml::Spanned;
 use crate::error::ExperimentError;
 use crate::optimizer::{OptimizerConfig, all_optimizer_fields, all_optimizer_keys, optimizer_kind};
 use crate::schedule::{check_schedule_type, schedule_fields, schedule_fields_of, schedule_keys};
-use crate::source::{At, Loc, SourceFile};
+use crate::source::{Loc, Located, SourceFile};
 use crate::suggest::nearest;
 
 /// Declares each typed setting table once. For `[table] Written => Layer { field: T }`
@@ -37,12 +37,12 @@ macro_rules! setting_tables {
 
             #[derive(Debug, Clone, Default)]
             pub(crate) struct $Layer {
-                $( pub(crate) $field: Option<At<$ty>>, )*
+                $( pub(crate) $field: Option<Located<$ty>>, )*
             }
 
             impl $Layer {
                 fn written(table: $Written, file: &Arc<SourceFile>) -> Self {
-                    Self { $( $field: table.$field.map(|v| At::written(v, file)), )* }
+                    Self { $( $field: table.$field.map(|v| Located::written(v, file)), )* }
                 }
 
                 /// `self` where it says something, else `parent`.
@@ -71,7 +71,7 @@ macro_rules! setting_tables {
                     $( $(
                         concat!(stringify!($table), ".", stringify!($field)) => Some(
                             <$ty>::deserialize(value.clone())
-                                .map(|v| self.$table.$field = Some(At { value: v, loc: loc.clone() }))
+                                .map(|v| self.$table.$field = Some(Located { value: v, loc: loc.clone() }))
                                 .map_err(|e| e.to_string().trim().to_string()),
                         ),
                     )* )*
@@ -98,6 +98,8 @@ setting_tables! {
         seeds: Vec<i64>,
         train_limit: i64,
         val_limit: i64,
+        validation: i64,
+        validation_seed: i64,
         early_stopping: WrittenStopping,
     }
 }
@@ -125,7 +127,7 @@ pub(crate) type WrittenKindTable = BTreeMap<String, Spanned<toml::Value>>;
 /// file.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KindTable {
-    fields: BTreeMap<String, At<toml::Value>>,
+    fields: BTreeMap<String, Located<toml::Value>>,
 }
 
 impl KindTable {
@@ -138,7 +140,7 @@ impl KindTable {
     ) -> Result<Self, ExperimentError> {
         let mut fields = BTreeMap::new();
         for (key, value) in table {
-            let at = At::written(value, file);
+            let at = Located::written(value, file);
             if !known.contains(&key.as_str()) {
                 let hint = nearest(&key, known)
                     .map(|n| format!("; did you mean `{n}`?"))
@@ -163,14 +165,14 @@ impl KindTable {
     }
 
     /// The value written for `field`, with where.
-    pub(crate) fn get(&self, field: &str) -> Option<&At<toml::Value>> {
+    pub(crate) fn get(&self, field: &str) -> Option<&Located<toml::Value>> {
         self.fields.get(field)
     }
 
     /// `kind` as text, or the place it was written with something else.
-    pub(crate) fn kind(&self, table: &str) -> Option<Result<At<String>, ExperimentError>> {
+    pub(crate) fn kind(&self, table: &str) -> Option<Result<Located<String>, ExperimentError>> {
         self.get("kind").map(|at| match &at.value {
-            toml::Value::String(s) => Ok(At {
+            toml::Value::String(s) => Ok(Located {
                 value: s.clone(),
                 loc: at.loc.clone(),
             }),
@@ -215,7 +217,7 @@ impl KindTable {
         (self.fields).retain(|f, _| f == "kind" || fields.contains(&f.as_str()));
     }
 
-    fn insert(&mut self, field: &str, at: At<toml::Value>) {
+    fn insert(&mut self, field: &str, at: Located<toml::Value>) {
         self.fields.insert(field.to_string(), at);
     }
 }
@@ -282,7 +284,7 @@ impl Settings {
         value: &toml::Value,
         loc: &Loc,
     ) -> Option<Result<(), String>> {
-        let at = At {
+        let at = Located {
             value: value.clone(),
             loc: loc.clone(),
         };

@@ -83,15 +83,15 @@ impl Loc {
 /// A value with the place it was written, so that an inherited or swept value
 /// that fails validation points at its own file and line.
 #[derive(Debug, Clone)]
-pub(crate) struct At<T> {
+pub(crate) struct Located<T> {
     pub(crate) value: T,
     pub(crate) loc: Loc,
 }
 
-impl<T> At<T> {
-    pub(crate) fn written(value: Spanned<T>, file: &Arc<SourceFile>) -> At<T> {
+impl<T> Located<T> {
+    pub(crate) fn written(value: Spanned<T>, file: &Arc<SourceFile>) -> Located<T> {
         let span = value.span();
-        At {
+        Located {
             value: value.into_inner(),
             loc: Loc::new(file, span),
         }

@@ -31,6 +31,27 @@
 //! so a drawn point equal to another experiment has its run ids; a point
 //! drawn twice is one experiment. A `[sweep.prune]` table (module `prune`)
 //! has the points trained by successive halving; every point carries it.
+//!
+//! `mode = "tpe"` proposes its points in rounds from the results of the
+//! earlier ones (module `tpe`): the loader expands its first round only.
+//!
+//! # Conditional settings
+//!
+//! A setting that only some kinds of optimizer (or schedule) take is swept
+//! for those kinds only with `when`; the other points do not carry it:
+//!
+//! ```toml
+//! "optimizer.kind" = ["sgd", "adam"]
+//! "optimizer.momentum" = { uniform = [0.0, 0.99], when = { "optimizer.kind" = "sgd" } }
+//! "optimizer.betas" = { values = [[0.9, 0.999], [0.8, 0.99]], when = { "optimizer.kind" = "adam" } }
+//! ```
+//!
+//! `when` names the kind setting of the setting's own table, swept in the
+//! same `[sweep]`, and one kind or a list of kinds, each of which must take
+//! the setting. A list of values with a condition is written `{ values =
+//! [...], when = ... }`. A grid sweeps a conditional setting only within its
+//! kinds (`sgd` x 2 momenta + `adam` = 3 points); a sampled point of another
+//! kind drops the drawn value.
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,9 +60,10 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
+use crate::condition::{Condition, VALUES_KEY, WHEN_KEY, check_conditions, parse_condition};
 use crate::error::ExperimentError;
 use crate::experiment::{Experiment, FileMeta, SweepPoint, SweepValue};
-use crate::prune::Prune;
+use crate::prune::{Prune, Rule};
 use crate::quantity::{Quantity, Split};
 use crate::resolve::finish;
 use crate::sample::{Dist, MAX_DIMENSIONS, MAX_SAMPLES, Range, Sampler, unit_points};
@@ -76,17 +98,17 @@ pub fn sweepable_settings() -> Vec<&'static str> {
 /// key written without quotes (`optimizer.lr = [...]`) is a nested table in
 /// TOML; it is kept nested here and flattened by [`Sweep::parse`].
 #[derive(Debug)]
-pub(crate) struct WrittenSweep(Vec<(Spanned<String>, Spanned<Entry>)>);
+pub(crate) struct WrittenSweep(pub(crate) Vec<(Spanned<String>, Spanned<Entry>)>);
 
 #[derive(Debug)]
-enum Entry {
+pub(crate) enum Entry {
     List(Vec<Spanned<toml::Value>>),
     Table(WrittenSweep),
     Scalar(toml::Value),
 }
 
 impl Entry {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Entry::List(_) => "a list".into(),
             Entry::Table(_) => "a table".into(),
@@ -163,7 +185,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Mode {
+pub(crate) enum Mode {
     /// Every combination, the first list varying slowest.
     Grid,
     /// The i-th point takes the i-th value of every list.
@@ -174,12 +196,28 @@ enum Mode {
         samples: usize,
         seed: u32,
     },
+    /// Rounds of trials proposed by TPE from the earlier rounds' results.
+    Tpe(TpeOptions),
+}
+
+/// The options of `mode = "tpe"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TpeOptions {
+    pub(crate) rounds: usize,
+    /// `None` under Hyperband, whose brackets size the rounds.
+    pub(crate) round_size: Option<usize>,
+    /// How the first round is drawn.
+    pub(crate) startup: Sampler,
+    pub(crate) seed: u32,
+    /// What the search optimises, at the end of training.
+    pub(crate) split: Split,
+    pub(crate) quantity: Quantity,
 }
 
 /// One value of a swept setting: as written, and as the settings it sets.
 #[derive(Debug, Clone)]
-struct Value {
-    written: toml::Value,
+pub(crate) struct Value {
+    pub(crate) written: toml::Value,
     loc: Loc,
     /// Only this setting given; laid over a copy of the file's settings.
     patch: Settings,
@@ -203,7 +241,7 @@ impl Value {
 
 /// What a swept key takes its values from.
 #[derive(Debug)]
-enum Domain {
+pub(crate) enum Domain {
     /// Listed values: every one (grid, zip) or one chosen uniformly (sampled).
     List(Vec<Value>),
     /// A distribution, in a sampled sweep only.
@@ -211,15 +249,17 @@ enum Domain {
 }
 
 #[derive(Debug)]
-struct Axis {
-    key: String,
+pub(crate) struct SweptKey {
+    pub(crate) key: String,
     loc: Loc,
-    domain: Domain,
+    pub(crate) domain: Domain,
+    /// `when`: the kinds it applies to; `None` for every point.
+    pub(crate) when: Option<Condition>,
 }
 
-impl Axis {
+impl SweptKey {
     /// The value at unit coordinate `u` (sampled sweeps).
-    fn at(&self, u: f64) -> Result<Value, ExperimentError> {
+    pub(crate) fn at(&self, u: f64) -> Result<Value, ExperimentError> {
         match &self.domain {
             Domain::List(values) => {
                 let i = ((u * values.len() as f64) as usize).min(values.len() - 1);
@@ -236,10 +276,22 @@ impl Axis {
 }
 
 /// The keys of `[sweep]` that are options, not settings; none has a dot.
-const OPTION_KEYS: [&str; 4] = [MODE_KEY, "samples", "seed", PRUNE_KEY];
+const OPTION_KEYS: [&str; 8] = [
+    MODE_KEY,
+    "samples",
+    "seed",
+    "rounds",
+    "round_size",
+    "startup",
+    "metric",
+    PRUNE_KEY,
+];
 
 /// The sub-table of `[sweep]` that prunes its points, `[sweep.prune]`.
 const PRUNE_KEY: &str = "prune";
+
+/// The most rounds of one TPE sweep.
+const MAX_ROUNDS: usize = 1 << 12;
 
 /// The options of a `[sweep]` as written, checked together by [`Options::mode`].
 #[derive(Debug, Default)]
@@ -247,6 +299,10 @@ struct Options {
     mode: Option<(Entry, Loc)>,
     samples: Option<(Entry, Loc)>,
     seed: Option<(Entry, Loc)>,
+    rounds: Option<(Entry, Loc)>,
+    round_size: Option<(Entry, Loc)>,
+    startup: Option<(Entry, Loc)>,
+    metric: Option<(Entry, Loc)>,
 }
 
 impl Options {
@@ -254,47 +310,162 @@ impl Options {
         let slot = match key {
             "samples" => &mut self.samples,
             "seed" => &mut self.seed,
+            "rounds" => &mut self.rounds,
+            "round_size" => &mut self.round_size,
+            "startup" => &mut self.startup,
+            "metric" => &mut self.metric,
             _ => &mut self.mode,
         };
         *slot = Some((entry, loc));
     }
 
-    fn mode(&self, table: &Loc) -> Result<Mode, ExperimentError> {
+    /// The mode and its options; `hyperband` when `[sweep.prune]` sizes a
+    /// TPE sweep's rounds.
+    fn mode(&self, table: &Loc, hyperband: bool) -> Result<Mode, ExperimentError> {
         let written = match &self.mode {
             None => Mode::Grid,
             Some((entry, loc)) => parse_mode(entry, loc)?,
         };
-        let sampler = match written {
-            Mode::Sampled { sampler, .. } => sampler,
+        let at = self.mode.as_ref().map_or(table, |(_, loc)| loc);
+        match written {
             Mode::Grid | Mode::Zip => {
-                if let Some((key, (_, loc))) = self.sampling_options().next() {
-                    return Err(loc.invalid(
-                        key,
-                        format!("`{key}` is for mode = \"random\" or \"sobol\"; a grid or zip sweep has one point per listed value"),
-                    ));
-                }
-                return Ok(written);
+                let why = "a grid or zip sweep has one point per listed value";
+                self.refuse(
+                    &["samples"],
+                    &format!("mode = \"random\" or \"sobol\"; {why}"),
+                )?;
+                self.refuse(
+                    &["seed"],
+                    &format!("mode = \"random\", \"sobol\" or \"tpe\"; {why}"),
+                )?;
+                self.refuse(&TPE_ONLY, "mode = \"tpe\"")?;
+                Ok(written)
+            }
+            Mode::Sampled { sampler, .. } => {
+                self.refuse(
+                    &TPE_ONLY,
+                    "mode = \"tpe\"; a random or Sobol sweep draws `samples` points at once",
+                )?;
+                let name = sampler.name();
+                let samples =
+                    int_option(&self.samples, "samples", 1, MAX_SAMPLES as i64, at, name)?;
+                let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, name)?;
+                Ok(Mode::Sampled {
+                    sampler,
+                    samples: samples as usize,
+                    seed: seed as u32,
+                })
+            }
+            Mode::Tpe(_) => self.tpe(at, hyperband).map(Mode::Tpe),
+        }
+    }
+
+    /// `mode = "tpe"`'s options.
+    fn tpe(&self, at: &Loc, hyperband: bool) -> Result<TpeOptions, ExperimentError> {
+        if let Some((_, loc)) = &self.samples {
+            return Err(loc.invalid(
+                "samples",
+                "a TPE sweep runs `rounds` rounds of `round_size` trials; write those instead of `samples`",
+            ));
+        }
+        let rounds = int_option(&self.rounds, "rounds", 1, MAX_ROUNDS as i64, at, "tpe")?;
+        let round_size = match (&self.round_size, hyperband) {
+            (Some((_, loc)), true) => {
+                return Err(loc.invalid(
+                    "round_size",
+                    "with [sweep.prune] rule = \"hyperband\" each round is one of Hyperband's brackets, which sets its size; remove `round_size`",
+                ));
+            }
+            (_, true) => None,
+            (_, false) => {
+                let max = MAX_SAMPLES as i64;
+                Some(int_option(&self.round_size, "round_size", 1, max, at, "tpe")? as usize)
             }
         };
-        let at = self.mode.as_ref().map_or(table, |(_, loc)| loc);
-        let name = sampler.name();
-        let samples = int_option(&self.samples, "samples", 1, MAX_SAMPLES as i64, at, name)?;
-        let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, name)?;
-        Ok(Mode::Sampled {
-            sampler,
-            samples: samples as usize,
+        let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, "tpe")?;
+        let startup = match &self.startup {
+            None => Sampler::Random,
+            Some((entry, loc)) => parse_startup(entry, loc)?,
+        };
+        let (split, quantity) = match &self.metric {
+            None => {
+                return Err(at.invalid(
+                    "metric",
+                    "mode = \"tpe\" needs `metric`, what it optimises at the end of training: e.g. `metric = \"val:accuracy\"`",
+                ));
+            }
+            Some((Entry::Scalar(toml::Value::String(m)), loc)) => {
+                parse_metric(m).map_err(|why| loc.invalid("metric", why))?
+            }
+            Some((other, loc)) => {
+                let got = other.describe();
+                return Err(loc.invalid(
+                    "metric",
+                    format!("expected a string such as \"val:accuracy\", got {got}"),
+                ));
+            }
+        };
+        Ok(TpeOptions {
+            rounds: rounds as usize,
+            round_size,
+            startup,
             seed: seed as u32,
+            split,
+            quantity,
         })
     }
 
-    fn sampling_options(&self) -> impl Iterator<Item = (&'static str, &(Entry, Loc))> {
-        [("samples", &self.samples), ("seed", &self.seed)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    /// An error at the first of `keys` written: it is for `modes` only.
+    fn refuse(&self, keys: &[&str], modes: &str) -> Result<(), ExperimentError> {
+        let written = [
+            ("samples", &self.samples),
+            ("seed", &self.seed),
+            ("rounds", &self.rounds),
+            ("round_size", &self.round_size),
+            ("startup", &self.startup),
+            ("metric", &self.metric),
+        ];
+        let first = (written.iter())
+            .filter(|(k, _)| keys.contains(k))
+            .filter_map(|(k, v)| v.as_ref().map(|(_, loc)| (*k, loc)))
+            .min_by_key(|(_, loc)| loc.span.start);
+        match first {
+            Some((key, loc)) => Err(loc.invalid(key, format!("`{key}` is for {modes}"))),
+            None => Ok(()),
+        }
     }
 }
 
-/// The integer option `key` of a sampled sweep, within `lo..=hi`.
+/// The options only `mode = "tpe"` takes.
+const TPE_ONLY: [&str; 4] = ["rounds", "round_size", "startup", "metric"];
+
+/// `startup = "random"` or `"sobol"`: how a TPE sweep draws its first round.
+fn parse_startup(entry: &Entry, loc: &Loc) -> Result<Sampler, ExperimentError> {
+    let samplers = [Sampler::Random, Sampler::Sobol];
+    if let Entry::Scalar(toml::Value::String(s)) = entry
+        && let Some(sampler) = samplers.iter().find(|m| m.name() == s)
+    {
+        return Ok(*sampler);
+    }
+    let shown = match entry {
+        Entry::Scalar(toml::Value::String(s)) => format!("\"{s}\""),
+        other => other.describe(),
+    };
+    let hint = match entry {
+        Entry::Scalar(toml::Value::String(s)) => nearest(s, &["random", "sobol"])
+            .map(|n| format!("; did you mean \"{n}\"?"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Err(loc.invalid(
+        "startup",
+        format!(
+            "expected \"random\" or \"sobol\" (how the first round is drawn), got {shown}{hint}"
+        ),
+    ))
+}
+
+/// The integer option `key` of a sampled or TPE sweep, within `lo..=hi`.
 fn int_option(
     option: &Option<(Entry, Loc)>,
     key: &str,
@@ -303,25 +474,38 @@ fn int_option(
     mode_loc: &Loc,
     mode: &str,
 ) -> Result<i64, ExperimentError> {
-    let what = if key == "samples" {
-        "the number of points to draw"
-    } else {
-        "the seed of the draws, so that the points are the same on every machine"
+    let what = match key {
+        "samples" => "the number of points to draw",
+        "rounds" => {
+            "the number of rounds of trials, each proposed from the results of the earlier ones"
+        }
+        "round_size" => "the number of trials of each round",
+        _ => "the seed of the draws, so that the points are the same on every machine",
     };
     let Some((entry, loc)) = option else {
+        let example = match key {
+            "rounds" => 6,
+            "round_size" => 8,
+            _ => lo.max(24),
+        };
         return Err(mode_loc.invalid(
             key,
-            format!(
-                "mode = \"{mode}\" needs `{key}`, {what}: e.g. `{key} = {}`",
-                lo.max(24)
-            ),
+            format!("mode = \"{mode}\" needs `{key}`, {what}: e.g. `{key} = {example}`"),
         ));
     };
     match entry {
         Entry::Scalar(toml::Value::Integer(n)) if (lo..=hi).contains(n) => Ok(*n),
-        Entry::Scalar(toml::Value::Integer(0)) if key == "samples" => {
-            Err(loc.invalid(key, "samples = 0 draws no point; give at least 1"))
-        }
+        Entry::Scalar(toml::Value::Integer(0)) if key != "seed" => Err(loc.invalid(
+            key,
+            format!(
+                "{key} = 0 {}; give at least 1",
+                if key == "samples" {
+                    "draws no point"
+                } else {
+                    "proposes no trial"
+                }
+            ),
+        )),
         other => Err(loc.invalid(
             key,
             format!(
@@ -335,10 +519,14 @@ fn int_option(
 /// A parsed, type-checked `[sweep]`.
 #[derive(Debug)]
 pub(crate) struct Sweep {
-    mode: Mode,
-    axes: Vec<Axis>,
+    pub(crate) mode: Mode,
+    pub(crate) axes: Vec<SweptKey>,
     prune: Option<WrittenPrune>,
 }
+
+/// One point: a value per axis, `None` where the axis's `when` does not
+/// hold (the point does not carry that setting).
+pub(crate) type Point = Vec<Option<Value>>;
 
 /// A `[sweep.prune]` and where its parts were written, for the checks that
 /// need the points and the epochs.
@@ -347,6 +535,8 @@ struct WrittenPrune {
     prune: Prune,
     table: Loc,
     min_epochs: Loc,
+    /// Where `metric` was written; `None` when a TPE sweep's is taken.
+    metric: Option<Loc>,
 }
 
 impl Sweep {
@@ -356,13 +546,9 @@ impl Sweep {
     ) -> Result<Sweep, ExperimentError> {
         let table = Loc::new(file, written.span());
         let mut written = written.into_inner();
-        let prune = match written.0.iter().position(|(k, _)| k.get_ref() == PRUNE_KEY) {
-            Some(at) => {
-                let (_, entry) = written.0.remove(at);
-                Some(parse_prune(entry, file)?)
-            }
-            None => None,
-        };
+        let prune_entry = (written.0.iter())
+            .position(|(k, _)| k.get_ref() == PRUNE_KEY)
+            .map(|at| written.0.remove(at).1);
         let mut flat = Vec::new();
         flatten(written, "", &mut flat);
         // In the order written, which TOML's maps do not keep.
@@ -391,40 +577,73 @@ impl Sweep {
             }
             swept.push((key, key_loc, entry, entry_loc));
         }
-        let mode = options.mode(&table)?;
-        let mut axes: Vec<Axis> = Vec::with_capacity(swept.len());
+        let prune = match prune_entry {
+            Some(entry) => Some(parse_prune(entry, file, options_metric(&options))?),
+            None => None,
+        };
+        let hyperband = prune
+            .as_ref()
+            .is_some_and(|p| p.prune.rule == Rule::Hyperband);
+        let mode = options.mode(&table, hyperband)?;
+        if let (Mode::Tpe(tpe), Some(p)) = (mode, &prune) {
+            p.check_metric(tpe.split, tpe.quantity)?;
+        }
+        let mut axes: Vec<SweptKey> = Vec::with_capacity(swept.len());
         for (key, key_loc, entry, entry_loc) in swept {
-            let domain = axis_domain(&key, entry, &entry_loc, &key_loc, mode, file)?;
-            axes.push(Axis {
+            let (domain, when) = axis_domain(&key, entry, &entry_loc, &key_loc, mode, file)?;
+            axes.push(SweptKey {
                 key,
                 loc: entry_loc,
                 domain,
+                when,
             });
         }
         check_axes(mode, &axes, &table)?;
+        check_conditions(&axes)?;
         Ok(Sweep { mode, axes, prune })
     }
 
+    /// The sweep's `[sweep.prune]`.
+    pub(crate) fn prune(&self) -> Option<&Prune> {
+        self.prune.as_ref().map(|p| &p.prune)
+    }
+
     /// Each point as one value per axis: in product order (grid), paired
-    /// (zip), or in the order drawn (sampled).
-    fn points(&self) -> Result<Vec<Vec<Value>>, ExperimentError> {
+    /// (zip), or in the order drawn (sampled; a TPE sweep's first round).
+    /// A grid point whose kind drops a conditional setting comes once.
+    fn points(&self, epochs: usize) -> Result<Vec<Point>, ExperimentError> {
         let lists: Vec<&[Value]> = (self.axes.iter())
             .map(|a| match &a.domain {
                 Domain::List(v) => v.as_slice(),
                 Domain::Range(_) => &[],
             })
             .collect();
-        let pick = |indices: Vec<usize>| -> Vec<Value> {
+        let pick = |indices: &[usize]| -> Vec<Value> {
             indices
                 .iter()
                 .zip(&lists)
                 .map(|(&i, l)| l[i].clone())
                 .collect()
         };
+        let listed = |indices: Vec<Vec<usize>>| -> Vec<Point> {
+            let mut seen: Vec<Vec<Option<usize>>> = Vec::new();
+            let mut out = Vec::new();
+            for p in indices {
+                let point = self.mask(pick(&p));
+                let masked: Vec<Option<usize>> = (p.iter().zip(&point))
+                    .map(|(&i, v)| v.as_ref().map(|_| i))
+                    .collect();
+                if !seen.contains(&masked) {
+                    seen.push(masked);
+                    out.push(point);
+                }
+            }
+            out
+        };
         match self.mode {
-            Mode::Zip => Ok((0..lists[0].len())
-                .map(|i| pick(vec![i; lists.len()]))
-                .collect()),
+            Mode::Zip => Ok(listed(
+                (0..lists[0].len()).map(|i| vec![i; lists.len()]).collect(),
+            )),
             Mode::Grid => {
                 let mut points = vec![Vec::new()];
                 for list in &lists {
@@ -439,17 +658,41 @@ impl Sweep {
                         })
                         .collect();
                 }
-                Ok(points.into_iter().map(pick).collect())
+                Ok(listed(points))
             }
             Mode::Sampled {
                 sampler,
                 samples,
                 seed,
-            } => unit_points(sampler, seed, samples, self.axes.len())
-                .into_iter()
-                .map(|u| (self.axes.iter().zip(u)).map(|(a, u)| a.at(u)).collect())
-                .collect(),
+            } => self.drawn(unit_points(sampler, seed, samples, self.axes.len())),
+            Mode::Tpe(tpe) => {
+                let size = crate::tpe::round_size(tpe, self.prune(), 0, epochs);
+                self.drawn(unit_points(tpe.startup, tpe.seed, size, self.axes.len()))
+            }
         }
+    }
+
+    /// The points at unit coordinates `units`, one per axis each.
+    pub(crate) fn drawn(&self, units: Vec<Vec<f64>>) -> Result<Vec<Point>, ExperimentError> {
+        units
+            .into_iter()
+            .map(|u| {
+                let values = (self.axes.iter().zip(u))
+                    .map(|(a, u)| a.at(u))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(self.mask(values))
+            })
+            .collect()
+    }
+
+    /// `values` with the settings whose `when` does not hold dropped.
+    pub(crate) fn mask(&self, values: Vec<Value>) -> Point {
+        let applies: Vec<bool> = (self.axes.iter())
+            .map(|a| (a.when.as_ref()).is_none_or(|c| c.holds(&self.axes, &values)))
+            .collect();
+        (values.into_iter().zip(applies))
+            .map(|(v, on)| on.then_some(v))
+            .collect()
     }
 
     /// One experiment per point: the file's settings with the point's values
@@ -461,22 +704,65 @@ impl Sweep {
         settings: &Settings,
         file: &SourceFile,
     ) -> Result<Vec<Experiment>, ExperimentError> {
-        let points = self.points()?;
+        let epochs = file_epochs(settings);
+        let points = self.points(epochs)?;
+        let round = matches!(self.mode, Mode::Tpe(_)).then_some(0);
+        let out = self.experiments(&points, 0, round, meta, settings, file)?;
+        if let Some(p) = &self.prune {
+            p.check(&out, self.mode)?;
+        }
+        Ok(out)
+    }
+
+    /// The name of a sweep point with `values`: `lr-sweep[optimizer.lr=0.001]`.
+    pub(crate) fn point_name(&self, sweep: &str, point: &Point) -> String {
+        format!(
+            "{sweep}[{}]",
+            self.sweep_point(sweep, 0, point, None).assignments()
+        )
+    }
+
+    fn sweep_point(
+        &self,
+        sweep: &str,
+        index: usize,
+        point: &Point,
+        round: Option<usize>,
+    ) -> SweepPoint {
+        SweepPoint {
+            sweep: sweep.to_string(),
+            index,
+            values: (self.axes.iter().zip(point))
+                .filter_map(|(a, v)| {
+                    v.as_ref()
+                        .map(|v| (a.key.clone(), SweepValue::of(&v.written)))
+                })
+                .collect(),
+            prune: self.prune().cloned(),
+            round,
+        }
+    }
+
+    /// The experiments of `points`, indexed from `first` (a TPE round's
+    /// first trial), each resolved over the file's settings. A point named
+    /// as an earlier one is skipped when drawn and an error when listed.
+    pub(crate) fn experiments(
+        &self,
+        points: &[Point],
+        first: usize,
+        round: Option<usize>,
+        meta: &FileMeta,
+        settings: &Settings,
+        file: &SourceFile,
+    ) -> Result<Vec<Experiment>, ExperimentError> {
         let parent = base_config(settings, file);
         let mut out: Vec<Experiment> = Vec::with_capacity(points.len());
-        let mut taken: Vec<&[Value]> = Vec::with_capacity(points.len());
-        for point in &points {
-            let sweep_point = SweepPoint {
-                sweep: meta.name.clone(),
-                index: out.len(),
-                values: (self.axes.iter().zip(point))
-                    .map(|(a, v)| (a.key.clone(), SweepValue::of(&v.written)))
-                    .collect(),
-                prune: self.prune.as_ref().map(|p| p.prune.clone()),
-            };
+        let mut taken: Vec<&Point> = Vec::with_capacity(points.len());
+        for point in points {
+            let sweep_point = self.sweep_point(&meta.name, first + out.len(), point, round);
             let name = format!("{}[{}]", meta.name, sweep_point.assignments());
             if let Some(earlier) = out.iter().position(|e| e.name == name) {
-                if matches!(self.mode, Mode::Sampled { .. }) {
+                if matches!(self.mode, Mode::Sampled { .. } | Mode::Tpe(_)) {
                     continue;
                 }
                 return Err(repeated(&self.axes, point, taken[earlier], &name));
@@ -503,16 +789,13 @@ impl Sweep {
             });
             taken.push(point);
         }
-        if let Some(p) = &self.prune {
-            p.check(&out)?;
-        }
         Ok(out)
     }
 
     /// The file's settings with `point` laid over them, resolved.
     fn resolve(
         &self,
-        point: &[Value],
+        point: &Point,
         settings: &Settings,
         file: &SourceFile,
     ) -> Result<(crate::RunConfig, Vec<u64>), ExperimentError> {
@@ -520,7 +803,7 @@ impl Sweep {
         // A new kind first: it decides which of the file's optimizer
         // settings still apply.
         for (axis, value) in self.axes.iter().zip(point) {
-            let toml::Value::String(kind) = &value.written else {
+            let Some(toml::Value::String(kind)) = value.as_ref().map(|v| &v.written) else {
                 continue;
             };
             match axis.key.as_str() {
@@ -529,30 +812,45 @@ impl Sweep {
                 _ => {}
             }
         }
-        for value in point {
+        for value in point.iter().flatten() {
             s = value.patch.clone().over_sweep(s);
         }
         finish(&s, file).map_err(|e| in_point(e, point, &self.axes))
     }
 }
 
+/// The epochs the file sets (0 when it sets none: resolution reports it).
+pub(crate) fn file_epochs(settings: &Settings) -> usize {
+    (settings.training.epochs.as_ref()).map_or(0, |at| at.value.max(0) as usize)
+}
+
+/// The sweep's `metric` when it is a valid one, the default of a TPE
+/// sweep's `[sweep.prune]`.
+fn options_metric(options: &Options) -> Option<(Split, Quantity)> {
+    match &options.metric {
+        Some((Entry::Scalar(toml::Value::String(m)), _)) => parse_metric(m).ok(),
+        _ => None,
+    }
+}
+
 /// What needs every axis: at least one, at most [`MAX_DIMENSIONS`] when
 /// sampled, lists of one length when zipped.
-fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentError> {
+fn check_axes(mode: Mode, axes: &[SweptKey], table: &Loc) -> Result<(), ExperimentError> {
     let Some(first) = axes.first() else {
         return Err(table.invalid(
             "sweep",
             "a [sweep] needs at least one setting and its list of values, e.g. \"optimizer.lr\" = [0.001, 0.01]",
         ));
     };
-    if let (Mode::Sampled { .. }, Some(dropped)) = (mode, axes.get(MAX_DIMENSIONS)) {
+    let drawn = matches!(mode, Mode::Sampled { .. } | Mode::Tpe(_));
+    if let (true, Some(dropped)) = (drawn, axes.get(MAX_DIMENSIONS)) {
         return Err(dropped.loc.invalid(
             &dropped.key,
             format!("a sampled sweep takes at most {MAX_DIMENSIONS} keys"),
         ));
     }
     if mode == Mode::Zip {
-        let len = |a: &Axis| match &a.domain {
+        let len = |a: &SweptKey| match &a.domain {
             Domain::List(v) => v.len(),
             Domain::Range(_) => 0,
         };
@@ -574,17 +872,22 @@ fn check_axes(mode: Mode, axes: &[Axis], table: &Loc) -> Result<(), ExperimentEr
 
 /// The error for a grid or zip point named as an earlier one: at the first
 /// value written in another place than the earlier point's.
-fn repeated(axes: &[Axis], point: &[Value], earlier: &[Value], name: &str) -> ExperimentError {
+fn repeated(axes: &[SweptKey], point: &Point, earlier: &Point, name: &str) -> ExperimentError {
+    let span = |v: &Option<Value>| v.as_ref().map(|v| v.loc.span.clone());
     let (axis, value) = (axes.iter().zip(point).zip(earlier))
-        .find(|((_, v), e)| v.loc.span != e.loc.span)
-        .map_or((&axes[0], &point[0]), |((a, v), _)| (a, v));
+        .filter(|((_, v), _)| v.is_some())
+        .find(|((_, v), e)| span(v) != span(e))
+        .or_else(|| (axes.iter().zip(point).zip(earlier)).find(|((_, v), _)| v.is_some()))
+        .map(|((a, v), _)| (a, v.as_ref().expect("a value, filtered")))
+        .expect("a point carries at least its unconditional values");
     value.loc.invalid(
         &axis.key,
         format!("the point `{name}` comes twice; remove the repeated value"),
     )
 }
 
-/// What the swept setting `key` (written as `entry`) takes its values from.
+/// What the swept setting `key` (written as `entry`) takes its values
+/// from, and its `when`.
 fn axis_domain(
     key: &str,
     entry: Entry,
@@ -592,19 +895,38 @@ fn axis_domain(
     key_loc: &Loc,
     mode: Mode,
     file: &Arc<SourceFile>,
-) -> Result<Domain, ExperimentError> {
-    let sampled = matches!(mode, Mode::Sampled { .. });
-    match entry {
-        Entry::Table(table) if sampled => parse_range(key, table, entry_loc, file).map(Domain::Range),
-        Entry::Table(_) => Err(entry_loc.invalid(
+) -> Result<(Domain, Option<Condition>), ExperimentError> {
+    let drawn = matches!(mode, Mode::Sampled { .. } | Mode::Tpe(_));
+    let Entry::Table(mut table) = entry else {
+        let values = axis_values(key, entry, entry_loc, key_loc, file)?;
+        return Ok((Domain::List(values), None));
+    };
+    let when = match table.0.iter().position(|(k, _)| k.get_ref() == WHEN_KEY) {
+        Some(at) => {
+            let (when_key, when) = table.0.remove(at);
+            Some(parse_condition(key, when_key, when, file)?)
+        }
+        None => None,
+    };
+    if let [(name, _)] = table.0.as_slice()
+        && name.get_ref() == VALUES_KEY
+    {
+        let (_, values) = table.0.remove(0);
+        let values_loc = Loc::new(file, values.span());
+        let values = axis_values(key, values.into_inner(), &values_loc, key_loc, file)?;
+        return Ok((Domain::List(values), when));
+    }
+    if !drawn {
+        return Err(entry_loc.invalid(
             key,
             format!(
-                "a distribution (one of {}) needs mode = \"random\" or \"sobol\" with `samples` and `seed`; a grid or zip sweep takes a list of values",
+                "a distribution (one of {}) needs mode = \"random\" or \"sobol\" with `samples` and `seed`, or \"tpe\"; a grid or zip sweep takes a list of values",
                 Dist::NAMES.join(", ")
             ),
-        )),
-        other => axis_values(key, other, entry_loc, key_loc, file).map(Domain::List),
+        ));
     }
+    let range = parse_range(key, table, entry_loc, file)?;
+    Ok((Domain::Range(range), when))
 }
 
 /// A distribution, `{ log_uniform = [1e-4, 1e-1] }`, as the range it samples.
@@ -615,7 +937,7 @@ fn parse_range(
     file: &Arc<SourceFile>,
 ) -> Result<Range, ExperimentError> {
     let expected = format!(
-        "a distribution is a table with one of {} and its two bounds, e.g. `\"{key}\" = {{ log_uniform = [1e-4, 1e-1] }}`",
+        "a distribution is a table with one of {} and its two bounds, e.g. `\"{key}\" = {{ log_uniform = [1e-4, 1e-1] }}`, and optionally `{WHEN_KEY}`",
         Dist::NAMES.join(", ")
     );
     let mut entries = table.0.into_iter();
@@ -769,7 +1091,7 @@ fn base_config(settings: &Settings, file: &SourceFile) -> Option<crate::RunConfi
 
 /// Says which point an error of `finish` arose in: a value can be valid alone
 /// and wrong beside another point's (momentum with `optimizer.kind = "adam"`).
-fn in_point(err: ExperimentError, point: &[Value], axes: &[Axis]) -> ExperimentError {
+fn in_point(err: ExperimentError, point: &Point, axes: &[SweptKey]) -> ExperimentError {
     match err {
         ExperimentError::Invalid {
             path,
@@ -779,14 +1101,21 @@ fn in_point(err: ExperimentError, point: &[Value], axes: &[Axis]) -> ExperimentE
             message,
         } => {
             let shown: Vec<String> = (axes.iter().zip(point))
-                .map(|(a, v)| format!("{}={}", a.key, SweepValue::of(&v.written)))
+                .filter_map(|(a, v)| {
+                    v.as_ref()
+                        .map(|v| format!("{}={}", a.key, SweepValue::of(&v.written)))
+                })
                 .collect();
+            let hint = crate::condition::when_hint(&key, axes);
             ExperimentError::Invalid {
                 path,
                 line,
                 column,
                 key,
-                message: format!("{message} (in the sweep's point [{}])", shown.join(",")),
+                message: format!(
+                    "{message} (in the sweep's point [{}]){hint}",
+                    shown.join(",")
+                ),
             }
         }
         other => other,
@@ -796,7 +1125,7 @@ fn in_point(err: ExperimentError, point: &[Value], axes: &[Axis]) -> ExperimentE
 /// `(dotted key, entry, entry's span)` for every entry, nested tables
 /// flattened, except a table under a setting's own name: that is a
 /// distribution, `"optimizer.lr" = { log_uniform = [1e-4, 1e-1] }`.
-fn flatten(
+pub(crate) fn flatten(
     table: WrittenSweep,
     prefix: &str,
     out: &mut Vec<(Spanned<String>, Entry, std::ops::Range<usize>)>,
@@ -816,7 +1145,7 @@ fn flatten(
 /// The mode as written; a sampled mode's `samples` and `seed` are read
 /// by [`Options::mode`].
 fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
-    const EXPECTED: &str = "expected \"grid\" (every combination, the default), \"zip\" (the lists paired element by element), \"random\" or \"sobol\" (`samples` points drawn with `seed`)";
+    const EXPECTED: &str = "expected \"grid\" (every combination, the default), \"zip\" (the lists paired element by element), \"random\" or \"sobol\" (`samples` points drawn with `seed`), \"tpe\" (`rounds` of `round_size` trials, each round proposed from the earlier ones' results)";
     let sampled = |sampler| Mode::Sampled {
         sampler,
         samples: 0,
@@ -827,6 +1156,17 @@ fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
         ("zip", Mode::Zip),
         (Sampler::Random.name(), sampled(Sampler::Random)),
         (Sampler::Sobol.name(), sampled(Sampler::Sobol)),
+        (
+            "tpe",
+            Mode::Tpe(TpeOptions {
+                rounds: 0,
+                round_size: None,
+                startup: Sampler::Random,
+                seed: 0,
+                split: Split::Val,
+                quantity: Quantity::Accuracy,
+            }),
+        ),
     ];
     let Entry::Scalar(toml::Value::String(m)) = entry else {
         return Err(loc.invalid(MODE_KEY, format!("{EXPECTED}, got {}", entry.describe())));
@@ -841,32 +1181,93 @@ fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
     Err(loc.invalid(MODE_KEY, format!("unknown mode \"{m}\": {EXPECTED}{hint}")))
 }
 
-/// `[sweep.prune]` as written: `metric`, `eta` and `min_epochs`, all required.
+/// `[sweep.prune]` as written: `metric` (a TPE sweep's own by default),
+/// `eta` and `min_epochs`, and `rule` (`"halving"` by default).
 fn parse_prune(
     entry: Spanned<Entry>,
     file: &Arc<SourceFile>,
+    default_metric: Option<(Split, Quantity)>,
 ) -> Result<WrittenPrune, ExperimentError> {
     let table = Loc::new(file, entry.span());
     const EXAMPLE: &str = "[sweep.prune] with metric = \"val:accuracy\", eta = 3, min_epochs = 3";
     let Entry::Table(written) = entry.into_inner() else {
         return Err(table.invalid(PRUNE_KEY, format!("expected a table, {EXAMPLE}")));
     };
-    let mut metric = None;
-    let mut eta = None;
-    let mut min_epochs = None;
+    let mut fields = PruneFields::default();
     for (key, value) in written.0 {
         let key_loc = Loc::new(file, key.span());
         let loc = Loc::new(file, value.span());
-        let dotted = format!("{PRUNE_KEY}.{}", key.get_ref());
-        match (key.get_ref().as_str(), value.into_inner()) {
+        fields.set(key.get_ref(), value.into_inner(), loc, &key_loc)?;
+    }
+    let missing = |key: &str| {
+        table.invalid(
+            &format!("{PRUNE_KEY}.{key}"),
+            format!("[sweep.prune] needs `{key}`: {EXAMPLE}"),
+        )
+    };
+    let (split, quantity, metric_loc) = match (fields.metric, default_metric) {
+        (Some((s, q, loc)), _) => (s, q, Some(loc)),
+        (None, Some((s, q))) => (s, q, None),
+        (None, None) => return Err(missing("metric")),
+    };
+    let eta = fields.eta.ok_or_else(|| missing("eta"))?;
+    let (min_epochs, min_epochs_loc) = fields.min_epochs.ok_or_else(|| missing("min_epochs"))?;
+    Ok(WrittenPrune {
+        prune: Prune {
+            split,
+            quantity,
+            eta,
+            min_epochs,
+            rule: fields.rule.unwrap_or(Rule::Halving),
+        },
+        table,
+        min_epochs: min_epochs_loc,
+        metric: metric_loc,
+    })
+}
+
+/// The keys of `[sweep.prune]` as read, each checked on its own.
+#[derive(Default)]
+struct PruneFields {
+    metric: Option<(Split, Quantity, Loc)>,
+    eta: Option<usize>,
+    min_epochs: Option<(usize, Loc)>,
+    rule: Option<Rule>,
+}
+
+impl PruneFields {
+    fn set(
+        &mut self,
+        key: &str,
+        value: Entry,
+        loc: Loc,
+        key_loc: &Loc,
+    ) -> Result<(), ExperimentError> {
+        let dotted = format!("{PRUNE_KEY}.{key}");
+        match (key, value) {
             ("metric", Entry::Scalar(toml::Value::String(m))) => {
-                metric = Some(parse_metric(&m).map_err(|why| loc.invalid(&dotted, why))?);
+                let (s, q) = parse_metric(&m).map_err(|why| loc.invalid(&dotted, why))?;
+                self.metric = Some((s, q, loc));
             }
-            ("eta", Entry::Scalar(toml::Value::Integer(n))) if n >= 2 => eta = Some(n as usize),
+            ("eta", Entry::Scalar(toml::Value::Integer(n))) if n >= 2 => {
+                self.eta = Some(n as usize)
+            }
             ("min_epochs", Entry::Scalar(toml::Value::Integer(n))) if n >= 1 => {
-                min_epochs = Some((n as usize, loc));
+                self.min_epochs = Some((n as usize, loc));
             }
-            (key @ ("eta" | "min_epochs" | "metric"), other) => {
+            ("rule", Entry::Scalar(v)) => {
+                let rule =
+                    <Rule as crate::declare::SettingValue>::from_toml(&v).map_err(|why| {
+                        loc.invalid(
+                            &dotted,
+                            format!(
+                                "{why} (one bracket of successive halving, or Hyperband's brackets)"
+                            ),
+                        )
+                    })?;
+                self.rule = Some(rule);
+            }
+            (key @ ("eta" | "min_epochs" | "metric" | "rule"), other) => {
                 let expected = match key {
                     "eta" => {
                         "an integer of at least 2 (each rung keeps the best 1/eta of the points)"
@@ -874,6 +1275,7 @@ fn parse_prune(
                     "min_epochs" => {
                         "a positive integer (the epochs every point trains before the first ranking)"
                     }
+                    "rule" => "\"halving\" or \"hyperband\"",
                     _ => "a string such as \"val:accuracy\"",
                 };
                 let got = other.describe();
@@ -888,56 +1290,61 @@ fn parse_prune(
                 return Err(key_loc.invalid(&dotted, why));
             }
         }
+        Ok(())
     }
-    let missing = |key: &str| {
-        table.invalid(
-            &format!("{PRUNE_KEY}.{key}"),
-            format!("[sweep.prune] needs `{key}`: {EXAMPLE}"),
-        )
-    };
-    let (split, quantity) = metric.ok_or_else(|| missing("metric"))?;
-    let eta = eta.ok_or_else(|| missing("eta"))?;
-    let (min_epochs, min_epochs_loc) = min_epochs.ok_or_else(|| missing("min_epochs"))?;
-    Ok(WrittenPrune {
-        prune: Prune {
-            split,
-            quantity,
-            eta,
-            min_epochs,
-        },
-        table,
-        min_epochs: min_epochs_loc,
-    })
 }
 
-/// `val:accuracy` as its split and quantity.
+/// `val:accuracy` as its split and quantity. The test split is measured,
+/// never ranked on: pruning is a decision, and decisions read validation.
 fn parse_metric(text: &str) -> Result<(Split, Quantity), String> {
     let expected = || {
         let all: Vec<String> = (Quantity::ALL.iter())
-            .flat_map(|q| q.splits().iter().map(move |s| format!("{s}:{q}")))
+            .flat_map(|q| q.splits().iter().map(move |s| (s, q)))
+            .filter(|(s, _)| **s != Split::Test)
+            .map(|(s, q)| format!("{s}:{q}"))
             .collect();
         format!("expected split:quantity, one of {}", all.join(", "))
     };
     let (split, quantity) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}`: {}", expected()))?;
-    if let (Some(s), Some(q)) = (Split::parse(split), Quantity::parse(quantity))
-        && q.measured_on(s)
-    {
-        return Ok((s, q));
+    match (Split::parse(split), Quantity::parse(quantity)) {
+        (Some(Split::Test), Some(_)) => Err(format!(
+            "`{text}`: the test set is measured, never ranked on; rank on `val` (the images \
+             held out with `training.validation`, or the test set itself without it)"
+        )),
+        (Some(s), Some(q)) if q.measured_on(s) => Ok((s, q)),
+        _ => Err(format!("unknown metric `{text}`: {}", expected())),
     }
-    Err(format!("unknown metric `{text}`: {}", expected()))
 }
 
 impl WrittenPrune {
-    /// What needs the points: more than one, and a first rung within the epochs.
-    fn check(&self, points: &[Experiment]) -> Result<(), ExperimentError> {
-        if points.len() < 2 {
+    /// A TPE sweep prunes by what it optimises.
+    fn check_metric(&self, split: Split, quantity: Quantity) -> Result<(), ExperimentError> {
+        match &self.metric {
+            Some(loc) if (self.prune.split, self.prune.quantity) != (split, quantity) => {
+                Err(loc.invalid(
+                    "prune.metric",
+                    format!(
+                        "a TPE sweep prunes by the metric it optimises, `metric = \"{split}:{quantity}\"` of [sweep]; remove this one or make the two equal"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What needs the points: more than one (in a TPE sweep's first round,
+    /// unless Hyperband sizes the rounds), and a first rung within the epochs.
+    fn check(&self, points: &[Experiment], mode: Mode) -> Result<(), ExperimentError> {
+        let sized_by_hyperband = matches!(mode, Mode::Tpe(_)) && self.prune.rule == Rule::Hyperband;
+        if points.len() < 2 && !sized_by_hyperband {
             return Err(self.table.invalid(
                 PRUNE_KEY,
                 format!(
-                    "this sweep has {} point; pruning ranks points against each other, so it needs at least two",
-                    points.len()
+                    "this sweep has {} point{}; pruning ranks points against each other, so it needs at least two",
+                    points.len(),
+                    if matches!(mode, Mode::Tpe(_)) { " per round" } else { "" }
                 ),
             ));
         }
@@ -1157,6 +1564,11 @@ mod tests {
             err.to_string()
                 .contains("not a setting of optimizer `adam`; remove it (in the sweep's point [optimizer.kind=adam,optimizer.momentum=0])"),
             "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("add `when = { \"optimizer.kind\" = [\"sgd\"] }` to its table"),
+            "the way to sweep it for SGD only: {err}"
         );
     }
 
@@ -1405,7 +1817,7 @@ mod tests {
                 "a table with one of",
             ),
             (
-                // At the value, naming the distributions an integer takes.
+                // Located the value, naming the distributions an integer takes.
                 format!("{sampled}\"training.batch_size\" = {{ uniform = [32, 256] }}\n"),
                 "{ uniform",
                 "training.batch_size",
@@ -1494,6 +1906,7 @@ mod tests {
             quantity: Quantity::Loss,
             eta: 3,
             min_epochs: 2,
+            rule: Rule::Halving,
         };
         for e in &exps {
             assert_eq!(e.sweep.as_ref().unwrap().prune.as_ref(), Some(&expected));
@@ -1516,6 +1929,12 @@ mod tests {
                 "\"val:grad_norm\"",
                 "prune.metric",
                 "unknown metric",
+            ),
+            (
+                "metric = \"test:accuracy\"\neta = 3\nmin_epochs = 3\n",
+                "\"test:accuracy\"",
+                "prune.metric",
+                "never ranked on",
             ),
             (
                 "metric = \"val:accuracy\"\neta = 3\nmin_epoch = 3\n",
@@ -1639,5 +2058,285 @@ mod tests {
         assert_eq!(at.len(), 14);
         assert_eq!(at[13] - at[0], 13, "contiguous");
         assert_eq!(names(&all[at[0]..=at[13]]), names(&exps));
+    }
+
+    #[test]
+    fn raising_samples_keeps_every_earlier_point_and_its_run_ids() {
+        for mode in ["random", "sobol"] {
+            let text = |samples: usize| {
+                format!(
+                    "extends = \"base.toml\"\n[sweep]\nmode = \"{mode}\"\nsamples = {samples}\nseed = 2\n\"optimizer.lr\" = {{ log_uniform = [1e-4, 1e-1] }}\n\"model.hidden\" = [[64, 32], [128, 64]]\n"
+                )
+            };
+            let few = sweep(&text(8)).unwrap();
+            let more = sweep(&text(20)).unwrap();
+            assert!(more.len() > few.len(), "{mode}: new points");
+            let data = ["d".to_string()];
+            for (a, b) in few.iter().zip(&more) {
+                assert_eq!((&a.name, &a.sweep), (&b.name, &b.sweep), "{mode}");
+                assert_eq!(
+                    run_id(&a.config, 0, &data, 1),
+                    run_id(&b.config, 0, &data, 1)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_conditional_setting_is_swept_for_its_kinds_only() {
+        // A grid: SGD with two momenta, Adam with two betas, each with two lrs.
+        let text = "extends = \"base.toml\"\n[sweep]\n\"optimizer.kind\" = [\"sgd\", \"adam\"]\n\"optimizer.momentum\" = { values = [0.0, 0.9], when = { \"optimizer.kind\" = \"sgd\" } }\noptimizer.betas = { values = [[0.9, 0.999], [0.8, 0.99]], when = { optimizer.kind = [\"adam\"] } }\n\"optimizer.lr\" = [0.01, 0.1]\n";
+        let exps = sweep(text).unwrap();
+        assert_eq!(
+            names(&exps),
+            [
+                "s[optimizer.kind=sgd,optimizer.momentum=0,optimizer.lr=0.01]",
+                "s[optimizer.kind=sgd,optimizer.momentum=0,optimizer.lr=0.1]",
+                "s[optimizer.kind=sgd,optimizer.momentum=0.9,optimizer.lr=0.01]",
+                "s[optimizer.kind=sgd,optimizer.momentum=0.9,optimizer.lr=0.1]",
+                "s[optimizer.kind=adam,optimizer.betas=0.9x0.999,optimizer.lr=0.01]",
+                "s[optimizer.kind=adam,optimizer.betas=0.9x0.999,optimizer.lr=0.1]",
+                "s[optimizer.kind=adam,optimizer.betas=0.8x0.99,optimizer.lr=0.01]",
+                "s[optimizer.kind=adam,optimizer.betas=0.8x0.99,optimizer.lr=0.1]",
+            ]
+        );
+        assert!(matches!(
+            exps[3].config.optimizer,
+            OptimizerConfig::Sgd {
+                momentum: 0.9,
+                lr: 0.1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            exps[6].config.optimizer,
+            OptimizerConfig::Adam {
+                betas: [0.8, 0.99],
+                lr: 0.01,
+                ..
+            }
+        ));
+        for (i, e) in exps.iter().enumerate() {
+            assert_eq!(
+                e.sweep.as_ref().unwrap().index,
+                i,
+                "indices count the points kept"
+            );
+        }
+        // Drawn: every SGD point carries a momentum, no Adam point does.
+        let drawn = "extends = \"base.toml\"\n[sweep]\nmode = \"random\"\nsamples = 16\nseed = 4\n\"optimizer.kind\" = [\"sgd\", \"adam\"]\n\"optimizer.momentum\" = { uniform = [0.0, 0.99], when = { \"optimizer.kind\" = \"sgd\" } }\n\"optimizer.lr\" = { log_uniform = [1e-4, 1e-1] }\n";
+        let exps = sweep(drawn).unwrap();
+        let kinds: Vec<&str> = exps.iter().map(|e| e.config.optimizer.name()).collect();
+        assert!(
+            kinds.contains(&"sgd") && kinds.contains(&"adam"),
+            "{kinds:?}"
+        );
+        for e in &exps {
+            let keys: Vec<&str> = (e.sweep.as_ref().unwrap().values.iter())
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let sgd = e.config.optimizer.name() == "sgd";
+            assert_eq!(keys.contains(&"optimizer.momentum"), sgd, "{}", e.name);
+        }
+    }
+
+    #[test]
+    fn condition_mistakes_name_line_column_and_key() {
+        let head = "extends = \"base.toml\"\n[sweep]\n\"optimizer.kind\" = [\"sgd\", \"adam\"]\n";
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "\"optimizer.momentum\" = { values = [0.0, 0.9], when = { \"optimizer.kind\" = [\"sgd\", \"adam\"] } }\n",
+                "\"adam\"] }",
+                "optimizer.momentum",
+                "optimizer `adam` has no setting `momentum` (it takes lr, betas, eps, weight_decay); name only kinds that take it: sgd, rmsprop",
+            ),
+            (
+                "\"optimizer.momentum\" = { values = [0.9], when = { \"optimizer.kind\" = \"rmsprop\" } }\n",
+                "\"rmsprop\"",
+                "optimizer.momentum",
+                "`rmsprop` is not among the swept `optimizer.kind` values (sgd, adam)",
+            ),
+            (
+                "\"optimizer.momentum\" = { values = [0.9], when = { \"schedule.kind\" = \"step\" } }\n",
+                "\"schedule.kind\"",
+                "optimizer.momentum",
+                "reads `optimizer.kind`, the kind of its own table",
+            ),
+            (
+                "\"model.dropout\" = { values = [0.1], when = { \"optimizer.kind\" = \"sgd\" } }\n",
+                "when",
+                "model.dropout",
+                "only the settings of [optimizer] and [schedule] depend on their kind",
+            ),
+            (
+                "\"optimizer.momentum\" = { values = [0.9], when = \"sgd\" }\n",
+                "\"sgd\" }",
+                "optimizer.momentum",
+                "expected a table",
+            ),
+            (
+                "\"optimizer.momentum\" = { values = [0.9], when = { \"optimizer.kind\" = 3 } }\n",
+                "3 }",
+                "optimizer.momentum",
+                "expected a kind's name or a list of them",
+            ),
+            (
+                "\"optimizer.momentum\" = { uniform = [0.0, 0.9], when = { \"optimizer.kind\" = \"sgd\" } }\n",
+                "{ uniform",
+                "optimizer.momentum",
+                "needs mode = \"random\" or \"sobol\"",
+            ),
+        ];
+        for (body, at, key, message) in cases {
+            let text = format!("{head}{body}");
+            let err = sweep(&text).unwrap_err();
+            let (line, column) = line_col_of(&text[head.len()..], at);
+            assert_eq!(position(&err), (line + 3, column, *key), "{body}: {err}");
+            assert!(err.to_string().contains(message), "{body}: {err}");
+        }
+        // The kind must be swept beside it.
+        let text = "extends = \"base.toml\"\n[sweep]\n\"optimizer.momentum\" = { values = [0.0, 0.9], when = { \"optimizer.kind\" = \"sgd\" } }\n";
+        let err = sweep(text).unwrap_err();
+        let (line, column) = line_col_of(text, "\"optimizer.kind\"");
+        assert_eq!(
+            position(&err),
+            (line, column, "optimizer.momentum"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("`optimizer.kind` is not swept in this [sweep]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tpe_and_hyperband_mistakes_name_line_column_and_key() {
+        let head = "extends = \"base.toml\"\n[sweep]\n";
+        let tpe =
+            "mode = \"tpe\"\nrounds = 3\nround_size = 4\nseed = 1\nmetric = \"val:accuracy\"\n";
+        let lr = "\"optimizer.lr\" = { log_uniform = [1e-4, 1e-1] }\n";
+        let prune = "[sweep.prune]\neta = 3\nmin_epochs = 3\n";
+        let cases: Vec<(String, &str, &str, &str)> = vec![
+            (
+                format!("{}{lr}", tpe.replace("round_size = 4", "round_size = 0")),
+                "0\n",
+                "round_size",
+                "round_size = 0 proposes no trial",
+            ),
+            (
+                format!("{}{lr}", tpe.replace("rounds = 3\n", "")),
+                "\"tpe\"",
+                "rounds",
+                "mode = \"tpe\" needs `rounds`",
+            ),
+            (
+                format!("{}{lr}", tpe.replace("round_size = 4\n", "")),
+                "\"tpe\"",
+                "round_size",
+                "needs `round_size`, the number of trials of each round",
+            ),
+            (
+                format!("{}{lr}", tpe.replace("metric = \"val:accuracy\"\n", "")),
+                "\"tpe\"",
+                "metric",
+                "needs `metric`",
+            ),
+            (
+                format!("{}{lr}", tpe.replace("val:accuracy", "val:f1")),
+                "\"val:f1\"",
+                "metric",
+                "unknown metric `val:f1`",
+            ),
+            (
+                format!("{tpe}samples = 12\n{lr}"),
+                "12",
+                "samples",
+                "write those instead of `samples`",
+            ),
+            (
+                format!("{tpe}startup = \"sobl\"\n{lr}"),
+                "\"sobl\"",
+                "startup",
+                "expected \"random\" or \"sobol\" (how the first round is drawn), got \"sobl\"; did you mean \"sobol\"?",
+            ),
+            (
+                format!("mode = \"random\"\nsamples = 4\nseed = 1\nrounds = 3\n{lr}"),
+                "3\n",
+                "rounds",
+                "`rounds` is for mode = \"tpe\"",
+            ),
+            (
+                "\"optimizer.lr\" = [0.1, 0.01]\nseed = 3\n".to_string(),
+                "3\n",
+                "seed",
+                "`seed` is for mode = \"random\", \"sobol\" or \"tpe\"",
+            ),
+            (
+                format!("{tpe}{lr}{prune}rule = \"hyperbnd\"\n"),
+                "\"hyperbnd\"",
+                "prune.rule",
+                "expected one of \"halving\", \"hyperband\", got \"hyperbnd\"; did you mean \"hyperband\"?",
+            ),
+            (
+                format!("{tpe}{lr}{prune}rule = \"hyperband\"\n"),
+                "4\n",
+                "round_size",
+                "each round is one of Hyperband's brackets, which sets its size; remove `round_size`",
+            ),
+            (
+                format!("{tpe}{lr}{prune}metric = \"val:loss\"\n"),
+                "\"val:loss\"",
+                "prune.metric",
+                "a TPE sweep prunes by the metric it optimises, `metric = \"val:accuracy\"` of [sweep]",
+            ),
+            (
+                format!(
+                    "{}{lr}{prune}",
+                    tpe.replace("round_size = 4", "round_size = 1")
+                ),
+                "[sweep.prune]",
+                "prune",
+                "this sweep has 1 point per round",
+            ),
+        ];
+        for (body, at, key, message) in &cases {
+            let text = format!("{head}{body}");
+            let err = sweep(&text).unwrap_err();
+            let (line, column) = line_col_of(&text[head.len()..], at);
+            assert_eq!(position(&err), (line + 2, column, *key), "{body}: {err}");
+            assert!(err.to_string().contains(message), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_tpe_sweep_prunes_by_its_metric_and_hyperband_deals_any_sweep_s_points() {
+        let head = "extends = \"base.toml\"\n[sweep]\n";
+        let tpe = "mode = \"tpe\"\nrounds = 3\nseed = 1\nmetric = \"val:accuracy\"\n";
+        let lr = "\"optimizer.lr\" = { log_uniform = [1e-4, 1e-1] }\n";
+        let prune = "[sweep.prune]\neta = 3\nmin_epochs = 3\n";
+        // A TPE sweep's [sweep.prune] takes its metric; Hyperband sizes its rounds.
+        let text = format!("{head}{tpe}{lr}{prune}rule = \"hyperband\"\n");
+        let exps = sweep(&text).unwrap();
+        assert_eq!(
+            exps.len(),
+            9,
+            "round 0: bracket s_max = 2's n = 9 at 30 epochs"
+        );
+        let p = exps[0].sweep.as_ref().unwrap().prune.clone().unwrap();
+        assert_eq!(
+            (p.metric(), p.rule),
+            ("val:accuracy".to_string(), Rule::Hyperband)
+        );
+        // Hyperband over a random sweep: its points dealt to the brackets.
+        let text = format!(
+            "{head}mode = \"random\"\nsamples = 17\nseed = 1\n{lr}{prune}metric = \"val:loss\"\nrule = \"hyperband\"\n"
+        );
+        let exps = sweep(&text).unwrap();
+        let p = exps[0].sweep.as_ref().unwrap().prune.clone().unwrap();
+        assert_eq!(
+            p.cost(17, 30),
+            (9 * 3 + 3 * 7 + 20 + 5 * 10 + 2 * 20 + 3 * 30, 510)
+        );
     }
 }

@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-
 use crate::error::FiguresError;
-use fmnist_report::panels::{Corner, Curve, PALETTE, Panel, PanelFigure};
 use crate::plot::write_panels;
 use fmnist_report::aggregate::BandPoint;
+use fmnist_report::panels::{Corner, Curve, PALETTE, Panel, PanelFigure};
 
 /// One epoch of a curve: the mean over seeds and the band drawn around it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -15,12 +15,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use fmnist_report::classes::{MISTAKES_SHOWN, class_name, pick_mistakes, seed_list, thousands};
 use crate::error::{FiguresError, io};
 use crate::font::{SVG_FAMILY, ensure_fonts};
 use crate::output::with_ext;
 use crate::plot::{Written, base64, bold, font, render_png, render_svg, temp_path, xml_escape};
 use fmnist_report::aggregate::Confusion;
+use fmnist_report::classes::{MISTAKES_SHOWN, class_name, pick_mistakes, seed_list, thousands};
 
 // ------------------------------------------------------------- heatmap
 

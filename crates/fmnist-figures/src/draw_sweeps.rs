@@ -10,16 +10,16 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::color::rgb;
 use crate::error::FiguresError;
 use crate::font::ensure_fonts;
 use crate::output::with_ext;
-use crate::color::rgb;
-use fmnist_report::panels::PALETTE;
 use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT, Written,
     bold, decimals, font, render_png, render_svg,
 };
 use fmnist_report::aggregate::{self as stats, Summary};
+use fmnist_report::panels::PALETTE;
 use fmnist_report::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
 use fmnist_report::tables::setting;
 
@@ -471,10 +471,10 @@ pub(crate) fn response_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fmnist_report::fixture::{look, simple};
-    use fmnist_report::fixture::sweep::{runs, series};
-    use fmnist_report::sweeps::{SweepInput, SweepX, response_table};
     use fmnist_metrics::StoredRun;
+    use fmnist_report::fixture::sweep::{runs, series};
+    use fmnist_report::fixture::{look, simple};
+    use fmnist_report::sweeps::{SweepInput, SweepX, response_table};
 
     #[test]
     fn log_ticks_are_the_written_values() {

@@ -18,10 +18,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::color::{corner, rgb};
 use crate::error::{FiguresError, io};
 use crate::font::{FAMILY, SVG_FAMILY, ensure_fonts};
 use crate::output::{publish, write_if_changed};
-use crate::color::{corner, rgb};
 use fmnist_report::panels::{Panel, PanelFigure, examples};
 
 /// Pixel size of one panel of a panel figure: two side by side are, at 300

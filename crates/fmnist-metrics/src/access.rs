@@ -76,7 +76,9 @@ impl fmt::Display for Missing {
             Missing::NoEpoch { epoch, last } => {
                 write!(f, "has no epoch {epoch} (it recorded {last})")
             }
-            Missing::NotRecorded(q) => write!(f, "did not record {q} (stored before it was measured)"),
+            Missing::NotRecorded(q) => {
+                write!(f, "did not record {q} (stored before it was measured)")
+            }
             Missing::NotFinite { epoch, value } => write!(f, "recorded {value} at epoch {epoch}"),
         }
     }
@@ -185,10 +187,7 @@ mod tests {
             v(At::Window(5)),
             Err(Missing::TooShort { needed: 5, last: 4 })
         );
-        assert_eq!(
-            v(At::Epoch(9)),
-            Err(Missing::NoEpoch { epoch: 9, last: 4 })
-        );
+        assert_eq!(v(At::Epoch(9)), Err(Missing::NoEpoch { epoch: 9, last: 4 }));
     }
 
     #[test]
@@ -200,8 +199,15 @@ mod tests {
     #[test]
     fn a_rung_past_a_stopped_run_s_end_is_its_last_epoch_but_not_a_pruned_run_s() {
         let stopped = run(&[0.5, 0.6], RunStatus::Complete);
-        assert_eq!(stopped.value(Split::Val, Quantity::Accuracy, At::Rung(5)), Ok(0.6));
-        assert!(stopped.value(Split::Val, Quantity::Accuracy, At::Epoch(5)).is_err());
+        assert_eq!(
+            stopped.value(Split::Val, Quantity::Accuracy, At::Rung(5)),
+            Ok(0.6)
+        );
+        assert!(
+            stopped
+                .value(Split::Val, Quantity::Accuracy, At::Epoch(5))
+                .is_err()
+        );
         let pruned = run(&[0.5, 0.6], RunStatus::Pruned { epoch: 2 });
         assert!(!pruned.finished());
         assert_eq!(

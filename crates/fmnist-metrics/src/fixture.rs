@@ -84,4 +84,3 @@ pub fn simple(experiment: &str, seed: u64, val_acc: &[f64]) -> StoredRun {
         .collect();
     run(experiment, seed, &epochs)
 }
-

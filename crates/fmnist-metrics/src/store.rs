@@ -18,6 +18,14 @@
 //! places them in that order, so every table file in `metrics/` and
 //! `confusion/` belongs to a stored run.
 //!
+//! A run's confusion matrix and mistakes describe its final network on its
+//! validation images, the set of its `val` rows: the official test set for
+//! a run of the paper's setup, the training images held out for a run with
+//! a validation split (`RunConfig::validation`; a mistake's `index` is then
+//! a position in `fmnist_train::validation_set`, the held-out images in the
+//! order of the training files). A split run's official test-set numbers
+//! are its `test` rows.
+//!
 //! Runs are content-addressed: the run id is a hash of everything that
 //! determines the numbers, not of the experiment's name, so two experiments
 //! that resolve to the same settings share one stored run.
@@ -56,9 +64,11 @@ pub struct RunRecord {
 pub struct StoredRun {
     pub manifest: RunManifest,
     pub rows: Vec<MetricRow>,
-    /// The final network's confusion matrix on the validation images.
+    /// The final network's confusion matrix on the validation images (the
+    /// held-out ones for a run with a validation split; see the module).
     pub confusion: Vec<ConfusionCell>,
-    /// The validation images it gets most confidently wrong, most confident first.
+    /// The validation images it gets most confidently wrong, most confident
+    /// first (indices into the validation set; see the module).
     pub mistakes: Vec<Mistake>,
     /// The run's directory (manifest, model).
     pub dir: PathBuf,
@@ -176,10 +186,11 @@ impl Store {
         }
     }
 
-    /// Gives every stored metrics table the columns of every quantity (see
-    /// `table::upgrade_metrics`): a run stored before a quantity existed
-    /// gets it as an empty column, its other columns unchanged. Returns how
-    /// many tables were rewritten.
+    /// Gives every stored metrics table the columns of every quantity and
+    /// the `images` column (see `table::upgrade_metrics`): a run stored
+    /// before a quantity existed gets it as an empty column, one stored
+    /// before `images` existed gets the images its `split` column implies,
+    /// its other columns unchanged. Returns how many tables were rewritten.
     pub fn upgrade_tables(&self) -> Result<usize, MetricsError> {
         let Ok(entries) = std::fs::read_dir(self.metrics_dir()) else {
             return Ok(0);
@@ -350,6 +361,96 @@ pub(crate) mod tests {
                 machine: String::new(),
             },
         }
+    }
+
+    #[test]
+    fn the_images_column_tells_held_out_validation_from_the_official_test_set() {
+        use fmnist_experiments::{EpochReport, ValidationSplit};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let m = Measures::default()
+            .with(Quantity::Loss, 0.5)
+            .with(Quantity::Accuracy, 0.75);
+        let report = |epoch, test: &Measures| EpochReport {
+            epoch,
+            train: m.clone().with(Quantity::GradNorm, 1.0),
+            val: m.clone().with(Quantity::Accuracy, 0.8),
+            test: test.clone(),
+            seconds: 0.25,
+        };
+        // The paper's setup: no test rows, the val rows official-test,
+        // even where rows are made for every split.
+        let epochs = [
+            report(1, &Measures::default()),
+            report(2, &Measures::default()),
+        ];
+        let paper = RunRecord {
+            rows: MetricRow::of_reports(&epochs),
+            ..record("paper", "aaaa", 0, 1.0)
+        };
+        let splits = |rows: &[MetricRow]| rows.iter().map(|r| r.split).collect::<Vec<_>>();
+        assert_eq!(
+            splits(&paper.rows),
+            [Split::Train, Split::Val, Split::Train, Split::Val]
+        );
+        let every_split: Vec<MetricRow> = (epochs.iter())
+            .flat_map(|e| {
+                Split::ALL.map(|split| MetricRow {
+                    epoch: e.epoch as u32,
+                    split,
+                    values: e.split(split).clone(),
+                    seconds: e.seconds,
+                })
+            })
+            .collect();
+        store
+            .write_run(&RunRecord {
+                rows: every_split,
+                ..paper.clone()
+            })
+            .unwrap();
+        assert_eq!(
+            strings(&store, "aaaa", "split"),
+            ["train", "val", "train", "val"]
+        );
+        assert_eq!(
+            strings(&store, "aaaa", "images"),
+            ["train", "official-test", "train", "official-test"]
+        );
+        assert_eq!(store.read_run("aaaa").unwrap().unwrap().rows, paper.rows);
+        // A split run: val rows held-out, test rows official-test.
+        let mut split = record("split", "bbbb", 0, 1.0);
+        split.manifest.run_id = "bbbb".into();
+        split.manifest.config.validation = Some(ValidationSplit {
+            images: 10_000,
+            seed: 0,
+        });
+        let test = m.clone().with(Quantity::Accuracy, 0.7);
+        split.rows = MetricRow::of_reports(&[report(1, &test), report(2, &test)]);
+        store.write_run(&split).unwrap();
+        assert_eq!(
+            strings(&store, "bbbb", "split"),
+            ["train", "val", "test", "train", "val", "test"]
+        );
+        assert_eq!(
+            strings(&store, "bbbb", "images")[..3],
+            ["train", "held-out", "official-test"]
+        );
+        let back = store.read_run("bbbb").unwrap().unwrap();
+        assert_eq!(back.rows, split.rows);
+        assert_eq!(
+            back.manifest.config.validation,
+            split.manifest.config.validation
+        );
+        let test_rows: Vec<&MetricRow> = back
+            .rows
+            .iter()
+            .filter(|r| r.split == Split::Test)
+            .collect();
+        assert_eq!(test_rows.len(), 2);
+        assert!(test_rows.iter().all(|r| r.values == test));
+        // Both tables read as one, with one images column.
+        assert_eq!(store.upgrade_tables().unwrap(), 0);
     }
 
     fn rows(scale: f64) -> Vec<MetricRow> {
@@ -557,17 +658,29 @@ pub(crate) mod tests {
         assert_eq!(store.read_all().unwrap().len(), 1);
     }
 
+    /// A column of strings of a stored metrics table.
+    fn strings(store: &Store, run_id: &str, column: &str) -> Vec<String> {
+        let df = crate::table::read_frame(&store.metrics_file(run_id)).unwrap();
+        let c = df.column(column).unwrap().str().unwrap().clone();
+        (0..c.len())
+            .map(|i| c.get(i).unwrap().to_string())
+            .collect()
+    }
+
     #[test]
     fn tables_stored_before_a_quantity_existed_get_it_as_an_empty_column() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let record = record("a", "0123456789abcdef", 0, 1.0);
         store.write_run(&record).unwrap();
-        // As an older version wrote it: no grad_norm column.
+        let written = strings(&store, "0123456789abcdef", "images");
+        // As an older version wrote it: no grad_norm column, no images column.
         let path = store.metrics_file("0123456789abcdef");
         let old = crate::table::read_frame(&path)
             .unwrap()
             .drop("grad_norm")
+            .unwrap()
+            .drop("images")
             .unwrap();
         crate::table::write_frame(&path, &mut old.clone()).unwrap();
         assert_eq!(store.upgrade_tables().unwrap(), 1);
@@ -578,8 +691,15 @@ pub(crate) mod tests {
             .iter()
             .map(|n| n.to_string())
             .collect();
-        assert_eq!(names[5..8], ["loss", "accuracy", "grad_norm"]);
+        assert_eq!(
+            names[4..9],
+            ["split", "images", "loss", "accuracy", "grad_norm"]
+        );
         assert_eq!(new.column("grad_norm").unwrap().null_count(), new.height());
+        // The images the older run's splits held: it held none out.
+        let images = strings(&store, "0123456789abcdef", "images");
+        assert_eq!(images, written);
+        assert_eq!(images[..2], ["train", "official-test"]);
         for name in old.get_column_names() {
             assert_eq!(
                 new.column(name).unwrap(),

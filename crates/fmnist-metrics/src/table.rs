@@ -1,8 +1,19 @@
 //! The tidy table of a run: one row per (epoch, split), written with polars.
+//!
+//! Two columns say which set a row measures, so that a one-line read of the
+//! whole directory cannot mix them up: `split` is the set's role (`train`,
+//! `val`: the set every decision reads, `test`: measured apart, never
+//! decided on) and `images` the images themselves (`train`, `held-out`:
+//! training images held out by a validation split, `official-test`). A run
+//! of the paper's setup has `val` rows of `official-test` images and no
+//! `test` rows; a run with a split has `val` rows of `held-out` images and
+//! `test` rows of `official-test` images. So `images == "official-test"`
+//! selects every run's official test-set numbers and `split == "val"`
+//! every run's validation numbers.
 
 use std::path::Path;
 
-use fmnist_experiments::{Measures, Quantity, Split};
+use fmnist_experiments::{EpochReport, Measures, Quantity, Split};
 use polars::prelude::*;
 
 use crate::classes::ConfusionCell;
@@ -21,6 +32,28 @@ pub struct MetricRow {
     /// manifest, not in the Parquet table, so that a run's table is the
     /// same bytes however often it is trained.
     pub seconds: f64,
+}
+
+/// The column naming the images of a row (see the module's doc).
+pub(crate) const IMAGES_COLUMN: &str = "images";
+
+impl MetricRow {
+    /// The rows of a run's epoch reports: per epoch, one row for each split
+    /// it measured ([`EpochReport::measured`]: train and val, and test for
+    /// a run with a validation split).
+    pub fn of_reports(epochs: &[EpochReport]) -> Vec<MetricRow> {
+        epochs
+            .iter()
+            .flat_map(|e| {
+                e.measured().map(|split| MetricRow {
+                    epoch: e.epoch as u32,
+                    split,
+                    values: e.split(split).clone(),
+                    seconds: e.seconds,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Writes a frame to `path` and makes it durable (the caller renames it into place).
@@ -45,12 +78,16 @@ fn parquet_err(path: &Path) -> impl FnOnce(PolarsError) -> MetricsError + '_ {
 }
 
 /// The columns every reader can rely on, then a few settings repeated on each
-/// row so that a query can filter without joining the manifests.
+/// row so that a query can filter without joining the manifests. A row that
+/// measured nothing (the test split of a run without a validation split,
+/// where rows are made for every split) is not written.
 pub(crate) fn write_parquet(
     path: &Path,
     manifest: &RunManifest,
     rows: &[MetricRow],
 ) -> Result<(), MetricsError> {
+    let rows: Vec<&MetricRow> = rows.iter().filter(|r| !r.values.is_empty()).collect();
+    let held_out = manifest.config.validation.is_some();
     let n = rows.len();
     let c = &manifest.config;
     let hidden = c
@@ -72,6 +109,12 @@ pub(crate) fn write_parquet(
             "split".into(),
             rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
         ),
+        Column::new(
+            IMAGES_COLUMN.into(),
+            (rows.iter())
+                .map(|r| r.split.images(held_out))
+                .collect::<Vec<_>>(),
+        ),
     ];
     // One column per quantity of the vocabulary, null where it is not
     // measured (a quantity of the training split on validation rows).
@@ -90,11 +133,14 @@ pub(crate) fn write_parquet(
     write_frame(path, &mut df)
 }
 
-/// Rewrites the metrics table at `path` with every quantity column of the
-/// vocabulary, adding the ones it lacks as empty (null) columns in the
-/// writer's order, so that a directory mixing runs stored before and after
-/// a quantity existed reads as one table in any Parquet reader. Writes
-/// `tmp` and renames it over `path`; returns whether anything was added.
+/// Rewrites the metrics table at `path` with every column this version
+/// writes, in the writer's order: the quantity columns of the vocabulary it
+/// lacks as empty (null) columns, and the `images` column, which a table
+/// stored before it existed gets from its `split` column (such runs held no
+/// images out: `train` rows are `train` images, `val` rows `official-test`
+/// ones). So a directory mixing runs stored before and after a column
+/// existed reads as one table in any Parquet reader. Writes `tmp` and
+/// renames it over `path`; returns whether anything was added.
 pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsError> {
     let df = read_frame(path)?;
     let names: Vec<String> = df
@@ -102,10 +148,8 @@ pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsEr
         .iter()
         .map(|n| n.to_string())
         .collect();
-    if Quantity::ALL
-        .iter()
-        .all(|q| names.iter().any(|n| n == q.name()))
-    {
+    let has = |name: &str| names.iter().any(|n| n == name);
+    if has(IMAGES_COLUMN) && Quantity::ALL.iter().all(|q| has(q.name())) {
         return Ok(false);
     }
     let n = df.height();
@@ -115,8 +159,11 @@ pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsEr
         .position(|c| c == "optimizer")
         .unwrap_or(names.len());
     for name in &names[..settings_start] {
-        if Quantity::parse(name).is_none() {
+        if Quantity::parse(name).is_none() && name != IMAGES_COLUMN {
             columns.push(df.column(name).map_err(parquet_err(path))?.clone());
+        }
+        if name == "split" {
+            columns.push(images_column(&df, path)?);
         }
     }
     for &q in Quantity::ALL {
@@ -132,6 +179,22 @@ pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsEr
     write_frame(tmp, &mut out)?;
     std::fs::rename(tmp, path).map_err(crate::error::io(path))?;
     Ok(true)
+}
+
+/// The table's `images` column, or the one a table stored before it existed
+/// implies (no images held out).
+fn images_column(df: &DataFrame, path: &Path) -> Result<Column, MetricsError> {
+    if let Ok(images) = df.column(IMAGES_COLUMN) {
+        return Ok(images.clone());
+    }
+    let split = df
+        .column("split")
+        .and_then(|c| c.str())
+        .map_err(parquet_err(path))?;
+    let images: Vec<Option<&str>> = (0..split.len())
+        .map(|i| split.get(i).and_then(Split::parse).map(|s| s.images(false)))
+        .collect();
+    Ok(Column::new(IMAGES_COLUMN.into(), images))
 }
 
 /// Reads a metrics table. A quantity column that the file lacks (a run
@@ -158,7 +221,7 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Vec<MetricRow>, MetricsError> 
         let split = split
             .get(i)
             .and_then(Split::parse)
-            .ok_or_else(|| corrupt("split must be \"train\" or \"val\"".into()))?;
+            .ok_or_else(|| corrupt("split must be \"train\", \"val\" or \"test\"".into()))?;
         let mut values = Measures::default();
         for (q, column) in &quantities {
             match column.get(i) {

@@ -6,7 +6,7 @@
 //! the arithmetic here means the figures, the results table and the claim
 //! checks cannot disagree about what "final" or "best" means.
 
-use fmnist_metrics::{ConfusionCell, MetricRow, Split, StoredRun};
+use fmnist_metrics::{At, ConfusionCell, MetricRow, Split, StoredRun};
 
 /// The per-epoch quantities, one vocabulary with the trainer, the store and
 /// the claims language.
@@ -110,18 +110,12 @@ pub fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec<BandPo
 }
 
 pub fn row(run: &StoredRun, split: Split, epoch: u32) -> Option<&MetricRow> {
-    run.rows
-        .iter()
-        .find(|r| r.split == split && r.epoch == epoch)
+    run.row(split, epoch)
 }
 
 /// The last epoch recorded for `split`.
 pub fn last_epoch(run: &StoredRun, split: Split) -> Option<u32> {
-    run.rows
-        .iter()
-        .filter(|r| r.split == split)
-        .map(|r| r.epoch)
-        .max()
+    run.last_epoch(split)
 }
 
 pub fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
@@ -130,34 +124,22 @@ pub fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
 
 /// The epoch of highest validation accuracy (the earliest on ties).
 pub fn best_val_epoch(run: &StoredRun) -> Option<u32> {
-    let acc = |r: &MetricRow| value(r, Quantity::Accuracy);
-    run.rows
-        .iter()
-        .filter(|r| r.split == Split::Val && acc(r).is_finite())
-        .fold(None::<&MetricRow>, |best, r| match best {
-            Some(b) if acc(b) > acc(r) || (acc(b) == acc(r) && b.epoch < r.epoch) => Some(b),
-            _ => Some(r),
-        })
-        .map(|r| r.epoch)
+    run.best_epoch()
 }
 
 /// The value of `split`/`q` at the last recorded epoch.
 pub fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
-    final_row(run, split).map(|r| value(r, q))
+    run.value(split, q, At::Last).ok()
 }
 
 /// The highest validation accuracy of the run (at [`best_val_epoch`]).
 pub fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
-    let e = best_val_epoch(run)?;
-    row(run, Split::Val, e).map(|r| value(r, Quantity::Accuracy))
+    run.value(Split::Val, Quantity::Accuracy, At::Best).ok()
 }
 
 /// One number per run, summarised over the runs (seeds); runs without the
 /// number, or with a non-finite one, are left out.
-pub fn over_runs(
-    runs: &[&StoredRun],
-    f: impl Fn(&StoredRun) -> Option<f64>,
-) -> Option<Summary> {
+pub fn over_runs(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<Summary> {
     let values: Vec<f64> = runs
         .iter()
         .filter_map(|r| f(r))
@@ -337,10 +319,7 @@ impl Confusion {
 
 /// Each class's accuracy (recall) over the matrices of several seeds, for
 /// classes `0..classes`; `None` for a class no matrix has images of.
-pub fn class_accuracy_over_seeds(
-    mats: &[Confusion],
-    classes: usize,
-) -> Vec<Option<Summary>> {
+pub fn class_accuracy_over_seeds(mats: &[Confusion], classes: usize) -> Vec<Option<Summary>> {
     let per: Vec<Vec<ClassMetrics>> = mats.iter().map(Confusion::per_class).collect();
     (0..classes)
         .map(|c| {

@@ -189,5 +189,4 @@ pub mod sweep {
             .collect();
         SweepSeries::from_inputs("lr-x-optimizer", inputs)
     }
-
 }

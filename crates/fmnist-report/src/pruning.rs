@@ -9,7 +9,7 @@
 //! report says what the pruned search chose whatever the store holds.
 
 use fmnist_experiments::{Experiment, Quantity, Split};
-use fmnist_metrics::{RunStatus, StoredRun};
+use fmnist_metrics::{At, RunStatus, StoredRun};
 
 /// One point of a sweep: the experiment and its stored runs.
 pub type Point<'a> = (&'a Experiment, Vec<&'a StoredRun>);
@@ -100,21 +100,16 @@ fn mean(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<f6
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
-/// A run's `quantity` on `split` at `epoch`, as the runner ranks it: a
-/// complete run that ended earlier (early stopping) gives its last epoch's.
+/// A run's `quantity` on `split` at `epoch`, as the runner ranks it
+/// (`At::Rung`: a complete run that ended earlier gives its last epoch's).
 fn at(run: &StoredRun, split: Split, quantity: Quantity, epoch: usize) -> Option<f64> {
-    let rows = || run.rows.iter().filter(|r| r.split == split);
-    let row = match rows().find(|r| r.epoch as usize == epoch) {
-        Some(row) => row,
-        None if run.manifest.status == RunStatus::Complete => rows().max_by_key(|r| r.epoch)?,
-        None => return None,
-    };
-    row.values.get(quantity)
+    let epoch = u32::try_from(epoch).unwrap_or(u32::MAX);
+    run.value(split, quantity, At::Rung(epoch)).ok()
 }
 
 /// Trained to the end: complete (all its epochs, or early stopping's).
 fn complete(run: &StoredRun) -> bool {
-    run.manifest.status == RunStatus::Complete
+    run.finished()
 }
 
 fn last_val_accuracy(run: &StoredRun) -> Option<f64> {
@@ -147,7 +142,9 @@ mod tests {
                         quantity: Quantity::Accuracy,
                         eta: 2,
                         min_epochs: 1,
+                        rule: fmnist_experiments::Rule::Halving,
                     }),
+                    round: None,
                 }),
                 parent: None,
             })

@@ -24,19 +24,19 @@ pub(crate) fn line(fields: &[String]) -> String {
 
 /// A parsed table: the header and the rows, each as long as the header.
 #[derive(Debug, Clone)]
-pub(crate) struct Table {
+pub(crate) struct CsvTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
-impl Table {
+impl CsvTable {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
     }
 }
 
 /// Parses `text`; `what` names the file in errors.
-pub(crate) fn parse(what: &str, text: &str) -> Result<Table, SummaryError> {
+pub(crate) fn parse(what: &str, text: &str) -> Result<CsvTable, SummaryError> {
     let mut records = Vec::new();
     let mut record = Vec::new();
     let mut cur = String::new();
@@ -87,7 +87,7 @@ pub(crate) fn parse(what: &str, text: &str) -> Result<Table, SummaryError> {
         }
         rows.push(r);
     }
-    Ok(Table { header, rows })
+    Ok(CsvTable { header, rows })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::csv::{self, Table};
+use crate::csv::{self, CsvTable};
 use crate::error::{SummaryError, io};
 use crate::summary::{CURVE_COLUMNS, CurveRow, FILES, METRICS, RunRow, Summary, SummaryTexts};
 
@@ -157,7 +157,7 @@ impl Summary {
     }
 }
 
-fn need(t: &Table, what: &str, column: &str) -> Result<usize, SummaryError> {
+fn need(t: &CsvTable, what: &str, column: &str) -> Result<usize, SummaryError> {
     t.column(column).ok_or_else(|| SummaryError::MissingColumn {
         what: what.to_string(),
         column: column.to_string(),
@@ -177,7 +177,7 @@ fn float(what: &str, line: usize, s: &str) -> Result<f64, SummaryError> {
     }
 }
 
-fn parse_runs(what: &str, t: &Table) -> Result<Vec<RunRow>, SummaryError> {
+fn parse_runs(what: &str, t: &CsvTable) -> Result<Vec<RunRow>, SummaryError> {
     let id: Vec<usize> = RUN_COLUMNS
         .iter()
         .map(|c| need(t, what, c))
@@ -231,7 +231,7 @@ fn parse_runs(what: &str, t: &Table) -> Result<Vec<RunRow>, SummaryError> {
         .collect()
 }
 
-fn parse_curves(what: &str, t: &Table) -> Result<Vec<CurveRow>, SummaryError> {
+fn parse_curves(what: &str, t: &CsvTable) -> Result<Vec<CurveRow>, SummaryError> {
     let e = need(t, what, "experiment")?;
     let ep = need(t, what, "epoch")?;
     let n = need(t, what, "n")?;

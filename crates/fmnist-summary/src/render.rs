@@ -88,7 +88,12 @@ pub fn one_line(d: &Diff) -> String {
         count(Status::Removed),
         count(Status::Unchanged),
     );
-    let _ = write!(s, "; {} verdicts changed", d.verdicts.len());
+    match d.verdicts_known {
+        (true, true) => {
+            let _ = write!(s, "; {} verdicts changed", d.verdicts.len());
+        }
+        _ => s.push_str("; verdicts not compared"),
+    }
     s.push_str(if d.drift.any() {
         "; code or data drift"
     } else {

@@ -3,7 +3,7 @@
 //! the report's runs, and read back from a directory or from the text of a
 //! committed revision.
 
-use fmnist_metrics::{MetricRow, Quantity, Split, StoredRun};
+use fmnist_metrics::{At, MetricRow, Quantity, Split, StoredRun};
 
 /// The directory under a report that holds the summary.
 pub const DIR: &str = "summary";
@@ -135,38 +135,32 @@ fn series(rows: &[MetricRow], split: Split, q: Quantity) -> Vec<(u32, f64)> {
     s
 }
 
-fn run_metrics(rows: &[MetricRow]) -> Vec<f64> {
-    let last = |s: &[(u32, f64)]| s.last().map_or(f64::NAN, |p| p.1);
-    let window = |s: &[(u32, f64)]| {
-        let w = &s[s.len().saturating_sub(WINDOW)..];
-        if w.is_empty() {
-            f64::NAN
-        } else {
-            w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64
-        }
+/// The values of [`METRICS`] for one run, read through the store's one
+/// accessor (`StoredRun::value`), so "final", "best" and the window mean
+/// here what they mean in the report and the claims. A value the run does
+/// not have (a diverged run's last epoch) is NaN, an empty cell.
+fn run_metrics(run: &StoredRun) -> Vec<f64> {
+    let value = |split, q, at| run.value(split, q, at).unwrap_or(f64::NAN);
+    let window = |split, q| match run.last_epoch(split) {
+        Some(last) => value(split, q, At::Window((WINDOW as u32).min(last))),
+        None => f64::NAN,
     };
-    let va = series(rows, Split::Val, Quantity::Accuracy);
-    let vl = series(rows, Split::Val, Quantity::Loss);
-    let ta = series(rows, Split::Train, Quantity::Accuracy);
-    let tl = series(rows, Split::Train, Quantity::Loss);
-    // The earliest epoch of the highest accuracy, as the report's "best".
-    let best = va.iter().fold(None::<(u32, f64)>, |b, &p| match b {
-        Some(b) if b.1 >= p.1 => Some(b),
-        _ => Some(p),
-    });
-    let best_loss = vl.iter().map(|p| p.1).fold(f64::NAN, f64::min);
+    let best_loss = series(&run.rows, Split::Val, Quantity::Loss)
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::NAN, f64::min);
     vec![
-        last(&va),
-        last(&vl),
-        last(&ta),
-        last(&tl),
-        best.map_or(f64::NAN, |b| b.1),
-        best.map_or(f64::NAN, |b| f64::from(b.0)),
+        value(Split::Val, Quantity::Accuracy, At::Last),
+        value(Split::Val, Quantity::Loss, At::Last),
+        value(Split::Train, Quantity::Accuracy, At::Last),
+        value(Split::Train, Quantity::Loss, At::Last),
+        value(Split::Val, Quantity::Accuracy, At::Best),
+        run.best_epoch().map_or(f64::NAN, f64::from),
         best_loss,
-        window(&va),
-        window(&vl),
-        window(&ta),
-        window(&tl),
+        window(Split::Val, Quantity::Accuracy),
+        window(Split::Val, Quantity::Loss),
+        window(Split::Train, Quantity::Accuracy),
+        window(Split::Train, Quantity::Loss),
     ]
 }
 
@@ -209,7 +203,7 @@ pub fn run_row(run: &StoredRun) -> RunRow {
             .max()
             .unwrap_or(0),
         training_code_version: m.training_code_version,
-        metrics: run_metrics(&run.rows),
+        metrics: run_metrics(run),
         classes: class_accuracy(run),
         settings: m.config.settings(),
     }

@@ -207,6 +207,17 @@ fn a_summary_against_itself_is_no_change() {
     assert_eq!(text.matches(" unchanged\n").count(), 3);
     let changed = render::text(&d, Options { changed_only: true });
     assert!(!changed.contains("= a"), "{changed}");
+    assert!(text.contains("; 0 verdicts changed"), "{text}");
+}
+
+#[test]
+fn verdicts_not_compared_are_not_counted_as_unchanged() {
+    let s = Summary::from_runs(&runs(0.001, 1), &verdicts(), false);
+    let mut d = diff("A", &s, "B", &s);
+    d.verdicts_known = (true, false);
+    let line = render::one_line(&d);
+    assert!(line.contains("; verdicts not compared"), "{line}");
+    assert!(!line.contains("verdicts changed"), "{line}");
 }
 
 #[test]

@@ -25,7 +25,9 @@ use crate::weights::param_names;
 const WHAT: &str = "checkpoint";
 const FORMAT: &str = "fmnist-checkpoint";
 /// The layout of the file; bump on any change to it. Version 2 stores the
-/// epoch reports by quantity name (version 1 had fixed fields).
+/// epoch reports by quantity name (version 1 had fixed fields); a report's
+/// `test` entry, present only for a run with a validation split, was added
+/// within version 2, since a file without it reads as before.
 const FORMAT_VERSION: u32 = 2;
 
 /// The state of a run after a complete epoch. Build one with
@@ -466,7 +468,8 @@ fn read_best(
 
 /// An epoch report with every f64 as its bits, so that it survives JSON
 /// exactly: `{"epoch": 3, "seconds": bits, "train": {"loss": bits, ...},
-/// "val": {...}}`, every quantity of the vocabulary by its name.
+/// "val": {...}}`, every quantity of the vocabulary by its name, and
+/// `"test": {...}` where the run measured the test set apart.
 fn report_bits(e: &EpochReport) -> Value {
     let split = |m: &Measures| -> Value {
         m.iter()
@@ -474,12 +477,16 @@ fn report_bits(e: &EpochReport) -> Value {
             .collect::<serde_json::Map<_, _>>()
             .into()
     };
-    json!({
+    let mut report = json!({
         "epoch": e.epoch,
         "seconds": e.seconds.to_bits(),
         "train": split(&e.train),
         "val": split(&e.val),
-    })
+    });
+    if !e.test.is_empty() {
+        report["test"] = split(&e.test);
+    }
+    report
 }
 
 /// The network of `params` (weights then biases, PyTorch names) on `device`.
@@ -533,6 +540,10 @@ fn parse_reports(text: &str) -> Result<Vec<EpochReport>, String> {
                 seconds: f64::from_bits(number("seconds")?),
                 train: split("train")?,
                 val: split("val")?,
+                test: match v.get("test") {
+                    Some(_) => split("test")?,
+                    None => Measures::default(),
+                },
             };
             if report.epoch != i + 1 {
                 return Err(format!(

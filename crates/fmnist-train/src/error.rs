@@ -20,4 +20,7 @@ pub enum TrainError {
     File(String),
     #[error("the checkpoint belongs to another run: {0}")]
     CheckpointMismatch(String),
+    /// The run's validation split cannot be carved from the data.
+    #[error("{0}")]
+    Data(#[from] fmnist_data::DataError),
 }

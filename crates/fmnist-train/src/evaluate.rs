@@ -5,8 +5,6 @@
 //! Both go through one pass, so the accuracy of [`evaluate_classes`] is that
 //! of the training loop's last validation, bit for bit.
 
-use std::borrow::Cow;
-
 use candle_core::Device;
 use fmnist_data::{Dataset, ImageSet};
 use fmnist_experiments::{InputConfig, RunConfig};
@@ -15,6 +13,7 @@ use crate::batch::Normaliser;
 use crate::error::TrainError;
 use crate::host::{HostNet, eval_pass};
 use crate::model::{Mlp, argmax, log_probs, nll_and_correct};
+use crate::sets::validation_set;
 
 /// Evaluation batch: large enough to amortise per-call overhead, small enough
 /// to keep activations of several concurrent runs in a few MB.
@@ -23,7 +22,7 @@ const EVAL_CHUNK: usize = 1000;
 /// A wrong prediction of the final network and the probability (softmax) it
 /// gives its wrong answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Mistake {
+pub struct Misclassified {
     /// Index of the image in the evaluated set.
     pub index: u32,
     pub true_class: u8,
@@ -45,7 +44,7 @@ pub struct ClassEvaluation {
     pub accuracy: f64,
     /// The most confident wrong predictions, most confident first, ties by
     /// index.
-    pub mistakes: Vec<Mistake>,
+    pub mistakes: Vec<Misclassified>,
 }
 
 impl ClassEvaluation {
@@ -212,7 +211,7 @@ pub(crate) fn classes_with(
             let predicted = argmax(row);
             confusion[usize::from(label) * classes + predicted] += 1;
             if predicted != usize::from(label) {
-                mistakes.push(Mistake {
+                mistakes.push(Misclassified {
                     index,
                     true_class: label,
                     predicted_class: predicted as u8,
@@ -236,23 +235,12 @@ pub(crate) fn classes_with(
     })
 }
 
-/// The images a run validates on: the official test set, or its first
-/// `val_limit` images.
-pub fn validation_set<'a>(config: &RunConfig, data: &'a Dataset) -> Cow<'a, ImageSet> {
-    limit(&data.test, config.val_limit)
-}
-
-pub(crate) fn limit(split: &ImageSet, n: Option<usize>) -> Cow<'_, ImageSet> {
-    match n {
-        Some(n) if n < split.len => Cow::Owned(split.truncated(n)),
-        _ => Cow::Borrowed(split),
-    }
-}
-
 /// [`evaluate_classes`] on the images and with the input normalisation the
-/// run `config` validated with: its `accuracy` and `loss` are the last
-/// epoch's `val_accuracy` and `val_loss` when `model` is the run's final
-/// network.
+/// run `config` validated with ([`validation_set`]: the training images held
+/// out where the run holds out a split, else the official test set): its
+/// `accuracy` and `loss` are the last epoch's `val_accuracy` and `val_loss`
+/// when `model` is the run's final network, and its mistakes' indices are
+/// positions in that set.
 pub fn evaluate_run(
     model: &Mlp,
     config: &RunConfig,
@@ -263,7 +251,7 @@ pub fn evaluate_run(
     evaluate_classes(
         model,
         &config.input,
-        &validation_set(config, data),
+        &*validation_set(config, data)?,
         device,
         top_mistakes,
     )

@@ -24,6 +24,7 @@ mod model;
 mod optim;
 mod rng;
 mod schedule;
+mod sets;
 mod simd;
 mod stopping;
 mod tensor_file;
@@ -34,13 +35,14 @@ pub use bench::matmul_gflops;
 pub use checkpoint::Checkpoint;
 pub use device::{DeviceSpec, describe_device};
 pub use error::TrainError;
-pub use evaluate::{ClassEvaluation, Mistake, evaluate_classes, evaluate_run, validation_set};
+pub use evaluate::{ClassEvaluation, Misclassified, evaluate_classes, evaluate_run};
 pub use model::Mlp;
 pub use optim::Optimizer;
 pub use rng::{Streams, seeded};
 pub use schedule::{LrScheduler, PlateauState, SchedulerState};
+pub use sets::{RunSets, validation_set};
 pub use simd::describe_level as vector_instructions;
-pub use stopping::{Decision, EarlyStopper, StopReason, StopperState};
+pub use stopping::{EarlyStopper, StopDecision, StopReason, StopperState};
 pub use train::{
     EpochProfile, EpochReport, Event, Outcome, RunResult, TrainOptions, train, train_profiled,
     train_with,

@@ -47,7 +47,7 @@ pub enum StopReason {
 
 /// The verdict of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub enum StopDecision {
     /// Train the next epoch; `improved` says whether this epoch is the new best.
     Continue { improved: bool },
     /// End the run after this epoch.
@@ -99,15 +99,15 @@ impl EarlyStopper {
     /// After each epoch's validation, with the monitored value of that epoch.
     /// Once the rule has stopped, further checks change nothing and repeat
     /// the stop.
-    pub fn check(&mut self, current: f64) -> Decision {
+    pub fn check(&mut self, current: f64) -> StopDecision {
         if let Some(reason) = self.state.stopped {
-            return Decision::Stop(reason);
+            return StopDecision::Stop(reason);
         }
         let s = &mut self.state;
         s.checks += 1;
         if !current.is_finite() {
             s.stopped = Some(StopReason::NotFinite);
-            return Decision::Stop(StopReason::NotFinite);
+            return StopDecision::Stop(StopReason::NotFinite);
         }
         // Lightning: `min_delta *= 1 if mode is max else -1`, then
         // `monitor_op(current - min_delta, best)`.
@@ -119,14 +119,14 @@ impl EarlyStopper {
             s.best = Some(current);
             s.best_epoch = Some(s.checks);
             s.wait_count = 0;
-            return Decision::Continue { improved: true };
+            return StopDecision::Continue { improved: true };
         }
         s.wait_count += 1;
         if s.wait_count >= self.config.patience {
             s.stopped = Some(StopReason::NoImprovement);
-            return Decision::Stop(StopReason::NoImprovement);
+            return StopDecision::Stop(StopReason::NoImprovement);
         }
-        Decision::Continue { improved: false }
+        StopDecision::Continue { improved: false }
     }
 
     /// The best monitored value so far and its epoch.
@@ -204,11 +204,11 @@ mod tests {
                 let epoch = want["epoch"].as_u64().unwrap() as usize;
                 let got = s.check(number(value));
                 let stop = match got {
-                    Decision::Stop(r) => serde_json::to_value(r).unwrap(),
-                    Decision::Continue { .. } => Value::Null,
+                    StopDecision::Stop(r) => serde_json::to_value(r).unwrap(),
+                    StopDecision::Continue { .. } => Value::Null,
                 };
                 assert_eq!(stop, want["stop"], "{name}, epoch {epoch}");
-                let improved = matches!(got, Decision::Continue { improved: true });
+                let improved = matches!(got, StopDecision::Continue { improved: true });
                 assert_eq!(
                     improved,
                     want["improved"].as_bool().unwrap(),
@@ -250,7 +250,7 @@ mod tests {
             .iter()
             .map(|&v| s.check(v))
             .collect();
-        use Decision::*;
+        use StopDecision::*;
         assert_eq!(
             decisions,
             [
@@ -272,15 +272,15 @@ mod tests {
     fn accuracy_is_maximised_and_a_tie_is_no_improvement() {
         // patience 1, mode max: 0.8 improves; 0.8 again is not > 0.8: stop.
         let mut s = stopper(Monitor::ValAccuracy, 1, 0.0);
-        assert_eq!(s.check(0.8), Decision::Continue { improved: true });
-        assert_eq!(s.check(0.8), Decision::Stop(StopReason::NoImprovement));
+        assert_eq!(s.check(0.8), StopDecision::Continue { improved: true });
+        assert_eq!(s.check(0.8), StopDecision::Stop(StopReason::NoImprovement));
     }
 
     #[test]
     fn a_non_finite_value_stops_at_once_and_keeps_the_best() {
         let mut s = stopper(Monitor::ValLoss, 10, 0.0);
         s.check(0.5);
-        assert_eq!(s.check(f64::NAN), Decision::Stop(StopReason::NotFinite));
+        assert_eq!(s.check(f64::NAN), StopDecision::Stop(StopReason::NotFinite));
         assert_eq!(s.best(), Some((1, 0.5)));
         let config = EarlyStopping {
             keep: Keep::Best,
@@ -289,7 +289,7 @@ mod tests {
         let mut best = EarlyStopper::new(&config).unwrap();
         assert_eq!(
             best.check(f64::INFINITY),
-            Decision::Stop(StopReason::NotFinite)
+            StopDecision::Stop(StopReason::NotFinite)
         );
         assert_eq!(best.kept_epoch(1), 1, "no best epoch: the last");
     }

@@ -11,17 +11,6 @@ use crate::cli::BenchArgs;
 use crate::setup;
 use crate::setup::Global;
 
-/// Multiply-adds of the matrix products of one epoch, counted as 2 flops:
-/// forward (all layers), backward weight gradients (all layers) and
-/// backward input gradients (all but the first layer) on the training
-/// set, plus a forward pass on the validation set.
-pub fn flops_per_epoch(sizes: &[usize], train: usize, val: usize) -> f64 {
-    let products: Vec<f64> = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).collect();
-    let forward: f64 = products.iter().sum::<f64>() * 2.0;
-    let backward_inputs: f64 = products[1..].iter().sum::<f64>() * 2.0;
-    train as f64 * (2.0 * forward + backward_inputs) + val as f64 * forward
-}
-
 pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     setup::set_threads(1);
     let data = setup::dataset_for_measuring(global.dataset.as_deref(), args.data_dir.clone())?;
@@ -49,7 +38,7 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut sizes = vec![784];
     sizes.extend(&config.model.hidden);
     sizes.push(10);
-    let flops = flops_per_epoch(&sizes, data.train.len, data.test.len);
+    let flops = fmnist_runner::flops_per_epoch(&sizes, data.train.len, data.test.len);
     let achieved = flops / median / 1e9;
 
     let jobs = 2;
@@ -220,19 +209,5 @@ fn torch_comparison(epochs: usize, ours: f64, data_dir: &std::path::Path) {
             torch / ours
         ),
         None => println!("PyTorch: no timing in the output of {}", script.display()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_the_matrix_products_of_an_epoch() {
-        // 784-128-64-10: forward 2*(100352 + 8192 + 640) = 218,368 flops per image.
-        let f = flops_per_epoch(&[784, 128, 64, 10], 1, 0);
-        assert_eq!(f, 2.0 * 218_368.0 + 2.0 * (8192.0 + 640.0));
-        let e = flops_per_epoch(&[784, 128, 64, 10], 60_000, 10_000);
-        assert!((e / 1e9 - 29.45).abs() < 0.05, "{e}");
     }
 }

@@ -52,6 +52,9 @@ pub enum Command {
     GpuCheck(GpuCheckArgs),
     /// What changed between two reproductions: git revisions, report directories or `results`.
     Diff(DiffArgs),
+    /// Send the stored runs to another tool: `export mlflow`.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Train one run of a frozen Slurm plan (what each array task runs).
     #[command(hide = true)]
     RunTask(RunTaskArgs),
@@ -312,4 +315,36 @@ pub struct DiffArgs {
     /// Draw the validation curves of the changed experiments into this directory.
     #[arg(long, value_name = "DIR")]
     pub figures: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Every stored run of the current plan (or of the experiments named)
+    /// to an MLflow tracking server, as one MLflow run per experiment and
+    /// run, in an MLflow experiment per experiment file. Idempotent: what
+    /// is already there is found, not sent again.
+    Mlflow(MlflowArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MlflowArgs {
+    /// The tracking server, e.g. http://127.0.0.1:5000 (start one with
+    /// `mlflow server --backend-store-uri sqlite:///mlflow.db --port 5000`).
+    #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URL")]
+    pub tracking_uri: String,
+    /// Only these experiments: file stems (`lr-sweep`: every point) or full
+    /// names (`lr-sweep[optimizer.kind=sgd,optimizer.lr=0.01]`).
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    pub experiments: Vec<String>,
+    /// Upload each run's weights (model.safetensors) as an artifact.
+    #[arg(long)]
+    pub artifacts: bool,
+    /// Results directory [default: ROOT/results, or ROOT/results-quick with --quick].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Export the smoke-test runs (results-quick/).
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }

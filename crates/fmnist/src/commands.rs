@@ -1,6 +1,6 @@
 //! One function per subcommand; the work itself lives in the library crates
-//! and in the modules `setup` (data, threads, Ctrl-C), `runner` (training a
-//! plan), `slurm`, `report` and `evaluate`.
+//! (training a plan in `fmnist-runner`) and in the modules `setup` (data,
+//! threads, Ctrl-C), `slurm`, `report` and `evaluate`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,9 +14,12 @@ use fmnist_metrics::Store;
 use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, FiguresArgs, ReproduceArgs, TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, Executor, ExportCommand, FiguresArgs, ReproduceArgs,
+    TrainArgs,
 };
-use crate::runner::{self, Context, Job, Summary};
+use fmnist_runner::{self as runner, Context, Job, Tally};
+
+use crate::progress::Bars;
 use crate::setup::{
     self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
 };
@@ -65,6 +68,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GpuCheck(args) => crate::gpu_check::gpu_check(&global, &args),
         Command::Diff(args) => crate::diff::diff(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
+        Command::Export(ExportCommand::Mlflow(args)) => crate::export::mlflow(&global, &args),
     }
 }
 
@@ -115,6 +119,7 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
         Command::GpuCheck(g) => abs_opt(&mut g.data_dir),
         Command::Diff(d) => crate::diff::absolutize(d, cwd),
         Command::RunTask(t) => abs(&mut t.plan),
+        Command::Export(ExportCommand::Mlflow(m)) => abs_opt(&mut m.results),
     }
 }
 
@@ -175,7 +180,7 @@ fn train_plan(
     global: &Global,
     experiments: &[Experiment],
     args: &TrainArgs,
-) -> anyhow::Result<(Summary, Arc<fmnist_data::Dataset>)> {
+) -> anyhow::Result<(Tally, Arc<fmnist_data::Dataset>)> {
     setup::set_threads(args.threads);
     let device: DeviceSpec = args.device.parse()?;
     // Fail before loading anything if the device cannot be opened.
@@ -199,6 +204,7 @@ fn train_plan(
         force: args.force,
         stop: stop.clone(),
         provenance: crate::provenance::collect(Path::new(".")),
+        observer: Arc::new(Bars::default()),
     };
     let moved = ctx
         .store
@@ -219,9 +225,10 @@ fn train_plan(
             &args.slurm,
             &data_set,
             global.dataset.as_deref(),
-        ),
+        )
+        .map_err(|e| runner::RunnerError::Executor(crate::errors::describe(&e))),
     };
-    let summary = crate::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
+    let summary = runner::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
     print_summary(&summary);
     if stop.load(Ordering::SeqCst) {
         bail!(
@@ -252,11 +259,16 @@ fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -
 }
 
 /// What was trained and reused, and every failure and divergence.
-fn print_summary(summary: &Summary) {
+fn print_summary(summary: &Tally) {
     eprintln!(
-        "trained {}, reused {} in {:.1}s{}{}{}",
-        runner::runs(summary.trained),
-        runner::stored_runs(summary.reused),
+        "trained {}{}, reused {} in {:.1}s{}{}{}",
+        runner::runs(summary.trained_runs()),
+        match summary.rung_passes {
+            0 => String::new(),
+            1 => " (1 rung pass of successive halving)".into(),
+            n => format!(" ({n} rung passes of successive halving)"),
+        },
+        runner::stored_runs(summary.reused_runs()),
         summary.seconds,
         if summary.resumed > 0 {
             format!("; {} resumed from a checkpoint", summary.resumed)
@@ -285,7 +297,7 @@ fn print_summary(summary: &Summary) {
     }
 }
 
-fn exit_code(summary: &Summary) -> ExitCode {
+fn exit_code(summary: &Tally) -> ExitCode {
     if summary.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -316,8 +328,8 @@ fn reproduce(global: &Global, args: &ReproduceArgs) -> anyhow::Result<ExitCode> 
     let written = crate::report::write(global, &experiments, &figures, Some(&data))?;
     eprintln!(
         "reproduce: trained {}, reused {}, report of {written} file{} written in {:.1}s: {}",
-        runner::runs(summary.trained),
-        runner::stored_runs(summary.reused),
+        runner::runs(summary.trained_runs()),
+        runner::stored_runs(summary.reused_runs()),
         if written == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64(),
         reports.join("REPORT.md").display()

@@ -66,9 +66,17 @@ pub fn diff(global: &Global, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         eprintln!("wrote {}", md.display());
     }
     if let Some(dir) = &args.figures {
-        let drawn = figures(&d, [a, b], &stored, dir)?;
-        let noun = if drawn == 1 { "figure" } else { "figures" };
-        eprintln!("drew {drawn} {noun} into {}", dir.display());
+        // The folder exists after the command whatever it drew, so that a
+        // script can list it.
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        match figures(&d, [a, b], &stored, dir)? {
+            0 => eprintln!(
+                "no figure drawn into {}: no experiment changed or drifted",
+                dir.display()
+            ),
+            1 => eprintln!("drew 1 figure into {}", dir.display()),
+            n => eprintln!("drew {n} figures into {}", dir.display()),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

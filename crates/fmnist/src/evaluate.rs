@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use fmnist_metrics::{Quantity, RunStatus, Split, Store};
+use fmnist_metrics::{Quantity, RunStatus, Split, Store, StoredRun};
 use fmnist_train::{DeviceSpec, Mlp};
 
 use crate::cli::EvaluateArgs;
@@ -14,31 +14,7 @@ use crate::setup::{Global, results_dir};
 pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     setup::set_threads(1);
     let store = Store::new(results_dir(args.results.clone(), args.quick));
-    let mut runs = store
-        .read_all()
-        .with_context(|| format!("reading results from {}", store.root().display()))?;
-    if !args.runs.is_empty() {
-        for prefix in &args.runs {
-            let n = runs
-                .iter()
-                .filter(|r| r.manifest.run_id.starts_with(prefix.as_str()))
-                .count();
-            if n != 1 {
-                bail!(
-                    "run id {prefix:?} matches {n} stored runs in {}; `cargo xtask list` shows them",
-                    store.root().display()
-                );
-            }
-        }
-        runs.retain(|r| {
-            args.runs
-                .iter()
-                .any(|p| r.manifest.run_id.starts_with(p.as_str()))
-        });
-    }
-    if runs.is_empty() {
-        bail!("no stored runs in {}", store.root().display());
-    }
+    let runs = selected_runs(&store, &args.runs)?;
     let data = DataSet::choose(global.dataset.as_deref(), args.data.data_dir.clone())?
         .fetch_and_load(&args.data)?;
     let device = DeviceSpec::Cpu.open()?;
@@ -100,4 +76,35 @@ pub fn evaluate(global: &Global, args: &EvaluateArgs) -> anyhow::Result<ExitCode
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The stored runs whose ids start with one of `prefixes` (all without);
+/// each prefix must name exactly one run.
+fn selected_runs(store: &Store, prefixes: &[String]) -> anyhow::Result<Vec<StoredRun>> {
+    let mut runs = store
+        .read_all()
+        .with_context(|| format!("reading results from {}", store.root().display()))?;
+    if !prefixes.is_empty() {
+        for prefix in prefixes {
+            let n = runs
+                .iter()
+                .filter(|r| r.manifest.run_id.starts_with(prefix.as_str()))
+                .count();
+            if n != 1 {
+                bail!(
+                    "run id {prefix:?} matches {n} stored runs in {}; `cargo xtask list` shows them",
+                    store.root().display()
+                );
+            }
+        }
+        runs.retain(|r| {
+            prefixes
+                .iter()
+                .any(|p| r.manifest.run_id.starts_with(p.as_str()))
+        });
+    }
+    if runs.is_empty() {
+        bail!("no stored runs in {}", store.root().display());
+    }
+    Ok(runs)
 }

@@ -38,7 +38,7 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
         let mine: Vec<&RunSpec> = runs.iter().filter(|r| r.experiment == exp.name).collect();
         block(&mut out, exp, &mine, &store, args.all);
     }
-    let unique = crate::runner::unique_runs(&runs);
+    let unique = fmnist_runner::unique_runs(&runs);
     let missing: Vec<&RunSpec> = unique
         .iter()
         .copied()
@@ -49,7 +49,7 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     out.push_str(&format!(
         "{} experiments, {} ({} distinct, {} of them stored in {})\n",
         experiments.len(),
-        crate::runner::runs(runs.len()),
+        fmnist_runner::runs(runs.len()),
         unique.len(),
         unique.len() - missing.len(),
         store.root().display()
@@ -57,8 +57,8 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     out.push_str(&format!(
         "to train: {}, {}\n",
-        crate::runner::runs(left.len()),
-        crate::estimate::describe(
+        fmnist_runner::runs(left.len()),
+        fmnist_runner::estimate::describe(
             &left,
             &[store.clone(), Store::new(results_dir(None, !args.quick))],
             jobs
@@ -184,7 +184,7 @@ fn block(out: &mut String, exp: &Experiment, runs: &[&RunSpec], store: &Store, a
         let mark = match store.finished(&r.run_id).map(|m| m.status) {
             Some(RunStatus::Complete) => "stored".to_string(),
             Some(status) => format!("stored, {status}"),
-            None => match crate::runner::checkpoint_epochs(store, &r.run_id) {
+            None => match fmnist_runner::checkpoint_epochs(store, &r.run_id) {
                 0 => "missing".to_string(),
                 e => format!("missing (checkpoint after epoch {e})"),
             },

@@ -9,15 +9,13 @@ mod commands;
 mod decide;
 mod diff;
 mod errors;
-mod estimate;
 mod evaluate;
+mod export;
 mod gpu_check;
-mod halving;
 mod list;
 mod progress;
 mod provenance;
 mod report;
-mod runner;
 mod setup;
 mod slurm;
 

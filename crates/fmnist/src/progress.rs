@@ -120,6 +120,51 @@ impl RunBar {
     }
 }
 
+/// The runner's [`Observer`](fmnist_runner::Observer): a plan's bars, made
+/// when the plan begins.
+#[derive(Debug, Default)]
+pub struct Bars {
+    progress: std::sync::OnceLock<Progress>,
+}
+
+impl Bars {
+    fn get(&self) -> &Progress {
+        self.progress.get_or_init(|| Progress::new(0))
+    }
+}
+
+impl fmnist_runner::Observer for Bars {
+    fn begin(&self, runs: usize) {
+        let p = self.progress.get_or_init(|| Progress::new(runs));
+        p.overall.set_length(runs as u64);
+        p.overall.set_position(0);
+    }
+    fn println(&self, line: String) {
+        self.get().println(line);
+    }
+    fn run_done(&self) {
+        self.get().run_done();
+    }
+    fn start_run(&self, name: String, epochs: usize) -> Box<dyn fmnist_runner::RunObserver + '_> {
+        Box::new(self.get().start_run(name, epochs))
+    }
+    fn finish(&self) {
+        self.get().finish();
+    }
+}
+
+impl fmnist_runner::RunObserver for RunBar {
+    fn batch(&self, batch: usize, batches: usize) {
+        RunBar::batch(self, batch, batches);
+    }
+    fn epoch(&self, epoch: usize, epochs: usize, line: &str) {
+        RunBar::epoch(self, epoch, epochs, line);
+    }
+    fn close(self: Box<Self>) {
+        RunBar::close(*self);
+    }
+}
+
 /// Draws what the data crate reports while fetching: a byte bar per
 /// transfer on a terminal, one line per event otherwise.
 #[derive(Debug)]

@@ -18,8 +18,8 @@ use fmnist_metrics::{Store, atomic_write};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{RunTaskArgs, SlurmArgs};
-use crate::runner::{self, Context, Job, Summary};
 use crate::setup::{self, DataSet};
+use fmnist_runner::{self as runner, Context, Job, Tally};
 
 /// What every task needs, frozen at submission time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub fn execute(
     slurm: &SlurmArgs,
     data: &DataSet,
     dataset: Option<&Path>,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<Tally> {
     let started = Instant::now();
     ctx.store.clean_stale();
     let pending = runner::pending(jobs, &ctx.store, ctx.force)?;
@@ -52,9 +52,9 @@ pub fn execute(
         eprintln!("CORRUPT {line}");
     }
     let missing = pending.todo;
-    let mut summary = Summary {
+    let mut summary = Tally {
         reused: pending.reused,
-        ..Summary::default()
+        ..Tally::default()
     };
     if missing.is_empty() {
         return Ok(summary);
@@ -91,7 +91,7 @@ pub fn execute(
     eprintln!(
         "slurm: submitted job array {job_id} with {} tasks ({} reused); plan {}, logs {}",
         plan.runs.len(),
-        runner::stored_runs(summary.reused),
+        runner::stored_runs(summary.reused.len()),
         plan_path.display(),
         slurm_dir.join("logs").display()
     );
@@ -100,9 +100,12 @@ pub fn execute(
     for (i, job) in plan.runs.iter().enumerate() {
         let run = &job.spec;
         match ctx.store.finished(&run.run_id) {
-            None if job.until.is_some() && job.done_in(&ctx.store) => summary.trained += 1,
+            None if job.until.is_some() && job.done_in(&ctx.store) => {
+                summary.trained.insert(run.run_id.clone());
+                summary.rung_passes += 1;
+            }
             Some(m) => {
-                summary.trained += 1;
+                summary.trained.insert(run.run_id.clone());
                 if let fmnist_metrics::RunStatus::Diverged { .. } = m.status {
                     let text = format!("seed {} {}", run.seed, m.status);
                     summary.diverged.push(format!("{}: {text}", run.experiment));
@@ -312,13 +315,14 @@ pub fn run_task(args: &RunTaskArgs) -> anyhow::Result<ExitCode> {
         force: plan.force,
         stop,
         provenance: crate::provenance::collect(Path::new(".")),
+        observer: Arc::new(crate::progress::Bars::default()),
     };
     let summary = runner::execute(vec![job.clone()], &ctx)?;
     eprintln!(
         "task {index}: {}: trained {}, already stored {}, resumed {}, failed {}, interrupted {}",
         job.name(),
-        summary.trained,
-        summary.reused,
+        summary.trained_runs(),
+        summary.reused_runs(),
         summary.resumed,
         summary.failed.len(),
         summary.interrupted

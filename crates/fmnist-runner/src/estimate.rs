@@ -5,16 +5,22 @@
 use fmnist_experiments::RunSpec;
 use fmnist_metrics::Store;
 
-/// Matrix-product work of one epoch, in flops (see `bench::flops_per_epoch`),
+/// Matrix-product work of one epoch, in flops ([`flops_per_epoch`]),
 /// the measure by which stored runs' speed is carried over to new ones.
 fn epoch_flops(spec: &RunSpec, train: usize, val: usize) -> f64 {
     let c = &spec.config;
     let train = c.train_limit.map_or(train, |n| n.min(train));
     let val = c.val_limit.map_or(val, |n| n.min(val));
-    let mut sizes = vec![784];
-    sizes.extend(&c.model.hidden);
-    sizes.push(10);
-    crate::bench::flops_per_epoch(&sizes, train, val)
+    flops_per_epoch(&c.model.layer_sizes(), train, val)
+}
+
+/// The matrix-product work of one epoch of a network with these layer
+/// sizes: forward and backward over `train` images, forward over `val`.
+pub fn flops_per_epoch(sizes: &[usize], train: usize, val: usize) -> f64 {
+    let products: Vec<f64> = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).collect();
+    let forward: f64 = products.iter().sum::<f64>() * 2.0;
+    let backward_inputs: f64 = products[1..].iter().sum::<f64>() * 2.0;
+    train as f64 * (2.0 * forward + backward_inputs) + val as f64 * forward
 }
 
 /// Each stored CPU run's epoch seconds per flop, with its batch size, and
@@ -134,6 +140,15 @@ fn human(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_the_matrix_products_of_an_epoch() {
+        // 784-128-64-10: forward 2*(100352 + 8192 + 640) = 218,368 flops per image.
+        let f = flops_per_epoch(&[784, 128, 64, 10], 1, 0);
+        assert_eq!(f, 2.0 * 218_368.0 + 2.0 * (8192.0 + 640.0));
+        let e = flops_per_epoch(&[784, 128, 64, 10], 60_000, 10_000);
+        assert!((e / 1e9 - 29.45).abs() < 0.05, "{e}");
+    }
 
     #[test]
     fn the_rate_of_runs_of_the_same_batch_size_is_preferred() {
