@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use fmnist_stats::{Check, Decision, Difference, Observed, Region, TwoStage};
+use fmnist_stats::{Decision, Difference, IntervalDecision, Observed, Region, TwoStage};
 
 use crate::design::{Design, Stages};
 use crate::inference::{MAX_SEEDS_ESTIMATE, Statistics};
@@ -81,7 +81,7 @@ pub struct Stage {
     /// The stage's significance level on `decide`'s scale.
     pub alpha: f64,
     /// The stage decided on its own at `alpha`.
-    pub check: Check,
+    pub check: IntervalDecision,
     /// Why a check of two sides is not paired (Welch's t), in words.
     pub unpaired: Option<String>,
 }

@@ -185,7 +185,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Mode {
+pub(crate) enum SweepMode {
     /// Every combination, the first list varying slowest.
     Grid,
     /// The i-th point takes the i-th value of every list.
@@ -321,14 +321,14 @@ impl Options {
 
     /// The mode and its options; `hyperband` when `[sweep.prune]` sizes a
     /// TPE sweep's rounds.
-    fn mode(&self, table: &Loc, hyperband: bool) -> Result<Mode, ExperimentError> {
+    fn mode(&self, table: &Loc, hyperband: bool) -> Result<SweepMode, ExperimentError> {
         let written = match &self.mode {
-            None => Mode::Grid,
+            None => SweepMode::Grid,
             Some((entry, loc)) => parse_mode(entry, loc)?,
         };
         let at = self.mode.as_ref().map_or(table, |(_, loc)| loc);
         match written {
-            Mode::Grid | Mode::Zip => {
+            SweepMode::Grid | SweepMode::Zip => {
                 let why = "a grid or zip sweep has one point per listed value";
                 self.refuse(
                     &["samples"],
@@ -341,7 +341,7 @@ impl Options {
                 self.refuse(&TPE_ONLY, "mode = \"tpe\"")?;
                 Ok(written)
             }
-            Mode::Sampled { sampler, .. } => {
+            SweepMode::Sampled { sampler, .. } => {
                 self.refuse(
                     &TPE_ONLY,
                     "mode = \"tpe\"; a random or Sobol sweep draws `samples` points at once",
@@ -350,13 +350,13 @@ impl Options {
                 let samples =
                     int_option(&self.samples, "samples", 1, MAX_SAMPLES as i64, at, name)?;
                 let seed = int_option(&self.seed, "seed", 0, i64::from(u32::MAX), at, name)?;
-                Ok(Mode::Sampled {
+                Ok(SweepMode::Sampled {
                     sampler,
                     samples: samples as usize,
                     seed: seed as u32,
                 })
             }
-            Mode::Tpe(_) => self.tpe(at, hyperband).map(Mode::Tpe),
+            SweepMode::Tpe(_) => self.tpe(at, hyperband).map(SweepMode::Tpe),
         }
     }
 
@@ -519,14 +519,14 @@ fn int_option(
 /// A parsed, type-checked `[sweep]`.
 #[derive(Debug)]
 pub(crate) struct Sweep {
-    pub(crate) mode: Mode,
+    pub(crate) mode: SweepMode,
     pub(crate) axes: Vec<SweptKey>,
     prune: Option<WrittenPrune>,
 }
 
 /// One point: a value per axis, `None` where the axis's `when` does not
 /// hold (the point does not carry that setting).
-pub(crate) type Point = Vec<Option<Value>>;
+pub(crate) type PointValues = Vec<Option<Value>>;
 
 /// A `[sweep.prune]` and where its parts were written, for the checks that
 /// need the points and the epochs.
@@ -585,7 +585,7 @@ impl Sweep {
             .as_ref()
             .is_some_and(|p| p.prune.rule == Rule::Hyperband);
         let mode = options.mode(&table, hyperband)?;
-        if let (Mode::Tpe(tpe), Some(p)) = (mode, &prune) {
+        if let (SweepMode::Tpe(tpe), Some(p)) = (mode, &prune) {
             p.check_metric(tpe.split, tpe.quantity)?;
         }
         let mut axes: Vec<SweptKey> = Vec::with_capacity(swept.len());
@@ -611,7 +611,7 @@ impl Sweep {
     /// Each point as one value per axis: in product order (grid), paired
     /// (zip), or in the order drawn (sampled; a TPE sweep's first round).
     /// A grid point whose kind drops a conditional setting comes once.
-    fn points(&self, epochs: usize) -> Result<Vec<Point>, ExperimentError> {
+    fn points(&self, epochs: usize) -> Result<Vec<PointValues>, ExperimentError> {
         let lists: Vec<&[Value]> = (self.axes.iter())
             .map(|a| match &a.domain {
                 Domain::List(v) => v.as_slice(),
@@ -625,7 +625,7 @@ impl Sweep {
                 .map(|(&i, l)| l[i].clone())
                 .collect()
         };
-        let listed = |indices: Vec<Vec<usize>>| -> Vec<Point> {
+        let listed = |indices: Vec<Vec<usize>>| -> Vec<PointValues> {
             let mut seen: Vec<Vec<Option<usize>>> = Vec::new();
             let mut out = Vec::new();
             for p in indices {
@@ -641,10 +641,10 @@ impl Sweep {
             out
         };
         match self.mode {
-            Mode::Zip => Ok(listed(
+            SweepMode::Zip => Ok(listed(
                 (0..lists[0].len()).map(|i| vec![i; lists.len()]).collect(),
             )),
-            Mode::Grid => {
+            SweepMode::Grid => {
                 let mut points = vec![Vec::new()];
                 for list in &lists {
                     points = points
@@ -660,12 +660,12 @@ impl Sweep {
                 }
                 Ok(listed(points))
             }
-            Mode::Sampled {
+            SweepMode::Sampled {
                 sampler,
                 samples,
                 seed,
             } => self.drawn(unit_points(sampler, seed, samples, self.axes.len())),
-            Mode::Tpe(tpe) => {
+            SweepMode::Tpe(tpe) => {
                 let size = crate::tpe::round_size(tpe, self.prune(), 0, epochs);
                 self.drawn(unit_points(tpe.startup, tpe.seed, size, self.axes.len()))
             }
@@ -673,7 +673,7 @@ impl Sweep {
     }
 
     /// The points at unit coordinates `units`, one per axis each.
-    pub(crate) fn drawn(&self, units: Vec<Vec<f64>>) -> Result<Vec<Point>, ExperimentError> {
+    pub(crate) fn drawn(&self, units: Vec<Vec<f64>>) -> Result<Vec<PointValues>, ExperimentError> {
         units
             .into_iter()
             .map(|u| {
@@ -686,7 +686,7 @@ impl Sweep {
     }
 
     /// `values` with the settings whose `when` does not hold dropped.
-    pub(crate) fn mask(&self, values: Vec<Value>) -> Point {
+    pub(crate) fn mask(&self, values: Vec<Value>) -> PointValues {
         let applies: Vec<bool> = (self.axes.iter())
             .map(|a| (a.when.as_ref()).is_none_or(|c| c.holds(&self.axes, &values)))
             .collect();
@@ -706,7 +706,7 @@ impl Sweep {
     ) -> Result<Vec<Experiment>, ExperimentError> {
         let epochs = file_epochs(settings);
         let points = self.points(epochs)?;
-        let round = matches!(self.mode, Mode::Tpe(_)).then_some(0);
+        let round = matches!(self.mode, SweepMode::Tpe(_)).then_some(0);
         let out = self.experiments(&points, 0, round, meta, settings, file)?;
         if let Some(p) = &self.prune {
             p.check(&out, self.mode)?;
@@ -715,7 +715,7 @@ impl Sweep {
     }
 
     /// The name of a sweep point with `values`: `lr-sweep[optimizer.lr=0.001]`.
-    pub(crate) fn point_name(&self, sweep: &str, point: &Point) -> String {
+    pub(crate) fn point_name(&self, sweep: &str, point: &PointValues) -> String {
         format!(
             "{sweep}[{}]",
             self.sweep_point(sweep, 0, point, None).assignments()
@@ -726,7 +726,7 @@ impl Sweep {
         &self,
         sweep: &str,
         index: usize,
-        point: &Point,
+        point: &PointValues,
         round: Option<usize>,
     ) -> SweepPoint {
         SweepPoint {
@@ -748,7 +748,7 @@ impl Sweep {
     /// as an earlier one is skipped when drawn and an error when listed.
     pub(crate) fn experiments(
         &self,
-        points: &[Point],
+        points: &[PointValues],
         first: usize,
         round: Option<usize>,
         meta: &FileMeta,
@@ -757,12 +757,12 @@ impl Sweep {
     ) -> Result<Vec<Experiment>, ExperimentError> {
         let parent = base_config(settings, file);
         let mut out: Vec<Experiment> = Vec::with_capacity(points.len());
-        let mut taken: Vec<&Point> = Vec::with_capacity(points.len());
+        let mut taken: Vec<&PointValues> = Vec::with_capacity(points.len());
         for point in points {
             let sweep_point = self.sweep_point(&meta.name, first + out.len(), point, round);
             let name = format!("{}[{}]", meta.name, sweep_point.assignments());
             if let Some(earlier) = out.iter().position(|e| e.name == name) {
-                if matches!(self.mode, Mode::Sampled { .. } | Mode::Tpe(_)) {
+                if matches!(self.mode, SweepMode::Sampled { .. } | SweepMode::Tpe(_)) {
                     continue;
                 }
                 return Err(repeated(&self.axes, point, taken[earlier], &name));
@@ -795,7 +795,7 @@ impl Sweep {
     /// The file's settings with `point` laid over them, resolved.
     fn resolve(
         &self,
-        point: &Point,
+        point: &PointValues,
         settings: &Settings,
         file: &SourceFile,
     ) -> Result<(crate::RunConfig, Vec<u64>), ExperimentError> {
@@ -835,21 +835,21 @@ fn options_metric(options: &Options) -> Option<(Split, Quantity)> {
 
 /// What needs every axis: at least one, at most [`MAX_DIMENSIONS`] when
 /// sampled, lists of one length when zipped.
-fn check_axes(mode: Mode, axes: &[SweptKey], table: &Loc) -> Result<(), ExperimentError> {
+fn check_axes(mode: SweepMode, axes: &[SweptKey], table: &Loc) -> Result<(), ExperimentError> {
     let Some(first) = axes.first() else {
         return Err(table.invalid(
             "sweep",
             "a [sweep] needs at least one setting and its list of values, e.g. \"optimizer.lr\" = [0.001, 0.01]",
         ));
     };
-    let drawn = matches!(mode, Mode::Sampled { .. } | Mode::Tpe(_));
+    let drawn = matches!(mode, SweepMode::Sampled { .. } | SweepMode::Tpe(_));
     if let (true, Some(dropped)) = (drawn, axes.get(MAX_DIMENSIONS)) {
         return Err(dropped.loc.invalid(
             &dropped.key,
             format!("a sampled sweep takes at most {MAX_DIMENSIONS} keys"),
         ));
     }
-    if mode == Mode::Zip {
+    if mode == SweepMode::Zip {
         let len = |a: &SweptKey| match &a.domain {
             Domain::List(v) => v.len(),
             Domain::Range(_) => 0,
@@ -872,7 +872,12 @@ fn check_axes(mode: Mode, axes: &[SweptKey], table: &Loc) -> Result<(), Experime
 
 /// The error for a grid or zip point named as an earlier one: at the first
 /// value written in another place than the earlier point's.
-fn repeated(axes: &[SweptKey], point: &Point, earlier: &Point, name: &str) -> ExperimentError {
+fn repeated(
+    axes: &[SweptKey],
+    point: &PointValues,
+    earlier: &PointValues,
+    name: &str,
+) -> ExperimentError {
     let span = |v: &Option<Value>| v.as_ref().map(|v| v.loc.span.clone());
     let (axis, value) = (axes.iter().zip(point).zip(earlier))
         .filter(|((_, v), _)| v.is_some())
@@ -893,10 +898,10 @@ fn axis_domain(
     entry: Entry,
     entry_loc: &Loc,
     key_loc: &Loc,
-    mode: Mode,
+    mode: SweepMode,
     file: &Arc<SourceFile>,
 ) -> Result<(Domain, Option<Condition>), ExperimentError> {
-    let drawn = matches!(mode, Mode::Sampled { .. } | Mode::Tpe(_));
+    let drawn = matches!(mode, SweepMode::Sampled { .. } | SweepMode::Tpe(_));
     let Entry::Table(mut table) = entry else {
         let values = axis_values(key, entry, entry_loc, key_loc, file)?;
         return Ok((Domain::List(values), None));
@@ -1091,7 +1096,7 @@ fn base_config(settings: &Settings, file: &SourceFile) -> Option<crate::RunConfi
 
 /// Says which point an error of `finish` arose in: a value can be valid alone
 /// and wrong beside another point's (momentum with `optimizer.kind = "adam"`).
-fn in_point(err: ExperimentError, point: &Point, axes: &[SweptKey]) -> ExperimentError {
+fn in_point(err: ExperimentError, point: &PointValues, axes: &[SweptKey]) -> ExperimentError {
     match err {
         ExperimentError::Invalid {
             path,
@@ -1144,21 +1149,21 @@ pub(crate) fn flatten(
 
 /// The mode as written; a sampled mode's `samples` and `seed` are read
 /// by [`Options::mode`].
-fn parse_mode(entry: &Entry, loc: &Loc) -> Result<Mode, ExperimentError> {
+fn parse_mode(entry: &Entry, loc: &Loc) -> Result<SweepMode, ExperimentError> {
     const EXPECTED: &str = "expected \"grid\" (every combination, the default), \"zip\" (the lists paired element by element), \"random\" or \"sobol\" (`samples` points drawn with `seed`), \"tpe\" (`rounds` of `round_size` trials, each round proposed from the earlier ones' results)";
-    let sampled = |sampler| Mode::Sampled {
+    let sampled = |sampler| SweepMode::Sampled {
         sampler,
         samples: 0,
         seed: 0,
     };
     let modes = [
-        ("grid", Mode::Grid),
-        ("zip", Mode::Zip),
+        ("grid", SweepMode::Grid),
+        ("zip", SweepMode::Zip),
         (Sampler::Random.name(), sampled(Sampler::Random)),
         (Sampler::Sobol.name(), sampled(Sampler::Sobol)),
         (
             "tpe",
-            Mode::Tpe(TpeOptions {
+            SweepMode::Tpe(TpeOptions {
                 rounds: 0,
                 round_size: None,
                 startup: Sampler::Random,
@@ -1336,15 +1341,16 @@ impl WrittenPrune {
 
     /// What needs the points: more than one (in a TPE sweep's first round,
     /// unless Hyperband sizes the rounds), and a first rung within the epochs.
-    fn check(&self, points: &[Experiment], mode: Mode) -> Result<(), ExperimentError> {
-        let sized_by_hyperband = matches!(mode, Mode::Tpe(_)) && self.prune.rule == Rule::Hyperband;
+    fn check(&self, points: &[Experiment], mode: SweepMode) -> Result<(), ExperimentError> {
+        let sized_by_hyperband =
+            matches!(mode, SweepMode::Tpe(_)) && self.prune.rule == Rule::Hyperband;
         if points.len() < 2 && !sized_by_hyperband {
             return Err(self.table.invalid(
                 PRUNE_KEY,
                 format!(
                     "this sweep has {} point{}; pruning ranks points against each other, so it needs at least two",
                     points.len(),
-                    if matches!(mode, Mode::Tpe(_)) { " per round" } else { "" }
+                    if matches!(mode, SweepMode::Tpe(_)) { " per round" } else { "" }
                 ),
             ));
         }

@@ -96,7 +96,9 @@ use crate::quantity::{Quantity, Split};
 use crate::sample::unit_points;
 use crate::settings::Settings;
 use crate::source::SourceFile;
-use crate::sweep::{Domain, Mode, Point, Sweep, SweptKey, TpeOptions, Value, file_epochs};
+use crate::sweep::{
+    Domain, PointValues, Sweep, SweepMode, SweptKey, TpeOptions, Value, file_epochs,
+};
 
 /// How many times a round asks again for a point named as an earlier
 /// trial, per trial it still needs.
@@ -130,7 +132,7 @@ pub struct TpeSweep {
 /// value (NaN where the point does not carry the setting) and its name.
 #[derive(Debug, Clone)]
 struct Trial {
-    point: Point,
+    point: PointValues,
     params: Vec<f64>,
     name: String,
 }
@@ -145,7 +147,7 @@ impl TpeSweep {
             return Ok(None);
         };
         let sweep = Sweep::parse(written, &read.file)?;
-        let Mode::Tpe(options) = sweep.mode else {
+        let SweepMode::Tpe(options) = sweep.mode else {
             return Ok(None);
         };
         // Round 0 resolves as the loader's, with the same errors.
@@ -251,7 +253,7 @@ impl TpeSweep {
     /// Round `r`'s experiments from a walk that has proposed it.
     fn experiments(&self, walk: &Walk, r: usize) -> Result<Vec<Experiment>, ExperimentError> {
         let span = walk.rounds[r].clone();
-        let points: Vec<Point> = walk.trials[span.clone()]
+        let points: Vec<PointValues> = walk.trials[span.clone()]
             .iter()
             .map(|t| t.point.clone())
             .collect();

@@ -18,7 +18,7 @@ use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT, Written,
     bold, decimals, font, render_png, render_svg,
 };
-use fmnist_report::aggregate::{self as stats, Summary};
+use fmnist_report::aggregate::{self as stats, SeedStats};
 use fmnist_report::panels::PALETTE;
 use fmnist_report::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
 use fmnist_report::tables::setting;
@@ -27,7 +27,7 @@ struct Line {
     label: Option<String>,
     color: RGBColor,
     /// (x position, [final acc, best acc, final loss]).
-    points: Vec<(f64, [Option<Summary>; 3])>,
+    points: Vec<(f64, [Option<SeedStats>; 3])>,
 }
 
 struct Response {
@@ -67,7 +67,7 @@ fn response_lines(
     lines_labels
         .iter()
         .map(|label| {
-            let mut points: Vec<(f64, [Option<Summary>; 3])> = series
+            let mut points: Vec<(f64, [Option<SeedStats>; 3])> = series
                 .points
                 .iter()
                 .filter(|p| p.line == *label)
@@ -343,7 +343,7 @@ fn draw_response_lines<DB: DrawingBackend>(
     k: usize,
     scale: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let at = |line: &Line| -> Vec<(f64, Summary)> {
+    let at = |line: &Line| -> Vec<(f64, SeedStats)> {
         line.points
             .iter()
             .filter_map(|(x, s)| s[k].map(|s| (*x, s)))

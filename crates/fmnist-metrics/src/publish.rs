@@ -24,12 +24,12 @@ use crate::store::{MANIFEST_FILE, MISTAKES_FILE, MODEL_FILE, RunRecord, Store};
 use crate::table::{write_confusion, write_parquet};
 
 /// A run's files in its staging directory, ready to be placed.
-pub(crate) struct Staged {
+pub(crate) struct StagedRun {
     pub(crate) dir: PathBuf,
     run_id: String,
 }
 
-impl Staged {
+impl StagedRun {
     fn run(&self) -> PathBuf {
         self.dir.join("run")
     }
@@ -58,10 +58,10 @@ impl Store {
     }
 
     /// Step 1: every file of the run, written under `.staging/`.
-    pub(crate) fn stage(&self, record: &RunRecord) -> Result<Staged, MetricsError> {
+    pub(crate) fn stage(&self, record: &RunRecord) -> Result<StagedRun, MetricsError> {
         let manifest = &record.manifest;
         let staging_root = self.root().join(".staging");
-        let staged = Staged {
+        let staged = StagedRun {
             dir: staging_root.join(format!("{}.{}", manifest.run_id, std::process::id())),
             run_id: manifest.run_id.clone(),
         };
@@ -92,7 +92,7 @@ impl Store {
 
     /// Step 2: whatever the store holds under this id stops being stored:
     /// its tables go first, then its run directory moves into staging.
-    pub(crate) fn retire(&self, staged: &Staged) -> Result<(), MetricsError> {
+    pub(crate) fn retire(&self, staged: &StagedRun) -> Result<(), MetricsError> {
         let id = &staged.run_id;
         for table in [self.metrics_file(id), self.confusion_file(id)] {
             match std::fs::remove_file(&table) {
@@ -111,7 +111,7 @@ impl Store {
     }
 
     /// Step 3: the run directory, renamed into `runs/`.
-    pub(crate) fn place_run_dir(&self, staged: &Staged) -> Result<(), MetricsError> {
+    pub(crate) fn place_run_dir(&self, staged: &StagedRun) -> Result<(), MetricsError> {
         let target = self.run_dir(&staged.run_id);
         let parent = target.parent().expect("run dirs have a parent");
         std::fs::create_dir_all(parent).map_err(io(parent))?;
@@ -120,7 +120,7 @@ impl Store {
 
     /// Step 4: the table files, renamed into their tables; with the metrics
     /// table in place the run is stored.
-    pub(crate) fn place_tables(&self, staged: &Staged) -> Result<(), MetricsError> {
+    pub(crate) fn place_tables(&self, staged: &StagedRun) -> Result<(), MetricsError> {
         let id = &staged.run_id;
         for (from, to) in [
             (staged.confusion(), self.confusion_file(id)),

@@ -20,7 +20,7 @@ pub fn value(row: &MetricRow, q: Quantity) -> f64 {
 
 /// Mean, spread and range of one number over seeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
+pub struct SeedStats {
     pub n: usize,
     pub mean: f64,
     /// Sample standard deviation (divides by n - 1, as `numpy.std(ddof=1)`);
@@ -42,7 +42,7 @@ pub const INTERVAL_METHOD: &str = "Student's t interval of the mean over seeds, 
 mean ± t(0.975, n − 1) · s / √n with s the sample standard deviation";
 
 /// `None` for no values.
-pub fn summarize(values: &[f64]) -> Option<Summary> {
+pub fn summarize(values: &[f64]) -> Option<SeedStats> {
     if values.is_empty() {
         return None;
     }
@@ -58,7 +58,7 @@ pub fn summarize(values: &[f64]) -> Option<Summary> {
     let ci = fmnist_stats::mean_interval(values, LEVEL)
         .ok()
         .map(|m| (m.lo(), m.hi()));
-    Some(Summary {
+    Some(SeedStats {
         n,
         mean,
         std,
@@ -139,7 +139,7 @@ pub fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
 
 /// One number per run, summarised over the runs (seeds); runs without the
 /// number, or with a non-finite one, are left out.
-pub fn over_runs(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<Summary> {
+pub fn over_runs(runs: &[&StoredRun], f: impl Fn(&StoredRun) -> Option<f64>) -> Option<SeedStats> {
     let values: Vec<f64> = runs
         .iter()
         .filter_map(|r| f(r))
@@ -170,10 +170,10 @@ pub fn seconds_per_epoch(run: &StoredRun) -> Option<f64> {
 /// each over the seeds (non-finite values left out).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointStats {
-    pub final_acc: Option<Summary>,
-    pub best_acc: Option<Summary>,
-    pub best_epoch: Option<Summary>,
-    pub final_loss: Option<Summary>,
+    pub final_acc: Option<SeedStats>,
+    pub best_acc: Option<SeedStats>,
+    pub best_epoch: Option<SeedStats>,
+    pub final_loss: Option<SeedStats>,
     pub seeds: Vec<u64>,
 }
 
@@ -319,7 +319,7 @@ impl Confusion {
 
 /// Each class's accuracy (recall) over the matrices of several seeds, for
 /// classes `0..classes`; `None` for a class no matrix has images of.
-pub fn class_accuracy_over_seeds(mats: &[Confusion], classes: usize) -> Vec<Option<Summary>> {
+pub fn class_accuracy_over_seeds(mats: &[Confusion], classes: usize) -> Vec<Option<SeedStats>> {
     let per: Vec<Vec<ClassMetrics>> = mats.iter().map(Confusion::per_class).collect();
     (0..classes)
         .map(|c| {
@@ -333,7 +333,7 @@ pub fn class_accuracy_over_seeds(mats: &[Confusion], classes: usize) -> Vec<Opti
 }
 
 /// The overall accuracy (diagonal over total) over the matrices of several seeds.
-pub fn accuracy_over_seeds(mats: &[Confusion]) -> Option<Summary> {
+pub fn accuracy_over_seeds(mats: &[Confusion]) -> Option<SeedStats> {
     let values: Vec<f64> = mats.iter().filter_map(Confusion::accuracy).collect();
     summarize(&values)
 }

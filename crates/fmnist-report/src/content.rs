@@ -48,7 +48,7 @@ pub struct Report<'a> {
     /// In the report's order: paper figures by number, then the rest in
     /// the experiments' order.
     pub experiments: Vec<ExperimentEntry<'a>>,
-    pub comparisons: Vec<Comparison<'a>>,
+    pub comparisons: Vec<StudyComparison<'a>>,
     pub results: Table,
     /// `None` when no run stored a confusion matrix.
     pub per_class: Option<PerClass<'a>>,
@@ -65,14 +65,14 @@ pub struct Report<'a> {
     pub claims: Vec<ClaimVerdict>,
     pub claims_table: Table,
     /// `tables/checks.csv`: every check of every claim, one row each.
-    pub checks_csv: DataFile,
+    pub checks_csv: DataArtefact,
     pub hypotheses: Vec<Hypothesis>,
 }
 
 /// A text file of the report that is neither a table nor a figure (a
 /// machine-readable table).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DataFile {
+pub struct DataArtefact {
     /// Relative to the report directory, e.g. `tables/checks.csv`.
     pub path: String,
     pub text: String,
@@ -190,7 +190,7 @@ pub struct ExperimentEntry<'a> {
 }
 
 #[derive(Debug)]
-pub struct Comparison<'a> {
+pub struct StudyComparison<'a> {
     pub heading: String,
     pub figure: Figure<'a>,
 }
@@ -293,7 +293,7 @@ pub fn build<'a>(
         design: design.describe(),
         claims: results.iter().map(claim_verdict).collect(),
         claims_table: tables::claims(results, &claims_file),
-        checks_csv: DataFile {
+        checks_csv: DataArtefact {
             path: "tables/checks.csv".into(),
             text: tables::checks_csv(
                 &results
@@ -425,7 +425,7 @@ fn comparison<'a>(
     baseline: Option<&Experiment>,
     study: &str,
     runs: &RunIndex<'_>,
-) -> Option<Comparison<'a>> {
+) -> Option<StudyComparison<'a>> {
     let runs_of = |name: &str| -> Vec<&StoredRun> { runs.get(name).cloned().unwrap_or_default() };
     let mut variants: Vec<Variant<'_>> = Vec::new();
     if let Some(b) = baseline {
@@ -465,7 +465,7 @@ fn comparison<'a>(
         return None;
     }
     let smoke = if input.quick { " [smoke run]" } else { "" };
-    Some(Comparison {
+    Some(StudyComparison {
         heading: format!("Study: {study}"),
         figure: Figure {
             stem: format!("compare-{}", slug(study)),

@@ -11,8 +11,8 @@ use std::fmt::{self, Write as _};
 
 use crate::aggregate as stats;
 use crate::content::{
-    About, Category, ClaimVerdict, DataFile, ExperimentEntry, Figure, Hypothesis, PerClass, Report,
-    SweepSection,
+    About, Category, ClaimVerdict, DataArtefact, ExperimentEntry, Figure, Hypothesis, PerClass,
+    Report, SweepSection,
 };
 use crate::tables::Table;
 use fmnist_claims::Verdict;
@@ -25,7 +25,7 @@ pub enum Artefact<'r, 'a> {
     /// `tables/<label>.{md,tex}`.
     Table(&'r Table),
     /// A machine-readable file at its own path (`tables/checks.csv`).
-    Data(&'r DataFile),
+    Data(&'r DataArtefact),
 }
 
 /// `REPORT.md` and the artefacts it shows, in the order it shows them.

@@ -11,7 +11,7 @@
 use fmnist_experiments::OptimizerConfig;
 use fmnist_metrics::{RunStatus, StoredRun};
 
-use crate::aggregate::{self as stats, Summary};
+use crate::aggregate::{self as stats, SeedStats};
 use crate::tables::{Align, Table, pct, setting};
 use fmnist_claims as inference;
 use fmnist_claims::{Paper, same_value};
@@ -162,7 +162,7 @@ pub struct BestPoint {
     pub experiment: String,
     pub x: SweepX,
     pub line: Option<String>,
-    pub final_acc: Summary,
+    pub final_acc: SeedStats,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,7 +212,7 @@ pub fn provisional(series: &SweepSeries<'_>, missing: usize, prunes: bool) -> Op
 /// The best point overall and per line, among the points trained to the
 /// end ([`finished`]); the earliest point wins a tie.
 pub fn best_point(series: &SweepSeries<'_>) -> Best {
-    let scored: Vec<(usize, Summary)> = series
+    let scored: Vec<(usize, SeedStats)> = series
         .points
         .iter()
         .enumerate()
@@ -223,7 +223,7 @@ pub fn best_point(series: &SweepSeries<'_>) -> Best {
         scored
             .iter()
             .filter(|(i, _)| filter(&series.points[*i]))
-            .fold(None::<(usize, Summary)>, |best, &(i, s)| match best {
+            .fold(None::<(usize, SeedStats)>, |best, &(i, s)| match best {
                 Some((_, b)) if b.mean >= s.mean => best,
                 _ => Some((i, s)),
             })
@@ -351,8 +351,8 @@ pub struct PaperLr<'p> {
 /// accuracy over seeds), sorted by lr, and its best point.
 struct LrLine {
     name: String,
-    points: Vec<(f64, Summary)>,
-    best: (f64, Summary),
+    points: Vec<(f64, SeedStats)>,
+    best: (f64, SeedStats),
     /// Trained with the baseline's optimizer, its learning rate aside.
     baseline_optimizer: bool,
 }
@@ -361,7 +361,7 @@ struct LrLine {
 fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Vec<LrLine> {
     let mut out = Vec::new();
     for line in series.lines() {
-        let pts: Vec<(f64, Summary, &SeriesPoint<'_>)> = series
+        let pts: Vec<(f64, SeedStats, &SeriesPoint<'_>)> = series
             .points
             .iter()
             .filter(|p| p.line == line && finished(p))
@@ -370,13 +370,16 @@ fn lr_lines(series: &SweepSeries<'_>, optimizer: Option<&OptimizerConfig>) -> Ve
                 _ => None,
             })
             .collect();
-        let mut points: Vec<(f64, Summary)> = pts.iter().map(|p| (p.0, p.1)).collect();
+        let mut points: Vec<(f64, SeedStats)> = pts.iter().map(|p| (p.0, p.1)).collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         // The lowest lr wins a tie.
-        let Some(best) = points.iter().fold(None::<(f64, Summary)>, |b, p| match b {
-            Some(b) if b.1.mean >= p.1.mean => Some(b),
-            _ => Some(*p),
-        }) else {
+        let Some(best) = points
+            .iter()
+            .fold(None::<(f64, SeedStats)>, |b, p| match b {
+                Some(b) if b.1.mean >= p.1.mean => Some(b),
+                _ => Some(*p),
+            })
+        else {
             continue;
         };
         let runs: Vec<&StoredRun> = pts.iter().flat_map(|p| p.2.runs.iter().copied()).collect();
@@ -579,7 +582,7 @@ fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> 
 
 // ------------------------------------------------------------- table
 
-fn pct_range(s: Option<Summary>) -> String {
+fn pct_range(s: Option<SeedStats>) -> String {
     s.map_or("—".into(), |s| {
         format!("{:.2}–{:.2}", 100.0 * s.min, 100.0 * s.max)
     })

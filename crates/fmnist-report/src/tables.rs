@@ -7,7 +7,7 @@
 use fmnist_experiments::{Experiment, RunConfig};
 use fmnist_metrics::{Split, StoredRun};
 
-use crate::aggregate::{self as stats, Quantity, Summary, over_runs};
+use crate::aggregate::{self as stats, Quantity, SeedStats, over_runs};
 use crate::text;
 use fmnist_claims::MAX_SEEDS_ESTIMATE;
 use fmnist_claims::{BoundKind, ClaimResult, RunIndex, StageKind, Tested, Threshold, Verdict};
@@ -163,16 +163,16 @@ pub fn setting(x: f64) -> String {
 
 /// A fraction over seeds as "mean [lo, hi]" in percent: the mean and its
 /// 95% t interval ([`stats::INTERVAL_METHOD`]); "(n = 1)" for one seed.
-pub fn pct(s: Option<Summary>) -> String {
+pub fn pct(s: Option<SeedStats>) -> String {
     scaled_ci(s, 100.0, 2)
 }
 
 /// A number over seeds as "mean [lo, hi]" (see [`pct`]).
-fn plus_minus(s: Option<Summary>, decimals: usize) -> String {
+fn plus_minus(s: Option<SeedStats>, decimals: usize) -> String {
     scaled_ci(s, 1.0, decimals)
 }
 
-fn scaled_ci(s: Option<Summary>, k: f64, d: usize) -> String {
+fn scaled_ci(s: Option<SeedStats>, k: f64, d: usize) -> String {
     s.map_or("—".into(), |s| match s.ci {
         Some((lo, hi)) => format!("{:.d$} [{:.d$}, {:.d$}]", k * s.mean, k * lo, k * hi),
         None => format!("{:.d$} (n = {})", k * s.mean, s.n),
@@ -181,14 +181,14 @@ fn scaled_ci(s: Option<Summary>, k: f64, d: usize) -> String {
 
 /// The mean in percent with the half-width of its 95% t interval, "84.1 ± 2.3",
 /// for tables too wide for brackets; "(n = 1)" for one seed.
-pub fn pct_half_width(s: Option<Summary>, d: usize) -> String {
+pub fn pct_half_width(s: Option<SeedStats>, d: usize) -> String {
     s.map_or("—".into(), |s| match s.ci {
         Some((lo, hi)) => format!("{:.d$} ± {:.d$}", 100.0 * s.mean, 50.0 * (hi - lo)),
         None => format!("{:.d$} (n = {})", 100.0 * s.mean, s.n),
     })
 }
 
-fn mean_cell(s: Option<Summary>, decimals: usize) -> String {
+fn mean_cell(s: Option<SeedStats>, decimals: usize) -> String {
     s.map_or("—".into(), |s| format!("{:.decimals$}", s.mean))
 }
 

@@ -57,7 +57,7 @@ impl Decision {
 
 /// A decided (or undecided) check, with the interval it was decided from.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Check {
+pub struct IntervalDecision {
     pub region: Region,
     pub decision: Decision,
     /// The interval's two-sided level: 1 − α, or 1 − 2α for [`Region::Within`].
@@ -144,7 +144,11 @@ fn on_alpha_scale(region: Region, p: f64) -> f64 {
 }
 
 /// Decides `region` for `diff` at significance `alpha` (e.g. 0.05).
-pub fn decide(diff: &Difference, region: Region, alpha: f64) -> Result<Check, StatsError> {
+pub fn decide(
+    diff: &Difference,
+    region: Region,
+    alpha: f64,
+) -> Result<IntervalDecision, StatsError> {
     check_level(alpha)?;
     let level = region.interval_level(alpha);
     let (lo, hi) = diff.interval(level)?;
@@ -156,7 +160,7 @@ pub fn decide(diff: &Difference, region: Region, alpha: f64) -> Result<Check, St
             p_holds(diff, region),
         ),
     };
-    Ok(Check {
+    Ok(IntervalDecision {
         region,
         decision,
         level,

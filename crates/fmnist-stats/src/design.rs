@@ -28,7 +28,7 @@
 //! there are, and that inflates the false-"holds" rate (issue 29 measured
 //! 0.047 at a nominal 0.025).
 
-use crate::decide::{Check, Decision, Region, decide};
+use crate::decide::{Decision, IntervalDecision, Region, decide};
 use crate::difference::Difference;
 use crate::error::{StatsError, check_level};
 use crate::power::{PowerMethod, seeds_to_decide_with};
@@ -211,7 +211,7 @@ fn missing(planned: usize, got: usize) -> StatsError {
 pub struct Pilot {
     pub diff: Difference,
     /// Decided at `alpha_pilot`.
-    pub check: Check,
+    pub check: IntervalDecision,
     /// New seeds per side for stage 2: `None` when the pilot decided, or
     /// when more than `max_seeds` would be needed (the check then stays
     /// undecided).
@@ -223,7 +223,7 @@ pub struct Pilot {
 pub struct TwoStageOutcome {
     pub pilot: Pilot,
     /// Stage 2's difference and check, at `alpha − alpha_pilot`.
-    pub confirm: Option<(Difference, Check)>,
+    pub confirm: Option<(Difference, IntervalDecision)>,
     /// The design's decision: stage 2's, or the pilot's when it stopped there.
     pub decision: Decision,
 }

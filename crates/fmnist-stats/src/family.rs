@@ -19,7 +19,7 @@
 //! The two Holm families cannot both reject one check: a check holds and
 //! fails only if its estimate lies both inside and outside the region.
 
-use crate::decide::{Check, Decision, Region, alpha_to_fail, alpha_to_hold, decide};
+use crate::decide::{Decision, IntervalDecision, Region, alpha_to_fail, alpha_to_hold, decide};
 use crate::difference::Difference;
 use crate::error::StatsError;
 use crate::flip::Flip;
@@ -29,7 +29,7 @@ use crate::holm::{HolmStep, holm};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FamilyCheck {
     /// The check decided on its own at α.
-    pub raw: Check,
+    pub raw: IntervalDecision,
     /// The decision after Holm's correction over the family.
     pub adjusted: Decision,
     /// Its place in Holm's procedure over the family's `alpha_to_hold`.

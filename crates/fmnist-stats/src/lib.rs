@@ -79,7 +79,9 @@ mod simulate;
 mod t;
 
 pub use bootstrap::{Bootstrap, percentile};
-pub use decide::{Check, Decision, Region, alpha_to_fail, alpha_to_hold, decide, p_fails, p_holds};
+pub use decide::{
+    Decision, IntervalDecision, Region, alpha_to_fail, alpha_to_hold, decide, p_fails, p_holds,
+};
 pub use design::{Observed, Pilot, ReusePilot, TwoStage, TwoStageOutcome};
 pub use difference::{Difference, Pairing, TestKind};
 pub use error::StatsError;

@@ -71,7 +71,7 @@ pub struct RunTaskArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Executor {
+pub enum ExecutorKind {
     /// Worker threads in this process.
     #[default]
     Local,
@@ -219,7 +219,7 @@ pub struct TrainArgs {
     pub data: DataArgs,
     /// Where runs execute.
     #[arg(long, value_enum, default_value = "local")]
-    pub executor: Executor,
+    pub executor: ExecutorKind,
     #[command(flatten)]
     pub slurm: SlurmArgs,
 }

@@ -14,8 +14,8 @@ use fmnist_metrics::Store;
 use fmnist_train::DeviceSpec;
 
 use crate::cli::{
-    Cli, Command, DataArgs, DataManifestArgs, Executor, ExportCommand, FiguresArgs, ReproduceArgs,
-    TrainArgs,
+    Cli, Command, DataArgs, DataManifestArgs, ExecutorKind, ExportCommand, FiguresArgs,
+    ReproduceArgs, TrainArgs,
 };
 use fmnist_runner::{self as runner, Context, Job, Tally};
 
@@ -218,8 +218,8 @@ fn train_plan(
         );
     }
     let mut exec = |jobs: Vec<Job>| match args.executor {
-        Executor::Local => runner::execute(jobs, &ctx),
-        Executor::Slurm => crate::slurm::execute(
+        ExecutorKind::Local => runner::execute(jobs, &ctx),
+        ExecutorKind::Slurm => crate::slurm::execute(
             jobs,
             &ctx,
             &args.slurm,
