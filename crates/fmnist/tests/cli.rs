@@ -137,9 +137,9 @@ impl Project {
                  baseline = \"{first}\"\nlearning_rate = {lr}\ntarget = \"T1\"\n\n\
                  [[claim]]\nid = \"T1\"\nsection = \"test\"\ntext = \"It learns.\"\n\n\
                  [[claim.check]]\nwhat = \"better than chance\"\nleft = \"{first}:val:accuracy@last\"\n\
-                 op = \">\"\nright = 0.2\n\n\
+                 op = \">\"\nright = 0.2\nthreshold = \"ours\"\nwhy = \"a test's bound\"\n\n\
                  [[claim.check]]\nwhat = \"an accuracy\"\nleft = \"{first}:val:accuracy@last\"\n\
-                 op = \"approx\"\nright = 0.5\ntol = 0.5\n"
+                 op = \"approx\"\nright = 0.5\ntol = 0.5\nthreshold = \"ours\"\nwhy = \"a test's bound\"\n"
             ),
         )
         .unwrap();
