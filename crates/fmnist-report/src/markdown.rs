@@ -92,6 +92,7 @@ pub fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
              they say nothing about whether the paper reproduces.\n"
         );
     }
+    answer(w, report);
     about(w, &report.about);
     statistics(w, report);
 
@@ -412,6 +413,67 @@ fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             let _ = writeln!(w, "*Not shown, no runs: {}.*\n", s.missing.join(", "));
         }
     }
+}
+
+/// The first screen: each claim's verdict in a line, and whether it turns
+/// on a threshold this repository chose (the details are under Claims).
+fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
+    let results = &report.claims;
+    if results.is_empty() {
+        return;
+    }
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
+    let _ = writeln!(
+        w,
+        "## The answer
+"
+    );
+    let _ = writeln!(
+        w,
+        "Of the paper's {} claims, **{} {}**, **{} {}**, **{} {}** \
+         (each decided over seeds, Holm-corrected within the claim; \
+         the numbers, tests and flip points are under [Claims](#claims)).\n",
+        results.len(),
+        count(Verdict::Reproduced),
+        Verdict::Reproduced,
+        count(Verdict::NotReproduced),
+        Verdict::NotReproduced,
+        count(Verdict::Undecided),
+        Verdict::Undecided,
+    );
+    let _ = writeln!(
+        w,
+        "| claim | the paper says | verdict | turns on a threshold this repository chose |\n\
+         | --- | --- | --- | --- |"
+    );
+    for r in results {
+        let ours: Vec<String> = (r.checks.iter())
+            .filter(|c| r.turns_on_ours.contains(&c.id))
+            .map(|c| match &c.tested {
+                Some(t) => format!(
+                    "{}: {} {} (ours) flips at {:.4}",
+                    c.id,
+                    c.bound.name(),
+                    fmnist_experiments::show_number(c.threshold),
+                    t.flip_adjusted
+                ),
+                None => c.id.clone(),
+            })
+            .collect();
+        let _ = writeln!(
+            w,
+            "| {} | {} | **{}** | {} |",
+            r.id,
+            cell(&r.text),
+            r.verdict,
+            if ours.is_empty() {
+                "no".to_string()
+            } else {
+                format!("yes: {}", ours.join("; "))
+            }
+        );
+    }
+    let _ = writeln!(w);
 }
 
 fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
