@@ -78,9 +78,12 @@ def check_params(run, manifest):
 
 def check_metrics(client, run, table):
     """Every quantity of every split: one point per epoch, the stored values."""
+    # The quantities are the numeric columns besides the keys and settings
+    # (`images`, which says which images a split measured, is text).
     quantities = [c for c in table.columns
-                  if c not in ("experiment", "run_id", "seed", "epoch", "split", "optimizer",
-                               "lr", "dropout", "hidden", "batch_size")]
+                  if c not in ("experiment", "run_id", "seed", "epoch", "split", "images",
+                               "optimizer", "lr", "dropout", "hidden", "batch_size")
+                  and table[c].dtype.kind == "f"]
     checked = 0
     for split, rows in table.groupby("split"):
         for q in quantities:
