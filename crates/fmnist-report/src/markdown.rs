@@ -415,24 +415,11 @@ fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     }
 }
 
-/// The first screen: each claim's verdict in a line, and whether it turns
-/// on a threshold this repository chose (the details are under Claims).
-fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
-    let results = &report.claims;
-    if results.is_empty() {
-        return;
-    }
+/// "11 claims, **8 reproduced**, **3 not reproduced**, **0 undecided**".
+fn verdict_counts(results: &[ClaimVerdict]) -> String {
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
-    let _ = writeln!(
-        w,
-        "## The answer
-"
-    );
-    let _ = writeln!(
-        w,
-        "Of the paper's {} claims, **{} {}**, **{} {}**, **{} {}** \
-         (each decided over seeds, Holm-corrected within the claim; \
-         the numbers, tests and flip points are under [Claims](#claims)).\n",
+    format!(
+        "{} claims, **{} {}**, **{} {}**, **{} {}**",
         results.len(),
         count(Verdict::Reproduced),
         Verdict::Reproduced,
@@ -440,6 +427,26 @@ fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
         Verdict::NotReproduced,
         count(Verdict::Undecided),
         Verdict::Undecided,
+    )
+}
+
+/// The first screen: each claim's verdict in a line, and whether it turns
+/// on a threshold this repository chose (the details are under Claims).
+fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
+    let results = &report.claims;
+    if results.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "## The answer
+"
+    );
+    let _ = writeln!(
+        w,
+        "Of the paper's {} (each decided over seeds, Holm-corrected within the claim; \
+         the numbers, tests and flip points are under [Claims](#claims)).\n",
+        verdict_counts(results)
     );
     let _ = writeln!(
         w,
@@ -478,7 +485,6 @@ fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
 
 fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let results = &report.claims;
-    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
     let _ = writeln!(w, "## Claims\n");
     if report.quick {
         let _ = writeln!(
@@ -486,17 +492,7 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
             "> [!WARNING]\n> Smoke run: these verdicts are computed on a few epochs of a data subset and do not speak to the paper.\n"
         );
     }
-    let _ = writeln!(
-        w,
-        "Of {} claims, **{} {}**, **{} {}**, **{} {}**.\n",
-        results.len(),
-        count(Verdict::Reproduced),
-        Verdict::Reproduced,
-        count(Verdict::NotReproduced),
-        Verdict::NotReproduced,
-        count(Verdict::Undecided),
-        Verdict::Undecided,
-    );
+    let _ = writeln!(w, "Of {}.\n", verdict_counts(results));
     let _ = writeln!(
         w,
         "Each verdict follows from its checks after Holm's correction over the claim's checks \
