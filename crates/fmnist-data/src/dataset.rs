@@ -36,6 +36,15 @@ impl ImageSet {
         &self.images[i * size..(i + 1) * size]
     }
 
+    /// The first `n` examples (all of them without `n`), borrowed when
+    /// nothing is cut.
+    pub fn first(&self, n: Option<usize>) -> std::borrow::Cow<'_, ImageSet> {
+        match n {
+            Some(n) if n < self.len => std::borrow::Cow::Owned(self.truncated(n)),
+            _ => std::borrow::Cow::Borrowed(self),
+        }
+    }
+
     /// The first `n` examples (all of them if `n >= len`), e.g. for quick runs.
     pub fn truncated(&self, n: usize) -> ImageSet {
         let len = n.min(self.len);

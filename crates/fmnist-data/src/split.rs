@@ -23,6 +23,8 @@
 //! - **Order**: both index lists ascending, so each set keeps the order of
 //!   the training files.
 
+use std::borrow::Cow;
+
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
@@ -211,6 +213,24 @@ impl Dataset {
         debug_assert_eq!(Role::ALL[..2], [Role::TrainImages, Role::TrainLabels]);
         let hashes = [hashes[0].as_str(), hashes[1].as_str()];
         stratified(&self.train.labels, self.classes.len(), hold_out, &hashes)
+    }
+
+    /// The images a run validates on, the one definition that training,
+    /// `evaluate` and the report's mistakes share (a stored mistake is a
+    /// position in this set): with a split (`hold_out`), the held-out
+    /// training images in the training files' order; without one, the
+    /// official test set; either cut to its first `limit` images.
+    pub fn validation_images(
+        &self,
+        hold_out: Option<HoldOut>,
+        limit: Option<usize>,
+    ) -> Result<Cow<'_, ImageSet>, DataError> {
+        let Some(hold_out) = hold_out else {
+            return Ok(self.test.first(limit));
+        };
+        let held_out = self.split_indices(hold_out)?.held_out;
+        let n = limit.map_or(held_out.len(), |n| n.min(held_out.len()));
+        Ok(Cow::Owned(self.train.select(&held_out[..n])))
     }
 
     /// The training set split in two by [`Dataset::split_indices`].
@@ -443,6 +463,15 @@ mod tests {
                 assert_eq!(set.labels[k], labels[i as usize]);
             }
         }
+        // A run validates on the held-out images (first `limit` of them),
+        // or on the official test set without a split.
+        let val = ds.validation_images(Some(hold_out), Some(4)).unwrap();
+        assert_eq!(val.len, 4);
+        for k in 0..4 {
+            assert_eq!(val.image(k), split.validation.image(k));
+        }
+        let official = ds.validation_images(None, None).unwrap();
+        assert!(matches!(official, Cow::Borrowed(t) if std::ptr::eq(t, &ds.test)));
         // Other pixels are other data: another split of the same labels.
         let mut other = ds.clone();
         other.train.images[0] ^= 1;

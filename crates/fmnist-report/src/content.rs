@@ -7,6 +7,7 @@
 //! Everything here follows from the inputs alone (the date is that of the
 //! runs, not of the call), so the same inputs give the same report.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use fmnist_data::{Dataset, ImageSet};
@@ -132,7 +133,9 @@ pub enum Drawing<'a> {
     /// The validation images `runs` get most confidently wrong.
     Mistakes {
         runs: Vec<&'a StoredRun>,
-        validation: &'a ImageSet,
+        /// The images the runs validated on (`validation_images`), where
+        /// their mistakes' positions point.
+        validation: Cow<'a, ImageSet>,
         class_names: &'a [String],
         title: String,
     },
@@ -648,6 +651,21 @@ fn mistakes_figure<'a>(
             None
         }
         (Some((e, rs)), Some(dataset)) => {
+            let config = &rs[0].manifest.config;
+            let hold_out = config.validation.map(|s| fmnist_data::HoldOut {
+                images: s.images,
+                seed: s.seed,
+            });
+            let validation = match dataset.validation_images(hold_out, config.val_limit) {
+                Ok(v) => v,
+                Err(err) => {
+                    notes.push(format!(
+                        "The baseline's most confidently wrong images are skipped: its validation \
+                         images could not be carved from the data ({err})."
+                    ));
+                    return None;
+                }
+            };
             let picked = classes::pick_mistakes(rs, classes::MISTAKES_SHOWN);
             let pairs = classes::frequent_pairs(&picked, input.class_names, 3);
             Some(Figure {
@@ -664,7 +682,7 @@ fn mistakes_figure<'a>(
                 ),
                 drawing: Drawing::Mistakes {
                     runs: rs.to_vec(),
-                    validation: &dataset.test,
+                    validation,
                     class_names: input.class_names,
                     title: format!("{}{smoke}", e.label()),
                 },
@@ -758,6 +776,7 @@ fn sweep_section<'a>(
     let so_far = provisional
         .as_ref()
         .map_or(String::new(), |p| format!(" so far ({p})"));
+    section.best.push(sweeps::selection_sentence(&series));
     if let Some(b) = &best.overall {
         section.best.push(format!(
             "Best point{so_far}, among the points trained to the end: {}.",

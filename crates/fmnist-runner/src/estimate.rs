@@ -5,13 +5,27 @@
 use fmnist_experiments::RunSpec;
 use fmnist_metrics::Store;
 
+/// The training images of the data set and its official test images.
+const TRAIN_IMAGES: usize = 60_000;
+const TEST_IMAGES: usize = 10_000;
+
 /// Matrix-product work of one epoch, in flops ([`flops_per_epoch`]),
 /// the measure by which stored runs' speed is carried over to new ones.
-fn epoch_flops(spec: &RunSpec, train: usize, val: usize) -> f64 {
+/// The images follow `fmnist_train::RunSets`: with a validation split the
+/// run trains on the images not held out, validates on those held out and
+/// measures the official test set too (a third forward pass).
+fn epoch_flops(spec: &RunSpec) -> f64 {
     let c = &spec.config;
+    let (train, evaluated) = match c.validation {
+        None => (TRAIN_IMAGES, vec![TEST_IMAGES]),
+        Some(split) => (TRAIN_IMAGES - split.images, vec![split.images, TEST_IMAGES]),
+    };
     let train = c.train_limit.map_or(train, |n| n.min(train));
-    let val = c.val_limit.map_or(val, |n| n.min(val));
-    flops_per_epoch(&c.model.layer_sizes(), train, val)
+    let evaluated: usize = evaluated
+        .into_iter()
+        .map(|n| c.val_limit.map_or(n, |l| l.min(n)))
+        .sum();
+    flops_per_epoch(&c.model.layer_sizes(), train, evaluated)
 }
 
 /// The matrix-product work of one epoch of a network with these layer
@@ -86,7 +100,7 @@ fn rates(store: &Store) -> Vec<((usize, f64), f64)> {
             };
             let epochs = r.rows.iter().map(|row| row.epoch).max()? as f64;
             let epoch_seconds: f64 = r.manifest.epoch_seconds.iter().sum();
-            let rate = epoch_seconds / (epochs * epoch_flops(&spec, 60_000, 10_000));
+            let rate = epoch_seconds / (epochs * epoch_flops(&spec));
             let overhead = (r.manifest.wall_seconds - epoch_seconds).max(0.0);
             (rate.is_finite() && rate > 0.0)
                 .then_some(((r.manifest.config.batch_size, rate), overhead))
@@ -101,7 +115,7 @@ pub fn describe(missing: &[&RunSpec], stores: &[Store], jobs: usize) -> String {
         return "nothing to do".into();
     }
     let epochs: usize = missing.iter().map(|r| r.config.epochs).sum();
-    let flops = |r: &RunSpec| r.config.epochs as f64 * epoch_flops(r, 60_000, 10_000);
+    let flops = |r: &RunSpec| r.config.epochs as f64 * epoch_flops(r);
     match Rates::measure(stores) {
         Some(rates) => {
             let overhead = median(rates.overheads.clone());
@@ -148,6 +162,32 @@ mod tests {
         assert_eq!(f, 2.0 * 218_368.0 + 2.0 * (8192.0 + 640.0));
         let e = flops_per_epoch(&[784, 128, 64, 10], 60_000, 10_000);
         assert!((e / 1e9 - 29.45).abs() < 0.05, "{e}");
+    }
+
+    #[test]
+    fn a_validation_split_trains_on_fewer_images_and_measures_the_test_set_too() {
+        let spec = |validation| RunSpec {
+            experiment: String::new(),
+            config: fmnist_experiments::RunConfig {
+                validation,
+                ..fmnist_experiments::RunConfig::table_one()
+            },
+            seed: 0,
+            run_id: String::new(),
+        };
+        let sizes = fmnist_experiments::RunConfig::table_one()
+            .model
+            .layer_sizes();
+        let paper = epoch_flops(&spec(None));
+        assert_eq!(paper, flops_per_epoch(&sizes, 60_000, 10_000));
+        let split = fmnist_experiments::ValidationSplit {
+            images: 10_000,
+            seed: 0,
+        };
+        let held_out = epoch_flops(&spec(Some(split)));
+        assert_eq!(held_out, flops_per_epoch(&sizes, 50_000, 20_000));
+        // Fewer images trained on outweighs the extra forward pass.
+        assert!(held_out < paper);
     }
 
     #[test]

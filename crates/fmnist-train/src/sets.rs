@@ -55,31 +55,23 @@ impl<'a> RunSets<'a> {
 }
 
 /// The images a run validates on (its [`RunSets::val`]) without copying
-/// its training images.
+/// its training images: `Dataset::validation_images`, the one definition
+/// the report's mistakes read too.
 pub fn validation_set<'a>(
     config: &RunConfig,
     data: &'a Dataset,
 ) -> Result<Cow<'a, ImageSet>, TrainError> {
-    let Some(split) = config.validation else {
-        return Ok(limit(&data.test, config.val_limit));
-    };
-    let held_out = data.split_indices(hold_out(split))?.held_out;
-    let n = config
-        .val_limit
-        .map_or(held_out.len(), |n| n.min(held_out.len()));
-    Ok(Cow::Owned(data.train.select(&held_out[..n])))
+    Ok(data.validation_images(config.validation.map(hold_out), config.val_limit)?)
 }
 
-fn hold_out(split: ValidationSplit) -> HoldOut {
+/// The draw of `fmnist_data::split` a run's split names.
+pub fn hold_out(split: ValidationSplit) -> HoldOut {
     HoldOut {
         images: split.images,
         seed: split.seed,
     }
 }
 
-pub(crate) fn limit(split: &ImageSet, n: Option<usize>) -> Cow<'_, ImageSet> {
-    match n {
-        Some(n) if n < split.len => Cow::Owned(split.truncated(n)),
-        _ => Cow::Borrowed(split),
-    }
+fn limit(set: &ImageSet, n: Option<usize>) -> Cow<'_, ImageSet> {
+    set.first(n)
 }
