@@ -1,7 +1,8 @@
 //! Tidy checks of the repository's own text (as rust-analyzer's tidy tests):
-//! ARCHITECTURE.md names only paths that exist, and the crate layering it
+//! ARCHITECTURE.md names only paths that exist, the crate layering it
 //! states is the one `cargo metadata` shows, including the invariants on
-//! which crates may link plotters or candle.
+//! which crates may link plotters or candle, and no function outside the
+//! tests is longer than 80 lines.
 
 #[cfg(test)]
 mod tests {
@@ -223,5 +224,276 @@ mod tests {
             links(&meta, "fmnist-figures").contains("plotters"),
             "the check sees plotters"
         );
+    }
+
+    // ------------------------------------------------------ function length
+
+    /// The longest a function may be, from its `fn` line to its closing
+    /// brace, outside the tests.
+    const MAX_FN_LINES: usize = 80;
+
+    /// `src` with comments, string and character literals blanked (each
+    /// character a space, newlines kept), so that every brace and `fn` left
+    /// is code.
+    fn blank(src: &str) -> Vec<char> {
+        let c: Vec<char> = src.chars().collect();
+        let mut out = c.clone();
+        let clear = |out: &mut Vec<char>, from: usize, to: usize| {
+            for x in &mut out[from..to.min(c.len())] {
+                if *x != '\n' {
+                    *x = ' ';
+                }
+            }
+        };
+        let ident = |i: usize| i > 0 && (c[i - 1].is_alphanumeric() || c[i - 1] == '_');
+        let at = |i: usize, s: &str| s.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x));
+        let mut i = 0;
+        while i < c.len() {
+            let end = if at(i, "//") {
+                (i..c.len()).find(|&j| c[j] == '\n').unwrap_or(c.len())
+            } else if at(i, "/*") {
+                block_comment_end(&c, i)
+            } else if (at(i, "r\"") || at(i, "r#") || at(i, "br\"") || at(i, "br#")) && !ident(i) {
+                raw_string_end(&c, i)
+            } else if c[i] == '"' {
+                let mut j = i + 1;
+                while j < c.len() && c[j] != '"' {
+                    j += if c[j] == '\\' { 2 } else { 1 };
+                }
+                j + 1
+            } else if c[i] == '\'' && c.get(i + 1) == Some(&'\\') {
+                (i + 3..c.len())
+                    .find(|&j| c[j] == '\'')
+                    .map_or(c.len(), |j| j + 1)
+            } else if c[i] == '\'' && c.get(i + 2) == Some(&'\'') {
+                i + 3
+            } else {
+                // Code, or a lifetime or label (`'a`).
+                i += 1;
+                continue;
+            };
+            clear(&mut out, i, end);
+            i = end;
+        }
+        out
+    }
+
+    /// Where the (nested) block comment starting at `i` ends.
+    fn block_comment_end(c: &[char], mut i: usize) -> usize {
+        let mut depth = 0;
+        while i < c.len() {
+            if c[i..].starts_with(&['/', '*']) {
+                depth += 1;
+                i += 2;
+            } else if c[i..].starts_with(&['*', '/']) {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        c.len()
+    }
+
+    /// Where the raw string (`r"..."`, `br##"..."##`) starting at `i` ends.
+    fn raw_string_end(c: &[char], i: usize) -> usize {
+        let mut j = i + if c[i] == 'b' { 2 } else { 1 };
+        let hashes = c[j..].iter().take_while(|&&x| x == '#').count();
+        j += hashes;
+        if c.get(j) != Some(&'"') {
+            return i + 1; // `r#ident`, not a string
+        }
+        let close: Vec<char> = std::iter::once('"')
+            .chain(std::iter::repeat_n('#', hashes))
+            .collect();
+        (j + 1..c.len())
+            .find(|&k| c[k..].starts_with(&close))
+            .map_or(c.len(), |k| k + close.len())
+    }
+
+    /// The index of the brace closing the one at `open`.
+    fn closing(c: &[char], open: usize) -> usize {
+        let mut depth = 0;
+        for (j, &x) in c.iter().enumerate().skip(open) {
+            match x {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return j;
+                    }
+                }
+                _ => {}
+            }
+        }
+        c.len() - 1
+    }
+
+    /// Where the item starting at `i` has its body (`{`), or `None` where it
+    /// ends with `;` first (outside parentheses and brackets).
+    fn body_start(c: &[char], i: usize) -> Option<usize> {
+        let mut depth = 0i32;
+        for (j, &x) in c.iter().enumerate().skip(i) {
+            match x {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                ';' if depth == 0 => return None,
+                '{' if depth == 0 => return Some(j),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// What a `#[cfg(test)]` item spans: (the code blocks to skip, the names
+    /// of the modules declared in files of their own).
+    fn test_items(c: &[char]) -> (Vec<(usize, usize)>, Vec<String>) {
+        let text: String = c.iter().collect();
+        let (mut blocks, mut files) = (Vec::new(), Vec::new());
+        // Byte offsets of an ASCII marker in `text`, turned into char offsets.
+        for (byte, _) in text.match_indices("#[cfg(test)]") {
+            let i = text[..byte].chars().count();
+            match body_start(c, i) {
+                Some(open) => blocks.push((i, closing(c, open))),
+                None => {
+                    let end = (i..c.len()).find(|&j| c[j] == ';').unwrap_or(c.len());
+                    let item: String = c[i + "#[cfg(test)]".len()..end].iter().collect();
+                    let words: Vec<&str> = item.split_whitespace().collect();
+                    if let Some(k) = words.iter().position(|w| *w == "mod") {
+                        files.extend(words.get(k + 1).map(|n| n.to_string()));
+                    }
+                }
+            }
+        }
+        (blocks, files)
+    }
+
+    /// The functions of `src` outside `#[cfg(test)]` items: (name, line of
+    /// `fn`, lines from `fn` to the closing brace); and the modules it
+    /// declares as `#[cfg(test)] mod NAME;`.
+    fn functions(src: &str) -> (Vec<(String, usize, usize)>, Vec<String>) {
+        let c = blank(src);
+        let (skip, test_files) = test_items(&c);
+        let line = |i: usize| c[..i].iter().filter(|&&x| x == '\n').count() + 1;
+        let word = |i: usize| i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_');
+        let mut found = Vec::new();
+        for i in 0..c.len().saturating_sub(3) {
+            let is_fn = c[i] == 'f' && c[i + 1] == 'n' && c[i + 2].is_whitespace() && word(i);
+            if !is_fn || skip.iter().any(|&(a, b)| a <= i && i <= b) {
+                continue;
+            }
+            let name: String = c[i + 2..]
+                .iter()
+                .skip_while(|x| x.is_whitespace())
+                .take_while(|x| x.is_alphanumeric() || **x == '_' || **x == '$')
+                .collect();
+            if name.is_empty() {
+                continue;
+            }
+            if let Some(open) = body_start(&c, i) {
+                found.push((name, line(i), line(closing(&c, open)) - line(i) + 1));
+            }
+        }
+        (found, test_files)
+    }
+
+    /// The `.rs` files under `dir`, recursively, sorted.
+    fn rust_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// Every function longer than [`MAX_FN_LINES`] in the `src` folders of
+    /// the crates and of xtask, tests left out, as `path:line name (n lines)`.
+    fn long_functions() -> Vec<String> {
+        let mut dirs = vec![root().join("xtask/src")];
+        for krate in std::fs::read_dir(root().join("crates")).unwrap() {
+            dirs.push(krate.unwrap().path().join("src"));
+        }
+        dirs.sort();
+        let files: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|d| d.is_dir())
+            .flat_map(|d| rust_files(d))
+            .collect();
+        let mut tests = BTreeSet::new();
+        let mut long = Vec::new();
+        for path in &files {
+            let (found, test_files) = functions(&std::fs::read_to_string(path).unwrap());
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            let dir = match stem {
+                "lib" | "main" | "mod" => path.parent().unwrap().to_path_buf(),
+                _ => path.with_extension(""),
+            };
+            for name in test_files {
+                tests.insert(dir.join(format!("{name}.rs")));
+                tests.insert(dir.join(&name).join("mod.rs"));
+            }
+            for (name, line, n) in found.into_iter().filter(|f| f.2 > MAX_FN_LINES) {
+                long.push((path.clone(), format!("{line} {name} ({n} lines)")));
+            }
+        }
+        long.into_iter()
+            .filter(|(path, _)| !tests.contains(path))
+            .map(|(path, what)| {
+                let path = path
+                    .strip_prefix(root())
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                format!("{path}:{what}")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_function_outside_the_tests_is_longer_than_80_lines() {
+        let long = long_functions();
+        assert!(
+            long.is_empty(),
+            "functions longer than {MAX_FN_LINES} lines (split them):\n{}",
+            long.join("\n")
+        );
+    }
+
+    /// A function of `body` lines between its `fn` line and its brace.
+    fn synthetic(name: &str, body: usize) -> String {
+        let lines: Vec<String> = (0..body).map(|k| format!("    let x{k} = {k};")).collect();
+        format!("fn {name}() {{\n{}\n}}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn the_length_scanner_counts_code_not_text_and_leaves_out_tests() {
+        let src = format!(
+            "{}\n{}\n#[cfg(test)]\nmod tests {{\n{}}}\n#[cfg(test)]\nmod more;\n",
+            synthetic("short", 78),
+            synthetic("long", 79),
+            synthetic("in_tests", 200),
+        );
+        let (found, test_files) = functions(&src);
+        let lengths: Vec<(&str, usize)> = found.iter().map(|f| (f.0.as_str(), f.2)).collect();
+        assert_eq!(lengths, [("short", 80), ("long", 81)]);
+        assert_eq!(test_files, ["more"]);
+        // Braces and `fn` inside comments, strings, raw strings and character
+        // literals are text; lifetimes are code; a declaration has no body.
+        let tricky = "/// fn doc() {\nfn a<'x>(s: &'x str) -> char {\n    let _ = \"}\\\"}\";\n    \
+            let _ = r#\"}\"}\"#;\n    /* } /* } */ */\n    let _ = '}';\n    let _ = '\\'';\n    \
+            '{'\n}\ntrait T { fn b(&self) -> [u8; 2]; }\nfn c(f: fn(u8) -> u8) {}\n";
+        let (found, _) = functions(tricky);
+        let lengths: Vec<(&str, usize, usize)> =
+            found.iter().map(|f| (f.0.as_str(), f.1, f.2)).collect();
+        assert_eq!(lengths, [("a", 2, 8), ("c", 11, 1)]);
     }
 }

@@ -154,35 +154,8 @@ fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, ClaimsError> {
     let left = parse_expr(k.left.get_ref())
         .map_err(|m| src.invalid(k.left.span(), format!("`left`: {m}")))?;
     src.known(k.left.span(), &left)?;
-    let op = Op::ALL
-        .iter()
-        .find(|(s, _)| s == k.op.get_ref())
-        .map(|(_, o)| *o)
-        .ok_or_else(|| {
-            src.invalid(
-                k.op.span(),
-                format!(
-                    "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
-                    k.op.get_ref()
-                ),
-            )
-        })?;
-    let right = match k.right.get_ref() {
-        toml::Value::Float(x) => Operand::Number(*x),
-        toml::Value::Integer(x) => Operand::Number(*x as f64),
-        toml::Value::String(s) => {
-            let e =
-                parse_expr(s).map_err(|m| src.invalid(k.right.span(), format!("`right`: {m}")))?;
-            src.known(k.right.span(), &e)?;
-            Operand::Expr(e)
-        }
-        _ => {
-            return Err(src.invalid(
-                k.right.span(),
-                "`right`: expected a term (a string) or a number".into(),
-            ));
-        }
-    };
+    let op = parse_op(src, &k.op)?;
+    let right = parse_right(src, &k.right)?;
     let tol = match (&k.tol, op) {
         (Some(t), Op::Approx) if *t.get_ref() >= 0.0 => Some(*t.get_ref()),
         (Some(t), Op::Approx) => {
@@ -232,6 +205,43 @@ fn parse_check(src: &Source<'_>, k: CheckDoc) -> Result<Check, ClaimsError> {
         check.single_run = *s.get_ref();
     }
     Ok(check)
+}
+
+/// `op`: one of the operators of [`Op::ALL`].
+fn parse_op(src: &Source<'_>, op: &Spanned<String>) -> Result<Op, ClaimsError> {
+    Op::ALL
+        .iter()
+        .find(|(s, _)| s == op.get_ref())
+        .map(|(_, o)| *o)
+        .ok_or_else(|| {
+            src.invalid(
+                op.span(),
+                format!(
+                    "`op`: unknown operator `{}`, expected one of >, <, >=, <=, approx",
+                    op.get_ref()
+                ),
+            )
+        })
+}
+
+/// `right`: a number, or a term whose experiments are known.
+fn parse_right(src: &Source<'_>, right: &Spanned<toml::Value>) -> Result<Operand, ClaimsError> {
+    Ok(match right.get_ref() {
+        toml::Value::Float(x) => Operand::Number(*x),
+        toml::Value::Integer(x) => Operand::Number(*x as f64),
+        toml::Value::String(s) => {
+            let e =
+                parse_expr(s).map_err(|m| src.invalid(right.span(), format!("`right`: {m}")))?;
+            src.known(right.span(), &e)?;
+            Operand::Expr(e)
+        }
+        _ => {
+            return Err(src.invalid(
+                right.span(),
+                "`right`: expected a term (a string) or a number".into(),
+            ));
+        }
+    })
 }
 
 /// `threshold` and `why`: whose the check's bound is. Required where the

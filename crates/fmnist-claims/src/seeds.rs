@@ -37,19 +37,7 @@ pub fn choose_seeds(
 ) -> Result<(SeedsDesign, Vec<SeedDecision>), ClaimsError> {
     let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
     let claims = crate::load::load(claims_file, &names)?;
-    if let Some(stats) = claims.first().map(|c| c.stats) {
-        let same = |a: f64, b: f64| (a - b).abs() < 1e-12;
-        if !same(stats.alpha(), design.alpha) || !same(stats.power, design.power) {
-            return Err(ClaimsError::Design {
-                path: claims_file.to_path_buf(),
-                message: format!(
-                    "[statistics] tests at level {} with power {}, but the seed design spends \
-                     alpha = {} and aims at power {}: make them agree",
-                    stats.level, stats.power, design.alpha, design.power
-                ),
-            });
-        }
-    }
+    agree(&claims, claims_file, design)?;
     let index = evaluate::index(runs);
     let pilot: BTreeSet<u64> = experiments
         .iter()
@@ -90,8 +78,42 @@ pub fn choose_seeds(
             slot.1.push(why.clone());
         }
     }
-    let decisions = want
-        .into_iter()
+    let decisions = decisions(experiments, want, design);
+    let pilot: Vec<u64> = pilot.into_iter().collect();
+    Ok((Design::record(design, &pilot), decisions))
+}
+
+/// The claims file's `[statistics]` and the seed design agree on the
+/// level and the power.
+fn agree(
+    claims: &[grammar::Claim],
+    claims_file: &Path,
+    design: &TwoStage,
+) -> Result<(), ClaimsError> {
+    if let Some(stats) = claims.first().map(|c| c.stats) {
+        let same = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        if !same(stats.alpha(), design.alpha) || !same(stats.power, design.power) {
+            return Err(ClaimsError::Design {
+                path: claims_file.to_path_buf(),
+                message: format!(
+                    "[statistics] tests at level {} with power {}, but the seed design spends \
+                     alpha = {} and aims at power {}: make them agree",
+                    stats.level, stats.power, design.alpha, design.power
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One decision per experiment that `want`s new seeds (how many at most,
+/// and why), its seeds counted from its pilot's.
+fn decisions(
+    experiments: &[Experiment],
+    want: BTreeMap<String, (usize, Vec<String>)>,
+    design: &TwoStage,
+) -> Vec<SeedDecision> {
+    want.into_iter()
         .filter_map(|(experiment, (n, why))| {
             let have = experiments
                 .iter()
@@ -110,9 +132,7 @@ pub fn choose_seeds(
                 seeds: have + n,
             })
         })
-        .collect();
-    let pilot: Vec<u64> = pilot.into_iter().collect();
-    Ok((Design::record(design, &pilot), decisions))
+        .collect()
 }
 
 /// The experiments a check names, each once, sorted.

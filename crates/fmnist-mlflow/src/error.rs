@@ -93,4 +93,17 @@ pub enum MlflowError {
         #[source]
         source: std::io::Error,
     },
+
+    /// `export mlflow NAME`: names that are neither an experiment's full
+    /// name nor an experiment file's stem.
+    #[error(
+        "no experiment is named {}; the experiment files are: {}",
+        unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+        stems.join(", ")
+    )]
+    UnknownExperiment {
+        unknown: Vec<String>,
+        /// The experiment files' stems, sorted, each once.
+        stems: Vec<String>,
+    },
 }

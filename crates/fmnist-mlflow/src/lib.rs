@@ -12,7 +12,8 @@
 //! stay within MLflow's documented limits (see `batch`).
 //!
 //! This crate holds no CLI logic: the binary maps the plan onto the store,
-//! fills [`ExportRun`]s and draws the progress that [`export`] reports.
+//! choosing the experiments with [`choose`] and making each pair with
+//! [`ExportRun::new`], and draws the progress that [`export`] reports.
 
 mod api;
 mod batch;
@@ -20,6 +21,7 @@ mod client;
 mod error;
 mod export;
 mod mapping;
+mod select;
 mod time;
 
 #[cfg(test)]
@@ -32,3 +34,4 @@ pub use mapping::{
     EXPORT_COMPLETE, ExportRun, TAG_EPOCHS, TAG_EXPERIMENT, TAG_EXPORT, TAG_RUN_ID, TAG_STATUS,
     TAG_WEIGHTS, WEIGHTS_FILE, metric_key, status_text,
 };
+pub use select::{choose, stem};

@@ -1,22 +1,18 @@
-//! Reading numbers out of runs and aggregating them over seeds: the one
-//! module with arithmetic over runs (curves, final and best values, mean ±
-//! sample std, confusion matrices summed over seeds).
+//! Aggregating the numbers of runs over seeds: the one module with
+//! arithmetic over runs (curves, final and best values, mean ± sample std,
+//! confusion matrices summed over seeds). A number is read out of a run
+//! through `StoredRun`'s accessors (`value`, `row`, `last_epoch`,
+//! `best_epoch`), directly.
 //!
 //! Every figure and table shows a mean over seeds with its spread; keeping
 //! the arithmetic here means the figures, the results table and the claim
 //! checks cannot disagree about what "final" or "best" means.
 
-use fmnist_metrics::{At, ConfusionCell, MetricRow, Split, StoredRun};
+use fmnist_metrics::{At, ConfusionCell, Split, StoredRun};
 
 /// The per-epoch quantities, one vocabulary with the trainer, the store and
 /// the claims language.
 pub use fmnist_experiments::Quantity;
-
-/// `q` of a metric row; NaN where it was not measured (another split, or a
-/// run stored before `q` existed).
-pub fn value(row: &MetricRow, q: Quantity) -> f64 {
-    row.values[q]
-}
 
 /// Mean, spread and range of one number over seeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,8 +90,9 @@ pub fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec<BandPo
         .filter_map(|epoch| {
             let values: Vec<f64> = runs
                 .iter()
-                .filter_map(|r| row(r, split, epoch))
-                .map(|x| value(x, quantity))
+                .filter_map(|r| r.row(split, epoch))
+                // NaN where not measured (a run stored before `quantity` existed).
+                .map(|x| x.values[quantity])
                 .filter(|v| v.is_finite())
                 .collect();
             summarize(&values).map(|s| BandPoint {
@@ -109,30 +106,12 @@ pub fn band(runs: &[&StoredRun], split: Split, quantity: Quantity) -> Vec<BandPo
         .collect()
 }
 
-pub fn row(run: &StoredRun, split: Split, epoch: u32) -> Option<&MetricRow> {
-    run.row(split, epoch)
-}
-
-/// The last epoch recorded for `split`.
-pub fn last_epoch(run: &StoredRun, split: Split) -> Option<u32> {
-    run.last_epoch(split)
-}
-
-pub fn final_row(run: &StoredRun, split: Split) -> Option<&MetricRow> {
-    row(run, split, last_epoch(run, split)?)
-}
-
-/// The epoch of highest validation accuracy (the earliest on ties).
-pub fn best_val_epoch(run: &StoredRun) -> Option<u32> {
-    run.best_epoch()
-}
-
 /// The value of `split`/`q` at the last recorded epoch.
 pub fn final_value(run: &StoredRun, split: Split, q: Quantity) -> Option<f64> {
     run.value(split, q, At::Last).ok()
 }
 
-/// The highest validation accuracy of the run (at [`best_val_epoch`]).
+/// The highest validation accuracy of the run (at [`StoredRun::best_epoch`]).
 pub fn best_val_accuracy(run: &StoredRun) -> Option<f64> {
     run.value(Split::Val, Quantity::Accuracy, At::Best).ok()
 }
@@ -179,10 +158,10 @@ pub struct PointStats {
 
 /// [`PointStats`] of `runs`.
 pub fn point_stats(runs: &[&StoredRun]) -> PointStats {
-    let best_row = |r: &StoredRun| best_val_epoch(r).and_then(|e| row(r, Split::Val, e).cloned());
+    let best_row = |r: &StoredRun| r.best_epoch().and_then(|e| r.row(Split::Val, e).cloned());
     PointStats {
         final_acc: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Accuracy)),
-        best_acc: over_runs(runs, |r| best_row(r).map(|x| value(&x, Quantity::Accuracy))),
+        best_acc: over_runs(runs, |r| best_row(r).map(|x| x.values[Quantity::Accuracy])),
         best_epoch: over_runs(runs, |r| best_row(r).map(|x| f64::from(x.epoch))),
         final_loss: over_runs(runs, |r| final_value(r, Split::Val, Quantity::Loss)),
         seeds: runs.iter().map(|r| r.manifest.seed).collect(),
@@ -385,12 +364,12 @@ mod tests {
     #[test]
     fn final_best_and_timing() {
         let r = simple("x", 1, &[0.5, 0.9, 0.9, 0.8]);
-        assert_eq!(last_epoch(&r, Split::Val), Some(4));
+        assert_eq!(r.last_epoch(Split::Val), Some(4));
         assert_eq!(
-            value(final_row(&r, Split::Val).unwrap(), Quantity::Accuracy),
+            r.row(Split::Val, 4).unwrap().values[Quantity::Accuracy],
             0.8
         );
-        assert_eq!(best_val_epoch(&r), Some(2), "earliest of the tied best");
+        assert_eq!(r.best_epoch(), Some(2), "earliest of the tied best");
         assert_eq!(seconds_per_epoch(&r), Some(3.0));
         assert_eq!(final_value(&r, Split::Val, Quantity::Accuracy), Some(0.8));
         assert_eq!(best_val_accuracy(&r), Some(0.9));

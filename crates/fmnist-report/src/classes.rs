@@ -150,58 +150,10 @@ pub fn per_class_table(experiments: &[(&str, &[&StoredRun])], class_names: &[Str
          images, which is the final validation accuracy, mean over seeds [95% t interval]."
             .to_string(),
     ];
-    let mut rows = Vec::new();
-    for (label, runs) in experiments {
-        let with: Vec<(&StoredRun, Confusion)> = runs
-            .iter()
-            .filter(|r| !r.confusion.is_empty())
-            .map(|r| (*r, Confusion::from_cells(&r.confusion, classes)))
-            .collect();
-        let seeds = if with.len() == runs.len() {
-            runs.len().to_string()
-        } else {
-            format!("{} of {}", with.len(), runs.len())
-        };
-        let mats: Vec<Confusion> = with.iter().map(|(_, m)| m.clone()).collect();
-        let per_class = pooled_class_accuracy(&mats, classes);
-        let means: Vec<Option<f64>> = per_class
-            .iter()
-            .map(|s| s.map(|s| 100.0 * s.estimate))
-            .collect();
-        let weakest = means
-            .iter()
-            .enumerate()
-            .filter_map(|(c, m)| m.map(|m| (c, m)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(c, _)| c);
-        let mut row = vec![label.to_string(), seeds];
-        row.extend(per_class.iter().enumerate().map(|(c, s)| {
-            let cell = proportion_cell(*s);
-            if Some(c) == weakest && s.is_some() {
-                format!("**{cell}**")
-            } else {
-                cell
-            }
-        }));
-        row.push(pct(stats::accuracy_over_seeds(&mats)));
-        rows.push(row);
-        for (run, m) in &with {
-            let stored = stats::final_value(run, Split::Val, stats::Quantity::Accuracy);
-            if let (Some(stored), Some(acc)) = (stored, m.accuracy()) {
-                // The stored accuracy is a float of the same count; more than
-                // half an image apart means the two describe different networks.
-                if (stored - acc).abs() * m.total() as f64 > 0.5 {
-                    notes.push(format!(
-                        "**{label}, seed {}: the confusion matrix gives {:.2} % but the stored \
-                         final validation accuracy is {:.2} %.**",
-                        run.manifest.seed,
-                        100.0 * acc,
-                        100.0 * stored
-                    ));
-                }
-            }
-        }
-    }
+    let rows = experiments
+        .iter()
+        .map(|(label, runs)| class_row(label, runs, classes, &mut notes))
+        .collect();
     let mut columns = vec![
         ("experiment".to_string(), Align::Left),
         ("seeds".to_string(), Align::Right),
@@ -216,6 +168,65 @@ pub fn per_class_table(experiments: &[(&str, &[&StoredRun])], class_names: &[Str
         rows,
         notes,
     }
+}
+
+/// The per-class table's row of the experiment `label`, a note added to
+/// `notes` for each run whose confusion matrix and stored accuracy disagree.
+fn class_row(
+    label: &str,
+    runs: &[&StoredRun],
+    classes: usize,
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let with: Vec<(&StoredRun, Confusion)> = runs
+        .iter()
+        .filter(|r| !r.confusion.is_empty())
+        .map(|r| (*r, Confusion::from_cells(&r.confusion, classes)))
+        .collect();
+    let seeds = if with.len() == runs.len() {
+        runs.len().to_string()
+    } else {
+        format!("{} of {}", with.len(), runs.len())
+    };
+    let mats: Vec<Confusion> = with.iter().map(|(_, m)| m.clone()).collect();
+    let per_class = pooled_class_accuracy(&mats, classes);
+    let means: Vec<Option<f64>> = per_class
+        .iter()
+        .map(|s| s.map(|s| 100.0 * s.estimate))
+        .collect();
+    let weakest = means
+        .iter()
+        .enumerate()
+        .filter_map(|(c, m)| m.map(|m| (c, m)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c);
+    let mut row = vec![label.to_string(), seeds];
+    row.extend(per_class.iter().enumerate().map(|(c, s)| {
+        let cell = proportion_cell(*s);
+        if Some(c) == weakest && s.is_some() {
+            format!("**{cell}**")
+        } else {
+            cell
+        }
+    }));
+    row.push(pct(stats::accuracy_over_seeds(&mats)));
+    for (run, m) in &with {
+        let stored = stats::final_value(run, Split::Val, stats::Quantity::Accuracy);
+        if let (Some(stored), Some(acc)) = (stored, m.accuracy()) {
+            // The stored accuracy is a float of the same count; more than
+            // half an image apart means the two describe different networks.
+            if (stored - acc).abs() * m.total() as f64 > 0.5 {
+                notes.push(format!(
+                    "**{label}, seed {}: the confusion matrix gives {:.2} % but the stored \
+                     final validation accuracy is {:.2} %.**",
+                    run.manifest.seed,
+                    100.0 * acc,
+                    100.0 * stored
+                ));
+            }
+        }
+    }
+    row
 }
 
 // ------------------------------------------------------------- mistakes

@@ -438,7 +438,7 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
             };
             let epochs = rs
                 .iter()
-                .filter_map(|r| stats::last_epoch(r, Split::Val))
+                .filter_map(|r| r.last_epoch(Split::Val))
                 .max()
                 .map_or("—".into(), |e| e.to_string());
             let mark = diverged_mark(rs);
@@ -450,10 +450,7 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
                 epochs,
                 pct(over_runs(rs, |r| final_value(r, Split::Val, Accuracy))) + mark,
                 pct(over_runs(rs, best_val_accuracy)),
-                mean_cell(
-                    over_runs(rs, |r| stats::best_val_epoch(r).map(f64::from)),
-                    1,
-                ),
+                mean_cell(over_runs(rs, |r| r.best_epoch().map(f64::from)), 1),
                 mean_cell(over_runs(rs, |r| final_value(r, Split::Train, Loss)), 4),
                 mean_cell(over_runs(rs, |r| final_value(r, Split::Val, Loss)), 4),
                 mean_cell(over_runs(rs, stats::seconds_per_epoch), 2),

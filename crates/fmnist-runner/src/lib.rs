@@ -1,10 +1,11 @@
 //! Running a plan of runs: the local pool of workers (locks, resume from
 //! checkpoints, the stop flag), turning a finished training into one stored
 //! record, synchronous successive halving for pruned sweeps over any
-//! executor, and what a plan will cost. The binary keeps the command line,
-//! the progress bars and the Slurm submission; it reaches the runner
-//! through [`execute`] (the local executor), [`halving::execute`] (which
-//! takes any executor) and the [`Observer`] it draws.
+//! executor, the Slurm executor, and what a plan will cost. The binary
+//! keeps the command line and the progress bars; it reaches the runner
+//! through [`execute`] (the local executor), [`slurm::execute`] (one Slurm
+//! job array), [`halving::execute`] (which takes either) and the
+//! [`Observer`] it draws.
 //!
 //! Nothing here draws or writes the report, and nothing here depends on a
 //! crate that does.
@@ -14,6 +15,8 @@
 //! - `pool`: [`Context`], [`execute`], [`Tally`];
 //! - `record`: the one conversion from a training result to a stored record;
 //! - `halving`: successive halving, rung by rung, and the pruned runs' storage;
+//! - `slurm`: the Slurm executor (a frozen [`slurm::Plan`], its batch
+//!   script, `sbatch` and `squeue`), each task run on the local pool;
 //! - `estimate`: the cost of a plan from the speed of the stored runs;
 //! - `observe`: [`Observer`], what the binary draws.
 
@@ -24,6 +27,7 @@ mod job;
 mod observe;
 mod pool;
 mod record;
+pub mod slurm;
 
 pub use error::RunnerError;
 pub use estimate::flops_per_epoch;

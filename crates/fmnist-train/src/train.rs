@@ -367,12 +367,7 @@ pub(crate) fn run(
     let config = job.config;
     let sets = RunSets::of(config, job.data)?;
     let n = sets.train.len;
-    if config.batch_size == 0 || config.batch_size > n {
-        return Err(TrainError::Config(format!(
-            "batch size {} must be in 1..={n}",
-            config.batch_size
-        )));
-    }
+    check_batch_size(config, n)?;
     let sizes = layer_sizes(config, sets.train.rows * sets.train.cols);
     let resume = options.resume.take();
     let mut steering = Steering::new(config, resume.as_ref(), job.device)?;
@@ -405,18 +400,12 @@ pub(crate) fn run(
             Ok(sums) => sums,
             Err(outcome) => return finish(&*engine, outcome, epochs, None),
         };
-        let evaluation = Instant::now();
-        let val = engine.evaluate(&sets.val)?;
-        let test = sets.test.as_ref().map(|t| engine.evaluate(t)).transpose()?;
-        let evaluation = evaluation.elapsed().as_secs_f64();
-        let report = sums.report(epoch, n, lr, (val, test), started);
-        let timings = engine.take_timings();
-        if let Some(profiles) = profiles.as_deref_mut() {
-            profiles.push(EpochProfile::of(timings, evaluation, report.seconds));
-        }
+        let at = (epoch, n, lr, started);
+        let report = measure(&mut *engine, &sets, &sums, at, profiles.as_deref_mut())?;
+        let val_loss = report.val[Quantity::Loss];
         on_event(Event::Epoch(&report));
         epochs.push(report);
-        if !val.0.is_finite() {
+        if !val_loss.is_finite() {
             let outcome = Outcome::Diverged {
                 epoch,
                 batch: order.len().div_ceil(config.batch_size),
@@ -439,6 +428,40 @@ pub(crate) fn run(
     }
     let kept = Steering::keeps_best(config).then(|| steering.best.take());
     finish(&*engine, Outcome::Complete, epochs, kept.flatten())
+}
+
+/// A batch holds at least one image and at most the `n` of the training set.
+fn check_batch_size(config: &RunConfig, n: usize) -> Result<(), TrainError> {
+    if config.batch_size == 0 || config.batch_size > n {
+        return Err(TrainError::Config(format!(
+            "batch size {} must be in 1..={n}",
+            config.batch_size
+        )));
+    }
+    Ok(())
+}
+
+/// After an epoch's training `sums`: the validation pass (and the test
+/// pass, with a validation split), the epoch's report, and its profile when
+/// profiling. `at` is the epoch, the training set's size, the epoch's rate
+/// and when the epoch started.
+fn measure(
+    engine: &mut dyn Engine,
+    sets: &RunSets<'_>,
+    sums: &EpochSums,
+    (epoch, n, lr, started): (usize, usize, f64, Instant),
+    profiles: Option<&mut Vec<EpochProfile>>,
+) -> Result<EpochReport, TrainError> {
+    let evaluation = Instant::now();
+    let val = engine.evaluate(&sets.val)?;
+    let test = sets.test.as_ref().map(|t| engine.evaluate(t)).transpose()?;
+    let evaluation = evaluation.elapsed().as_secs_f64();
+    let report = sums.report(epoch, n, lr, (val, test), started);
+    let timings = engine.take_timings();
+    if let Some(profiles) = profiles {
+        profiles.push(EpochProfile::of(timings, evaluation, report.seconds));
+    }
+    Ok(report)
 }
 
 /// Everything needed to continue after the epochs of `epochs`.

@@ -19,26 +19,15 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     config.epochs = args.epochs.max(1);
     let device = DeviceSpec::Cpu.open()?;
 
-    // The machine's speed is measured before and after the epochs and the
-    // higher of the two is the peak: on a shared machine either can be
-    // slowed by a neighbour, and the ratio must not flatter the training.
-    let peak_before = matmul_gflops(args.matmul, 11, &device)?;
-    let stop = AtomicBool::new(false);
-    let (_, profiles) = fmnist_train::train_profiled(&config, 0, &data, &stop, &mut |_| {})?;
-    let peak_after = matmul_gflops(args.matmul, 11, &device)?;
+    let Single {
+        seconds,
+        median,
+        profile,
+        flops,
+        peak_before,
+        peak_after,
+    } = single(&config, &data, &device, args.matmul)?;
     let gflops_peak = peak_before.max(peak_after);
-    let mut seconds: Vec<f64> = profiles.iter().map(|p| p.total).collect();
-    seconds.sort_by(f64::total_cmp);
-    let median = seconds[seconds.len() / 2];
-    // The breakdown of the median epoch, so its parts add up to the total shown.
-    let profile = *profiles
-        .iter()
-        .find(|p| p.total == median)
-        .expect("the median is one of the epochs");
-    let mut sizes = vec![784];
-    sizes.extend(&config.model.hidden);
-    sizes.push(10);
-    let flops = fmnist_runner::flops_per_epoch(&sizes, data.train.len, data.test.len);
     let achieved = flops / median / 1e9;
 
     let jobs = 2;
@@ -96,6 +85,55 @@ pub fn bench(global: &Global, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     torch_comparison(args.epochs.max(1), median, &data_dir_of(global, args)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One run's epochs, one thread, between two measurements of the machine.
+struct Single {
+    /// Each epoch's seconds, sorted.
+    seconds: Vec<f64>,
+    median: f64,
+    /// The breakdown of the median epoch, so its parts add up to the total shown.
+    profile: fmnist_train::EpochProfile,
+    /// The matrix-product work of an epoch.
+    flops: f64,
+    /// GFLOP/s of the matmul before and after the epochs.
+    peak_before: f64,
+    peak_after: f64,
+}
+
+/// Measures [`Single`] on `config` (one thread).
+fn single(
+    config: &fmnist_experiments::RunConfig,
+    data: &fmnist_data::Dataset,
+    device: &candle_core::Device,
+    matmul: usize,
+) -> anyhow::Result<Single> {
+    // The machine's speed is measured before and after the epochs and the
+    // higher of the two is the peak: on a shared machine either can be
+    // slowed by a neighbour, and the ratio must not flatter the training.
+    let peak_before = matmul_gflops(matmul, 11, device)?;
+    let stop = AtomicBool::new(false);
+    let (_, profiles) = fmnist_train::train_profiled(config, 0, data, &stop, &mut |_| {})?;
+    let peak_after = matmul_gflops(matmul, 11, device)?;
+    let mut seconds: Vec<f64> = profiles.iter().map(|p| p.total).collect();
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    let profile = *profiles
+        .iter()
+        .find(|p| p.total == median)
+        .expect("the median is one of the epochs");
+    let mut sizes = vec![784];
+    sizes.extend(&config.model.hidden);
+    sizes.push(10);
+    let flops = fmnist_runner::flops_per_epoch(&sizes, data.train.len, data.test.len);
+    Ok(Single {
+        seconds,
+        median,
+        profile,
+        flops,
+        peak_before,
+        peak_after,
+    })
 }
 
 /// Two runs (seeds 0, 1, ...) at once, one thread each, as the grid runs:

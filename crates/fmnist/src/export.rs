@@ -1,14 +1,13 @@
 //! `fmnist export mlflow`: the stored runs of the current plan (or of the
 //! experiments named), one (experiment, run) pair each, handed to
-//! `fmnist-mlflow`, which sends them to an MLflow tracking server; here
-//! only the choice of runs, the progress and the summary line.
+//! `fmnist-mlflow`, which chooses the experiments, maps each pair and sends
+//! them to an MLflow tracking server; here only the plan mapped onto the
+//! store, the progress and the summary line.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use fmnist_experiments::Experiment;
 use fmnist_metrics::Store;
 use fmnist_mlflow::{ExportOptions, ExportProgress, ExportRun, RunOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,7 +20,7 @@ use crate::setup::{DataSet, Global, load_experiments, plan, relative, results_di
 const PLAIN_EVERY: usize = 25;
 
 pub fn mlflow(global: &Global, args: &MlflowArgs) -> anyhow::Result<ExitCode> {
-    let experiments = chosen(load_experiments()?, &args.experiments)?;
+    let experiments = fmnist_mlflow::choose(load_experiments()?, &args.experiments)?;
     let data_set = DataSet::choose(global.dataset.as_deref(), None)?;
     let specs = plan(&experiments, &args.plan, args.quick, &data_set);
     let store = Store::new(results_dir(args.results.clone(), args.quick));
@@ -31,7 +30,7 @@ pub fn mlflow(global: &Global, args: &MlflowArgs) -> anyhow::Result<ExitCode> {
         .filter_map(|spec| {
             let run = stored.get(&spec.run_id)?;
             let exp = experiments.iter().find(|e| e.name == spec.experiment)?;
-            Some(export_run(exp, run))
+            Some(ExportRun::new(exp, run, relative(&exp.path)))
         })
         .collect();
     let skipped = specs.len() - pairs.len();
@@ -65,59 +64,6 @@ pub fn mlflow(global: &Global, args: &MlflowArgs) -> anyhow::Result<ExitCode> {
         details(&summary, skipped)
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The experiments whose runs are exported: all, or those named by file
-/// stem (`lr-sweep`, every point) or full name (`lr-sweep[optimizer.lr=0.01]`).
-fn chosen(experiments: Vec<Experiment>, names: &[String]) -> anyhow::Result<Vec<Experiment>> {
-    if names.is_empty() {
-        return Ok(experiments);
-    }
-    let unknown: Vec<&String> = names
-        .iter()
-        .filter(|n| {
-            !experiments
-                .iter()
-                .any(|e| e.name == **n || stem(e) == n.as_str())
-        })
-        .collect();
-    if !unknown.is_empty() {
-        let mut stems: Vec<&str> = experiments.iter().map(stem).collect();
-        stems.sort_unstable();
-        stems.dedup();
-        bail!(
-            "no experiment is named {}; the experiment files are: {}",
-            unknown
-                .iter()
-                .map(|n| format!("{n:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            stems.join(", ")
-        );
-    }
-    Ok(experiments
-        .into_iter()
-        .filter(|e| names.iter().any(|n| e.name == *n || stem(e) == n.as_str()))
-        .collect())
-}
-
-/// The experiment file's stem: the MLflow experiment its runs go to.
-fn stem(e: &Experiment) -> &str {
-    e.path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(&e.name)
-}
-
-fn export_run<'a>(exp: &Experiment, run: &'a fmnist_metrics::StoredRun) -> ExportRun<'a> {
-    ExportRun {
-        experiment: stem(exp).to_string(),
-        name: exp.name.clone(),
-        experiment_file: relative(Path::new(&exp.path)),
-        run,
-        claims: exp.paper.claims.clone(),
-        note: Some(exp.description.clone()).filter(|d| !d.trim().is_empty()),
-    }
 }
 
 /// What the summary line adds when there is more to say.
@@ -203,41 +149,6 @@ impl Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SMALL: &str = "description = \"small\"\n[model]\nhidden = [32, 16]\ndropout = 0.2\n\
-        [optimizer]\nkind = \"sgd\"\nlr = 0.01\n[training]\nbatch_size = 100\nepochs = 2\nseeds = [0]\n";
-
-    fn experiments() -> Vec<Experiment> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.toml"), SMALL).unwrap();
-        let sweep = "extends = \"a.toml\"\n[sweep]\n\"model.dropout\" = [0.0, 0.3]\n";
-        std::fs::write(dir.path().join("s.toml"), sweep).unwrap();
-        fmnist_experiments::load_dir(dir.path()).unwrap()
-    }
-
-    fn names(e: &[Experiment]) -> Vec<&str> {
-        e.iter().map(|e| e.name.as_str()).collect()
-    }
-
-    #[test]
-    fn experiments_are_chosen_by_file_stem_or_full_name() {
-        let all = experiments();
-        assert_eq!(all.len(), 3);
-        assert_eq!(names(&chosen(all.clone(), &[]).unwrap()), names(&all));
-        let sweep = chosen(all.clone(), &["s".into()]).unwrap();
-        assert_eq!(
-            names(&sweep),
-            ["s[model.dropout=0]", "s[model.dropout=0.3]"]
-        );
-        assert!(sweep.iter().all(|e| stem(e) == "s"));
-        let one = chosen(all.clone(), &["a".into(), "s[model.dropout=0.3]".into()]).unwrap();
-        assert_eq!(names(&one), ["a", "s[model.dropout=0.3]"]);
-        let err = chosen(all, &["s".into(), "b".into()]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "no experiment is named \"b\"; the experiment files are: a, s"
-        );
-    }
 
     #[test]
     fn the_summary_line_says_more_only_when_there_is_more() {

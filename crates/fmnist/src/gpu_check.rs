@@ -62,6 +62,22 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     };
     let on_cpu = run(&cpu)?;
     let on_gpu = run(&cuda)?;
+    let pass = compare(same_init, &on_cpu, &on_gpu, &describe_device(&cuda));
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Prints the comparison of the two runs' epochs, line by line, and the
+/// verdict; whether it passes.
+fn compare(
+    same_init: bool,
+    on_cpu: &[fmnist_train::EpochReport],
+    on_gpu: &[fmnist_train::EpochReport],
+    gpu_name: &str,
+) -> bool {
     let (c1, g1) = (&on_cpu[0], &on_gpu[0]);
     let (cn, gn) = (
         on_cpu.last().expect("2 epochs"),
@@ -82,7 +98,7 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     println!(
         "epoch 1 training loss: cpu {:.7}, {} {:.7}, relative difference {loss_rel:.1e} (at most {LOSS_REL_TOL:.0e})",
         c1.train[Quantity::Loss],
-        describe_device(&cuda),
+        gpu_name,
         g1.train[Quantity::Loss]
     );
     println!(
@@ -98,11 +114,7 @@ pub fn gpu_check(global: &Global, args: &GpuCheckArgs) -> anyhow::Result<ExitCod
     println!(
         "gpu-check: {} on {}",
         if pass { "PASS" } else { "FAIL" },
-        describe_device(&cuda)
+        gpu_name
     );
-    Ok(if pass {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    pass
 }
