@@ -361,6 +361,60 @@ pub fn chosen_test_sentence(p: &SeriesPoint<'_>) -> Option<String> {
     ))
 }
 
+/// Which numbers were chosen on which images, said once for the whole
+/// report: the files (by stem) that hold a validation split out of the
+/// training images and choose on it, and those that validate on the
+/// official test set as the paper does (where nothing beyond a run's best
+/// epoch is chosen, and the claims read the last epochs).
+pub fn selection_paragraph(experiments: &[fmnist_experiments::Experiment]) -> String {
+    let mut split_files: Vec<String> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut paper_files = 0usize;
+    let stem = |e: &fmnist_experiments::Experiment| {
+        e.sweep.as_ref().map_or(e.name.clone(), |s| s.sweep.clone())
+    };
+    for e in experiments {
+        match e.config.validation {
+            Some(split) => {
+                if !split_files.contains(&stem(e)) {
+                    split_files.push(stem(e));
+                }
+                if !sizes.contains(&split.images) {
+                    sizes.push(split.images);
+                }
+            }
+            None => paper_files += 1,
+        }
+    }
+    let paper = format!(
+        "The experiments without a split ({paper_files} of this plan's {}, among them every \
+         experiment of the paper's figures, Table I and claims) keep the paper's setup, so that \
+         their numbers compare with its numbers: they train on the 60,000 training images and \
+         validate on the official 10,000 test images, which the paper calls its validation set. Nothing is chosen on those images \
+         beyond each run's best epoch in the tables' \"best\" columns; the claims read the last \
+         epochs.",
+        experiments.len()
+    );
+    if split_files.is_empty() {
+        return format!("**Which set chose what.** {paper}");
+    }
+    let sizes: Vec<String> = sizes
+        .iter()
+        .map(|&n| crate::classes::thousands(n as u64))
+        .collect();
+    let files: Vec<String> = split_files.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        "**Which set chose what.** {paper} The studies beyond the paper ({}) hold {} training \
+         images out, stratified by class, as their validation set: every choice they make (the \
+         best epoch, early stopping, successive halving's survivors, each sweep's best point and \
+         the points told apart from it) reads those images. The official test set is measured \
+         each epoch beside them and read only for each sweep's chosen point: that test accuracy, \
+         with its interval over seeds, is the number to quote for the best configuration found.",
+        fmnist_experiments::and_list(&files.iter().map(String::as_str).collect::<Vec<_>>()),
+        fmnist_experiments::or_list(&sizes.iter().map(String::as_str).collect::<Vec<_>>())
+    )
+}
+
 /// Which images a sweep chose on, said once per sweep: the validation
 /// split its runs held out of the training images (and that the test
 /// number of its chosen point is the one to quote), or, without one, that
@@ -903,6 +957,51 @@ mod tests {
         assert_eq!(s.points[0].runs.len(), 3);
         assert_eq!(s.lines(), vec![Some("sgd".into()), Some("adam".into())]);
         assert_eq!(axis(&s), Axis::Log10);
+    }
+
+    #[test]
+    fn a_sweep_chosen_on_a_validation_split_quotes_its_chosen_point_on_the_test_set() {
+        let split = fmnist_experiments::ValidationSplit {
+            images: 10_000,
+            seed: 0,
+        };
+        // Every run measures the test set 1 pp below its validation set.
+        let mut held_out = runs();
+        for r in &mut held_out {
+            r.manifest.config.validation = Some(split);
+            let tests: Vec<fmnist_metrics::MetricRow> = (r.rows.iter())
+                .filter(|row| row.split == fmnist_metrics::Split::Val)
+                .map(|row| fmnist_metrics::MetricRow {
+                    split: fmnist_metrics::Split::Test,
+                    values: fmnist_experiments::Measures::default()
+                        .with(stats::Quantity::Accuracy, row.values[stats::Quantity::Accuracy] - 0.01),
+                    ..row.clone()
+                })
+                .collect();
+            r.rows.extend(tests);
+        }
+        let s = series(&held_out);
+        let b = best_point(&s).overall.unwrap();
+        // Chosen by validation: Adam at 0.001 (the fixture's peak).
+        assert_eq!(b.experiment, "adam-0.001");
+        let expect = (0..3).map(|seed| acc("adam", 0.001, seed) - 0.01).sum::<f64>() / 3.0;
+        let t = test_accuracy(&s.points[b.index]).unwrap();
+        assert!((t.mean - expect).abs() < 1e-12, "{} vs {expect}", t.mean);
+        let sentence = best_sentence(&s, &b);
+        assert!(
+            sentence.contains(&format!("on the official test set, never chosen on: {:.2} [", 100.0 * expect)),
+            "{sentence}"
+        );
+        assert!(sentence.contains("95 % t interval over 3 seeds"), "{sentence}");
+        assert!(selection_sentence(&s).starts_with("Chosen on validation images held out"));
+        assert!(selection_sentence(&s).contains("10,000 images"));
+        // Without a split: no test number, and the choice is said to be optimistic.
+        let plain = runs();
+        let s = series(&plain);
+        let b = best_point(&s).overall.unwrap();
+        assert!(test_accuracy(&s.points[b.index]).is_none());
+        assert!(!best_sentence(&s, &b).contains("official test set"));
+        assert!(selection_sentence(&s).contains("optimistic"));
     }
 
     #[test]
