@@ -145,6 +145,7 @@ mod tests {
                         rule: fmnist_experiments::Rule::Halving,
                     }),
                     round: None,
+                    sampled: false,
                 }),
                 parent: None,
             })

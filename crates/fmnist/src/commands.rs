@@ -228,7 +228,11 @@ fn train_plan(
         )
         .map_err(|e| runner::RunnerError::Executor(crate::errors::describe(&e))),
     };
-    let summary = runner::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
+    // Each round of a TPE sweep is planned as the command planned the rest.
+    let planner =
+        |round: &[Experiment]| jobs_of(round, plan(round, &args.plan, args.quick, &data_set));
+    let summary =
+        runner::search::execute(jobs, experiments, &ctx, args.unprune, &mut exec, &planner)?;
     print_summary(&summary);
     if stop.load(Ordering::SeqCst) {
         bail!(
@@ -242,7 +246,10 @@ fn train_plan(
 }
 
 /// One job per planned run, with its experiment's file.
-fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -> Vec<Job> {
+pub(crate) fn jobs_of(
+    experiments: &[Experiment],
+    runs: Vec<fmnist_experiments::RunSpec>,
+) -> Vec<Job> {
     runs.into_iter()
         .map(|spec| {
             let exp = experiments

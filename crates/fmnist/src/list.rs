@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use fmnist_experiments::{Experiment, RunConfig, RunSpec};
 use fmnist_metrics::{RunStatus, Store};
 
@@ -15,9 +17,16 @@ use crate::setup::{DataSet, Global, load_experiments, plan, results_dir};
 const WIDTH: usize = 100;
 
 pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let experiments = load_experiments()?;
     let data = DataSet::choose(global.dataset.as_deref(), None)?;
     let store = Store::new(results_dir(args.results.clone(), args.quick));
+    // A TPE sweep's trials: the rounds proposed so far (the later rounds
+    // depend on the scores of these).
+    let planner = |round: &[Experiment]| {
+        crate::commands::jobs_of(round, plan(round, &args.plan, args.quick, &data))
+    };
+    let (experiments, searches) =
+        fmnist_runner::search::expand(&load_experiments()?, &store, &planner)
+            .context("proposing the rounds of the TPE sweeps from the stored runs")?;
     let runs = plan(&experiments, &args.plan, args.quick, &data);
     let mut out = String::new();
     if args.ids {
@@ -66,6 +75,10 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     ));
     for line in pruning_costs(&experiments, &runs) {
         out.push_str(&line);
+    }
+    for line in searches {
+        out.push_str(&line);
+        out.push('\n');
     }
     print(&out)
 }
