@@ -28,8 +28,9 @@ pub enum RunnerError {
     #[error("{doing}: {source}")]
     Search {
         doing: String,
+        /// Boxed: an experiment error is large, and this one is rare.
         #[source]
-        source: ExperimentError,
+        source: Box<ExperimentError>,
     },
     /// An executor other than the local pool (Slurm) failed; its message
     /// says how.

@@ -117,7 +117,7 @@ fn load(path: &Path) -> Result<TpeSweep, RunnerError> {
         ))),
         Err(source) => Err(RunnerError::Search {
             doing: doing(),
-            source,
+            source: Box::new(source),
         }),
     }
 }
@@ -141,7 +141,7 @@ fn run_search(
         }))
         .map_err(|source| RunnerError::Search {
             doing: format!("proposing round {r} of {}", search.path.display()),
-            source,
+            source: Box::new(source),
         })?;
         let points: Vec<(String, Vec<Job>)> = (round.iter())
             .map(|e| (e.name.clone(), plan(std::slice::from_ref(e))))
@@ -252,7 +252,7 @@ fn known(
         }))
         .map_err(|source| RunnerError::Search {
             doing: format!("proposing round {r} of {}", search.path.display()),
-            source,
+            source: Box::new(source),
         })?;
         let planned: Vec<Vec<Job>> = round
             .iter()
