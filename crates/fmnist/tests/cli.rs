@@ -834,3 +834,47 @@ fn a_tpe_search_is_the_same_on_one_and_two_workers_after_a_kill_and_extended() {
         "{report}"
     );
 }
+
+#[test]
+fn a_pruned_tpe_search_prunes_alike_on_one_and_two_workers() {
+    // Rounds of 4 trials, each one bracket of successive halving (eta 2
+    // from epoch 1: rungs 1, 2, 4); each round proposed from the rungs
+    // the rounds before it reached.
+    let base = SMALL.replace("epochs = 2", "epochs = 4");
+    let tpe = "extends = \"a.toml\"\n[sweep]\nmode = \"tpe\"\nrounds = 2\nround_size = 4\nseed = 1\n\
+               metric = \"val:accuracy\"\n\"optimizer.lr\" = { log_uniform = [1e-3, 0.3] }\n\
+               [sweep.prune]\neta = 2\nmin_epochs = 1\n";
+    let run = |p: &Project, jobs: &str| {
+        let files = p.experiments(&["t.toml"]);
+        let out = (p.cmd(&["run"]).args(&files))
+            .args(["--offline", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let one = Project::new(&[("a.toml", &base), ("t.toml", tpe)]);
+    let two = Project::new(&[("a.toml", &base), ("t.toml", tpe)]);
+    let log = run(&one, "1");
+    run(&two, "2");
+    let state = stored_state(&one);
+    let mut statuses: Vec<&str> = state.iter().map(|r| r.1.as_str()).collect();
+    statuses.sort();
+    let round = [
+        "complete",
+        "pruned at epoch 1",
+        "pruned at epoch 1",
+        "pruned at epoch 2",
+    ];
+    let both: Vec<&str> = {
+        let mut v = [round, round].concat();
+        v.sort();
+        v
+    };
+    assert_eq!(statuses, both, "{log}");
+    assert!(log.contains("tpe    t: round 2 of 2, 4 trial(s)"), "{log}");
+    assert_eq!(state, stored_state(&two), "the same on 2 workers");
+    assert_eq!(metrics_tables(&one), metrics_tables(&two), "byte for byte");
+    assert_eq!(listed_trials(&one), listed_trials(&two));
+    assert_eq!(listed_trials(&one).len(), 8);
+}
