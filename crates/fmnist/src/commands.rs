@@ -21,7 +21,7 @@ use fmnist_runner::{self as runner, Context, Job, Tally};
 
 use crate::progress::Bars;
 use crate::setup::{
-    self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
+    self, DataSet, Global, jobs_of, load_experiments, plan, reports_dir, results_dir,
 };
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
@@ -243,26 +243,6 @@ fn train_plan(
     // than holding a second copy.
     drop(ctx);
     Ok((summary, data))
-}
-
-/// One job per planned run, with its experiment's file.
-pub(crate) fn jobs_of(
-    experiments: &[Experiment],
-    runs: Vec<fmnist_experiments::RunSpec>,
-) -> Vec<Job> {
-    runs.into_iter()
-        .map(|spec| {
-            let exp = experiments
-                .iter()
-                .find(|e| e.name == spec.experiment)
-                .expect("planned from these experiments");
-            Job {
-                experiment_file: relative(&exp.path),
-                spec,
-                until: None,
-            }
-        })
-        .collect()
 }
 
 /// What was trained and reused, and every failure and divergence.

@@ -5,13 +5,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
 use fmnist_experiments::{Experiment, RunConfig, RunSpec};
 use fmnist_metrics::{RunStatus, Store};
 
 use crate::cli::ListArgs;
-use crate::setup::{DataSet, Global, load_experiments, plan, results_dir};
+use crate::setup::{DataSet, Global, known_trials, load_experiments, plan, results_dir};
 
 /// Lines of settings are wrapped at this width.
 const WIDTH: usize = 100;
@@ -21,12 +19,8 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     // A TPE sweep's trials: the rounds proposed so far (the later rounds
     // depend on the scores of these).
-    let planner = |round: &[Experiment]| {
-        crate::commands::jobs_of(round, plan(round, &args.plan, args.quick, &data))
-    };
     let (experiments, searches) =
-        fmnist_runner::search::expand(&load_experiments()?, &store, &planner)
-            .context("proposing the rounds of the TPE sweeps from the stored runs")?;
+        known_trials(&load_experiments()?, &store, &args.plan, args.quick, &data)?;
     let runs = plan(&experiments, &args.plan, args.quick, &data);
     let mut out = String::new();
     if args.ids {

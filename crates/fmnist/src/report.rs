@@ -27,11 +27,8 @@ pub fn write(
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?;
     // A TPE sweep's trials: every round proposed so far.
-    let planner = |round: &[Experiment]| {
-        crate::commands::jobs_of(round, plan(round, &args.plan, args.quick, &data_set))
-    };
-    let (experiments, _) = fmnist_runner::search::expand(experiments, &store, &planner)
-        .context("proposing the rounds of the TPE sweeps from the stored runs")?;
+    let (experiments, _) =
+        crate::setup::known_trials(experiments, &store, &args.plan, args.quick, &data_set)?;
     let experiments = experiments.as_slice();
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
     let stored = read_store(&store)?;
