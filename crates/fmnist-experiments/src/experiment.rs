@@ -64,6 +64,10 @@ pub struct SweepPoint {
     /// The round of a `mode = "tpe"` sweep that proposed the point (`index`
     /// counts the trials of every round); `None` in the other modes.
     pub round: Option<usize>,
+    /// The sweep draws its points (`random`, `sobol` or `tpe`): its points
+    /// are the trials of a search, whose expected best of n trials the
+    /// report shows. `false` for a grid or a zip.
+    pub sampled: bool,
 }
 
 impl SweepPoint {

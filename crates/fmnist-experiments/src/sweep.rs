@@ -740,6 +740,7 @@ impl Sweep {
                 .collect(),
             prune: self.prune().cloned(),
             round,
+            sampled: matches!(self.mode, SweepMode::Sampled { .. } | SweepMode::Tpe(_)),
         }
     }
 

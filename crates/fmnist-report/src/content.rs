@@ -171,6 +171,8 @@ pub struct SweepSection<'a> {
     pub points: Vec<(String, String)>,
     /// Labels of the points without runs.
     pub missing: Vec<String>,
+    /// A sampled sweep's expected best of n trials ("show your work").
+    pub expected_best: Option<Table>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -746,6 +748,7 @@ fn sweep_section<'a>(
         findings: Vec::new(),
         points: Vec::new(),
         missing: Vec::new(),
+        expected_best: None,
     };
     let members = input
         .experiments
@@ -762,6 +765,7 @@ fn sweep_section<'a>(
             inputs.push(sweep_input(e, rs));
         }
     }
+    section.expected_best = crate::show_work::expected_best_table(name, &pruning);
     if inputs.is_empty() {
         return section;
     }

@@ -17,7 +17,8 @@
 //!    comes from `fmnist_metrics::StoredRun::value`);
 //! 3. content: `tables` (tables as cells), `classes` (per class), `sweeps`
 //!    (sweep series, best points, findings), `pruning` (what successive
-//!    halving kept, saved and missed), `panels` (what the curve figures
+//!    halving kept, saved and missed), `show_work` (a sampled sweep's
+//!    expected best of n trials), `panels` (what the curve figures
 //!    show), `content` (the whole report: facts, figures still to draw,
 //!    verdicts, hypotheses);
 //! 4. rendering to text: `markdown` (`REPORT.md` and the list of artefacts
@@ -36,6 +37,7 @@ mod input;
 pub mod markdown;
 pub mod panels;
 pub mod pruning;
+pub mod show_work;
 pub mod sweeps;
 pub mod tables;
 pub mod text;

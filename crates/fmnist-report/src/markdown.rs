@@ -390,6 +390,9 @@ fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         if !s.best.is_empty() {
             w.push('\n');
         }
+        if let Some(t) = &s.expected_best {
+            w.table_file(t);
+        }
         if !s.findings.is_empty() {
             let _ = writeln!(w, "**Against the paper's learning rate and accuracy.**\n");
             for f in &s.findings {

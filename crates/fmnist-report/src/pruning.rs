@@ -5,10 +5,11 @@
 //! picked the sweep's best point and by how much it missed.
 //!
 //! The decisions are replayed from the stored metrics with
-//! [`fmnist_experiments::Prune::replay`], the rule the runner applies while training, so the
-//! report says what the pruned search chose whatever the store holds.
+//! [`fmnist_experiments::Prune::replay_brackets`], the rule the runner applies while training, so the
+//! report says what the pruned search chose whatever the store holds. A
+//! TPE sweep's rounds are each one bracket, as the runner trains them.
 
-use fmnist_experiments::{Experiment, Quantity, Split};
+use fmnist_experiments::{Bracket, Experiment, Prune, Quantity, Split};
 use fmnist_metrics::{At, RunStatus, StoredRun};
 
 /// One point of a sweep: the experiment and its stored runs.
@@ -25,7 +26,8 @@ pub fn statements(points: &[Point<'_>]) -> Vec<String> {
     let epochs = first.config.epochs;
     let score =
         |p: usize, epoch: usize| mean(&points[p].1, |r| at(r, prune.split, prune.quantity, epoch));
-    let replay = prune.replay(points.len(), epochs, score);
+    let brackets = brackets(points, prune, epochs);
+    let replay = prune.replay_brackets(points.len(), &brackets, score);
     let final_accuracy = |p: usize| {
         mean(&points[p].1, |r| {
             complete(r).then(|| last_val_accuracy(r))?
@@ -39,7 +41,8 @@ pub fn statements(points: &[Point<'_>]) -> Vec<String> {
                 .then(b.cmp(&a))
         })
         .unwrap_or(0);
-    let (cost, full) = prune.cost(points.len(), epochs);
+    let cost: usize = brackets.iter().map(|b| prune.bracket_cost(b)).sum();
+    let full = points.len() * epochs;
     let rungs: Vec<String> = prune.rungs(epochs).iter().map(|r| r.to_string()).collect();
     let mut out = vec![format!(
         "Successive halving (eta {}, rungs at epochs {}, ranked by the mean {} over the seeds, ties to the earlier point) keeps `{}`; it trains {cost} of the {full} epochs per seed of the whole sweep ({:.0} %), saving {} epochs per seed.",
@@ -59,6 +62,29 @@ pub fn statements(points: &[Point<'_>]) -> Vec<String> {
         ));
     }
     out.push(regret(points, kept, &final_accuracy));
+    out
+}
+
+/// The brackets the runner trained: a TPE sweep's rounds, each its own
+/// bracket (`Prune::round_shape`, as `TpeSweep::bracket` gives it), or the
+/// sweep's (`Prune::brackets`).
+fn brackets(points: &[Point<'_>], prune: &Prune, epochs: usize) -> Vec<Bracket> {
+    let rounds: Option<Vec<usize>> = (points.iter())
+        .map(|(e, _)| e.sweep.as_ref()?.round)
+        .collect();
+    let Some(rounds) = rounds else {
+        return prune.brackets(points.len(), epochs);
+    };
+    let mut out: Vec<Bracket> = Vec::new();
+    for (p, &r) in rounds.iter().enumerate() {
+        match out.last_mut() {
+            Some(b) if rounds[b.points[0]] == r => b.points.push(p),
+            _ => out.push(Bracket {
+                points: vec![p],
+                rungs: prune.round_shape(r, epochs).1,
+            }),
+        }
+    }
     out
 }
 
@@ -145,6 +171,7 @@ mod tests {
                         rule: fmnist_experiments::Rule::Halving,
                     }),
                     round: None,
+                    sampled: false,
                 }),
                 parent: None,
             })
@@ -217,6 +244,42 @@ mod tests {
         assert_eq!(
             crate::tables::status(&point),
             "**seed 0 pruned at epoch 1; seed 1 pruned at epoch 1**"
+        );
+    }
+
+    #[test]
+    fn a_tpe_sweep_s_rounds_are_replayed_each_as_its_bracket() {
+        // The four points as two TPE rounds of two: round 0 keeps point 0
+        // at epoch 1 (0.5 against 0.4), round 1 point 2 (0.6 against 0.1);
+        // of those, point 0 ends best.
+        let exps: Vec<Experiment> = (experiments().into_iter().enumerate())
+            .map(|(i, mut e)| {
+                e.sweep.as_mut().unwrap().round = Some(i / 2);
+                e
+            })
+            .collect();
+        let rs = runs(false);
+        let points: Vec<Point<'_>> = (exps.iter())
+            .map(|e| {
+                (
+                    e,
+                    (rs.iter())
+                        .filter(|r| r.manifest.experiment == e.name)
+                        .collect(),
+                )
+            })
+            .collect();
+        let s = statements(&points);
+        // Each round 2 x 1 + 1 x 1 + 1 x 2 = 5: 10 of 16 epochs.
+        assert!(
+            s[0].contains("keeps `s[p=0]`") && s[0].contains("trains 10 of the 16 epochs"),
+            "{}",
+            s[0]
+        );
+        assert!(
+            s[1].contains("a regret of 19.00 percentage points"),
+            "{}",
+            s[1]
         );
     }
 

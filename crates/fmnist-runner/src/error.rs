@@ -1,6 +1,7 @@
 //! The one error type of the runner; each variant says what was being done
 //! to which run, and keeps the cause.
 
+use fmnist_experiments::ExperimentError;
 use fmnist_metrics::MetricsError;
 use fmnist_train::TrainError;
 
@@ -23,6 +24,14 @@ pub enum RunnerError {
     /// A run or checkpoint in a state the runner cannot continue from.
     #[error("{0}")]
     State(String),
+    /// Proposing a round of a `mode = "tpe"` sweep (reading its file).
+    #[error("{doing}: {source}")]
+    Search {
+        doing: String,
+        /// Boxed: an experiment error is large, and this one is rare.
+        #[source]
+        source: Box<ExperimentError>,
+    },
     /// An executor other than the local pool (Slurm) failed; its message
     /// says how.
     #[error("{0}")]

@@ -14,7 +14,7 @@
 //! the end, the pruned ones on from their checkpoints, to the numbers they
 //! would have had had they never been pruned.
 
-use fmnist_experiments::{Experiment, Prune};
+use fmnist_experiments::{Bracket, Experiment, Prune};
 
 use fmnist_experiments::{Quantity, Split};
 use fmnist_metrics::{At, LockOutcome, RunStatus, Store};
@@ -123,6 +123,35 @@ fn halve(
     let done = sweep
         .prune
         .run(sweep.points.len(), &brackets, &mut driver)?;
+    Ok(done.is_some() && !ctx.stop.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// One round of a TPE sweep under `[sweep.prune]` (its `points`, each a
+/// trial's name and jobs, and its `bracket`), through the same rung loop as
+/// a whole pruned sweep; `false` if it stopped before the end.
+pub(crate) fn halve_round(
+    name: &str,
+    prune: &Prune,
+    points: Vec<(String, Vec<Job>)>,
+    bracket: Bracket,
+    ctx: &Context,
+    exec: &mut Executor<'_>,
+    total: &mut Tally,
+) -> Result<bool, RunnerError> {
+    let sweep = PrunedSweep {
+        name: name.to_string(),
+        prune: prune.clone(),
+        points,
+    };
+    let mut driver = Driver {
+        sweep: &sweep,
+        ctx,
+        exec,
+        total,
+    };
+    let done = sweep
+        .prune
+        .run(sweep.points.len(), &[bracket], &mut driver)?;
     Ok(done.is_some() && !ctx.stop.load(std::sync::atomic::Ordering::SeqCst))
 }
 
@@ -254,7 +283,7 @@ fn store_pruned(ctx: &Context, job: &Job, epoch: usize) -> Result<(), RunnerErro
 /// The run's `quantity` on `split` at epoch `epoch`: from the store (read as
 /// [`At::Rung`] reads it, as the report's replay does), or from the
 /// checkpoint of a run still on its way.
-fn metric_at(
+pub(crate) fn metric_at(
     store: &Store,
     job: &Job,
     split: Split,

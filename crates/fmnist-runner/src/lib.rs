@@ -4,8 +4,8 @@
 //! executor, the Slurm executor, and what a plan will cost. The binary
 //! keeps the command line and the progress bars; it reaches the runner
 //! through [`execute`] (the local executor), [`slurm::execute`] (one Slurm
-//! job array), [`halving::execute`] (which takes either) and the
-//! [`Observer`] it draws.
+//! job array), [`search::execute`] (which takes either: TPE sweeps round
+//! by round, then [`halving::execute`]) and the [`Observer`] it draws.
 //!
 //! Nothing here draws or writes the report, and nothing here depends on a
 //! crate that does.
@@ -17,6 +17,7 @@
 //! - `halving`: successive halving, rung by rung, and the pruned runs' storage;
 //! - `slurm`: the Slurm executor (a frozen [`slurm::Plan`], its batch
 //!   script, `sbatch` and `squeue`), each task run on the local pool;
+//! - `search`: the round loop of `mode = "tpe"` sweeps;
 //! - `estimate`: the cost of a plan from the speed of the stored runs;
 //! - `observe`: [`Observer`], what the binary draws.
 
@@ -27,6 +28,7 @@ mod job;
 mod observe;
 mod pool;
 mod record;
+pub mod search;
 pub mod slurm;
 
 pub use error::RunnerError;

@@ -195,4 +195,30 @@ mod tests {
         let e = expected_max(&small, 3).unwrap().unbiased;
         assert!(lo < e && e < hi, "{lo} {e} {hi}");
     }
+
+    #[test]
+    fn the_unbiased_estimate_is_the_mean_best_over_every_subset() {
+        // Brute force over the C(8, n) subsets, ties included.
+        let v = [0.812, 0.774, 0.843, 0.801, 0.843, 0.795, 0.78, 0.833];
+        for n in 1..=8 {
+            let (mut sum, mut sum2, mut count) = (0.0, 0.0, 0.0);
+            for mask in 0u32..256 {
+                if mask.count_ones() as usize != n {
+                    continue;
+                }
+                let best = (0..8)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| v[i])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                sum += best;
+                sum2 += best * best;
+                count += 1.0;
+            }
+            let mean = sum / count;
+            let sd = (sum2 / count - mean * mean).max(0.0).sqrt();
+            let e = expected_max(&v, n).unwrap();
+            assert!((e.unbiased - mean).abs() < 1e-12, "n = {n}");
+            assert!((e.sd_without_replacement - sd).abs() < 1e-7, "n = {n}");
+        }
+    }
 }

@@ -21,7 +21,7 @@ use fmnist_runner::{self as runner, Context, Job, Tally};
 
 use crate::progress::Bars;
 use crate::setup::{
-    self, DataSet, Global, load_experiments, plan, relative, reports_dir, results_dir,
+    self, DataSet, Global, jobs_of, load_experiments, plan, reports_dir, results_dir,
 };
 
 pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
@@ -228,7 +228,11 @@ fn train_plan(
         )
         .map_err(|e| runner::RunnerError::Executor(crate::errors::describe(&e))),
     };
-    let summary = runner::halving::execute(jobs, experiments, &ctx, args.unprune, &mut exec)?;
+    // Each round of a TPE sweep is planned as the command planned the rest.
+    let planner =
+        |round: &[Experiment]| jobs_of(round, plan(round, &args.plan, args.quick, &data_set));
+    let summary =
+        runner::search::execute(jobs, experiments, &ctx, args.unprune, &mut exec, &planner)?;
     print_summary(&summary);
     if stop.load(Ordering::SeqCst) {
         bail!(
@@ -239,23 +243,6 @@ fn train_plan(
     // than holding a second copy.
     drop(ctx);
     Ok((summary, data))
-}
-
-/// One job per planned run, with its experiment's file.
-fn jobs_of(experiments: &[Experiment], runs: Vec<fmnist_experiments::RunSpec>) -> Vec<Job> {
-    runs.into_iter()
-        .map(|spec| {
-            let exp = experiments
-                .iter()
-                .find(|e| e.name == spec.experiment)
-                .expect("planned from these experiments");
-            Job {
-                experiment_file: relative(&exp.path),
-                spec,
-                until: None,
-            }
-        })
-        .collect()
 }
 
 /// What was trained and reused, and every failure and divergence.

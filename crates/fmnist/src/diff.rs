@@ -14,7 +14,9 @@ use fmnist_summary::render::{self, Options};
 use fmnist_summary::{DIR, FILES, Status, Summary, SummaryTexts};
 
 use crate::cli::DiffArgs;
-use crate::setup::{DataSet, Global, load_experiments, plan, reports_dir, results_dir};
+use crate::setup::{
+    DataSet, Global, known_trials, load_experiments, plan, reports_dir, results_dir,
+};
 
 /// The keyword for the current results.
 const RESULTS: &str = "results";
@@ -174,8 +176,15 @@ fn results(
     store: &Store,
     stored: &HashMap<String, StoredRun>,
 ) -> anyhow::Result<Side> {
-    let experiments = load_experiments()?;
     let data_set = DataSet::choose(global.dataset.as_deref(), None)?;
+    // A TPE sweep's trials: every round proposed so far.
+    let (experiments, _) = known_trials(
+        &load_experiments()?,
+        store,
+        &args.plan,
+        args.quick,
+        &data_set,
+    )?;
     let planned = plan(&experiments, &args.plan, args.quick, &data_set);
     let current = crate::report::planned_runs(&planned, stored);
     if current.is_empty() {

@@ -14,16 +14,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::MlflowArgs;
 use crate::report::read_store;
-use crate::setup::{DataSet, Global, load_experiments, plan, relative, results_dir};
+use crate::setup::{DataSet, Global, known_trials, load_experiments, plan, relative, results_dir};
 
 /// Without a terminal, a line every this many pairs.
 const PLAIN_EVERY: usize = 25;
 
 pub fn mlflow(global: &Global, args: &MlflowArgs) -> anyhow::Result<ExitCode> {
-    let experiments = fmnist_mlflow::choose(load_experiments()?, &args.experiments)?;
     let data_set = DataSet::choose(global.dataset.as_deref(), None)?;
-    let specs = plan(&experiments, &args.plan, args.quick, &data_set);
     let store = Store::new(results_dir(args.results.clone(), args.quick));
+    // A TPE sweep's trials: every round proposed so far.
+    let (all, _) = known_trials(
+        &load_experiments()?,
+        &store,
+        &args.plan,
+        args.quick,
+        &data_set,
+    )?;
+    let experiments = fmnist_mlflow::choose(all, &args.experiments)?;
+    let specs = plan(&experiments, &args.plan, args.quick, &data_set);
     let stored = read_store(&store)?;
     let pairs: Vec<ExportRun<'_>> = specs
         .iter()

@@ -9,15 +9,18 @@ use fmnist_experiments::{Experiment, RunConfig, RunSpec};
 use fmnist_metrics::{RunStatus, Store};
 
 use crate::cli::ListArgs;
-use crate::setup::{DataSet, Global, load_experiments, plan, results_dir};
+use crate::setup::{DataSet, Global, known_trials, load_experiments, plan, results_dir};
 
 /// Lines of settings are wrapped at this width.
 const WIDTH: usize = 100;
 
 pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let experiments = load_experiments()?;
     let data = DataSet::choose(global.dataset.as_deref(), None)?;
     let store = Store::new(results_dir(args.results.clone(), args.quick));
+    // A TPE sweep's trials: the rounds proposed so far (the later rounds
+    // depend on the scores of these).
+    let (experiments, searches) =
+        known_trials(&load_experiments()?, &store, &args.plan, args.quick, &data)?;
     let runs = plan(&experiments, &args.plan, args.quick, &data);
     let mut out = String::new();
     if args.ids {
@@ -66,6 +69,10 @@ pub fn list(global: &Global, args: &ListArgs) -> anyhow::Result<ExitCode> {
     ));
     for line in pruning_costs(&experiments, &runs) {
         out.push_str(&line);
+    }
+    for line in searches {
+        out.push_str(&line);
+        out.push('\n');
     }
     print(&out)
 }

@@ -26,6 +26,10 @@ pub fn write(
     let command = command.as_str();
     let store = Store::new(results_dir(args.results.clone(), args.quick));
     let data_set = DataSet::choose(global.dataset.as_deref(), args.data_dir.clone())?;
+    // A TPE sweep's trials: every round proposed so far.
+    let (experiments, _) =
+        crate::setup::known_trials(experiments, &store, &args.plan, args.quick, &data_set)?;
+    let experiments = experiments.as_slice();
     let runs = plan(experiments, &args.plan, args.quick, &data_set);
     let stored = read_store(&store)?;
     let current = planned_runs(&runs, &stored);

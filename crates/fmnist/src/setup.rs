@@ -1,6 +1,7 @@
 //! What every command that trains or reads data sets up first: which data set
 //! (the pinned Fashion-MNIST or a manifest given with `--dataset`), where its
-//! files live, fetching and loading them, the thread count, and Ctrl-C.
+//! files live, fetching and loading them, the thread count, Ctrl-C, and the
+//! plan: the experiments, their jobs, and the TPE trials known from the store.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -248,4 +249,39 @@ pub fn relative(path: &Path) -> String {
         .unwrap_or(&abs)
         .display()
         .to_string()
+}
+
+/// One job per planned run, with its experiment's file.
+pub fn jobs_of(experiments: &[Experiment], runs: Vec<RunSpec>) -> Vec<fmnist_runner::Job> {
+    runs.into_iter()
+        .map(|spec| {
+            let exp = experiments
+                .iter()
+                .find(|e| e.name == spec.experiment)
+                .expect("planned from these experiments");
+            fmnist_runner::Job {
+                experiment_file: relative(&exp.path),
+                spec,
+                until: None,
+            }
+        })
+        .collect()
+}
+
+/// `experiments` with each TPE sweep's trials proposed so far from the
+/// runs `store` holds, in place of its round 0, planned as `plan_args` and
+/// `quick` plan them (`fmnist_runner::search::expand`), and one line per
+/// TPE sweep saying which of its rounds are known: every command that reads
+/// the store (list, the report, the diff, the export) sees the trials the
+/// runner trained.
+pub fn known_trials(
+    experiments: &[Experiment],
+    store: &fmnist_metrics::Store,
+    plan_args: &PlanArgs,
+    quick: bool,
+    data: &DataSet,
+) -> anyhow::Result<(Vec<Experiment>, Vec<String>)> {
+    let planner = |round: &[Experiment]| jobs_of(round, plan(round, plan_args, quick, data));
+    fmnist_runner::search::expand(experiments, store, &planner)
+        .context("proposing the rounds of the TPE sweeps from the stored runs")
 }

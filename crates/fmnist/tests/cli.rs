@@ -705,3 +705,176 @@ fn a_pruned_sobol_sweep_prunes_alike_on_one_and_two_workers_and_unprunes_to_the_
     assert_eq!(statuses(&unpruned), ["complete"; 4]);
     assert_eq!(unpruned, stored_state(&full));
 }
+
+/// The bytes of every stored metrics table of `p`, by file name.
+fn metrics_tables(p: &Project) -> Vec<(String, Vec<u8>)> {
+    let dir = p.path().join("results/metrics");
+    let mut out: Vec<(String, Vec<u8>)> = (std::fs::read_dir(&dir).unwrap())
+        .map(|f| {
+            let f = f.unwrap();
+            let name = f.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(f.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The experiments `list --ids` shows, in order, deduplicated.
+fn listed_trials(p: &Project) -> Vec<String> {
+    let out = p.cmd(&["list", "--ids"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut names: Vec<String> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split('\t').next().unwrap().to_string();
+        if name.starts_with("t[") && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[test]
+fn a_tpe_search_is_the_same_on_one_and_two_workers_after_a_kill_and_extended() {
+    // As the guide writes a TPE search: rounds of 2 trials, each round
+    // proposed from the scores of the rounds before it.
+    let tpe = |rounds: usize| {
+        format!(
+            "extends = \"a.toml\"\n[sweep]\nmode = \"tpe\"\nrounds = {rounds}\nround_size = 2\nseed = 3\n\
+             metric = \"val:accuracy\"\n\"optimizer.lr\" = {{ log_uniform = [1e-3, 0.3] }}\n\
+             \"model.dropout\" = {{ uniform = [0.0, 0.5] }}\n"
+        )
+    };
+    let run = |p: &Project, jobs: &str| {
+        let files = p.experiments(&["a.toml", "t.toml"]);
+        let out = (p.cmd(&["run"]).args(&files))
+            .args(["--offline", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let one = Project::new(&[("a.toml", SMALL), ("t.toml", &tpe(3))]);
+    let two = Project::new(&[("a.toml", SMALL), ("t.toml", &tpe(3))]);
+    let before = listed_trials(&one);
+    assert_eq!(before.len(), 2, "only round 1 is known before training");
+    let listed = one.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        text.contains("tpe sweep t: 2 trials of rounds 1 to 1 of 3 proposed so far")
+            && text.contains("unknown until those are trained"),
+        "{text}"
+    );
+    let log = run(&one, "1");
+    for r in 1..=3 {
+        assert!(
+            log.contains(&format!("tpe    t: round {r} of 3, 2 trial(s)")),
+            "{log}"
+        );
+    }
+    run(&two, "2");
+    let state = stored_state(&one);
+    assert_eq!(state.len(), 7, "a and 3 rounds of 2 trials");
+    assert_eq!(
+        state,
+        stored_state(&two),
+        "the same trials and numbers on 2 workers"
+    );
+    assert_eq!(metrics_tables(&one), metrics_tables(&two), "byte for byte");
+    let trials = listed_trials(&one);
+    assert_eq!(trials.len(), 6);
+    assert_eq!(trials[..2], before[..], "round 1 is the loader's");
+    assert_eq!(trials, listed_trials(&two));
+
+    // Killed in the middle of the search, then run again: the same.
+    let killed = Project::new(&[("a.toml", SMALL), ("t.toml", &tpe(3))]);
+    let files = killed.experiments(&["a.toml", "t.toml"]);
+    let mut child = (killed.cmd(&["run"]).args(&files))
+        .args(["--offline", "--jobs", "2"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().contains("tpe    t: round 2 of 3") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(listed_trials(&killed).len() < 6, "round 3 is not known yet");
+    run(&killed, "1");
+    assert_eq!(state, stored_state(&killed), "the same after a kill");
+    assert_eq!(metrics_tables(&one), metrics_tables(&killed));
+
+    // Run again: every round proposed again from the stored scores, nothing trains.
+    let again = run(&one, "2");
+    assert!(again.contains("trained 0 runs"), "{again}");
+
+    // One more round: the six trials kept, two new ones trained.
+    std::fs::write(one.path().join("experiments/t.toml"), tpe(4)).unwrap();
+    let more = run(&one, "2");
+    assert!(more.contains("trained 2 runs"), "{more}");
+    let extended = stored_state(&one);
+    assert_eq!(extended.len(), 9);
+    assert!(
+        state.iter().all(|r| extended.contains(r)),
+        "every earlier run kept as it was"
+    );
+    let longer = listed_trials(&one);
+    assert_eq!(longer[..6], trials[..]);
+
+    // The report shows the search's expected best of n trials.
+    let out = one.cmd(&["figures"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = std::fs::read_to_string(one.path().join("reports/REPORT.md")).unwrap();
+    assert!(
+        report.contains("Show your work, sweep `t`")
+            && report.contains("from the 8 trials trained to the end"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_pruned_tpe_search_prunes_alike_on_one_and_two_workers() {
+    // Rounds of 4 trials, each one bracket of successive halving (eta 2
+    // from epoch 1: rungs 1, 2, 4); each round proposed from the rungs
+    // the rounds before it reached.
+    let base = SMALL.replace("epochs = 2", "epochs = 4");
+    let tpe = "extends = \"a.toml\"\n[sweep]\nmode = \"tpe\"\nrounds = 2\nround_size = 4\nseed = 1\n\
+               metric = \"val:accuracy\"\n\"optimizer.lr\" = { log_uniform = [1e-3, 0.3] }\n\
+               [sweep.prune]\neta = 2\nmin_epochs = 1\n";
+    let run = |p: &Project, jobs: &str| {
+        let files = p.experiments(&["t.toml"]);
+        let out = (p.cmd(&["run"]).args(&files))
+            .args(["--offline", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let one = Project::new(&[("a.toml", &base), ("t.toml", tpe)]);
+    let two = Project::new(&[("a.toml", &base), ("t.toml", tpe)]);
+    let log = run(&one, "1");
+    run(&two, "2");
+    let state = stored_state(&one);
+    let mut statuses: Vec<&str> = state.iter().map(|r| r.1.as_str()).collect();
+    statuses.sort();
+    let round = [
+        "complete",
+        "pruned at epoch 1",
+        "pruned at epoch 1",
+        "pruned at epoch 2",
+    ];
+    let both: Vec<&str> = {
+        let mut v = [round, round].concat();
+        v.sort();
+        v
+    };
+    assert_eq!(statuses, both, "{log}");
+    assert!(log.contains("tpe    t: round 2 of 2, 4 trial(s)"), "{log}");
+    assert_eq!(state, stored_state(&two), "the same on 2 workers");
+    assert_eq!(metrics_tables(&one), metrics_tables(&two), "byte for byte");
+    assert_eq!(listed_trials(&one), listed_trials(&two));
+    assert_eq!(listed_trials(&one).len(), 8);
+}
