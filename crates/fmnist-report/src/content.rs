@@ -272,6 +272,9 @@ pub fn build<'a>(
         .map(|b| tables::table1(b, &runs_of(&b.name)));
 
     let claims_file = input.claims_file.display().to_string();
+    let statistics = results
+        .first()
+        .map_or_else(Statistics::default, |r| r.claim.stats);
     Report {
         dataset_name: input.dataset_name.to_string(),
         baseline: paper.baseline.clone(),
@@ -298,14 +301,8 @@ pub fn build<'a>(
             },
         ),
         seed_decisions: None,
-        claim_methods: results
-            .first()
-            .map_or_else(Statistics::default, |r| r.claim.stats)
-            .methods(),
-        claim_level: results
-            .first()
-            .map_or_else(Statistics::default, |r| r.claim.stats)
-            .level,
+        claim_methods: statistics.methods(),
+        claim_level: statistics.level,
         design: design.describe(),
         claims: results.iter().map(claim_verdict).collect(),
         claims_table: tables::claims(results, &claims_file),

@@ -432,6 +432,25 @@ pub fn file_name(exp: &Experiment) -> String {
     )
 }
 
+/// Where the sweeps' points are, which the results table leaves out;
+/// `None` without sweeps.
+fn sweeps_note(experiments: &[Experiment]) -> Option<String> {
+    let mut sweeps: Vec<&str> = Vec::new();
+    for e in experiments {
+        if let Some(p) = &e.sweep
+            && !sweeps.contains(&p.sweep.as_str())
+        {
+            sweeps.push(&p.sweep);
+        }
+    }
+    (!sweeps.is_empty()).then(|| {
+        format!(
+            "The points of the sweeps ({}) are not repeated here: each sweep's table lists them.",
+            text::and_list(&sweeps)
+        )
+    })
+}
+
 /// One row per experiment that is not a sweep's point (a sweep's points
 /// are in the sweep's own table), named by its label and its file.
 pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
@@ -480,20 +499,7 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
     if any_diverged {
         notes.push(DIVERGED_NOTE.to_string());
     }
-    let mut sweeps: Vec<&str> = Vec::new();
-    for e in experiments {
-        if let Some(p) = &e.sweep
-            && !sweeps.contains(&p.sweep.as_str())
-        {
-            sweeps.push(&p.sweep);
-        }
-    }
-    if !sweeps.is_empty() {
-        notes.push(format!(
-            "The points of the sweeps ({}) are not repeated here: each sweep's table lists them.",
-            text::and_list(&sweeps)
-        ));
-    }
+    notes.extend(sweeps_note(experiments));
     Table {
         caption: "Results per experiment (mean over seeds [95% t interval])".into(),
         label: "results".into(),
