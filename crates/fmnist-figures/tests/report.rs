@@ -998,3 +998,22 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
     let err = write_report(&full, &out).unwrap_err().to_string();
     assert!(err.contains("seeds.toml: [design] alpha = 0.1"), "{err}");
 }
+
+/// The provenance groups the experiments by their seeds, names each once
+/// and counts a sweep's points under the sweep, fewest seeds first.
+#[test]
+fn the_provenance_groups_the_seeds_and_names_each_experiment_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut fx = Fixture::new();
+    fx.runs
+        .retain(|r| !(r.manifest.experiment == "baseline" && r.manifest.seed == 1));
+    write_report(&fx.input(), tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    assert!(
+        md.contains(
+            "| seeds | 1 seed (0): baseline; 2 seeds (0, 1): lr-0.01, momentum and the 6 points \
+             of sweep `lr-sweep` |"
+        ),
+        "{md}"
+    );
+}
