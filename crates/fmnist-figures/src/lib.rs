@@ -14,10 +14,12 @@
 //!   `figures/mistakes-baseline.{png,svg}`;
 //! - `figures/sweep-<sweep>.{png,svg}`: each sweep's response to its swept
 //!   setting;
-//! - `tables/*.{md,tex}` and `REPORT.md`.
+//! - `tables/*.{md,tex}`, `REPORT.md` (the answer first, then a table of
+//!   contents) and the detail pages it links, `details/*.md`.
 //!
 //! Regenerating it from the same inputs changes no file, and figures or
-//! tables it no longer produces are removed from `figures/` and `tables/`.
+//! tables it no longer produces are removed from `figures/`, `tables/` and
+//! `details/`.
 //!
 //! # Layers
 //!

@@ -13,7 +13,7 @@ use crate::error::{FiguresError, io};
 
 /// The subdirectories of the report directory that belong to the report:
 /// stale artefacts are removed from these, and from nowhere else.
-pub(crate) const OWNED_DIRS: [&str; 2] = ["figures", "tables"];
+pub(crate) const OWNED_DIRS: [&str; 3] = ["figures", "tables", "details"];
 
 /// The kinds of file the report writes; anything else in its directories is
 /// someone else's and is left alone.

@@ -1,7 +1,7 @@
-//! `write_report`: asks `fmnist-report` for the page (the claims evaluated,
-//! the content computed, the Markdown rendered), draws its figures, writes
-//! its tables and `REPORT.md`, and removes what an earlier report left that
-//! this one no longer has.
+//! `write_report`: asks `fmnist-report` for the pages (the claims
+//! evaluated, the content computed, the Markdown rendered), draws their
+//! figures, writes their tables, the detail pages and `REPORT.md`, and
+//! removes what an earlier report left that this one no longer has.
 //!
 //! The report is derived from the experiments, the runs and the claims file
 //! only: rerunning it on the same inputs gives the same bytes and rewrites
@@ -111,12 +111,14 @@ fn nothing_drawn(path: &std::path::Path) -> FiguresError {
     }
 }
 
-/// Writes the report into `out_dir`: `REPORT.md`, `figures/` and `tables/`
-/// (with the machine-readable `tables/checks.csv`).
+/// Writes the report into `out_dir`: `REPORT.md`, its detail pages in
+/// `details/`, `figures/` and `tables/` (with the machine-readable
+/// `tables/checks.csv`).
 ///
 /// A file whose bytes are unchanged is not rewritten. Afterwards every
 /// figure or table in `figures/` and `tables/` that this report did not
-/// produce (e.g. of a deleted experiment) is removed; nothing else is.
+/// produce (e.g. of a deleted experiment), and every detail page it no
+/// longer writes, is removed; nothing else is.
 pub fn write_report(
     input: &ReportInput<'_>,
     out_dir: &Path,
@@ -140,6 +142,9 @@ fn write_page(
             Artefact::Table(t) => out.table(t)?,
             Artefact::Data(d) => out.text(&d.path, &d.text)?,
         }
+    }
+    for d in &page.details {
+        out.text(&d.path, &d.text)?;
     }
     out.text("REPORT.md", &page.text)?;
 

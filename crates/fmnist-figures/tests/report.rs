@@ -298,6 +298,20 @@ impl Fixture {
     }
 }
 
+/// REPORT.md, then every detail page, in one text.
+fn pages(out: &Path) -> String {
+    let mut text = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let mut details: Vec<PathBuf> = std::fs::read_dir(out.join("details"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    details.sort();
+    for d in details {
+        text.push_str(&std::fs::read_to_string(d).unwrap());
+    }
+    text
+}
+
 fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap();
     assert!(bytes.len() > 1000, "{} is too small", path.display());
@@ -427,8 +441,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "{results}"
     );
 
-    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(summary.files.contains(&out.join("REPORT.md")));
+    let report = pages(&out);
     for needle in [
         "SMOKE RUN",
         "`4567def` (**dirty**",
@@ -437,7 +451,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "fmnist figures --quick",
         "**N is not reproduced.**",
         "no runs for experiment adam",
-        "### Undecided",
+        "## Undecided",
         // D's paired difference is 0.06 and 0.04: its mean lies on the margin.
         "5 pp better at epoch 2 (claimed region of left − right: > 0.05): observed +0.0500",
         "no affordable number of seeds would decide it",
@@ -451,15 +465,16 @@ fn write_report_writes_every_figure_table_and_verdict() {
          at the paper's lr 0.001 it reaches 79.00 %, 4.50 pp below that best.",
         "**adam**: best optimizer.lr = 0.001 with 84.00 % mean final validation accuracy; \
          the paper's lr 0.001 is its best in this grid.",
-        "Claim N (`baseline`, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced above): \
+        "Claim N (`baseline`, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced in the report): \
          sgd reaches 82 % or more at optimizer.lr = 0.01, but not at the paper's lr 0.001 (79.00 %)",
         "figures/lr-sweep%5Boptimizer.kind%3Dsgd%2Coptimizer.lr%3D0.001%5D.png",
     ] {
         assert!(
             report.contains(needle),
-            "REPORT.md lacks {needle:?}:\n{report}"
+            "the pages lack {needle:?}:\n{report}"
         );
     }
+    let report = std::fs::read_to_string(out.join("details/figures.md")).unwrap();
     let fig1 = report.find("figures/fig1-examples.png").unwrap();
     let fig2 = report.find("figures/baseline.png").unwrap();
     let fig3 = report.find("figures/lr-0.01.png").unwrap();
@@ -533,7 +548,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
     )
     .unwrap();
     assert_eq!(again.verdicts, summary.verdicts);
-    let report = std::fs::read_to_string(out2.join("REPORT.md")).unwrap();
+    let report = pages(&out2);
     assert!(report.contains("FIG. 1 is skipped"));
     assert!(!out2.join("figures/fig1-examples.png").exists());
 }
@@ -553,6 +568,53 @@ fn the_report_and_its_tables_match_their_snapshots() {
     expect_file!["snapshots/results.md"].assert_eq(&read("tables/results.md"));
     expect_file!["snapshots/claims.md"].assert_eq(&read("tables/claims.md"));
     expect_file!["snapshots/claims.tex"].assert_eq(&read("tables/claims.tex"));
+    expect_file!["snapshots/details/figures.md"].assert_eq(&read("details/figures.md"));
+    expect_file!["snapshots/details/results.md"].assert_eq(&read("details/results.md"));
+    expect_file!["snapshots/details/per-class.md"].assert_eq(&read("details/per-class.md"));
+    expect_file!["snapshots/details/sweep-lr-sweep.md"]
+        .assert_eq(&read("details/sweep-lr-sweep.md"));
+    expect_file!["snapshots/details/claims.md"].assert_eq(&read("details/claims.md"));
+    expect_file!["snapshots/details/hypotheses.md"].assert_eq(&read("details/hypotheses.md"));
+}
+
+/// The results and per-class tables: one row per experiment that is not a
+/// sweep's point, each named by its file, no two rows alike.
+#[test]
+fn no_two_rows_of_the_results_are_alike_and_each_names_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    write_report(&fx.input(), tmp.path()).unwrap();
+    for table in ["results", "per-class"] {
+        let md = std::fs::read_to_string(tmp.path().join(format!("tables/{table}.md"))).unwrap();
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| ---"))
+            .skip(1)
+            .collect();
+        let firsts: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .map(|r| r.split(" | ").next().unwrap())
+            .collect();
+        assert_eq!(firsts.len(), rows.len(), "{table}: two rows alike:\n{md}");
+        assert!(
+            !md.contains("lr-sweep["),
+            "{table} repeats a sweep's points:\n{md}"
+        );
+    }
+    let md = std::fs::read_to_string(tmp.path().join("tables/results.md")).unwrap();
+    let rows: Vec<&str> = (md.lines())
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| ---"))
+        .skip(1)
+        .collect();
+    let named: Vec<&Experiment> = (fx.experiments.iter())
+        .filter(|e| e.sweep.is_none())
+        .collect();
+    assert_eq!(rows.len(), named.len(), "{md}");
+    for (row, e) in rows.iter().zip(named) {
+        let file = format!("| {}.toml |", e.name);
+        assert!(row.contains(&file), "{row} lacks {file}");
+    }
+    assert!(md.contains("each sweep's table lists them"), "{md}");
 }
 
 /// A report of another data set, of seed 0 only: its name from the input
@@ -567,7 +629,7 @@ fn the_report_names_its_data_set_and_the_seeds_it_has() {
         ..fx.input()
     };
     write_report(&input, tmp.path()).unwrap();
-    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    let md = pages(tmp.path());
     assert!(md.starts_with("# Reproduction report: a feed-forward network on MNIST\n"));
     assert!(md.contains("FIG. 1 — Example images of MNIST:"), "{md}");
     let svg = std::fs::read_to_string(tmp.path().join("figures/fig1-examples.svg")).unwrap();
@@ -583,14 +645,17 @@ fn the_report_names_its_data_set_and_the_seeds_it_has() {
     assert!(table1.contains("| seeds | 0 |"), "{table1}");
 }
 
-/// Every relative link in REPORT.md names a file of the report, and every
-/// figure of the report is shown or linked there.
+/// Every relative link of every page (REPORT.md and the detail pages it
+/// links) names a file of the report, resolved from the page's own folder,
+/// and an anchor one of the target page's headings; every figure of the
+/// report is shown or linked by a page, and every detail page is linked
+/// from REPORT.md.
 #[test]
-fn report_md_links_exactly_the_files_drawn() {
+fn every_link_of_every_page_points_to_a_file_written() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = Fixture::new();
-    let summary = write_report(&fx.input(), tmp.path()).unwrap();
-    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    let root = tmp.path();
+    let summary = write_report(&fx.input(), root).unwrap();
     let unescape = |url: &str| {
         let mut out = Vec::new();
         let b = url.as_bytes();
@@ -606,25 +671,76 @@ fn report_md_links_exactly_the_files_drawn() {
         }
         String::from_utf8(out).unwrap()
     };
-    let linked: std::collections::BTreeSet<PathBuf> = md
-        .split("](")
-        .skip(1)
-        .filter_map(|rest| rest.split(')').next())
-        .filter(|url| url.starts_with("figures/") || url.starts_with("tables/"))
-        .map(|url| tmp.path().join(unescape(url)))
+    // `dir/../x` as `x`, without touching the file system.
+    let resolve = |dir: &Path, rel: &str| -> PathBuf {
+        let mut p = dir.to_path_buf();
+        for part in rel.split('/') {
+            match part {
+                ".." => assert!(p.pop() && p.starts_with(root), "{rel} leaves the report"),
+                "." | "" => {}
+                x => p.push(x),
+            }
+        }
+        p
+    };
+    let anchors = |page: &Path| -> Vec<String> {
+        std::fs::read_to_string(page)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
+            .map(fmnist_report::markdown::anchor)
+            .collect()
+    };
+    let pages: Vec<&PathBuf> = (summary.files.iter())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| !p.starts_with(root.join("tables")))
         .collect();
-    assert!(!linked.is_empty());
-    for p in &linked {
-        assert!(
-            summary.files.contains(p),
-            "linked, not written: {}",
-            p.display()
-        );
+    assert!(pages.len() > 5, "{pages:?}");
+    let mut linked = std::collections::BTreeSet::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let urls: Vec<&str> = (text.split("](").skip(1))
+            .filter_map(|rest| rest.split(')').next())
+            .filter(|url| !url.starts_with("http"))
+            .collect();
+        assert!(!urls.is_empty(), "{} links nothing", page.display());
+        for url in urls {
+            let (file, fragment) = url.split_once('#').unwrap_or((url, ""));
+            let target = if file.is_empty() {
+                page.to_path_buf()
+            } else {
+                resolve(page.parent().unwrap(), &unescape(file))
+            };
+            assert!(
+                summary.files.contains(&target),
+                "{} links {url}, which is not written",
+                page.display()
+            );
+            if !fragment.is_empty() {
+                assert!(
+                    anchors(&target).contains(&fragment.to_string()),
+                    "{} links {url}: no such heading",
+                    page.display()
+                );
+            }
+            linked.insert(target);
+        }
     }
     for p in &summary.files {
         if p.extension().is_some_and(|e| e == "png") {
             assert!(linked.contains(p), "drawn, not shown: {}", p.display());
         }
+    }
+    let report = std::fs::read_to_string(root.join("REPORT.md")).unwrap();
+    for page in pages.iter().filter(|p| p.starts_with(root.join("details"))) {
+        let rel = page.strip_prefix(root).unwrap().to_str().unwrap();
+        assert!(
+            report.contains(&format!("]({rel})")),
+            "REPORT.md does not link {rel}"
+        );
+        let text = std::fs::read_to_string(page).unwrap();
+        assert!(text.contains("](../REPORT.md)"), "{rel} has no link back");
+        assert!(text.contains("**Contents**"), "{rel} has no contents");
     }
 }
 
@@ -686,6 +802,7 @@ fn figures_of_a_deleted_experiment_disappear_and_nothing_else_does() {
     let mut fx = Fixture::new();
     write_report(&fx.input(), &out).unwrap();
     std::fs::write(out.join("figures/notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("details/sweep-gone.md"), "stale").unwrap();
     std::fs::write(out.join("elsewhere.png"), "mine").unwrap();
     assert!(out.join("figures/momentum.png").exists());
 
@@ -695,6 +812,7 @@ fn figures_of_a_deleted_experiment_disappear_and_nothing_else_does() {
     let summary = write_report(&fx.input(), &out).unwrap();
     // The optimizer study is left with no drawn member (adam has no runs).
     let gone: Vec<PathBuf> = [
+        "details/sweep-gone.md",
         "figures/compare-optimizer.png",
         "figures/compare-optimizer.svg",
         "figures/momentum.png",
@@ -717,7 +835,7 @@ fn figures_of_a_deleted_experiment_disappear_and_nothing_else_does() {
     ] {
         assert!(out.join(kept).exists(), "{kept}");
     }
-    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let report = pages(&out);
     assert!(!report.contains("momentum 0.9 (hypothesis)"), "{report}");
     assert!(report.contains("No hypothesis experiments"), "{report}");
 }
@@ -813,7 +931,7 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
     };
     let out = tmp.path().join("out");
     write_report(&input, &out).unwrap();
-    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let report = pages(&out);
     assert!(
         report.contains("no `experiments/claims/seeds.toml`"),
         "{report}"
@@ -829,7 +947,7 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
     )
     .unwrap();
     write_report(&input, &out).unwrap();
-    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let report = pages(&out);
     assert!(
         report.contains("at most 10") && report.contains("- `baseline`: 5 seeds. D needs about 5."),
         "{report}"
@@ -850,7 +968,7 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
         ..input
     };
     write_report(&full, &out).unwrap();
-    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let report = pages(&out);
     for needle in [
         "Seed design (recorded by `reproduce --decide`",
         "0.01 + 0.04 = 0.05",
@@ -879,4 +997,23 @@ fn the_report_states_the_seeds_that_seeds_toml_decided() {
     .unwrap();
     let err = write_report(&full, &out).unwrap_err().to_string();
     assert!(err.contains("seeds.toml: [design] alpha = 0.1"), "{err}");
+}
+
+/// The provenance groups the experiments by their seeds, names each once
+/// and counts a sweep's points under the sweep, fewest seeds first.
+#[test]
+fn the_provenance_groups_the_seeds_and_names_each_experiment_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut fx = Fixture::new();
+    fx.runs
+        .retain(|r| !(r.manifest.experiment == "baseline" && r.manifest.seed == 1));
+    write_report(&fx.input(), tmp.path()).unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("REPORT.md")).unwrap();
+    assert!(
+        md.contains(
+            "| seeds | 1 seed (0): baseline; 2 seeds (0, 1): lr-0.01, momentum and the 6 points \
+             of sweep `lr-sweep` |"
+        ),
+        "{md}"
+    );
 }

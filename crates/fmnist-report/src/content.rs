@@ -57,6 +57,8 @@ pub struct Report<'a> {
     pub sweeps: Vec<SweepSection<'a>>,
     /// How the claim checks are tested, in words (level, tests, power).
     pub claim_methods: String,
+    /// The level of the claim checks (the claims file's), e.g. 0.95.
+    pub claim_level: f64,
     /// The seed design the checks are tested under, with its simulated
     /// false-"holds" rate, in words.
     pub design: String,
@@ -161,6 +163,10 @@ pub struct PerClass<'a> {
 #[derive(Debug)]
 pub struct SweepSection<'a> {
     pub name: String,
+    /// What the sweep found, in one line, for the report's first screen:
+    /// its best point with its number and interval; `None` when no point
+    /// trained to the end has a number.
+    pub headline: Option<String>,
     /// `None` when no point has runs.
     pub table: Option<Table>,
     pub figure: Option<Figure<'a>>,
@@ -229,6 +235,9 @@ pub struct Hypothesis {
     pub table: Table,
     /// Claims about the baseline alone, checked on this experiment instead.
     pub moved_claims: Vec<MovedClaim>,
+    /// Its mean final validation accuracy beside the literal reading's, in
+    /// words; `None` without runs.
+    pub headline: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -265,6 +274,9 @@ pub fn build<'a>(
         .map(|b| tables::table1(b, &runs_of(&b.name)));
 
     let claims_file = input.claims_file.display().to_string();
+    let statistics = results
+        .first()
+        .map_or_else(Statistics::default, |r| r.claim.stats);
     Report {
         dataset_name: input.dataset_name.to_string(),
         baseline: paper.baseline.clone(),
@@ -291,10 +303,8 @@ pub fn build<'a>(
             },
         ),
         seed_decisions: None,
-        claim_methods: results
-            .first()
-            .map_or_else(Statistics::default, |r| r.claim.stats)
-            .methods(),
+        claim_methods: statistics.methods(),
+        claim_level: statistics.level,
         design: design.describe(),
         claims: results.iter().map(claim_verdict).collect(),
         claims_table: tables::claims(results, &claims_file),
@@ -520,12 +530,21 @@ fn per_class<'a>(
     {
         return None;
     }
-    let rows: Vec<(&str, &[&StoredRun])> = all
-        .iter()
+    // A sweep's points are compared in the sweep's table; here they would
+    // repeat (a sweep and its pruned copy share points and labels).
+    let rows: Vec<(&str, &[&StoredRun])> = (all.iter())
+        .filter(|(e, _)| e.sweep.is_none())
         .map(|(e, rs)| (e.label(), rs.as_slice()))
         .collect();
     let table = classes::per_class_table(&rows, input.class_names);
     let mut notes = Vec::new();
+    if all.iter().any(|(e, _)| e.sweep.is_some()) {
+        notes.push(
+            "The table leaves out the sweeps' points (their own tables compare them); the \
+             best experiment below is chosen among all experiments."
+                .into(),
+        );
+    }
 
     let baseline = all.iter().find(|(e, _)| e.name == baseline_name);
     // The earliest experiment wins a tie, as in the sweeps.
@@ -742,6 +761,7 @@ fn sweep_section<'a>(
     let mut inputs = Vec::new();
     let mut section = SweepSection {
         name: name.to_string(),
+        headline: None,
         table: None,
         figure: None,
         best: Vec::new(),
@@ -781,6 +801,10 @@ fn sweep_section<'a>(
         .as_ref()
         .map_or(String::new(), |p| format!(" so far ({p})"));
     section.best.push(sweeps::selection_sentence(&series));
+    section.headline = best
+        .overall
+        .as_ref()
+        .map(|b| sweep_headline(&series, b, provisional.as_deref()));
     if let Some(b) = &best.overall {
         section.best.push(format!(
             "Best point{so_far}, among the points trained to the end: {}.",
@@ -807,6 +831,57 @@ fn sweep_section<'a>(
     section.table = Some(sweeps::response_table(&series, provisional.as_deref()));
     section.figure = Some(response_figure(series));
     section
+}
+
+/// One line per sweep for the report's first screen: the chosen point
+/// (the best by mean final validation accuracy) with its accuracy on the
+/// official test set and its 95% t interval over seeds
+/// (`sweeps::test_accuracy`), the honest number, where its runs held a
+/// validation split out; otherwise its validation accuracy, said to be
+/// optimistic (the images it was chosen on).
+fn sweep_headline(
+    series: &SweepSeries<'_>,
+    b: &sweeps::BestPoint,
+    provisional: Option<&str>,
+) -> String {
+    let so_far = provisional.map_or(String::new(), |p| format!(" so far ({p})"));
+    let chosen = sweeps::describe(series, b);
+    match sweeps::test_accuracy(&series.points[b.index]) {
+        Some(t) => format!(
+            "chose{so_far} {chosen}: {} mean final accuracy on the official test set ({}; \
+             chosen on validation images held out of training, never on the test set)",
+            pct_interval(t),
+            seeds_count(t.n)
+        ),
+        None => format!(
+            "best{so_far} {chosen}: {} mean final validation accuracy ({}; chosen on these \
+             same images, so optimistic)",
+            pct_interval(b.final_acc),
+            seeds_count(b.final_acc.n)
+        ),
+    }
+}
+
+/// "3 seeds", or "1 seed, so no interval".
+fn seeds_count(n: usize) -> String {
+    match n {
+        1 => "1 seed, so no interval".into(),
+        n => format!("{n} seeds"),
+    }
+}
+
+/// "86.83 % [86.38, 87.28]": a fraction's mean over seeds in percent with
+/// its 95% t interval, or "86.83 %" for one seed.
+fn pct_interval(s: stats::SeedStats) -> String {
+    match s.ci {
+        Some((lo, hi)) => format!(
+            "{:.2} % [{:.2}, {:.2}]",
+            100.0 * s.mean,
+            100.0 * lo,
+            100.0 * hi
+        ),
+        None => format!("{:.2} %", 100.0 * s.mean),
+    }
 }
 
 fn response_figure(series: SweepSeries<'_>) -> Figure<'_> {
@@ -898,28 +973,72 @@ fn about(input: &ReportInput<'_>, runs: &RunIndex<'_>, claims_file: &str) -> Abo
     }
 }
 
-/// The seeds of the runs: "0, 1, 2 (every experiment)", or each set of
-/// seeds with the experiments that have it.
+/// The seeds of the runs, grouped by seed set, each experiment named once
+/// and a sweep's points counted under the sweep's name: "3 seeds (0–2):
+/// lr-0.01, adam and the 14 points of sweep `lr-sweep`; 10 seeds (0–9):
+/// baseline", fewest seeds first.
 fn seeds_summary(input: &ReportInput<'_>, runs: &RunIndex<'_>) -> String {
-    let mut seed_sets: Vec<(String, Vec<&str>)> = Vec::new();
+    // (seeds, experiments, (sweep, points)), in the experiments' order.
+    type Group<'e> = (Vec<u64>, Vec<&'e str>, Vec<(&'e str, usize)>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for e in input.experiments {
         let Some(rs) = runs.get(e.name.as_str()).filter(|r| !r.is_empty()) else {
             continue;
         };
-        let seeds = text::seeds_of(rs);
-        match seed_sets.iter_mut().find(|(s, _)| *s == seeds) {
-            Some((_, names)) => names.push(&e.name),
-            None => seed_sets.push((seeds, vec![&e.name])),
+        let mut seeds: Vec<u64> = rs.iter().map(|r| r.manifest.seed).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        let at = match groups.iter().position(|g| g.0 == seeds) {
+            Some(i) => i,
+            None => {
+                groups.push((seeds, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[at];
+        match &e.sweep {
+            None => g.1.push(&e.name),
+            Some(p) => match g.2.iter_mut().find(|(s, _)| *s == p.sweep) {
+                Some((_, n)) => *n += 1,
+                None => g.2.push((&p.sweep, 1)),
+            },
         }
     }
-    match seed_sets.as_slice() {
-        [] => "no runs".to_string(),
-        [(s, _)] => format!("{s} (every experiment)"),
-        many => many
-            .iter()
-            .map(|(s, names)| format!("{s}: {}", names.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; "),
+    if groups.is_empty() {
+        return "no runs".to_string();
+    }
+    groups.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    let single = groups.len() == 1;
+    (groups.iter())
+        .map(|(seeds, names, sweeps)| {
+            let mut members: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            members.extend(sweeps.iter().map(|(s, n)| match n {
+                1 => format!("the point of sweep `{s}`"),
+                n => format!("the {n} points of sweep `{s}`"),
+            }));
+            let who = if single {
+                "every experiment".to_string()
+            } else {
+                text::and_list(&members.iter().map(String::as_str).collect::<Vec<_>>())
+            };
+            let n = seeds.len();
+            format!(
+                "{n} seed{} ({}): {who}",
+                if n == 1 { "" } else { "s" },
+                seed_span(seeds)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Sorted seeds as a range where they run without a gap: "0–6", "0, 2, 5".
+fn seed_span(seeds: &[u64]) -> String {
+    match seeds {
+        [first, .., last] if last - first + 1 == seeds.len() as u64 && seeds.len() > 2 => {
+            format!("{first}–{last}")
+        }
+        _ => text::seed_list(seeds.iter().copied()),
     }
 }
 
@@ -1007,7 +1126,27 @@ fn hypotheses(
                     })
                     .collect()
             };
+            let acc = |rs: &[&StoredRun]| stats::point_stats(rs).final_acc;
+            let headline = acc(&hr).map(|a| {
+                let literal = literal.and_then(|(b, rs)| Some((b, acc(rs)?))).map_or(
+                    String::new(),
+                    |(b, l)| {
+                        format!(
+                            " against {} ({}) for {}",
+                            pct_interval(l),
+                            seeds_count(l.n),
+                            b.label()
+                        )
+                    },
+                );
+                format!(
+                    "{} mean final validation accuracy ({}){literal}",
+                    pct_interval(a),
+                    seeds_count(a.n)
+                )
+            });
             Hypothesis {
+                headline,
                 name: h.name.clone(),
                 label: h.label().to_string(),
                 hypothesis: h.report.hypothesis.clone().unwrap_or_default(),

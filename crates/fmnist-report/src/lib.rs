@@ -21,8 +21,8 @@
 //!    expected best of n trials), `panels` (what the curve figures
 //!    show), `content` (the whole report: facts, figures still to draw,
 //!    verdicts, hypotheses);
-//! 4. rendering to text: `markdown` (`REPORT.md` and the list of artefacts
-//!    it shows).
+//! 4. rendering to text: `markdown` (`REPORT.md`, its detail pages under
+//!    `details/` and the list of artefacts they show).
 //!
 //! A new figure is its builder in `content` (a `Drawing`), its drawing in
 //! `fmnist-figures` (an arm of its `match` on `Drawing`, which the compiler
@@ -45,7 +45,7 @@ pub mod text;
 pub use error::ReportError;
 pub use fmnist_claims::Verdict;
 pub use input::ReportInput;
-pub use markdown::{Artefact, Page};
+pub use markdown::{Artefact, Detail, Page};
 
 use fmnist_claims::{ClaimResult, Design};
 

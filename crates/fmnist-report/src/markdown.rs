@@ -1,11 +1,16 @@
-//! `REPORT.md`: a [`Report`] rendered as GitHub Markdown. Nothing here
-//! computes a number or chooses what the report says; it only lays out what
-//! `content` decided.
+//! `REPORT.md` and its detail pages: a [`Report`] rendered as GitHub
+//! Markdown. Nothing here computes a number or chooses what the report
+//! says; it only lays out what `content` decided.
 //!
-//! Rendering also lists the report's artefacts: every figure the page shows
+//! `REPORT.md` holds what a reader needs first (the answer, what the
+//! studies beyond the paper found, how the report was made, the statistics
+//! in short) and a table of contents; the details live in linked pages
+//! under `details/`, each with its own contents and a link back.
+//!
+//! Rendering also lists the report's artefacts: every figure a page shows
 //! or links and every table it shows as a file. `report` draws and writes
-//! exactly that list, so the page cannot link a figure that is never drawn,
-//! and nothing is drawn that the page does not show.
+//! exactly that list and the pages, so no page can link a file that is
+//! never written, and nothing is drawn that no page shows.
 
 use std::fmt::{self, Write as _};
 
@@ -15,9 +20,13 @@ use crate::content::{
     Report, SweepSection,
 };
 use crate::tables::Table;
+use crate::text::slug;
 use fmnist_claims::Verdict;
 
-/// A file of the report besides `REPORT.md`.
+/// The folder of the detail pages, under the report directory.
+pub const DETAILS: &str = "details";
+
+/// A file of the report besides the Markdown pages.
 #[derive(Debug, Clone, Copy)]
 pub enum Artefact<'r, 'a> {
     /// `figures/<stem>.{png,svg}`.
@@ -28,12 +37,35 @@ pub enum Artefact<'r, 'a> {
     Data(&'r DataArtefact),
 }
 
-/// `REPORT.md` and the artefacts it shows, in the order it shows them.
+/// A Markdown page of the report besides `REPORT.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// Relative to the report directory: `details/results.md`.
+    pub path: String,
+    /// Its title, as `REPORT.md`'s contents list it.
+    pub title: String,
+    pub text: String,
+}
+
+/// `REPORT.md`, its detail pages and the artefacts they show, in the order
+/// they show them.
 #[derive(Debug)]
 pub struct Page<'r, 'a> {
+    /// The text of the page being written: `REPORT.md` once rendered.
     pub text: String,
+    pub details: Vec<Detail>,
     pub artefacts: Vec<Artefact<'r, 'a>>,
+    /// What a link from the page being written puts before a path relative
+    /// to the report directory: "" in `REPORT.md`, "../" in a detail page.
+    up: &'static str,
+    /// A smoke run: every page says so first.
+    quick: bool,
 }
+
+/// What every page of a smoke run says first.
+const SMOKE: &str = "> [!WARNING]\n> **SMOKE RUN: few epochs on a data subset — not the paper's settings.**\n\
+> The numbers and verdicts below only show that the pipeline works end to end; \
+they say nothing about whether the paper reproduces.\n\n";
 
 impl fmt::Write for Page<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -43,11 +75,21 @@ impl fmt::Write for Page<'_, '_> {
 }
 
 impl<'r, 'a> Page<'r, 'a> {
+    fn new(up: &'static str) -> Self {
+        Page {
+            text: String::new(),
+            details: Vec::new(),
+            artefacts: Vec::new(),
+            up,
+            quick: false,
+        }
+    }
+
     fn push(&mut self, c: char) {
         self.text.push(c);
     }
 
-    /// Lists `f` once, however often the page shows or links it.
+    /// Lists `f` once, however often the pages show or link it.
     fn uses_figure(&mut self, f: &'r Figure<'a>) {
         let known = self
             .artefacts
@@ -63,14 +105,84 @@ impl<'r, 'a> Page<'r, 'a> {
         let _ = writeln!(self, "{}", t.markdown());
         self.artefacts.push(Artefact::Table(t));
     }
+
+    /// Writes the detail page `details/<name>.md` with `body`: its title, a
+    /// link back to `REPORT.md`, its contents (the body's `##` and `###`
+    /// headings), then the body. Returns its path from `REPORT.md`.
+    fn detail(&mut self, name: &str, title: &str, body: impl FnOnce(&mut Page<'r, 'a>)) -> String {
+        let mut sub = Page::new("../");
+        sub.artefacts = std::mem::take(&mut self.artefacts);
+        sub.quick = self.quick;
+        body(&mut sub);
+        self.artefacts = sub.artefacts;
+        let path = format!("{DETAILS}/{name}.md");
+        let smoke = if self.quick { SMOKE } else { "" };
+        let text = format!(
+            "# {title}\n\n[← Back to the report](../REPORT.md)\n\n{smoke}{}{}",
+            contents(&sub.text),
+            sub.text
+        );
+        self.details.push(Detail {
+            path: path.clone(),
+            title: title.to_string(),
+            text,
+        });
+        path
+    }
 }
 
-/// The whole of `REPORT.md`, with the artefacts it shows.
+/// GitHub's anchor of a heading: lower case, spaces to `-`, other
+/// punctuation dropped (`FIG. 2 — baseline` → `fig-2--baseline`).
+pub fn anchor(heading: &str) -> String {
+    let mut out = String::new();
+    for c in heading.chars() {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            out.extend(c.to_lowercase());
+        } else if c == ' ' {
+            out.push('-');
+        }
+    }
+    out
+}
+
+/// A list of the `##` and `###` headings of `text`, linked to their
+/// anchors (a repeated heading gets GitHub's `-1`, `-2`); empty without
+/// headings.
+fn contents(text: &str) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut lines = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        let (depth, heading) = match line {
+            _ if fenced => continue,
+            l if l.starts_with("## ") => (0, &l[3..]),
+            l if l.starts_with("### ") => (1, &l[4..]),
+            _ => continue,
+        };
+        let base = anchor(heading);
+        let n = seen.iter().filter(|a| **a == base).count();
+        seen.push(base.clone());
+        let id = if n == 0 { base } else { format!("{base}-{n}") };
+        lines.push(format!(
+            "{}- [{}](#{id})",
+            "  ".repeat(depth),
+            heading.replace(['[', ']'], "")
+        ));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("**Contents**\n\n{}\n\n", lines.join("\n"))
+}
+
+/// The whole report: `REPORT.md` with its detail pages and the artefacts
+/// they show.
 pub fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
-    let mut page = Page {
-        text: String::new(),
-        artefacts: Vec::new(),
-    };
+    let mut page = Page::new("");
+    page.quick = report.quick;
     let w = &mut page;
     let _ = writeln!(
         w,
@@ -81,21 +193,155 @@ pub fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
         w,
         "Reproduces {}: \
          a 784-n1-n2-10 ReLU network with dropout, trained with {} on {}. \
-         Every figure, table and verdict below is generated from the stored runs; none is written by hand.\n",
+         Every figure, table and verdict of this report is generated from the stored runs; none is written by hand.\n",
         report.paper, report.optimizers, report.dataset_name
     );
     if report.quick {
-        let _ = writeln!(
-            w,
-            "> [!WARNING]\n> **SMOKE RUN: few epochs on a data subset — not the paper's settings.**\n\
-             > The numbers and verdicts below only show that the pipeline works end to end; \
-             they say nothing about whether the paper reproduces.\n"
+        w.text.push_str(SMOKE);
+    }
+    // The detail pages first, so that the first screen can link them.
+    let pages = detail_pages(w, report);
+    answer(w, report);
+    beyond(w, report, &pages);
+    let _ = writeln!(w, "## Contents\n");
+    for (path, title, what) in &pages {
+        let _ = writeln!(w, "- [{title}]({path}): {what}");
+    }
+    w.push('\n');
+    about(w, &report.about);
+    statistics_short(w, report);
+    page
+}
+
+/// Writes every detail page; returns (path, title, what it holds) of each,
+/// in the order `REPORT.md`'s contents list them.
+fn detail_pages<'r, 'a>(
+    w: &mut Page<'r, 'a>,
+    report: &'r Report<'a>,
+) -> Vec<(String, String, String)> {
+    let mut pages = Vec::new();
+    let mut add = |path: String, title: &str, what: &str| {
+        pages.push((path, title.to_string(), what.to_string()));
+    };
+    let title = "The paper's Table I and figures, redrawn";
+    let p = w.detail("figures", title, |w| {
+        table1(w, report);
+        figures(w, report);
+    });
+    add(
+        p,
+        title,
+        "Table I's settings, each experiment's learning curves and the comparisons by study.",
+    );
+    let title = "Results per experiment";
+    let p = w.detail("results", title, |w| {
+        let _ = writeln!(w, "## Results\n");
+        w.table_file(&report.results);
+    });
+    add(
+        p,
+        title,
+        "final and best accuracy, losses, seeds, time and status of every experiment that is not a sweep's point, with the file it comes from.",
+    );
+    let title = "Per class";
+    let p = w.detail("per-class", title, |w| {
+        per_class(w, report.per_class.as_ref())
+    });
+    add(
+        p,
+        title,
+        "accuracy per class, confusion matrices and the baseline's most confident mistakes.",
+    );
+    for s in &report.sweeps {
+        let title = format!("Sweep `{}`", s.name);
+        let p = w.detail(&format!("sweep-{}", slug(&s.name)), &title, |w| {
+            sweep(w, report, s)
+        });
+        add(
+            p,
+            &title,
+            "its response figure, its table of points, its best points and each point's curves.",
         );
     }
-    answer(w, report);
-    about(w, &report.about);
-    statistics(w, report);
+    let title = "The paper's claims";
+    let p = w.detail("claims", title, |w| {
+        claims(w, report);
+        statistics(w, report);
+    });
+    add(
+        p,
+        title,
+        "each claim's checks with their estimates, intervals, tests, flip points and error rates, and how they are tested.",
+    );
+    let title = "Hypotheses";
+    let p = w.detail("hypotheses", title, |w| hypotheses(w, report));
+    add(
+        p,
+        title,
+        "other readings of settings the paper leaves unstated, beside the literal one.",
+    );
+    pages
+}
 
+/// What the studies beyond the paper found, one line each: each sweep's
+/// best point and each hypothesis against the literal reading.
+fn beyond(w: &mut Page<'_, '_>, report: &Report<'_>, pages: &[(String, String, String)]) {
+    let page_of = |title: &str| {
+        (pages.iter())
+            .find(|(_, t, _)| t == title)
+            .map_or(String::new(), |(p, _, _)| p.clone())
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for s in &report.sweeps {
+        let found = s
+            .headline
+            .as_deref()
+            .unwrap_or("no point trained to the end has runs yet");
+        lines.push(format!(
+            "- [Sweep `{}`]({}): {found}.",
+            s.name,
+            page_of(&format!("Sweep `{}`", s.name))
+        ));
+    }
+    let hyp = page_of("Hypotheses");
+    for h in &report.hypotheses {
+        let found = h.headline.as_deref().unwrap_or("no runs in this plan");
+        let moved: Vec<String> = (h.moved_claims.iter())
+            .filter(|m| m.verdict != m.literal)
+            .map(|m| {
+                format!(
+                    "{} {} under it ({} under the literal reading)",
+                    m.id, m.verdict, m.literal
+                )
+            })
+            .collect();
+        let moved = if moved.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", moved.join(", "))
+        };
+        lines.push(format!(
+            "- [{}]({hyp}#{}): {found}{moved}.",
+            h.label,
+            anchor(&h.label)
+        ));
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "## Beyond the paper\n");
+    let _ = writeln!(
+        w,
+        "What the sweeps and hypotheses found, one line each (every verdict above uses the \
+         paper's literal settings only):\n"
+    );
+    for l in lines {
+        let _ = writeln!(w, "{l}");
+    }
+    w.push('\n');
+}
+
+fn table1<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let _ = writeln!(w, "## Table I\n");
     match &report.table1 {
         Some(t) => w.table_file(t),
@@ -107,16 +353,6 @@ pub fn render<'r, 'a>(report: &'r Report<'a>) -> Page<'r, 'a> {
             );
         }
     }
-
-    figures(w, report);
-
-    let _ = writeln!(w, "## Results\n");
-    w.table_file(&report.results);
-    per_class(w, report.per_class.as_ref());
-    sweeps(w, report);
-    claims(w, report);
-    hypotheses(w, report);
-    page
 }
 
 /// A cell of a two-column key/value table.
@@ -181,9 +417,31 @@ fn about(w: &mut Page<'_, '_>, a: &About) {
     }
 }
 
+/// What a reader needs of the statistics on the first screen; the whole
+/// of it is [`statistics`], on the claims page.
+fn statistics_short(w: &mut Page<'_, '_>, report: &Report<'_>) {
+    let alpha = 1.0 - report.claim_level;
+    let _ = writeln!(w, "## Statistics\n");
+    let _ = writeln!(
+        w,
+        "A number `mean [lo, hi]` is a mean over seeds with its {:.0}% Student's t confidence \
+         interval (the tables give the number of seeds). A claim is decided by its checks, each \
+         a t test over seeds (one-sample, paired by seed, or Welch's) of a difference against a bound \
+         from the paper or, where the paper gives no number, one this repository chose (the \
+         answer says where a verdict turns on such a bound). Within a claim, Holm's correction \
+         keeps the chance of any false \"holds\" and of any false \"fails\" at most α/2 = \
+         {:.3} (α = {alpha:.2}; α for an equivalence check); there is no correction across \
+         claims. A claim is reproduced when every check holds, not reproduced when one fails, \
+         undecided otherwise. The full statement, the seed design and the seeds each experiment \
+         was given are on [the claims page]({DETAILS}/claims.md#how-the-claims-are-tested).\n",
+        100.0 * stats::LEVEL,
+        alpha / 2.0,
+    );
+}
+
 /// How every interval in the report is computed, stated once.
 fn statistics(w: &mut Page<'_, '_>, report: &Report<'_>) {
-    let _ = writeln!(w, "## Statistics\n");
+    let _ = writeln!(w, "## How the claims are tested\n");
     let _ = writeln!(
         w,
         "Every mean over seeds in the tables comes with its {:.0}% confidence interval, \
@@ -244,9 +502,10 @@ fn url(stem: &str) -> String {
 
 fn figure<'r, 'a>(w: &mut Page<'r, 'a>, f: &'r Figure<'a>) {
     w.uses_figure(f);
+    let up = w.up;
     let _ = write!(
         w,
-        "![{alt}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n",
+        "![{alt}]({up}figures/{stem}.png)\n\n*{caption}* ([SVG]({up}figures/{stem}.svg))\n\n",
         alt = f.alt.replace(['[', ']'], ""),
         stem = url(&f.stem),
         caption = f.caption
@@ -321,7 +580,7 @@ fn figures<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
 }
 
 fn per_class<'r, 'a>(w: &mut Page<'r, 'a>, p: Option<&'r PerClass<'a>>) {
-    let _ = writeln!(w, "## Per class\n");
+    let _ = writeln!(w, "## Accuracy per class\n");
     let Some(p) = p else {
         let _ = writeln!(
             w,
@@ -331,13 +590,13 @@ fn per_class<'r, 'a>(w: &mut Page<'r, 'a>, p: Option<&'r PerClass<'a>>) {
     };
     w.table_file(&p.table);
     if !p.confusions.is_empty() {
-        let _ = writeln!(w, "### Confusion matrices\n");
+        let _ = writeln!(w, "## Confusion matrices\n");
         for f in &p.confusions {
             figure(w, f);
         }
     }
     if let Some(f) = &p.mistakes {
-        let _ = writeln!(w, "### The baseline's most confident mistakes\n");
+        let _ = writeln!(w, "## The baseline's most confident mistakes\n");
         figure(w, f);
     }
     for note in &p.notes {
@@ -360,61 +619,65 @@ fn link<'r, 'a>(
         .as_ref()?;
     w.uses_figure(f);
     Some(format!(
-        "[{}](figures/{}.png)",
+        "[{}]({}figures/{}.png)",
         text.replace(['[', ']'], ""),
+        w.up,
         url(&f.stem)
     ))
 }
 
-fn sweeps<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
-    let sweeps: &[SweepSection<'_>] = &report.sweeps;
-    let _ = writeln!(w, "## Sweeps\n");
-    if sweeps.is_empty() {
-        let _ = writeln!(w, "No sweep in this plan.\n");
-        return;
+/// One sweep's page: its response, its best points, what it says about the
+/// paper's learning rate, and each point's own figure.
+fn sweep<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>, s: &'r SweepSection<'a>) {
+    let _ = writeln!(w, "## Response\n");
+    if let Some(f) = &s.figure {
+        figure(w, f);
     }
-    for s in sweeps {
-        let _ = writeln!(w, "### Sweep `{}`\n", s.name);
-        if let Some(f) = &s.figure {
-            figure(w, f);
+    match &s.table {
+        Some(t) => w.table_file(t),
+        None => {
+            let _ = writeln!(w, "*No point of `{}` has runs in this plan.*\n", s.name);
         }
-        match &s.table {
-            Some(t) => w.table_file(t),
-            None => {
-                let _ = writeln!(w, "*No point of `{}` has runs in this plan.*\n", s.name);
-            }
-        }
+    }
+    if !s.best.is_empty() {
+        let _ = writeln!(w, "## Best points\n");
         for b in &s.best {
             let _ = writeln!(w, "- {b}");
         }
-        if !s.best.is_empty() {
-            w.push('\n');
+        w.push('\n');
+    }
+    if let Some(t) = &s.expected_best {
+        let _ = writeln!(w, "## Show your work: expected best against trials\n");
+        w.table_file(t);
+    }
+    if !s.findings.is_empty() {
+        let _ = writeln!(w, "## Against the paper's learning rate and accuracy\n");
+        for f in &s.findings {
+            let _ = writeln!(w, "- {f}");
         }
-        if let Some(t) = &s.expected_best {
-            w.table_file(t);
-        }
-        if !s.findings.is_empty() {
-            let _ = writeln!(w, "**Against the paper's learning rate and accuracy.**\n");
-            for f in &s.findings {
-                let _ = writeln!(w, "- {f}");
-            }
-            w.push('\n');
-        }
-        let links: Vec<String> = s
-            .points
-            .iter()
-            .filter_map(|(label, name)| link(w, &report.experiments, name, label))
-            .collect();
-        if !links.is_empty() {
-            let _ = writeln!(
-                w,
-                "Loss and accuracy per epoch of each point: {}.\n",
-                links.join(" · ")
-            );
-        }
-        if !s.missing.is_empty() {
-            let _ = writeln!(w, "*Not shown, no runs: {}.*\n", s.missing.join(", "));
-        }
+        w.push('\n');
+    }
+    let links: Vec<String> = s
+        .points
+        .iter()
+        .filter_map(|(label, name)| link(w, &report.experiments, name, label))
+        .collect();
+    if !links.is_empty() || !s.missing.is_empty() {
+        let _ = writeln!(w, "## Each point's curves\n");
+    }
+    if !links.is_empty() {
+        let _ = writeln!(
+            w,
+            "Loss and accuracy per epoch of each point:\n\n{}\n",
+            links
+                .iter()
+                .map(|l| format!("- {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    if !s.missing.is_empty() {
+        let _ = writeln!(w, "*Not shown, no runs: {}.*\n", s.missing.join(", "));
     }
 }
 
@@ -448,7 +711,7 @@ fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
     let _ = writeln!(
         w,
         "Of the paper's {} (each decided over seeds, Holm-corrected within the claim; \
-         the numbers, tests and flip points are under [Claims](#claims)).\n",
+         the numbers, tests and flip points are on [the claims page]({DETAILS}/claims.md)).\n",
         verdict_counts(results)
     );
     let _ = writeln!(
@@ -488,20 +751,16 @@ fn answer(w: &mut Page<'_, '_>, report: &Report<'_>) {
 
 fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let results = &report.claims;
-    let _ = writeln!(w, "## Claims\n");
-    if report.quick {
-        let _ = writeln!(
-            w,
-            "> [!WARNING]\n> Smoke run: these verdicts are computed on a few epochs of a data subset and do not speak to the paper.\n"
-        );
-    }
+    let up = w.up;
+    // A smoke run's page says so first (`Page::detail`).
+    let _ = writeln!(w, "## Verdicts\n");
     let _ = writeln!(w, "Of {}.\n", verdict_counts(results));
     let _ = writeln!(
         w,
         "Each verdict follows from its checks after Holm's correction over the claim's checks \
          and carries the error rate its row of the list below states; there is no correction \
          across claims. The machine-readable table of every check is \
-         [`tables/checks.csv`]({}).\n",
+         [`tables/checks.csv`]({up}{}).\n",
         report.checks_csv.path
     );
     w.artefacts.push(Artefact::Data(&report.checks_csv));
@@ -516,7 +775,7 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         |v: Verdict| -> Vec<&ClaimVerdict> { results.iter().filter(|r| r.verdict == v).collect() };
     let not = of(Verdict::NotReproduced);
     if !not.is_empty() {
-        let _ = writeln!(w, "### Not reproduced\n");
+        let _ = writeln!(w, "## Not reproduced\n");
         for r in not {
             let _ = writeln!(
                 w,
@@ -530,7 +789,7 @@ fn claims<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     }
     let unclear = of(Verdict::Undecided);
     if !unclear.is_empty() {
-        let _ = writeln!(w, "### Undecided\n");
+        let _ = writeln!(w, "## Undecided\n");
         for r in unclear {
             let _ = writeln!(w, "- **{}**: {}.", r.id, r.reason);
             for p in &r.pending {
@@ -590,7 +849,6 @@ fn turns_on_ours(w: &mut Page<'_, '_>, results: &[ClaimVerdict]) {
 
 fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let hyps: &[Hypothesis] = &report.hypotheses;
-    let _ = writeln!(w, "## Hypotheses\n");
     if hyps.is_empty() {
         let _ = writeln!(w, "No hypothesis experiments in this plan.\n");
         return;
@@ -598,10 +856,10 @@ fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
     let _ = writeln!(
         w,
         "These experiments test other readings of settings the paper leaves unstated. They are shown \
-         beside the literal reading (the baseline); every verdict above uses the literal reading only.\n"
+         beside the literal reading (the baseline); every verdict of the report uses the literal reading only.\n"
     );
     for h in hyps {
-        let _ = writeln!(w, "### {}\n", h.label);
+        let _ = writeln!(w, "## {}\n", h.label);
         let _ = writeln!(w, "**Hypothesis.** {}\n", h.hypothesis);
         if !h.description.is_empty() {
             let _ = writeln!(w, "{}\n", h.description);
@@ -610,7 +868,7 @@ fn hypotheses<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
         if !h.moved_claims.is_empty() {
             let _ = writeln!(
                 w,
-                "Claims about the baseline alone, checked on this run instead (for comparison only; the verdicts above stand):\n"
+                "Claims about the baseline alone, checked on this run instead (for comparison only; the report's verdicts stand):\n"
             );
             for m in &h.moved_claims {
                 let _ = writeln!(
@@ -693,10 +951,7 @@ mod tests {
 
     #[test]
     fn the_verdicts_that_turn_on_our_thresholds_are_named_with_their_flips() {
-        let mut page = Page {
-            text: String::new(),
-            artefacts: Vec::new(),
-        };
+        let mut page = Page::new("");
         let results = [
             verdict(
                 "C2",
@@ -724,10 +979,7 @@ mod tests {
             page.text
         );
         assert!(!page.text.contains("C1"), "{}", page.text);
-        let mut none = Page {
-            text: String::new(),
-            artefacts: Vec::new(),
-        };
+        let mut none = Page::new("");
         turns_on_ours(&mut none, &results[1..]);
         assert!(
             none.text

@@ -583,7 +583,7 @@ pub fn target_reach(series: &SweepSeries<'_>, paper: &PaperLr<'_>) -> Option<Str
         .map(|(name, acc)| format!("{name} ({:.2} %)", 100.0 * acc))
         .collect();
     let head = format!(
-        "Claim {} (`{}` ends within {:.0} pp of {:.0} %; {} above): ",
+        "Claim {} (`{}` ends within {:.0} pp of {:.0} %; {} in the report): ",
         t.claim,
         paper.paper.baseline,
         100.0 * t.tol,
@@ -648,7 +648,7 @@ fn target_finding(series: &SweepSeries<'_>, l: &LrLine, paper: &PaperLr<'_>) -> 
         .map(|q| q.0)
         .collect();
     let mut s = format!(
-        "Claim {} (`{}`, {} at lr {lr}, ends within {:.0} pp of {:.0} %; {} above): ",
+        "Claim {} (`{}`, {} at lr {lr}, ends within {:.0} pp of {:.0} %; {} in the report): ",
         t.claim,
         p.baseline,
         paper.optimizer.map_or("", OptimizerConfig::title),

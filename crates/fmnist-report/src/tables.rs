@@ -423,12 +423,43 @@ final numbers are those of its last finite epoch, and the mean and interval are 
 seed, that one included, so they describe the runs as they ended rather than a converged \
 network.";
 
+/// The file an experiment comes from, as the results table names it:
+/// `baseline.toml`.
+pub fn file_name(exp: &Experiment) -> String {
+    exp.path.file_name().map_or_else(
+        || exp.path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    )
+}
+
+/// Where the sweeps' points are, which the results table leaves out;
+/// `None` without sweeps.
+fn sweeps_note(experiments: &[Experiment]) -> Option<String> {
+    let mut sweeps: Vec<&str> = Vec::new();
+    for e in experiments {
+        if let Some(p) = &e.sweep
+            && !sweeps.contains(&p.sweep.as_str())
+        {
+            sweeps.push(&p.sweep);
+        }
+    }
+    (!sweeps.is_empty()).then(|| {
+        format!(
+            "The points of the sweeps ({}) are not repeated here: each sweep's table lists them.",
+            text::and_list(&sweeps)
+        )
+    })
+}
+
+/// One row per experiment that is not a sweep's point (a sweep's points
+/// are in the sweep's own table), named by its label and its file.
 pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
     use Quantity::{Accuracy, Loss};
     use stats::{best_val_accuracy, final_value};
     let mut any_diverged = false;
     let rows = experiments
         .iter()
+        .filter(|exp| exp.sweep.is_none())
         .map(|exp| {
             let rs: &[&StoredRun] = runs.get(exp.name.as_str()).map_or(&[], Vec::as_slice);
             let seeds = if rs.is_empty() {
@@ -445,6 +476,7 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
             any_diverged |= !mark.is_empty();
             vec![
                 exp.label().to_string(),
+                file_name(exp),
                 paper_ref(exp),
                 seeds,
                 epochs,
@@ -467,11 +499,13 @@ pub fn results(experiments: &[Experiment], runs: &RunIndex<'_>) -> Table {
     if any_diverged {
         notes.push(DIVERGED_NOTE.to_string());
     }
+    notes.extend(sweeps_note(experiments));
     Table {
         caption: "Results per experiment (mean over seeds [95% t interval])".into(),
         label: "results".into(),
         columns: vec![
             ("experiment".into(), Align::Left),
+            ("file".into(), Align::Left),
             ("paper".into(), Align::Left),
             ("seeds".into(), Align::Left),
             ("epochs".into(), Align::Right),
@@ -825,7 +859,7 @@ pub fn claims(results: &[ClaimResult<'_>], source: &str) -> Table {
         notes: vec![format!(
             "Checks are defined in {source}; `tables/checks.csv` has one row per check with \
              every number. Each check is a test over seeds, named as run, under the seed \
-             design stated under Statistics: the estimate of left − right (of left − number \
+             design the claims page states (How the claims are tested): the estimate of left − right (of left − number \
              for a number on the right; accuracy as a fraction), its interval at the level its \
              stage is tested at, and its decision (holds: the interval lies inside the claimed \
              region; fails: outside; undecided: across its boundary), then the decision after \

@@ -4,7 +4,7 @@
 
 use fmnist_stats::{Difference, Pairing};
 
-use crate::summary::{METRICS, RunRow, Summary};
+use crate::summary::{METRICS, RunRow, SIGNIFICANT, Summary, rounded};
 
 /// The two-sided level of every interval of the diff.
 pub const LEVEL: f64 = 0.95;
@@ -182,9 +182,14 @@ fn metric_change(
     })
 }
 
-/// Whether every seed's stored numbers agree (NaN equal to NaN).
+/// Whether every seed's stored numbers agree (NaN equal to NaN), at the
+/// precision the files keep: a summary written before they were rounded
+/// agrees with one written since from the same runs.
 fn same_numbers(a: &[&RunRow], b: &[&RunRow]) -> bool {
-    let eq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+    let eq = |x: f64, y: f64| {
+        let (x, y) = (rounded(x, SIGNIFICANT), rounded(y, SIGNIFICANT));
+        x == y || (x.is_nan() && y.is_nan())
+    };
     a.len() == b.len()
         && a.iter().all(|ra| {
             b.iter().find(|rb| rb.seed == ra.seed).is_some_and(|rb| {

@@ -17,24 +17,14 @@ const RUN_COLUMNS: [&str; 6] = [
     "training_code_version",
 ];
 
-/// Formats a number for the files: shortest round-trip form, empty for NaN.
+/// Formats a number for the files: shortest round-trip form (the numbers
+/// are already rounded, see [`crate::summary::rounded`]), empty for NaN.
 fn num(v: f64) -> String {
     if v.is_nan() {
         String::new()
     } else {
         format!("{v}")
     }
-}
-
-/// Curves keep six decimals: enough for accuracies over 10,000 images and
-/// for losses, at a third of the size of full precision.
-fn num6(v: f64) -> String {
-    if v.is_nan() {
-        return String::new();
-    }
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
 }
 
 impl Summary {
@@ -93,7 +83,7 @@ impl Summary {
         let mut curves = csv::line(&header);
         for c in &self.curves {
             let mut f = vec![c.experiment.clone(), c.epoch.to_string(), c.n.to_string()];
-            f.extend(c.values.iter().map(|&v| num6(v)));
+            f.extend(c.values.iter().map(|&v| num(v)));
             curves.push_str(&csv::line(&f));
         }
         SummaryTexts { meta, runs, curves }

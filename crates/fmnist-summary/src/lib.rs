@@ -10,8 +10,14 @@
 //!   final / best / last-5-epoch metrics of validation and training
 //!   accuracy and loss, per-class validation accuracy
 //!   (`class_accuracy.<class>`), and every resolved setting (dotted keys);
-//! - `curves.csv`: per experiment and epoch, the mean and standard
-//!   deviation over seeds of each split's accuracy and loss.
+//! - `curves.csv`: per epoch of each experiment a figure of the paper or a
+//!   claim needs (the caller says which, [`Summary::retain_curves`]), the
+//!   mean and standard deviation over seeds of each split's accuracy and
+//!   loss.
+//!
+//! Numbers are rounded to the digits the files keep ([`SIGNIFICANT`] per
+//! run, fewer for curves), in memory as on disk, so the files stay small
+//! and a summary of stored runs equals the one read back.
 //!
 //! [`diff`] compares two summaries: experiments added and removed, settings
 //! changed key by key, the change of each headline metric with a 95% t
@@ -29,8 +35,9 @@ mod summary;
 pub use diff::{Diff, Drift, ExperimentDiff, MetricChange, SettingChange, Status, diff};
 pub use error::SummaryError;
 pub use summary::{
-    Band, CURVE_COLUMNS, CURVE_QUANTITIES, CurveRow, DIR, FILES, FORMAT, METRICS, RunRow, Summary,
-    SummaryTexts, WINDOW, band, curve_rows, run_row,
+    Band, CURVE_COLUMNS, CURVE_QUANTITIES, CURVE_SIGNIFICANT, CurveRow, DIR, FILES, FORMAT,
+    METRICS, RunRow, SD_SIGNIFICANT, SIGNIFICANT, Summary, SummaryTexts, WINDOW, band, curve_rows,
+    rounded, run_row,
 };
 
 #[cfg(test)]

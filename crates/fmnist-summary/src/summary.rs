@@ -31,16 +31,38 @@ pub const METRICS: [&str; 11] = [
     "window5_train_loss",
 ];
 
+/// Significant digits of every per-run number of `runs.csv` (metrics and
+/// per-class accuracies): an accuracy over up to 100,000 images, and the
+/// mean of five, is exact, and a loss keeps more digits than any output
+/// prints (four decimals), so the file changes only where a printed number
+/// could; held rounded in memory too, so a summary of stored runs equals
+/// the one read back from its files.
+pub const SIGNIFICANT: usize = 6;
+/// Significant digits of a curve's mean per epoch: curves are drawn, and
+/// four digits are finer than a figure's pixel.
+pub const CURVE_SIGNIFICANT: usize = 4;
+/// Significant digits of a curve's standard deviation, which only sets the
+/// width of a band.
+pub const SD_SIGNIFICANT: usize = 2;
+
+/// `v` rounded to `digits` significant digits (NaN and infinities as they
+/// are): the number its file holds, so `to_texts` then `parse` returns it
+/// bit for bit.
+pub fn rounded(v: f64, digits: usize) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.*e}", digits.max(1) - 1).parse().unwrap_or(v)
+}
+
 /// The per-epoch columns of `curves.csv` after `experiment,epoch,n`: the
 /// mean over seeds and the sample standard deviation (empty for one seed)
 /// of each quantity of [`CURVE_QUANTITIES`], `<split>_<quantity>_{mean,sd}`.
-pub const CURVE_COLUMNS: [&str; 10] = [
+pub const CURVE_COLUMNS: [&str; 8] = [
     "train_accuracy_mean",
     "train_accuracy_sd",
     "train_loss_mean",
     "train_loss_sd",
-    "train_grad_norm_mean",
-    "train_grad_norm_sd",
     "val_accuracy_mean",
     "val_accuracy_sd",
     "val_loss_mean",
@@ -48,14 +70,15 @@ pub const CURVE_COLUMNS: [&str; 10] = [
 ];
 
 /// The (split, quantity) of each pair of [`CURVE_COLUMNS`]: the learning
-/// curves a diff compares (loss and accuracy on both splits, and the
-/// gradient norm). `learning_rate` is left out: it follows from the
-/// settings, which `runs.csv` holds. A quantity added to the vocabulary is
-/// added here by hand, with its two columns.
-pub const CURVE_QUANTITIES: [(Split, Quantity); 5] = [
+/// curves the paper's figures draw (loss and accuracy on both splits).
+/// `learning_rate` is left out: it follows from the settings, which
+/// `runs.csv` holds; so is `grad_norm`, a diagnostic of divergence that the
+/// report draws from the stored runs (summaries written before kept it, and
+/// read as they were). A quantity added to the vocabulary is added here by
+/// hand, with its two columns.
+pub const CURVE_QUANTITIES: [(Split, Quantity); 4] = [
     (Split::Train, Quantity::Accuracy),
     (Split::Train, Quantity::Loss),
-    (Split::Train, Quantity::GradNorm),
     (Split::Val, Quantity::Accuracy),
     (Split::Val, Quantity::Loss),
 ];
@@ -149,7 +172,7 @@ fn run_metrics(run: &StoredRun) -> Vec<f64> {
         .iter()
         .map(|p| p.1)
         .fold(f64::NAN, f64::min);
-    vec![
+    let metrics = [
         value(Split::Val, Quantity::Accuracy, At::Last),
         value(Split::Val, Quantity::Loss, At::Last),
         value(Split::Train, Quantity::Accuracy, At::Last),
@@ -161,7 +184,8 @@ fn run_metrics(run: &StoredRun) -> Vec<f64> {
         window(Split::Val, Quantity::Loss),
         window(Split::Train, Quantity::Accuracy),
         window(Split::Train, Quantity::Loss),
-    ]
+    ];
+    metrics.map(|v| rounded(v, SIGNIFICANT)).to_vec()
 }
 
 fn class_accuracy(run: &StoredRun) -> Vec<(String, f64)> {
@@ -180,7 +204,7 @@ fn class_accuracy(run: &StoredRun) -> Vec<(String, f64)> {
             let acc = if total == 0 {
                 f64::NAN
             } else {
-                of(true) as f64 / total as f64
+                rounded(of(true) as f64 / total as f64, SIGNIFICANT)
             };
             (run.manifest.classes[c].clone(), acc)
         })
@@ -223,7 +247,8 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, sd)
 }
 
-/// The per-epoch rows of one experiment from its runs.
+/// The per-epoch rows of one experiment from its runs, rounded as
+/// `curves.csv` holds them.
 pub fn curve_rows(experiment: &str, runs: &[&StoredRun]) -> Vec<CurveRow> {
     let epochs = runs
         .iter()
@@ -242,7 +267,9 @@ pub fn curve_rows(experiment: &str, runs: &[&StoredRun]) -> Vec<CurveRow> {
                     .map(|p| p.1)
                     .collect();
                 n = n.max(v.len());
-                (values[2 * i], values[2 * i + 1]) = mean_sd(&v);
+                let (mean, sd) = mean_sd(&v);
+                values[2 * i] = rounded(mean, CURVE_SIGNIFICANT);
+                values[2 * i + 1] = rounded(sd, SD_SIGNIFICANT);
             }
             (n > 0).then(|| CurveRow {
                 experiment: experiment.to_string(),
@@ -397,8 +424,15 @@ pub fn band(curves: &[&CurveRow], split: &str, quantity: &str, level: f64) -> Ve
 }
 
 impl Summary {
+    /// Keeps the curves of the experiments `keep` names and drops the
+    /// others': `curves.csv` holds only the curves a figure of the paper or
+    /// a claim needs, which the caller knows from the experiment files.
+    pub fn retain_curves(&mut self, keep: impl Fn(&str) -> bool) {
+        self.curves.retain(|c| keep(&c.experiment));
+    }
+
     /// Replaces one experiment's curves, e.g. with [`curve_rows`] of its
-    /// stored runs (full precision where the files keep six decimals).
+    /// stored runs.
     pub fn replace_curves(&mut self, experiment: &str, rows: Vec<CurveRow>) {
         let at = self
             .curves

@@ -202,6 +202,7 @@ fn results(
         );
     }
     let mut summary = Summary::from_runs(&current, &[], args.quick);
+    summary.retain_curves(|name| crate::report::curves_needed(&experiments, name));
     let written = reports_dir(None, args.quick).join(DIR);
     if let Ok(report) = Summary::read_dir(&written) {
         let ids = |s: &Summary| {
@@ -275,14 +276,26 @@ fn figures(
             loss: curve(s, "loss"),
             accuracy: curve(s, "accuracy"),
         };
+        let (da, db) = (side(&a, "A"), side(&b, "B"));
+        if da.loss.is_empty() && db.loss.is_empty() {
+            // Neither the store nor either summary holds its curves (the
+            // summary keeps only those a figure of the paper or a claim needs).
+            continue;
+        }
         let title = format!(
             "{}: A dashed, B solid (bands: 95% t interval of the mean over seeds)",
             e.name
         );
         write_diff_figure(
             &title,
-            &side(&a, &format!("A: {}", short(&a.label))),
-            &side(&b, &format!("B: {}", short(&b.label))),
+            &DiffSide {
+                label: format!("A: {}", short(&a.label)),
+                ..da
+            },
+            &DiffSide {
+                label: format!("B: {}", short(&b.label)),
+                ..db
+            },
             &dir.join(format!("diff-{}", e.name)),
         )
         .with_context(|| format!("drawing the diff figure of {}", e.name))?;
