@@ -55,6 +55,9 @@ pub struct Report<'a> {
     pub per_class: Option<PerClass<'a>>,
     /// One per sweep, in the order of its first experiment.
     pub sweeps: Vec<SweepSection<'a>>,
+    /// Which numbers were chosen on which images, said once
+    /// ([`sweeps::selection_paragraph`]).
+    pub selection: String,
     /// How the claim checks are tested, in words (level, tests, power).
     pub claim_methods: String,
     /// The level of the claim checks (the claims file's), e.g. 0.95.
@@ -290,6 +293,7 @@ pub fn build<'a>(
         comparisons,
         results: tables::results(input.experiments, runs),
         per_class: per_class(input, &paper.baseline, runs),
+        selection: sweeps::selection_paragraph(input.experiments),
         sweeps: sweep_sections(
             input,
             runs,

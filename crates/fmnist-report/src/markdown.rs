@@ -339,6 +339,7 @@ fn beyond(w: &mut Page<'_, '_>, report: &Report<'_>, pages: &[(String, String, S
         let _ = writeln!(w, "{l}");
     }
     w.push('\n');
+    let _ = writeln!(w, "{}\n", report.selection);
 }
 
 fn table1<'r, 'a>(w: &mut Page<'r, 'a>, report: &'r Report<'a>) {
