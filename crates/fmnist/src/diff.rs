@@ -274,7 +274,7 @@ fn figures(
             &title,
             &side(&a, &format!("A: {}", short(&a.label))),
             &side(&b, &format!("B: {}", short(&b.label))),
-            &dir.join(format!("diff-{}", e.name)),
+            &dir.join(format!("diff-{}", fmnist_experiments::file_slug(&e.name))),
         )
         .with_context(|| format!("drawing the diff figure of {}", e.name))?;
         drawn += 1;
