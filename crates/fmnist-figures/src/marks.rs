@@ -45,6 +45,10 @@ fn outline(shape: Shape, r: i32) -> Vec<(i32, i32)> {
     }
 }
 
+/// A filled outline and its black edge, drawn at a point of a chart.
+pub(crate) type Marker<C, DB> =
+    ComposedElement<C, DB, Polygon<(i32, i32)>, PathElement<(i32, i32)>>;
+
 /// A marker at `at` (in the chart's coordinates), `radius` pixels across
 /// half, filled with `fill` and outlined in black so that a light fill
 /// still shows.
@@ -53,7 +57,7 @@ pub(crate) fn marker<DB: DrawingBackend, C: Clone>(
     shape: Shape,
     radius: i32,
     fill: RGBColor,
-) -> ComposedElement<C, DB, Polygon<(i32, i32)>, PathElement<(i32, i32)>> {
+) -> Marker<C, DB> {
     let pts = outline(shape, radius);
     let mut closed = pts.clone();
     closed.push(pts[0]);
