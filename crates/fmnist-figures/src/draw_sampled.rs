@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::draw_sweeps::{KeyedAxis, sig};
+use crate::draw_sweeps::{KeyedAxis, ResponseChart, sig};
 use crate::error::FiguresError;
 use crate::font::ensure_fonts;
 use crate::marks::{Shape, marker, viridis};
@@ -275,8 +275,17 @@ fn draw_panel<DB: DrawingBackend>(
         .axis_style(BLACK.stroke_width(2))
         .set_all_tick_mark_size(10)
         .draw()?;
+    draw_points(&mut chart, fig, k)
+}
+
+/// Panel `k`'s points: whiskers, markers (pruned ones first, so that a
+/// finished point is never hidden) and the best point's ring.
+fn draw_points<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
+    fig: &SampledFigure,
+    k: usize,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let xs = panel_xs(fig, k);
-    // Pruned points first, so that a finished point is never hidden.
     let mut order: Vec<usize> = (0..fig.points.len()).collect();
     order.sort_by_key(|&i| (fig.points[i].pruned.is_none(), fig.points[i].pruned));
     for &i in &order {

@@ -413,28 +413,31 @@ impl Ranged for KeyedAxis {
 }
 
 /// The chart of one response panel: the swept value against a number.
-type ResponseChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
+pub(crate) type ResponseChart<'c, DB> =
+    ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
 
-/// Panel `k`'s lines: bands (or whiskers) and lines through the points
-/// trained to the end, their means, the points successive halving stopped
-/// as markers of their own (at their value at that epoch, joined to
-/// nothing), and the best point ringed.
-fn draw_response_lines<DB: DrawingBackend>(
+/// Panel `k`'s points of `line`, trained to the end or (`pruned`) not:
+/// (x, the panel's number over seeds, the epoch it was pruned at).
+fn points_at(line: &Line, k: usize, pruned: bool) -> Vec<(f64, SeedStats, Option<usize>)> {
+    line.points
+        .iter()
+        .filter(|p| p.2.is_some() == pruned)
+        .filter_map(|(x, s, e)| s[k].map(|s| (*x, s, *e)))
+        .collect()
+}
+
+/// Panel `k`'s min–max bands (whiskers between unordered values or around
+/// a lone point) of the points trained to the end, drawn first so that no
+/// band hides a line.
+fn draw_bands<DB: DrawingBackend>(
     chart: &mut ResponseChart<'_, DB>,
     r: &Response,
     k: usize,
     scale: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let at = |line: &Line, pruned: bool| -> Vec<(f64, SeedStats, Option<usize>)> {
-        line.points
-            .iter()
-            .filter(|p| p.2.is_some() == pruned)
-            .filter_map(|(x, s, e)| s[k].map(|s| (*x, s, *e)))
-            .collect()
-    };
-    // Bands first, so that no band hides a line.
+    let at = |line: &Line| points_at(line, k, false);
     for line in &r.lines {
-        let pts = at(line, false);
+        let pts = at(line);
         if r.categorical || pts.len() == 1 {
             // No band between unordered values, nor around a lone point:
             // whiskers show each point's range.
@@ -454,6 +457,21 @@ fn draw_response_lines<DB: DrawingBackend>(
             )))?;
         }
     }
+    Ok(())
+}
+
+/// Panel `k`'s lines: bands (or whiskers) and lines through the points
+/// trained to the end, their means, the points successive halving stopped
+/// as markers of their own (at their value at that epoch, joined to
+/// nothing), and the best point ringed.
+fn draw_response_lines<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
+    r: &Response,
+    k: usize,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let at = |line: &Line, pruned: bool| points_at(line, k, pruned);
+    draw_bands(chart, r, k, scale)?;
     for line in &r.lines {
         let pts: Vec<(f64, f64)> = at(line, false)
             .into_iter()
