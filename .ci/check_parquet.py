@@ -19,7 +19,8 @@ for name, dtype in expected.items():
     assert df.schema[name] == dtype, (name, df.schema.get(name))
 dupes = df.group_by(["run_id", "epoch", "split"]).len().filter(pl.col("len") > 1)
 assert dupes.height == 0, dupes
-assert set(df["split"].unique()) == {"train", "val"}
+# `test`: runs that hold a validation split out measure the official test set apart.
+assert {"train", "val"} <= set(df["split"].unique()) <= {"train", "val", "test"}, df["split"].unique()
 assert n == df.height == len(pdf), (n, df.height, len(pdf))
 
 confusion = pd.read_parquet(f"{root}/confusion")
@@ -39,7 +40,8 @@ for name, dtype in {"experiment": pl.String, "point": pl.String, "run_id": pl.St
     assert runs.schema[name] == dtype, (name, runs.schema.get(name))
 assert set(runs["status"].unique()) <= {"complete", "stopped", "pruned", "diverged"}, runs["status"].unique()
 assert runs.group_by("point", "seed").len().filter(pl.col("len") > 1).height == 0
-assert set(runs["run_id"]) == set(df["run_id"]), "the index and metrics/ hold other runs"
+# metrics/ may also hold runs of older settings, which the plan no longer names.
+assert set(runs["run_id"]) <= set(df["run_id"]), "the index names runs metrics/ lacks"
 assert runs["model.hidden"].str.contains(r"^\d+(x\d+)*$").all(), runs["model.hidden"].unique()
 assert set(df["hidden"].unique()) <= set(runs["model.hidden"].unique()), "one spelling of the widths"
 reached = df.group_by("run_id").agg(pl.col("epoch").max().alias("last"))
