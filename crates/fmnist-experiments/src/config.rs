@@ -56,6 +56,14 @@ pub const INPUT_FEATURES: usize = 28 * 28;
 pub const CLASSES: usize = 10;
 
 impl ModelConfig {
+    /// The hidden widths as every output spells them: `128x64` (as a sweep
+    /// point's name does), in the settings, the metrics table, the run
+    /// index, MLflow's params and the report.
+    pub fn hidden_spelling(&self) -> String {
+        let widths: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        widths.join("x")
+    }
+
     /// The width of every layer, input first: `[784, 128, 64, 10]` for
     /// hidden `[128, 64]` ([`INPUT_FEATURES`], the hidden widths,
     /// [`CLASSES`]). What a cost estimate counts and what the trainer
@@ -114,12 +122,8 @@ impl RunConfig {
     /// file format: what `list` shows, the diff compares and a reader of
     /// the manifest can trust to be complete.
     pub fn settings(&self) -> Vec<(String, String)> {
-        let hidden: Vec<String> = self.model.hidden.iter().map(|h| h.to_string()).collect();
         let mut out = vec![
-            (
-                "model.hidden".to_string(),
-                format!("[{}]", hidden.join(", ")),
-            ),
+            ("model.hidden".to_string(), self.model.hidden_spelling()),
             ("model.dropout".to_string(), show_number(self.model.dropout)),
             ("model.init".to_string(), self.model.init.clone()),
             ("input.mean".to_string(), show_number(self.input.mean)),

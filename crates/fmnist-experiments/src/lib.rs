@@ -66,6 +66,7 @@ mod sample;
 mod schedule;
 mod seeds;
 mod settings;
+mod slug;
 pub mod source;
 pub mod suggest;
 mod sweep;
@@ -94,6 +95,7 @@ pub use seeds::{
     SeedDecision, SeedsDesign, apply_seeds, read_seeds_design, read_seeds_file, write_seeds_file,
     write_seeds_file_with_design,
 };
+pub use slug::{file_slug, is_slug};
 pub use source::position;
 pub use suggest::{edit_distance, nearest};
 pub use sweep::{MODE_KEY, NOT_SWEPT, sweepable_settings};

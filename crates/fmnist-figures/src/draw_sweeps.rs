@@ -13,6 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::color::rgb;
 use crate::error::FiguresError;
 use crate::font::ensure_fonts;
+use crate::marks::{Shape, marker};
 use crate::output::with_ext;
 use crate::plot::{
     AXIS_DESC_FONT, LEGEND_FONT, LINE_WIDTH, PANEL_TITLE_FONT, TICK_FONT, TITLE_FONT, Written,
@@ -20,14 +21,20 @@ use crate::plot::{
 };
 use fmnist_report::aggregate::{self as stats, SeedStats};
 use fmnist_report::panels::PALETTE;
-use fmnist_report::sweeps::{Axis, Best, SweepSeries, axis, best_point, describe, position};
+use fmnist_report::sweep_figure::{self, pruned_label};
+use fmnist_report::sweeps::{
+    Axis, Best, SweepSeries, axis, best_point, describe, position, pruned_at,
+};
 use fmnist_report::tables::setting;
 
 struct Line {
     label: Option<String>,
     color: RGBColor,
-    /// (x position, [final acc, best acc, final loss]).
-    points: Vec<(f64, [Option<SeedStats>; 3])>,
+    /// (x position, [final acc, best acc, final loss], the epoch successive
+    /// halving stopped the point at).
+    points: Vec<(f64, [Option<SeedStats>; 3], Option<usize>)>,
+    /// It repeats an earlier line number for number: drawn dashed over it.
+    dashed: bool,
 }
 
 struct Response {
@@ -43,6 +50,8 @@ struct Response {
     best: Option<(usize, f64)>,
     /// Text values have no order: points get whiskers, not lines and bands.
     categorical: bool,
+    /// The epochs successive halving stopped points at, ascending.
+    pruned_epochs: Vec<usize>,
 }
 
 const PANELS: [(&str, &str, bool); 3] = [
@@ -51,9 +60,12 @@ const PANELS: [(&str, &str, bool); 3] = [
     ("Final validation loss", "cross-entropy loss", false),
 ];
 
-/// Pixel size of a three-panel response figure.
+/// Pixel size of a three-panel response figure with a one-row legend.
 const RESPONSE_SIZE: (u32, u32) = (2700, 1050);
 const TITLE_H: u32 = 175;
+/// The first legend row's centre, and the height each further row adds.
+const LEGEND_Y: i32 = 145;
+const LEGEND_ROW: i32 = 50;
 const PANEL_Y_LABEL_W: u32 = 140;
 const PANEL_MARGINS: u32 = 20 + 50;
 
@@ -64,10 +76,11 @@ fn response_lines(
     lines_labels: &[Option<String>],
 ) -> Vec<Line> {
     let mut palette = PALETTE.iter().map(|c| rgb(*c)).cycle();
-    lines_labels
-        .iter()
-        .map(|label| {
-            let mut points: Vec<(f64, [Option<SeedStats>; 3])> = series
+    let shown = sweep_figure::line_labels(series);
+    let twins = sweep_figure::identical_lines(series);
+    (lines_labels.iter().enumerate())
+        .map(|(i, label)| {
+            let mut points: Vec<(f64, [Option<SeedStats>; 3], Option<usize>)> = series
                 .points
                 .iter()
                 .filter(|p| p.line == *label)
@@ -76,14 +89,16 @@ fn response_lines(
                     (
                         position(axis, &p.x),
                         [s.final_acc, s.best_acc, s.final_loss],
+                        pruned_at(&p.runs),
                     )
                 })
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             Line {
-                label: label.clone(),
+                label: shown.get(i).cloned().unwrap_or_else(|| label.clone()),
                 color: palette.next().expect("a cycle never ends"),
                 points,
+                dashed: twins.get(i).is_some_and(Option::is_some),
             }
         })
         .collect()
@@ -176,6 +191,11 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
         ),
         None => "no finished runs".into(),
     };
+    let mut pruned_epochs: Vec<usize> = (lines.iter())
+        .flat_map(|l| l.points.iter().filter_map(|p| p.2))
+        .collect();
+    pruned_epochs.sort_unstable();
+    pruned_epochs.dedup();
     Response {
         title: format!("Sweep {}: response to {}", series.sweep, series.x_key),
         subtitle,
@@ -186,6 +206,7 @@ fn build_response(series: &SweepSeries<'_>) -> Response {
         x_range,
         best: best_at,
         categorical: matches!(axis, Axis::Categorical(_)),
+        pruned_epochs,
     }
 }
 
@@ -238,8 +259,9 @@ fn draw_response<DB: DrawingBackend>(
         |f: FontDesc<'static>| TextStyle::from(f).pos(Pos::new(HPos::Center, VPos::Center));
     root.draw_text(&r.title, &center(bold(TITLE_FONT)), (w as i32 / 2, 45))?;
     root.draw_text(&r.subtitle, &center(font(LEGEND_FONT)), (w as i32 / 2, 95))?;
-    draw_legend(root, r, 145)?;
-    let (_, body) = root.split_vertically(TITLE_H);
+    let rows = legend_rows(r, w as i32);
+    draw_legend(root, &rows)?;
+    let (_, body) = root.split_vertically(title_h(rows.len()));
     let panels = body.split_evenly((1, 3));
     for (k, area) in panels.iter().enumerate() {
         draw_response_panel(area, r, k)?;
@@ -247,58 +269,115 @@ fn draw_response<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The shared legend: one entry per line and one for the best-point ring,
-/// centred under the title.
+/// The height above the panels with `rows` legend rows.
+fn title_h(rows: usize) -> u32 {
+    TITLE_H + LEGEND_ROW as u32 * (rows.max(1) as u32 - 1)
+}
+
+/// What a legend entry shows beside its label.
+#[derive(Clone, Copy)]
+enum Sample {
+    Line(RGBColor, bool),
+    Marker(Shape),
+    Ring,
+    /// The legend's title ("optimizer.kind:").
+    Title,
+}
+
+fn legend_width(s: &str) -> i32 {
+    font(LEGEND_FONT)
+        .layout_box(s)
+        .map_or(s.len() as i32 * 17, |((a, _), (b, _))| b - a)
+}
+
+fn entry_width(item: &(Sample, String)) -> i32 {
+    match item.0 {
+        Sample::Title => legend_width(&item.1) + 20,
+        _ => 60 + 12 + legend_width(&item.1) + 40,
+    }
+}
+
+/// The shared legend's entries (its title, one per line, one per pruning
+/// epoch, the best-point ring) in rows that fit the figure's width.
+fn legend_rows(r: &Response, width: i32) -> Vec<Vec<(Sample, String)>> {
+    let mut items: Vec<(Sample, String)> = Vec::new();
+    if let Some(t) = &r.legend_title {
+        items.push((Sample::Title, format!("{t}:")));
+    }
+    items.extend((r.lines.iter()).filter_map(|l| {
+        l.label
+            .clone()
+            .map(|s| (Sample::Line(l.color, l.dashed), s))
+    }));
+    for (k, e) in r.pruned_epochs.iter().enumerate() {
+        items.push((Sample::Marker(Shape::Pruned(k)), pruned_label(*e)));
+    }
+    if r.best.is_some() {
+        items.push((Sample::Ring, "best point".into()));
+    }
+    let mut rows: Vec<Vec<(Sample, String)>> = vec![Vec::new()];
+    let mut used = 0;
+    for item in items {
+        let w = entry_width(&item);
+        if used + w > width - 80 && !rows[rows.len() - 1].is_empty() {
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += w;
+        rows.last_mut().expect("one row at least").push(item);
+    }
+    rows
+}
+
+/// The shared legend, each row centred under the title.
 fn draw_legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    r: &Response,
-    y: i32,
+    rows: &[Vec<(Sample, String)>],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let f = font(LEGEND_FONT);
-    let width = |s: &str| {
-        f.layout_box(s)
-            .map_or(s.len() as i32 * 17, |((a, _), (b, _))| b - a)
-    };
-    let mut items: Vec<(Option<RGBColor>, String)> = r
-        .lines
-        .iter()
-        .filter_map(|l| l.label.clone().map(|s| (Some(l.color), s)))
-        .collect();
-    if r.best.is_some() {
-        items.push((None, "best point".into()));
-    }
-    let prefix = r.legend_title.as_ref().map(|t| format!("{t}:"));
-    let sample = 60;
-    let gap = 40;
-    let total: i32 = prefix.as_ref().map_or(0, |p| width(p) + 20)
-        + items
-            .iter()
-            .map(|(_, s)| sample + 12 + width(s) + gap)
-            .sum::<i32>()
-        - gap;
     let (w, _) = root.dim_in_pixel();
-    let mut x = (w as i32 - total) / 2;
     let left = TextStyle::from(font(LEGEND_FONT)).pos(Pos::new(HPos::Left, VPos::Center));
-    if let Some(p) = &prefix {
-        root.draw_text(p, &left, (x, y))?;
-        x += width(p) + 20;
-    }
-    for (color, label) in &items {
-        match color {
-            Some(c) => {
-                root.draw(&PathElement::new(
-                    vec![(x, y), (x + sample, y)],
-                    c.stroke_width(LINE_WIDTH),
-                ))?;
-                root.draw(&Circle::new((x + sample / 2, y), 8, c.filled()))?;
+    let sample = 60;
+    for (i, row) in rows.iter().enumerate() {
+        let y = LEGEND_Y + LEGEND_ROW * i as i32;
+        let total: i32 = row.iter().map(entry_width).sum::<i32>() - 40;
+        let mut x = (w as i32 - total) / 2;
+        for item in row {
+            let (kind, label) = item;
+            match *kind {
+                Sample::Title => {
+                    root.draw_text(label, &left, (x, y))?;
+                    x += entry_width(item);
+                    continue;
+                }
+                Sample::Line(c, dashed) => {
+                    let segments: Vec<(i32, i32)> = if dashed {
+                        vec![(0, 22), (36, sample)]
+                    } else {
+                        vec![(0, sample)]
+                    };
+                    for (a, b) in segments {
+                        root.draw(&PathElement::new(
+                            vec![(x + a, y), (x + b, y)],
+                            c.stroke_width(LINE_WIDTH),
+                        ))?;
+                    }
+                    root.draw(&Circle::new((x + sample / 2, y), 8, c.filled()))?;
+                }
+                Sample::Marker(shape) => {
+                    root.draw(&marker(
+                        (x + sample / 2, y),
+                        shape,
+                        10,
+                        RGBColor(170, 170, 170),
+                    ))?;
+                }
+                Sample::Ring => {
+                    root.draw(&Circle::new((x + sample / 2, y), 18, BLACK.stroke_width(3)))?;
+                }
             }
-            None => {
-                root.draw(&Circle::new((x + sample / 2, y), 18, BLACK.stroke_width(3)))?;
-            }
+            root.draw_text(label, &left, (x + sample + 12, y))?;
+            x += entry_width(item);
         }
-        x += sample + 12;
-        root.draw_text(label, &left, (x, y))?;
-        x += width(label) + gap;
     }
     Ok(())
 }
@@ -306,9 +385,9 @@ fn draw_legend<DB: DrawingBackend>(
 /// A linear axis whose ticks sit exactly at the swept values. Plotters'
 /// `with_key_points` drops the value formatting of `f64` ranges, so the
 /// mesh could not be labelled through it.
-struct KeyedAxis {
-    range: (f64, f64),
-    keys: Vec<f64>,
+pub(crate) struct KeyedAxis {
+    pub(crate) range: (f64, f64),
+    pub(crate) keys: Vec<f64>,
 }
 
 impl Ranged for KeyedAxis {
@@ -334,59 +413,106 @@ impl Ranged for KeyedAxis {
 }
 
 /// The chart of one response panel: the swept value against a number.
-type ResponseChart<'c, DB> = ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
+pub(crate) type ResponseChart<'c, DB> =
+    ChartContext<'c, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
 
-/// Panel `k`'s lines: bands (or whiskers), means, and the best point ringed.
-fn draw_response_lines<DB: DrawingBackend>(
+/// Panel `k`'s points of `line`, trained to the end or (`pruned`) not:
+/// (x, the panel's number over seeds, the epoch it was pruned at).
+fn points_at(line: &Line, k: usize, pruned: bool) -> Vec<(f64, SeedStats, Option<usize>)> {
+    line.points
+        .iter()
+        .filter(|p| p.2.is_some() == pruned)
+        .filter_map(|(x, s, e)| s[k].map(|s| (*x, s, *e)))
+        .collect()
+}
+
+/// Panel `k`'s min–max bands (whiskers between unordered values or around
+/// a lone point) of the points trained to the end, drawn first so that no
+/// band hides a line.
+fn draw_bands<DB: DrawingBackend>(
     chart: &mut ResponseChart<'_, DB>,
     r: &Response,
     k: usize,
     scale: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let at = |line: &Line| -> Vec<(f64, SeedStats)> {
-        line.points
-            .iter()
-            .filter_map(|(x, s)| s[k].map(|s| (*x, s)))
-            .collect()
-    };
-    // Bands first, so that no band hides a line.
+    let at = |line: &Line| points_at(line, k, false);
     for line in &r.lines {
         let pts = at(line);
         if r.categorical || pts.len() == 1 {
             // No band between unordered values, nor around a lone point:
             // whiskers show each point's range.
-            for &(x, s) in &pts {
+            for &(x, s, _) in &pts {
                 chart.draw_series(std::iter::once(PathElement::new(
                     vec![(x, s.min * scale), (x, s.max * scale)],
                     line.color.stroke_width(3),
                 )))?;
             }
-        } else if pts.iter().any(|(_, s)| s.max > s.min) {
+        } else if pts.iter().any(|(_, s, _)| s.max > s.min) {
             let mut outline: Vec<(f64, f64)> =
-                pts.iter().map(|(x, s)| (*x, s.max * scale)).collect();
-            outline.extend(pts.iter().rev().map(|(x, s)| (*x, s.min * scale)));
+                pts.iter().map(|(x, s, _)| (*x, s.max * scale)).collect();
+            outline.extend(pts.iter().rev().map(|(x, s, _)| (*x, s.min * scale)));
             chart.draw_series(std::iter::once(Polygon::new(
                 outline,
                 line.color.mix(0.18).filled(),
             )))?;
         }
     }
+    Ok(())
+}
+
+/// Panel `k`'s lines: bands (or whiskers) and lines through the points
+/// trained to the end, their means, the points successive halving stopped
+/// as markers of their own (at their value at that epoch, joined to
+/// nothing), and the best point ringed.
+fn draw_response_lines<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
+    r: &Response,
+    k: usize,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let at = |line: &Line, pruned: bool| points_at(line, k, pruned);
+    draw_bands(chart, r, k, scale)?;
     for line in &r.lines {
-        let pts: Vec<(f64, f64)> = at(line)
+        let pts: Vec<(f64, f64)> = at(line, false)
             .into_iter()
-            .map(|(x, s)| (x, s.mean * scale))
+            .map(|(x, s, _)| (x, s.mean * scale))
             .collect();
-        if !r.categorical {
-            chart.draw_series(LineSeries::new(
-                pts.clone(),
-                line.color.stroke_width(LINE_WIDTH),
-            ))?;
+        let style = line.color.stroke_width(LINE_WIDTH);
+        match (r.categorical, line.dashed) {
+            (true, _) => {}
+            (false, true) => {
+                chart.draw_series(DashedLineSeries::new(pts.clone(), 22, 14, style))?;
+            }
+            (false, false) => {
+                chart.draw_series(LineSeries::new(pts.clone(), style))?;
+            }
         }
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 8, line.color.filled())))?;
+        for (x, s, e) in at(line, true) {
+            let shape = Shape::Pruned(
+                r.pruned_epochs
+                    .iter()
+                    .position(|&p| Some(p) == e)
+                    .unwrap_or(0),
+            );
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x, s.min * scale), (x, s.max * scale)],
+                line.color.stroke_width(2),
+            )))?;
+            chart.draw_series(std::iter::once(marker(
+                (x, s.mean * scale),
+                shape,
+                10,
+                line.color,
+            )))?;
+        }
     }
     if let Some((li, x)) = r.best {
         let line = &r.lines[li];
-        if let Some((_, s)) = at(line).into_iter().find(|(px, _)| (px - x).abs() < 1e-12) {
+        if let Some((_, s, _)) = at(line, false)
+            .into_iter()
+            .find(|(px, _, _)| (px - x).abs() < 1e-12)
+        {
             chart.draw_series(std::iter::once(Circle::new(
                 (x, s.mean * scale),
                 18,
@@ -459,10 +585,12 @@ pub(crate) fn response_figure(
 ) -> Result<(Best, Written), FiguresError> {
     ensure_fonts()?;
     let r = build_response(series);
-    let png = render_png(&with_ext(stem, "png"), RESPONSE_SIZE, |root| {
+    let rows = legend_rows(&r, RESPONSE_SIZE.0 as i32).len();
+    let size = (RESPONSE_SIZE.0, RESPONSE_SIZE.1 + title_h(rows) - TITLE_H);
+    let png = render_png(&with_ext(stem, "png"), size, |root| {
         draw_response(root, &r).map_err(|e| e.to_string())
     })?;
-    let svg = render_svg(&with_ext(stem, "svg"), RESPONSE_SIZE, |root| {
+    let svg = render_svg(&with_ext(stem, "svg"), size, |root| {
         draw_response(root, &r).map_err(|e| e.to_string())
     })?;
     Ok((best_point(series), [png, svg]))
@@ -510,6 +638,41 @@ mod tests {
         let (line, x) = r.best.unwrap();
         assert_eq!(line, 1, "adam");
         assert!((x + 3.0).abs() < 1e-12, "log10(0.001): {x}");
+    }
+
+    #[test]
+    fn pruned_grid_points_get_their_own_marker_and_legend_entry() {
+        let mut runs = runs();
+        // Adam's three largest rates pruned: 0.1 at epoch 1, 0.01 and 0.03
+        // at epoch 2, each stored only up to there.
+        for r in &mut runs {
+            let stop = match r.manifest.experiment.as_str() {
+                "adam-0.1" => 1,
+                "adam-0.01" | "adam-0.03" => 2,
+                _ => continue,
+            };
+            r.rows.retain(|x| x.epoch <= stop);
+            r.manifest.status = fmnist_metrics::RunStatus::Pruned {
+                epoch: stop as usize,
+            };
+        }
+        let s = series(&runs);
+        let r = build_response(&s);
+        assert_eq!(r.pruned_epochs, [1, 2]);
+        let adam = &r.lines[1];
+        assert_eq!(adam.points.iter().filter(|p| p.2.is_some()).count(), 3);
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("sweep-lr-pruned");
+        response_figure(&s, &stem).unwrap();
+        look(&with_ext(&stem, "png"), "sweep-grid-pruned");
+        let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
+        let texts = fmnist_report::fixture::svg_texts(&svg);
+        for needle in [
+            "pruned at epoch 1 (value there)",
+            "pruned at epoch 2 (value there)",
+        ] {
+            assert!(texts.iter().any(|t| t == needle), "{needle}: {texts:?}");
+        }
     }
 
     #[test]

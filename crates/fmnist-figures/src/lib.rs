@@ -5,7 +5,8 @@
 //! [`write_report`] writes, under an output directory:
 //!
 //! - `figures/fig1-examples.{png,svg}`: FIG. 1, example training images;
-//! - `figures/<experiment>.{png,svg}`: loss and accuracy per epoch of every
+//! - `figures/<experiment>.{png,svg}` (the experiment's name as a file
+//!   name, `fmnist_experiments::file_slug`): loss and accuracy per epoch of every
 //!   experiment (mean over seeds, min-max band), and the gradient norm of
 //!   an experiment with a diverged run that recorded it;
 //! - `figures/compare-<study>.{png,svg}`: validation curves of each study's
@@ -13,7 +14,7 @@
 //! - `figures/confusion-<experiment>.{png,svg}` and
 //!   `figures/mistakes-baseline.{png,svg}`;
 //! - `figures/sweep-<sweep>.{png,svg}`: each sweep's response to its swept
-//!   setting;
+//!   setting, or for a sampled sweep one panel per swept setting;
 //! - `tables/*.{md,tex}`, `REPORT.md` (the answer first, then a table of
 //!   contents) and the detail pages it links, `details/*.md`.
 //!
@@ -25,19 +26,23 @@
 //!
 //! 1. base: `error`, `font` (the shipped fonts), `output` (writing only what
 //!    changed, removing stale files), `color` (the report's colours in
-//!    plotters' types);
+//!    plotters' types), `marks` (the sweep figures' markers, one shape per
+//!    epoch that successive halving stopped points at, and their colour
+//!    scale);
 //! 2. drawing: `plot` (FIG. 1, two-panel figures, PNG and SVG),
-//!    `draw_classes`, `draw_sweeps`, `diff_plot` (the figure of `fmnist
-//!    diff`);
+//!    `draw_classes`, `draw_sweeps`, `draw_sampled` (a sampled sweep: one
+//!    panel per setting), `diff_plot` (the figure of `fmnist diff`);
 //! 3. `report`: `write_report`, which draws and writes exactly the artefacts
 //!    the page shows (a `match` on `fmnist_report::content::Drawing`).
 
 mod color;
 pub mod diff_plot;
 mod draw_classes;
+mod draw_sampled;
 mod draw_sweeps;
 mod error;
 mod font;
+mod marks;
 mod output;
 mod plot;
 mod report;
@@ -51,8 +56,14 @@ pub use report::{ReportSummary, write_report};
 mod tests {
     /// The layers of the module docs, bottom first.
     const LAYERS: [&[&str]; 3] = [
-        &["error", "font", "output", "color"],
-        &["plot", "draw_classes", "draw_sweeps", "diff_plot"],
+        &["error", "font", "output", "color", "marks"],
+        &[
+            "plot",
+            "draw_classes",
+            "draw_sweeps",
+            "draw_sampled",
+            "diff_plot",
+        ],
         &["report"],
     ];
 

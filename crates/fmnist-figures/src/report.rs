@@ -12,10 +12,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use fmnist_report::content::{Drawing, Figure};
+use fmnist_report::sweep_figure;
 use fmnist_report::tables::Table;
 use fmnist_report::{Artefact, Page, ReportInput, Verdict};
 
 use crate::draw_classes;
+use crate::draw_sampled;
 use crate::draw_sweeps;
 use crate::error::FiguresError;
 use crate::output::{remove_stale, with_ext, write_if_changed};
@@ -95,6 +97,9 @@ impl Out {
                     (0, _) => return Err(nothing_drawn(&png)),
                     (_, w) => w,
                 }
+            }
+            Drawing::Response(series) if sweep_figure::sampled(series) => {
+                draw_sampled::sampled_figure(&sweep_figure::sampled_figure(series), &stem)?
             }
             Drawing::Response(series) => draw_sweeps::response_figure(series, &stem)?.1,
         };

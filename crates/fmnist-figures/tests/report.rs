@@ -467,7 +467,8 @@ fn write_report_writes_every_figure_table_and_verdict() {
          the paper's lr 0.001 is its best in this grid.",
         "Claim N (`baseline`, SGD at lr 0.001, ends within 3 pp of 85 %; not reproduced in the report): \
          sgd reaches 82 % or more at optimizer.lr = 0.01, but not at the paper's lr 0.001 (79.00 %)",
-        "figures/lr-sweep%5Boptimizer.kind%3Dsgd%2Coptimizer.lr%3D0.001%5D.png",
+        // A point's figure is named by its slug: a shell and a URL take it.
+        "figures/lr-sweep--optimizer.kind-sgd--optimizer.lr-0.001.png",
     ] {
         assert!(
             report.contains(needle),
@@ -497,7 +498,7 @@ fn write_report_writes_every_figure_table_and_verdict() {
         "confusion-lr-0.01",
         "mistakes-baseline",
         "sweep-lr-sweep",
-        &point("sgd", "0.001"),
+        &fmnist_experiments::file_slug(&point("sgd", "0.001")),
     ] {
         for ext in ["png", "svg"] {
             let p = out.join("figures").join(format!("{stem}.{ext}"));
@@ -527,6 +528,12 @@ fn write_report_writes_every_figure_table_and_verdict() {
         mistakes_svg.contains("pred: T-shirt/top (99.0%)"),
         "seed 1's, the more confident"
     );
+
+    // Every figure's file name is a slug: letters, digits, `-`, `_`, `.`.
+    for e in std::fs::read_dir(out.join("figures")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(fmnist_experiments::is_slug(&name), "not a slug: {name}");
+    }
 
     // No temporary file is left behind.
     for dir in [out.join("figures"), out.join("tables"), out.clone()] {

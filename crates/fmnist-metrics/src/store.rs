@@ -715,4 +715,29 @@ pub(crate) mod tests {
         );
         assert_eq!(run.rows.len(), record.rows.len());
     }
+
+    #[test]
+    fn hidden_widths_are_spelt_one_way_and_older_tables_are_respelt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store
+            .write_run(&record("a", "0123456789abcdef", 0, 1.0))
+            .unwrap();
+        let spelt = strings(&store, "0123456789abcdef", "hidden");
+        assert!(spelt.iter().all(|h| h == "128x64"), "{spelt:?}");
+        assert_eq!(store.upgrade_tables().unwrap(), 0);
+        // As an older version wrote it: `128-64`.
+        let path = store.metrics_file("0123456789abcdef");
+        let mut old = crate::table::read_frame(&path).unwrap();
+        let n = old.height();
+        old.with_column(polars::prelude::Column::new(
+            "hidden".into(),
+            vec!["128-64"; n],
+        ))
+        .unwrap();
+        crate::table::write_frame(&path, &mut old).unwrap();
+        assert_eq!(store.upgrade_tables().unwrap(), 1);
+        assert_eq!(strings(&store, "0123456789abcdef", "hidden"), spelt);
+        assert_eq!(store.upgrade_tables().unwrap(), 0, "already upgraded");
+    }
 }

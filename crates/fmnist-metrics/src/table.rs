@@ -90,13 +90,7 @@ pub(crate) fn write_parquet(
     let held_out = manifest.config.validation.is_some();
     let n = rows.len();
     let c = &manifest.config;
-    let hidden = c
-        .model
-        .hidden
-        .iter()
-        .map(|h| h.to_string())
-        .collect::<Vec<_>>()
-        .join("-");
+    let hidden = c.model.hidden_spelling();
     let mut columns = vec![
         Column::new("experiment".into(), vec![manifest.experiment.as_str(); n]),
         Column::new("run_id".into(), vec![manifest.run_id.as_str(); n]),
@@ -139,7 +133,8 @@ pub(crate) fn write_parquet(
 /// stored before it existed gets from its `split` column (such runs held no
 /// images out: `train` rows are `train` images, `val` rows `official-test`
 /// ones). So a directory mixing runs stored before and after a column
-/// existed reads as one table in any Parquet reader. Writes `tmp` and
+/// existed reads as one table in any Parquet reader. The `hidden` column
+/// of an older table is respelt `128x64`. Writes `tmp` and
 /// renames it over `path`; returns whether anything was added.
 pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsError> {
     let df = read_frame(path)?;
@@ -149,7 +144,8 @@ pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsEr
         .map(|n| n.to_string())
         .collect();
     let has = |name: &str| names.iter().any(|n| n == name);
-    if has(IMAGES_COLUMN) && Quantity::ALL.iter().all(|q| has(q.name())) {
+    let old_hidden = old_hidden_spelling(&df);
+    if has(IMAGES_COLUMN) && Quantity::ALL.iter().all(|q| has(q.name())) && !old_hidden {
         return Ok(false);
     }
     let n = df.height();
@@ -173,12 +169,35 @@ pub(crate) fn upgrade_metrics(path: &Path, tmp: &Path) -> Result<bool, MetricsEr
         });
     }
     for name in &names[settings_start..] {
-        columns.push(df.column(name).map_err(parquet_err(path))?.clone());
+        let column = df.column(name).map_err(parquet_err(path))?;
+        columns.push(match (name.as_str(), column.str()) {
+            // Tables stored before the one spelling wrote `128-64`.
+            ("hidden", Ok(text)) => Column::new(
+                "hidden".into(),
+                (0..text.len())
+                    .map(|i| text.get(i).map(|v| v.replace('-', "x")))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => column.clone(),
+        });
     }
     let mut out = DataFrame::new(n, columns).map_err(parquet_err(path))?;
     write_frame(tmp, &mut out)?;
     std::fs::rename(tmp, path).map_err(crate::error::io(path))?;
     Ok(true)
+}
+
+/// Whether the table spells its hidden widths as tables stored before
+/// `128x64` did (`128-64`).
+fn old_hidden_spelling(df: &DataFrame) -> bool {
+    df.column("hidden")
+        .ok()
+        .and_then(|c| {
+            c.str()
+                .ok()
+                .map(|t| (0..t.len()).any(|i| t.get(i).is_some_and(|v| v.contains('-'))))
+        })
+        .unwrap_or(false)
 }
 
 /// The table's `images` column, or the one a table stored before it existed

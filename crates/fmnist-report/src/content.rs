@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use fmnist_data::{Dataset, ImageSet};
-use fmnist_experiments::{Experiment, SweepValue};
+use fmnist_experiments::{Experiment, SweepValue, file_slug};
 use fmnist_metrics::{Split, StoredRun};
 
 use crate::aggregate as stats;
@@ -362,7 +362,7 @@ fn experiment_entries<'a>(
         .map(|exp| {
             let rs = runs.get(exp.name.as_str()).cloned().unwrap_or_default();
             let figure = (!rs.is_empty()).then(|| Figure {
-                stem: exp.name.clone(),
+                stem: file_slug(&exp.name),
                 alt: figure_title(exp, false),
                 caption: experiment_caption(exp, &rs),
                 drawing: Drawing::PanelFigure(panels::experiment_figure(
@@ -631,7 +631,7 @@ fn confusion_figure<'a>(
     let summary = classes::confusion_summary(&m, input.class_names, 4)?;
     let images = class_images(rs, n)?;
     Some(Figure {
-        stem: format!("confusion-{}", e.name),
+        stem: format!("confusion-{}", file_slug(&e.name)),
         alt: format!("confusion matrix: {}", e.label()),
         caption: format!(
             "Confusion matrix of {label} ({role}): rows are the true class, columns the \
@@ -694,7 +694,7 @@ fn mistakes_figure<'a>(
             let picked = classes::pick_mistakes(rs, classes::MISTAKES_SHOWN);
             let pairs = classes::frequent_pairs(&picked, input.class_names, 3);
             Some(Figure {
-                stem: format!("mistakes-{}", e.name),
+                stem: format!("mistakes-{}", file_slug(&e.name)),
                 alt: format!("most confidently wrong images: {}", e.label()),
                 caption: format!(
                     "The {} validation images the baseline gets most confidently wrong (seeds {}, \
@@ -890,11 +890,6 @@ fn pct_interval(s: stats::SeedStats) -> String {
 
 fn response_figure(series: SweepSeries<'_>) -> Figure<'_> {
     let name = series.sweep.clone();
-    let lines = if series.line_keys.is_empty() {
-        String::new()
-    } else {
-        format!(" One line per value of {}.", series.line_keys.join(", "))
-    };
     let seeds: BTreeSet<u64> = series
         .points
         .iter()
@@ -903,19 +898,7 @@ fn response_figure(series: SweepSeries<'_>) -> Figure<'_> {
     Figure {
         stem: format!("sweep-{}", slug(&name)),
         alt: format!("sweep {name}: response to {}", series.x_key),
-        caption: format!(
-            "Sweep `{name}`: final validation accuracy (left), best validation accuracy \
-             (middle) and final validation loss (right) against {x}{log}; each point the \
-             mean over seeds {seeds}, the band their min–max.{lines} Ringed: the best point \
-             by mean final validation accuracy.",
-            x = series.x_key,
-            log = if sweeps::log_axis(&series) {
-                " (log scale)"
-            } else {
-                ""
-            },
-            seeds = text::seed_list(seeds)
-        ),
+        caption: crate::sweep_figure::caption(&series, &text::seed_list(seeds)),
         drawing: Drawing::Response(series),
     }
 }

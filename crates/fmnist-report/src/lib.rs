@@ -16,7 +16,9 @@
 //!    curve bands, confusion matrices; every single number out of a run
 //!    comes from `fmnist_metrics::StoredRun::value`);
 //! 3. content: `tables` (tables as cells), `classes` (per class), `sweeps`
-//!    (sweep series, best points, findings), `pruning` (what successive
+//!    (sweep series, best points, findings), `sweep_figure` (what a sweep's
+//!    figure shows: curves or one panel per setting, pruned points,
+//!    identical lines, its caption), `pruning` (what successive
 //!    halving kept, saved and missed), `show_work` (a sampled sweep's
 //!    expected best of n trials), `panels` (what the curve figures
 //!    show), `content` (the whole report: facts, figures still to draw,
@@ -38,6 +40,7 @@ pub mod markdown;
 pub mod panels;
 pub mod pruning;
 pub mod show_work;
+pub mod sweep_figure;
 pub mod sweeps;
 pub mod tables;
 pub mod text;

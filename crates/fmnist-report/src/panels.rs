@@ -70,12 +70,37 @@ pub struct PanelFigure {
 
 /// Whether the experiment figure of `runs` shows the gradient norm: when a
 /// run diverged (the norm shows the blow-up) and some run recorded it (runs
-/// stored before it was measured have none, and are not drawn).
+/// stored before it was measured have none, and are not drawn). A pruned
+/// run did not diverge: successive halving stopped it.
 pub fn shows_grad_norm(runs: &[&StoredRun]) -> bool {
-    let diverged = runs
-        .iter()
-        .any(|r| !matches!(r.manifest.status, RunStatus::Complete));
+    let diverged = runs.iter().any(|r| match r.manifest.status {
+        RunStatus::Diverged { .. } => true,
+        RunStatus::Complete | RunStatus::Pruned { .. } => false,
+    });
     diverged && !band(runs, Split::Train, Quantity::GradNorm).is_empty()
+}
+
+/// What the title of an experiment figure adds for runs that successive
+/// halving stopped: " — pruned at epoch 6" (or "epochs 2 and 6" when its
+/// seeds stopped at different rungs); `None` when none was pruned.
+pub fn pruned_title(runs: &[&StoredRun]) -> Option<String> {
+    let mut epochs: Vec<usize> = (runs.iter())
+        .filter_map(|r| match r.manifest.status {
+            RunStatus::Pruned { epoch } => Some(epoch),
+            RunStatus::Complete | RunStatus::Diverged { .. } => None,
+        })
+        .collect();
+    epochs.sort_unstable();
+    epochs.dedup();
+    let shown: Vec<String> = epochs.iter().map(usize::to_string).collect();
+    match shown.as_slice() {
+        [] => None,
+        [one] => Some(format!(" — pruned at epoch {one}")),
+        many => Some(format!(
+            " — pruned at epochs {}",
+            crate::text::and_list(&many.iter().map(String::as_str).collect::<Vec<_>>())
+        )),
+    }
 }
 
 /// Whether the experiment figure of `runs` shows the learning rate: when a
@@ -108,8 +133,10 @@ pub fn experiment_panels(runs: &[&StoredRun]) -> Vec<&'static str> {
 
 /// Loss (left) and accuracy (right) of one experiment, train and validation,
 /// mean over `runs` with the min-max band; and the gradient norm on the
-/// right where [`shows_grad_norm`].
+/// right where [`shows_grad_norm`]; the title says at which epoch
+/// successive halving stopped the runs, if it did.
 pub fn experiment_figure(title: String, runs: &[&StoredRun]) -> PanelFigure {
+    let title = title + &pruned_title(runs).unwrap_or_default();
     let curves = |q: Quantity| {
         [
             (Split::Train, "training", TRAIN_COLOR),
@@ -297,6 +324,32 @@ mod tests {
             .iter_mut()
             .for_each(|r| r.values.set(Quantity::GradNorm, 1.0));
         assert_eq!(experiment_figure("t".into(), &[&fine]).panels.len(), 2);
+    }
+
+    #[test]
+    fn a_pruned_run_has_no_gradient_panel_and_says_where_it_stopped() {
+        let mut pruned = simple("x", 0, &[0.5, 0.6]);
+        pruned.manifest.status = RunStatus::Pruned { epoch: 2 };
+        pruned
+            .rows
+            .iter_mut()
+            .for_each(|r| r.values.set(Quantity::GradNorm, 1.0));
+        let fig = experiment_figure("lr-sweep".into(), &[&pruned]);
+        assert_eq!(fig.panels.len(), 2, "no gradient norm panel");
+        assert_eq!(fig.title, "lr-sweep — pruned at epoch 2");
+        assert!(
+            !experiment_panels(&[&pruned])
+                .iter()
+                .any(|p| p.contains("divergence"))
+        );
+        let mut later = simple("x", 1, &[0.5, 0.6]);
+        later.manifest.status = RunStatus::Pruned { epoch: 6 };
+        assert_eq!(
+            pruned_title(&[&pruned, &later]).as_deref(),
+            Some(" — pruned at epochs 2 and 6")
+        );
+        let complete = simple("x", 2, &[0.5, 0.6]);
+        assert_eq!(pruned_title(&[&complete]), None);
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct SeriesPoint<'a> {
     pub x: SweepX,
     /// The values of the line settings, in words; `None` with a single line.
     pub line: Option<String>,
+    /// Every swept setting's value at this point, as the input gave them.
+    pub values: Vec<(String, SweepX)>,
     pub runs: Vec<&'a StoredRun>,
 }
 
@@ -128,6 +130,7 @@ impl<'a> SweepSeries<'a> {
                     experiment: input.experiment,
                     x,
                     line,
+                    values: input.values,
                     runs: input.runs,
                 }
             })
@@ -710,7 +713,7 @@ fn pct_range(s: Option<SeedStats>) -> String {
 }
 
 /// The epoch at which successive halving stopped a point's runs, if it did.
-fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
+pub fn pruned_at(runs: &[&StoredRun]) -> Option<usize> {
     runs.iter().find_map(|r| match r.manifest.status {
         RunStatus::Pruned { epoch } => Some(epoch),
         _ => None,
@@ -758,6 +761,7 @@ pub fn response_table(series: &SweepSeries<'_>, provisional: Option<&str>) -> Ta
                 .to_string(),
         );
     }
+    notes.extend(crate::sweep_figure::identical_note(series));
     if series
         .points
         .iter()
@@ -875,7 +879,7 @@ pub enum Axis {
     Categorical(Vec<String>),
 }
 
-fn is_learning_rate(key: &str) -> bool {
+pub fn is_learning_rate(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key);
     matches!(last, "lr" | "learning_rate" | "learning-rate")
 }
@@ -1016,6 +1020,7 @@ mod tests {
                     experiment: "e".into(),
                     x: x.clone(),
                     line: None,
+                    values: vec![],
                     runs: vec![],
                 })
                 .collect(),

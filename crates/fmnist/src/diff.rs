@@ -296,7 +296,7 @@ fn figures(
                 label: format!("B: {}", short(&b.label)),
                 ..db
             },
-            &dir.join(format!("diff-{}", e.name)),
+            &dir.join(format!("diff-{}", fmnist_experiments::file_slug(&e.name))),
         )
         .with_context(|| format!("drawing the diff figure of {}", e.name))?;
         drawn += 1;

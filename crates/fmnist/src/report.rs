@@ -44,6 +44,7 @@ pub fn write(
     if missing > 0 {
         eprintln!("note: {missing} planned runs have no stored result; the report covers the rest");
     }
+    write_run_index(&store, experiments, &current)?;
     let owned = match loaded {
         Some(_) => None,
         None => data_set.load().ok(),
@@ -92,6 +93,37 @@ pub fn curves_needed(experiments: &[Experiment], name: &str) -> bool {
             && e.sweep.is_none()
             && (e.paper.figure.is_some() || !e.paper.claims.is_empty())
     })
+}
+
+/// `results/runs.parquet`: one row per experiment and stored run of the
+/// plan, each under its experiment file's name (a sweep's for its points)
+/// and its full name.
+fn write_run_index(
+    store: &Store,
+    experiments: &[Experiment],
+    current: &[StoredRun],
+) -> anyhow::Result<()> {
+    let file_of = |name: &str| -> String {
+        (experiments.iter())
+            .find(|e| e.name == name)
+            .and_then(|e| e.sweep.as_ref().map(|s| s.sweep.clone()))
+            .unwrap_or_else(|| name.to_string())
+    };
+    let files: Vec<String> = current
+        .iter()
+        .map(|r| file_of(&r.manifest.experiment))
+        .collect();
+    let rows: Vec<fmnist_metrics::IndexRow<'_>> = (current.iter().zip(&files))
+        .map(|(run, file)| fmnist_metrics::IndexRow {
+            experiment: file,
+            point: &run.manifest.experiment,
+            run,
+        })
+        .collect();
+    store
+        .write_run_index(&rows)
+        .with_context(|| format!("writing the run index into {}", store.root().display()))?;
+    Ok(())
 }
 
 /// The command that regenerates this report from the stored results, as
