@@ -977,8 +977,10 @@ mod tests {
                 .filter(|row| row.split == fmnist_metrics::Split::Val)
                 .map(|row| fmnist_metrics::MetricRow {
                     split: fmnist_metrics::Split::Test,
-                    values: fmnist_experiments::Measures::default()
-                        .with(stats::Quantity::Accuracy, row.values[stats::Quantity::Accuracy] - 0.01),
+                    values: fmnist_experiments::Measures::default().with(
+                        stats::Quantity::Accuracy,
+                        row.values[stats::Quantity::Accuracy] - 0.01,
+                    ),
                     ..row.clone()
                 })
                 .collect();
@@ -988,15 +990,24 @@ mod tests {
         let b = best_point(&s).overall.unwrap();
         // Chosen by validation: Adam at 0.001 (the fixture's peak).
         assert_eq!(b.experiment, "adam-0.001");
-        let expect = (0..3).map(|seed| acc("adam", 0.001, seed) - 0.01).sum::<f64>() / 3.0;
+        let expect = (0..3)
+            .map(|seed| acc("adam", 0.001, seed) - 0.01)
+            .sum::<f64>()
+            / 3.0;
         let t = test_accuracy(&s.points[b.index]).unwrap();
         assert!((t.mean - expect).abs() < 1e-12, "{} vs {expect}", t.mean);
         let sentence = best_sentence(&s, &b);
         assert!(
-            sentence.contains(&format!("on the official test set, never chosen on: {:.2} [", 100.0 * expect)),
+            sentence.contains(&format!(
+                "on the official test set, never chosen on: {:.2} [",
+                100.0 * expect
+            )),
             "{sentence}"
         );
-        assert!(sentence.contains("95 % t interval over 3 seeds"), "{sentence}");
+        assert!(
+            sentence.contains("95 % t interval over 3 seeds"),
+            "{sentence}"
+        );
         assert!(selection_sentence(&s).starts_with("Chosen on validation images held out"));
         assert!(selection_sentence(&s).contains("10,000 images"));
         // Without a split: no test number, and the choice is said to be optimistic.

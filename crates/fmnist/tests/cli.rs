@@ -827,7 +827,7 @@ fn a_tpe_search_is_the_same_on_one_and_two_workers_after_a_kill_and_extended() {
     // The report shows the search's expected best of n trials.
     let out = one.cmd(&["figures"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let report = std::fs::read_to_string(one.path().join("reports/REPORT.md")).unwrap();
+    let report = std::fs::read_to_string(one.path().join("reports/details/sweep-t.md")).unwrap();
     assert!(
         report.contains("Show your work, sweep `t`")
             && report.contains("from the 8 trials trained to the end"),
