@@ -5,7 +5,9 @@ use std::path::Path;
 
 use crate::csv::{self, CsvTable};
 use crate::error::{SummaryError, io};
-use crate::summary::{CURVE_COLUMNS, CurveRow, FILES, METRICS, RunRow, Summary, SummaryTexts};
+use crate::summary::{
+    ADDED_METRICS, CURVE_COLUMNS, CurveRow, FILES, METRICS, RunRow, Summary, SummaryTexts,
+};
 
 const CLASS_PREFIX: &str = "class_accuracy.";
 const RUN_COLUMNS: [&str; 6] = [
@@ -172,11 +174,14 @@ fn parse_runs(what: &str, t: &CsvTable) -> Result<Vec<RunRow>, SummaryError> {
         .iter()
         .map(|c| need(t, what, c))
         .collect::<Result<_, _>>()?;
-    let metrics: Vec<usize> = METRICS
+    let metrics: Vec<Option<usize>> = METRICS
         .iter()
-        .map(|c| need(t, what, c))
+        .map(|c| match t.column(c) {
+            None if ADDED_METRICS.contains(c) => Ok(None),
+            _ => need(t, what, c).map(Some),
+        })
         .collect::<Result<_, _>>()?;
-    let known: Vec<usize> = id.iter().chain(&metrics).copied().collect();
+    let known: Vec<usize> = id.iter().chain(metrics.iter().flatten()).copied().collect();
     let classes: Vec<(usize, &str)> = t
         .header
         .iter()
@@ -204,7 +209,7 @@ fn parse_runs(what: &str, t: &CsvTable) -> Result<Vec<RunRow>, SummaryError> {
                 training_code_version: number(what, line, &r[id[5]])?,
                 metrics: metrics
                     .iter()
-                    .map(|&i| float(what, line, &r[i]))
+                    .map(|i| i.map_or(Ok(f64::NAN), |i| float(what, line, &r[i])))
                     .collect::<Result<_, _>>()?,
                 classes: classes
                     .iter()

@@ -17,7 +17,7 @@ pub const WINDOW: usize = 5;
 /// The per-run metrics, in column order: `final_*` (last epoch), `best_*`
 /// (highest accuracy, lowest loss, and the earliest epoch of the highest
 /// validation accuracy), `window5_*` (mean of the last [`WINDOW`] epochs).
-pub const METRICS: [&str; 11] = [
+pub const METRICS: [&str; 12] = [
     "final_val_accuracy",
     "final_val_loss",
     "final_train_accuracy",
@@ -29,7 +29,14 @@ pub const METRICS: [&str; 11] = [
     "window5_val_loss",
     "window5_train_accuracy",
     "window5_train_loss",
+    // The official test set of a run with a validation split, never chosen
+    // on; empty for a run that validates on the test set itself.
+    "final_test_accuracy",
 ];
+
+/// Metrics added to [`METRICS`] after summaries were first committed: a
+/// summary written before one of them reads it as not measured.
+pub const ADDED_METRICS: [&str; 1] = ["final_test_accuracy"];
 
 /// Significant digits of every per-run number of `runs.csv` (metrics and
 /// per-class accuracies): an accuracy over up to 100,000 images, and the
@@ -184,6 +191,7 @@ fn run_metrics(run: &StoredRun) -> Vec<f64> {
         window(Split::Val, Quantity::Loss),
         window(Split::Train, Quantity::Accuracy),
         window(Split::Train, Quantity::Loss),
+        value(Split::Test, Quantity::Accuracy, At::Last),
     ];
     metrics.map(|v| rounded(v, SIGNIFICANT)).to_vec()
 }

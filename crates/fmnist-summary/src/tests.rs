@@ -402,7 +402,8 @@ fn numbers_keep_the_digits_the_files_keep_and_an_older_full_precision_summary_ag
     let texts = s.to_texts();
     assert!(texts.runs.contains(",0.0456667,"), "{}", texts.runs);
     let back = Summary::parse("new", &texts).unwrap();
-    assert_eq!(back.runs, s.runs);
+    // Debug text compares the empty cells (NaN, never equal to itself) too.
+    assert_eq!(format!("{:?}", back.runs), format!("{:?}", s.runs));
     // The same runs as an older summary wrote them, every digit kept: the
     // diff finds no change.
     let mut old = s.clone();
@@ -432,4 +433,58 @@ fn only_the_curves_the_caller_keeps_are_written() {
     assert!(!texts.curves.lines().any(|l| l.starts_with("b,")));
     // Its runs stay.
     assert!(texts.runs.lines().any(|l| l.starts_with("b,")));
+}
+
+#[test]
+fn a_run_with_a_validation_split_gives_its_test_accuracy_and_older_files_read_without_it() {
+    let mut runs = runs(0.001, 1);
+    // Run "a" seed 0 held images out: its test rows sit 2 pp below validation.
+    let held_out = &mut runs[0];
+    let tests: Vec<MetricRow> = (held_out.rows.iter())
+        .filter(|r| r.split == Split::Val)
+        .map(|r| MetricRow {
+            split: Split::Test,
+            values: Measures::default()
+                .with(Quantity::Accuracy, r.values[Quantity::Accuracy] - 0.02),
+            ..r.clone()
+        })
+        .collect();
+    held_out.rows.extend(tests);
+    let s = Summary::from_runs(&runs, &verdicts(), false);
+    let (a, b) = (&s.runs_of("a")[0], &s.runs_of("b")[0]);
+    assert!((a.metric("final_test_accuracy").unwrap() - 0.83).abs() < 1e-12);
+    assert_eq!(b.metric("final_test_accuracy"), None, "no test rows");
+
+    // Written, read back alike; a file written before the column existed
+    // reads it as not measured.
+    let dir = tempfile::tempdir().unwrap();
+    s.write_dir(dir.path()).unwrap();
+    let back = Summary::read_dir(dir.path()).unwrap();
+    assert_eq!(
+        back.runs_of("a")[0].metric("final_test_accuracy"),
+        a.metric("final_test_accuracy")
+    );
+    assert_eq!(back.runs_of("b")[0].metric("final_test_accuracy"), None);
+    let path = dir.path().join("runs.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header = text.lines().next().unwrap();
+    let col = header
+        .split(',')
+        .position(|h| h == "final_test_accuracy")
+        .unwrap();
+    let older: String = text
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(col);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&path, older).unwrap();
+    let read = Summary::read_dir(dir.path()).unwrap();
+    assert_eq!(read.runs_of("a")[0].metric("final_test_accuracy"), None);
+    assert_eq!(
+        read.runs_of("a")[0].metric("final_val_accuracy"),
+        a.metric("final_val_accuracy")
+    );
 }
