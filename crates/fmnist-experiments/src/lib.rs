@@ -36,6 +36,8 @@
 //! loader expands round 0), `format` (how numbers read), and [`seeds`](read_seeds_file)
 //! (`experiments/claims/seeds.toml`: the seeds `--decide` added, read,
 //! written and applied here so that planning needs no other crate).
+//! Module [`listing`] writes `fmnist list`'s text of the experiments and
+//! their planned runs.
 //!
 //! Every file the project reads reports mistakes with the two rules of this
 //! crate: [`source::position`] (line and column, columns in characters) and
@@ -56,6 +58,7 @@ mod declare;
 mod error;
 mod experiment;
 mod format;
+pub mod listing;
 mod load;
 mod optimizer;
 mod prune;

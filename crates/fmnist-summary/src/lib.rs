@@ -11,7 +11,8 @@
 //!   accuracy and loss, per-class validation accuracy
 //!   (`class_accuracy.<class>`), and every resolved setting (dotted keys);
 //! - `curves.csv`: per epoch of each experiment a figure of the paper or a
-//!   claim needs (the caller says which, [`Summary::retain_curves`]), the
+//!   claim needs (the caller says which, [`Summary::retain_curves`] with
+//!   [`curves_needed`]), the
 //!   mean and standard deviation over seeds of each split's accuracy and
 //!   loss.
 //!
@@ -37,7 +38,7 @@ pub use error::SummaryError;
 pub use summary::{
     Band, CURVE_COLUMNS, CURVE_QUANTITIES, CURVE_SIGNIFICANT, CurveRow, DIR, FILES, FORMAT,
     METRICS, RunRow, SD_SIGNIFICANT, SIGNIFICANT, Summary, SummaryTexts, WINDOW, band, curve_rows,
-    rounded, run_row,
+    curves_needed, rounded, run_row,
 };
 
 #[cfg(test)]

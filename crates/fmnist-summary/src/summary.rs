@@ -3,6 +3,7 @@
 //! the report's runs, and read back from a directory or from the text of a
 //! committed revision.
 
+use fmnist_experiments::Experiment;
 use fmnist_metrics::{At, MetricRow, Quantity, Split, StoredRun};
 
 /// The directory under a report that holds the summary.
@@ -431,10 +432,22 @@ pub fn band(curves: &[&CurveRow], split: &str, quantity: &str, level: f64) -> Ve
         .collect()
 }
 
+/// Whether the summary's `curves.csv` keeps the curves of experiment
+/// `name`: those of an experiment the paper draws in a figure or states a
+/// claim about (a sweep's points are summarised by `runs.csv` alone).
+pub fn curves_needed(experiments: &[Experiment], name: &str) -> bool {
+    experiments.iter().any(|e| {
+        e.name == name
+            && e.sweep.is_none()
+            && (e.paper.figure.is_some() || !e.paper.claims.is_empty())
+    })
+}
+
 impl Summary {
     /// Keeps the curves of the experiments `keep` names and drops the
     /// others': `curves.csv` holds only the curves a figure of the paper or
-    /// a claim needs, which the caller knows from the experiment files.
+    /// a claim needs, which the caller knows from the experiment files
+    /// ([`curves_needed`]).
     pub fn retain_curves(&mut self, keep: impl Fn(&str) -> bool) {
         self.curves.retain(|c| keep(&c.experiment));
     }

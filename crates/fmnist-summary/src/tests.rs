@@ -7,7 +7,7 @@ use fmnist_metrics::{
 };
 
 use crate::render::{self, Options};
-use crate::{Status, Summary, diff};
+use crate::{Status, Summary, curves_needed, diff};
 
 fn config(lr: f64, epochs: usize) -> RunConfig {
     let mut c = RunConfig::table_one();
@@ -433,6 +433,31 @@ fn only_the_curves_the_caller_keeps_are_written() {
     assert!(!texts.curves.lines().any(|l| l.starts_with("b,")));
     // Its runs stay.
     assert!(texts.runs.lines().any(|l| l.starts_with("b,")));
+}
+
+#[test]
+fn the_curves_needed_are_those_of_a_figure_or_a_claim_and_not_of_sweep_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[model]\nhidden = [8]\ndropout = 0.0\n[optimizer]\nkind = \"sgd\"\nlr = 0.01\n\
+        [training]\nbatch_size = 100\nepochs = 2\nseeds = [0]\n";
+    let files = [
+        ("fig.toml", "[paper]\nfigure = \"FIG. 2\"\n"),
+        ("claim.toml", "[paper]\nclaims = [\"C1\"]\n"),
+        ("table.toml", "[paper]\ntable = \"Table I\"\n"),
+        (
+            "sweep.toml",
+            "[paper]\nfigure = \"FIG. 3\"\n[sweep]\n\"optimizer.lr\" = [0.1]\n",
+        ),
+    ];
+    for (name, paper) in files {
+        let text = format!("description = \"{name}\"\n{paper}{base}");
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let experiments = fmnist_experiments::load_dir(dir.path()).unwrap();
+    let needed = |name: &str| curves_needed(&experiments, name);
+    assert!(needed("fig") && needed("claim"));
+    assert!(!needed("table") && !needed("sweep[optimizer.lr=0.1]"));
+    assert!(!needed("unknown"));
 }
 
 #[test]

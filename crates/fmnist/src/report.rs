@@ -79,20 +79,9 @@ pub fn write(
         .map(|(id, v)| (id.clone(), v.to_string()))
         .collect();
     let mut table = fmnist_summary::Summary::from_runs(&current, &verdicts, args.quick);
-    table.retain_curves(|name| curves_needed(experiments, name));
+    table.retain_curves(|name| fmnist_summary::curves_needed(experiments, name));
     let written = table.write_dir(&out.join(fmnist_summary::DIR))?;
     Ok(summary.written.len() + written.len())
-}
-
-/// Whether the summary's `curves.csv` keeps the curves of experiment
-/// `name`: those of an experiment the paper draws in a figure or states a
-/// claim about (a sweep's points are summarised by `runs.csv` alone).
-pub fn curves_needed(experiments: &[Experiment], name: &str) -> bool {
-    experiments.iter().any(|e| {
-        e.name == name
-            && e.sweep.is_none()
-            && (e.paper.figure.is_some() || !e.paper.claims.is_empty())
-    })
 }
 
 /// `results/runs.parquet`: one row per experiment and stored run of the
