@@ -789,7 +789,14 @@ fn sweep_section<'a>(
             inputs.push(sweep_input(e, rs));
         }
     }
-    section.expected_best = crate::show_work::expected_best_table(name, &pruning);
+    let no_curve = match crate::show_work::expected_best(name, &pruning) {
+        Some(Ok(t)) => {
+            section.expected_best = Some(t);
+            None
+        }
+        Some(Err(why)) => Some(why),
+        None => None,
+    };
     if inputs.is_empty() {
         return section;
     }
@@ -804,28 +811,18 @@ fn sweep_section<'a>(
     let so_far = provisional
         .as_ref()
         .map_or(String::new(), |p| format!(" so far ({p})"));
-    section.best.push(sweeps::selection_sentence(&series));
     section.headline = best
         .overall
         .as_ref()
         .map(|b| sweep_headline(&series, b, provisional.as_deref()));
-    if let Some(b) = &best.overall {
-        section.best.push(format!(
-            "Best point{so_far}, among the points trained to the end: {}.",
-            sweeps::best_sentence(&series, b)
-        ));
-    }
-    // One point per line (a sampled sweep): its best is the point itself.
-    if !series.line_keys.is_empty() && best.per_line.len() < series.points.len() {
-        for b in &best.per_line {
-            section.best.push(format!(
-                "Best of {}{so_far}: {}.",
-                b.line.as_deref().unwrap_or("—"),
-                sweeps::best_sentence(&series, b)
-            ));
-        }
-    }
+    let sampled = input.experiments.iter().any(|e| {
+        e.sweep
+            .as_ref()
+            .is_some_and(|s| s.sweep == name && s.sampled)
+    });
+    section.best = best_lines(&series, &best, &so_far, sampled);
     section.best.extend(crate::pruning::statements(&pruning));
+    section.best.extend(no_curve);
     section.findings = sweeps::lr_findings(&series, paper);
     if section.findings.is_empty() {
         section
@@ -843,6 +840,34 @@ fn sweep_section<'a>(
 /// (`sweeps::test_accuracy`), the honest number, where its runs held a
 /// validation split out; otherwise its validation accuracy, said to be
 /// optimistic (the images it was chosen on).
+/// The sweep's best points in words: which images chose them, the best
+/// point overall and, in a grid with lines, each line's best (in a sampled
+/// sweep each point is its own line, so its "line best" says nothing).
+fn best_lines(
+    series: &SweepSeries<'_>,
+    best: &sweeps::Best,
+    so_far: &str,
+    sampled: bool,
+) -> Vec<String> {
+    let mut out = vec![sweeps::selection_sentence(series)];
+    if let Some(b) = &best.overall {
+        out.push(format!(
+            "Best point{so_far}, among the points trained to the end: {}.",
+            sweeps::best_sentence(series, b)
+        ));
+    }
+    if !sampled && !series.line_keys.is_empty() && best.per_line.len() < series.points.len() {
+        for b in &best.per_line {
+            out.push(format!(
+                "Best of {}{so_far}: {}.",
+                b.line.as_deref().unwrap_or("—"),
+                sweeps::best_sentence(series, b)
+            ));
+        }
+    }
+    out
+}
+
 fn sweep_headline(
     series: &SweepSeries<'_>,
     b: &sweeps::BestPoint,

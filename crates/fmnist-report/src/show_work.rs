@@ -74,6 +74,17 @@ fn value(runs: &[&StoredRun]) -> Value {
 /// experiment and its stored runs); `None` unless the sweep is sampled and
 /// at least two trials have a final value.
 pub fn expected_best_table(name: &str, trials: &[(&Experiment, Vec<&StoredRun>)]) -> Option<Table> {
+    expected_best(name, trials).and_then(Result::ok)
+}
+
+/// The expected-best table of a sampled sweep, or why it has none (fewer
+/// than two trials trained to the end: a curve over pruned trials would
+/// compare unfinished runs as if finished); `None` for a sweep that is not
+/// sampled.
+pub fn expected_best(
+    name: &str,
+    trials: &[(&Experiment, Vec<&StoredRun>)],
+) -> Option<Result<Table, String>> {
     let sampled = trials
         .iter()
         .any(|(e, _)| e.sweep.as_ref().is_some_and(|s| s.sampled));
@@ -90,7 +101,11 @@ pub fn expected_best_table(name: &str, trials: &[(&Experiment, Vec<&StoredRun>)]
         }
     }
     if values.len() < 2 {
-        return None;
+        return Some(Err(too_few(
+            values.len(),
+            trials.len(),
+            [pruned, diverged, unfinished],
+        )));
     }
     let pct = |x: f64| format!("{:.2}", 100.0 * x);
     // The band is clipped to the observed values, as Dodge et al. draw it:
@@ -118,7 +133,7 @@ pub fn expected_best_table(name: &str, trials: &[(&Experiment, Vec<&StoredRun>)]
             ]
         })
         .collect();
-    Some(Table {
+    Some(Ok(Table {
         caption: format!(
             "Show your work, sweep `{name}`: the expected best validation accuracy (%) of a \
              search of n trials, estimated from the {} trials trained to the end",
@@ -143,7 +158,20 @@ pub fn expected_best_table(name: &str, trials: &[(&Experiment, Vec<&StoredRun>)]
         ],
         rows,
         notes: notes(pruned, diverged, unfinished),
-    })
+    }))
+}
+
+/// Why a sampled sweep has no expected-best table: `finished` of its
+/// `trials` have a final value, the others were `[pruned, diverged,
+/// unfinished]`.
+fn too_few(finished: usize, trials: usize, [pruned, diverged, unfinished]: [usize; 3]) -> String {
+    format!(
+        "No \"show your work\" curve (the expected best of n trials): {finished} of its {trials} \
+         trials were trained to the end ({pruned} pruned, {diverged} diverged, {unfinished} not \
+         trained yet), and a curve needs two; a pruned trial's number is that of an earlier \
+         epoch and is not compared as if finished (`cargo xtask reproduce -- --unprune` trains \
+         them on)."
+    )
 }
 
 /// How the trials without a final value entered: they did not.
@@ -271,5 +299,18 @@ mod tests {
             .map(|(e, rs)| (e, rs.iter().collect()))
             .collect();
         assert!(expected_best_table("s", &trials).is_none());
+        // A search pruned down to one finished trial says why it has no curve.
+        for r in runs.iter_mut().take(4).skip(1).flatten() {
+            r.manifest.status = RunStatus::Pruned { epoch: 1 };
+        }
+        let trials: Vec<(&Experiment, Vec<&StoredRun>)> = (experiments.iter())
+            .zip(&runs)
+            .map(|(e, rs)| (e, rs.iter().collect()))
+            .collect();
+        let why = expected_best("s", &trials).unwrap().unwrap_err();
+        assert!(
+            why.contains("1 of its 5 trials were trained to the end (4 pruned"),
+            "{why}"
+        );
     }
 }

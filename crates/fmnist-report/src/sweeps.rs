@@ -354,14 +354,19 @@ pub fn test_accuracy(p: &SeriesPoint<'_>) -> Option<SeedStats> {
 /// the validation split; `None` without test rows.
 pub fn chosen_test_sentence(p: &SeriesPoint<'_>) -> Option<String> {
     let t = test_accuracy(p)?;
-    Some(format!(
-        "on the official test set, never chosen on: {} % ({})",
-        pct(Some(t)),
-        match t.ci {
-            Some(_) => format!("95 % t interval over {} seeds", t.n),
-            None => "one seed, no interval".into(),
-        }
-    ))
+    let mean = 100.0 * t.mean;
+    Some(match t.ci {
+        Some((lo, hi)) => format!(
+            "on the official test set, never chosen on: {mean:.2} % [{:.2}, {:.2}] (95 % t \
+             interval over {} seeds)",
+            100.0 * lo,
+            100.0 * hi,
+            t.n
+        ),
+        None => format!(
+            "on the official test set, never chosen on: {mean:.2} % (one seed, no interval)"
+        ),
+    })
 }
 
 /// Which numbers were chosen on which images, said once for the whole
@@ -999,7 +1004,7 @@ mod tests {
         let sentence = best_sentence(&s, &b);
         assert!(
             sentence.contains(&format!(
-                "on the official test set, never chosen on: {:.2} [",
+                "on the official test set, never chosen on: {:.2} % [",
                 100.0 * expect
             )),
             "{sentence}"

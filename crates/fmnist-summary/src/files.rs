@@ -10,6 +10,10 @@ use crate::summary::{
 };
 
 const CLASS_PREFIX: &str = "class_accuracy.";
+/// A setting every run of the summary shares is one row of `meta.csv`,
+/// `setting.<key>`, instead of a column repeating it on every row of
+/// `runs.csv` (the model's initialisation, the input normalisation, ...).
+const SHARED_PREFIX: &str = "setting.";
 const RUN_COLUMNS: [&str; 6] = [
     "experiment",
     "seed",
@@ -50,6 +54,25 @@ impl Summary {
                     keys.push(k);
                 }
             }
+        }
+        // Settings with one value on every run (of two or more) go to meta.
+        let shared: Vec<(&str, &str)> = keys
+            .iter()
+            .filter_map(|k| {
+                fn value<'r>(r: &'r RunRow, k: &str) -> Option<&'r str> {
+                    (r.settings.iter())
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.as_str())
+                }
+                let value = |r| value(r, k);
+                let first = value(self.runs.first()?)?;
+                (self.runs.len() > 1 && self.runs.iter().all(|r| value(r) == Some(first)))
+                    .then_some((*k, first))
+            })
+            .collect();
+        keys.retain(|k| !shared.iter().any(|(s, _)| s == k));
+        for (k, v) in &shared {
+            meta.push_str(&csv::line(&[format!("{SHARED_PREFIX}{k}"), v.to_string()]));
         }
         let mut header: Vec<String> = RUN_COLUMNS.iter().map(|s| s.to_string()).collect();
         header.extend(METRICS.iter().map(|s| s.to_string()));
@@ -100,12 +123,19 @@ impl Summary {
             need(&meta_t, &what(FILES[0]), "key")?,
             need(&meta_t, &what(FILES[0]), "value")?,
         );
-        let meta = meta_t
+        let (shared, meta): (Vec<(String, String)>, Vec<(String, String)>) = meta_t
             .rows
             .iter()
             .map(|r| (r[k].clone(), r[v].clone()))
-            .collect();
-        let runs = parse_runs(&what(FILES[1]), &csv::parse(&what(FILES[1]), &texts.runs)?)?;
+            .partition(|(key, _)| key.starts_with(SHARED_PREFIX));
+        let mut runs = parse_runs(&what(FILES[1]), &csv::parse(&what(FILES[1]), &texts.runs)?)?;
+        for r in &mut runs {
+            r.settings.extend(
+                shared
+                    .iter()
+                    .map(|(key, value)| (key[SHARED_PREFIX.len()..].to_string(), value.clone())),
+            );
+        }
         let curves = parse_curves(
             &what(FILES[2]),
             &csv::parse(&what(FILES[2]), &texts.curves)?,
@@ -146,6 +176,18 @@ impl Summary {
             curves: read(FILES[2])?,
         };
         Summary::parse(&dir.display().to_string(), &texts)
+    }
+}
+
+/// A setting as today's summaries spell it: hidden widths written
+/// `[128, 64]` by summaries before the one spelling read as `128x64`, so a
+/// diff against an older summary shows no change where there is none.
+fn respelt(key: &str, value: &str) -> String {
+    match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        Some(list) if key == "model.hidden" => {
+            list.split(',').map(str::trim).collect::<Vec<_>>().join("x")
+        }
+        _ => value.to_string(),
     }
 }
 
@@ -219,7 +261,7 @@ fn parse_runs(what: &str, t: &CsvTable) -> Result<Vec<RunRow>, SummaryError> {
                 settings: settings
                     .iter()
                     .filter(|(i, _)| !r[*i].is_empty())
-                    .map(|&(i, k)| (k.to_string(), r[i].clone()))
+                    .map(|&(i, k)| (k.to_string(), respelt(k, &r[i])))
                     .collect(),
             })
         })
@@ -252,4 +294,17 @@ fn parse_curves(what: &str, t: &CsvTable) -> Result<Vec<CurveRow>, SummaryError>
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hidden_widths_of_older_summaries_read_as_spelt_today() {
+        assert_eq!(super::respelt("model.hidden", "[128, 64]"), "128x64");
+        assert_eq!(super::respelt("model.hidden", "256x128"), "256x128");
+        assert_eq!(
+            super::respelt("optimizer.betas", "[0.9, 0.999]"),
+            "[0.9, 0.999]"
+        );
+    }
 }

@@ -37,8 +37,8 @@ pub use diff::{Diff, Drift, ExperimentDiff, MetricChange, SettingChange, Status,
 pub use error::SummaryError;
 pub use summary::{
     Band, CURVE_COLUMNS, CURVE_QUANTITIES, CURVE_SIGNIFICANT, CurveRow, DIR, FILES, FORMAT,
-    METRICS, RunRow, SD_SIGNIFICANT, SIGNIFICANT, Summary, SummaryTexts, WINDOW, band, curve_rows,
-    curves_needed, rounded, run_row,
+    METRICS, RunRow, SD_SIGNIFICANT, SIGNIFICANT, Summary, SummaryTexts, WINDOW, band,
+    classes_needed, curve_rows, curves_needed, rounded, run_row,
 };
 
 #[cfg(test)]

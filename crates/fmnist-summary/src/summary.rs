@@ -443,7 +443,30 @@ pub fn curves_needed(experiments: &[Experiment], name: &str) -> bool {
     })
 }
 
+/// Whether `runs.csv` keeps the per-class accuracies of experiment `name`:
+/// those of an experiment that is not a sweep's point, the ones the
+/// report's per-class table shows (a sweep's point is summarised by its
+/// metrics and settings, which keeps the committed summary small).
+pub fn classes_needed(experiments: &[Experiment], name: &str) -> bool {
+    experiments
+        .iter()
+        .any(|e| e.name == name && e.sweep.is_none())
+}
+
 impl Summary {
+    /// Keeps what the committed summary holds of the plan `experiments`:
+    /// the curves [`curves_needed`] names and the per-class accuracies
+    /// [`classes_needed`] names. Every writer of a summary and the diff
+    /// call it, so both sides of a diff hold the same.
+    pub fn retain_for(&mut self, experiments: &[Experiment]) {
+        self.retain_curves(|name| curves_needed(experiments, name));
+        for r in &mut self.runs {
+            if !classes_needed(experiments, &r.experiment) {
+                r.classes.clear();
+            }
+        }
+    }
+
     /// Keeps the curves of the experiments `keep` names and drops the
     /// others': `curves.csv` holds only the curves a figure of the paper or
     /// a claim needs, which the caller knows from the experiment files

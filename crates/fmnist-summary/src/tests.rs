@@ -160,9 +160,13 @@ fn the_files_read_back_as_written() {
                     .metrics
                     .iter()
                     .map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() });
+                // Settings every run shares read back after the others.
+                let mut settings = r.settings.clone();
+                settings.sort();
                 (
                     RunRow {
                         metrics: Vec::new(),
+                        settings,
                         ..r.clone()
                     },
                     b.collect(),
@@ -535,4 +539,39 @@ fn a_run_with_a_validation_split_gives_its_test_accuracy_and_older_files_read_wi
         read.runs_of("a")[0].metric("final_val_accuracy"),
         a.metric("final_val_accuracy")
     );
+}
+
+#[test]
+fn a_setting_every_run_shares_is_one_row_of_meta_and_reads_back_on_every_run() {
+    let s = Summary::from_runs(&runs(0.003, 1), &verdicts(), false);
+    let texts = s.to_texts();
+    let header = texts.runs.lines().next().unwrap();
+    // The learning rate differs between runs: a column; the batch size is
+    // the same on every run: one row of meta, no column.
+    assert!(header.split(',').any(|h| h == "optimizer.lr"), "{header}");
+    assert!(
+        !header.split(',').any(|h| h == "training.batch_size"),
+        "{header}"
+    );
+    assert!(
+        texts.meta.contains("\nsetting.training.batch_size,100\n"),
+        "{}",
+        texts.meta
+    );
+    let back = Summary::parse("s", &texts).unwrap();
+    assert_eq!(
+        back.meta, s.meta,
+        "the shared settings are not meta of the summary"
+    );
+    for (a, b) in back.runs.iter().zip(&s.runs) {
+        let sorted = |r: &crate::RunRow| {
+            let mut v = r.settings.clone();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(a), sorted(b), "{}", a.experiment);
+    }
+    // One run alone shares nothing with another: every setting a column.
+    let one = Summary::from_runs(&runs(0.003, 1)[..1], &verdicts(), false);
+    assert!(!one.to_texts().meta.contains("setting."));
 }

@@ -202,7 +202,7 @@ fn results(
         );
     }
     let mut summary = Summary::from_runs(&current, &[], args.quick);
-    summary.retain_curves(|name| fmnist_summary::curves_needed(&experiments, name));
+    summary.retain_for(&experiments);
     let written = reports_dir(None, args.quick).join(DIR);
     if let Ok(report) = Summary::read_dir(&written) {
         let ids = |s: &Summary| {

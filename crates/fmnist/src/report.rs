@@ -79,7 +79,7 @@ pub fn write(
         .map(|(id, v)| (id.clone(), v.to_string()))
         .collect();
     let mut table = fmnist_summary::Summary::from_runs(&current, &verdicts, args.quick);
-    table.retain_curves(|name| fmnist_summary::curves_needed(experiments, name));
+    table.retain_for(experiments);
     let written = table.write_dir(&out.join(fmnist_summary::DIR))?;
     Ok(summary.written.len() + written.len())
 }
