@@ -123,7 +123,8 @@ impl Summary {
             need(&meta_t, &what(FILES[0]), "key")?,
             need(&meta_t, &what(FILES[0]), "value")?,
         );
-        let (shared, meta): (Vec<(String, String)>, Vec<(String, String)>) = meta_t
+        type Pairs = Vec<(String, String)>;
+        let (shared, meta): (Pairs, Pairs) = meta_t
             .rows
             .iter()
             .map(|r| (r[k].clone(), r[v].clone()))
