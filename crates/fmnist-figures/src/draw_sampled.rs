@@ -65,18 +65,7 @@ fn text_w(s: &str) -> i32 {
 
 /// The legend's entries in rows that fit `width`.
 fn legend_rows(fig: &SampledFigure, width: i32) -> Vec<Vec<(Option<Shape>, String)>> {
-    let mut rows: Vec<Vec<(Option<Shape>, String)>> = vec![Vec::new()];
-    let mut used = 0;
-    for item in legend_items(fig) {
-        let w = 60 + text_w(&item.1) + 50;
-        if used + w > width - 80 && !rows[rows.len() - 1].is_empty() {
-            rows.push(Vec::new());
-            used = 0;
-        }
-        used += w;
-        rows.last_mut().expect("one row at least").push(item);
-    }
-    rows
+    crate::plot::wrap_legend(legend_items(fig), width, |item| 60 + text_w(&item.1) + 50)
 }
 
 fn draw_legend<DB: DrawingBackend>(

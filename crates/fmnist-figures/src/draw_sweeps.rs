@@ -315,18 +315,7 @@ fn legend_rows(r: &Response, width: i32) -> Vec<Vec<(Sample, String)>> {
     if r.best.is_some() {
         items.push((Sample::Ring, "best point".into()));
     }
-    let mut rows: Vec<Vec<(Sample, String)>> = vec![Vec::new()];
-    let mut used = 0;
-    for item in items {
-        let w = entry_width(&item);
-        if used + w > width - 80 && !rows[rows.len() - 1].is_empty() {
-            rows.push(Vec::new());
-            used = 0;
-        }
-        used += w;
-        rows.last_mut().expect("one row at least").push(item);
-    }
-    rows
+    crate::plot::wrap_legend(items, width, entry_width)
 }
 
 /// The shared legend, each row centred under the title.

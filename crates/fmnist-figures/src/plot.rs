@@ -160,6 +160,28 @@ fn y_range(panel: &Panel) -> (f64, f64) {
 }
 
 /// Tick labels with as many decimals as the range needs.
+/// A shared legend's entries in rows that fit `width` (less a margin of 80
+/// pixels), each entry as wide as `entry_width` says; a row takes at least
+/// one entry however wide.
+pub(crate) fn wrap_legend<T>(
+    items: impl IntoIterator<Item = T>,
+    width: i32,
+    entry_width: impl Fn(&T) -> i32,
+) -> Vec<Vec<T>> {
+    let mut rows: Vec<Vec<T>> = vec![Vec::new()];
+    let mut used = 0;
+    for item in items {
+        let w = entry_width(&item);
+        if used + w > width - 80 && !rows[rows.len() - 1].is_empty() {
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += w;
+        rows.last_mut().expect("one row at least").push(item);
+    }
+    rows
+}
+
 pub(crate) fn decimals(span: f64) -> usize {
     match span {
         s if s >= 20.0 => 0,
@@ -557,6 +579,16 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_legend_wraps_into_rows_that_fit_and_never_leaves_a_row_empty() {
+        let rows = wrap_legend([100, 100, 100, 500, 10], 300, |w| *w);
+        assert_eq!(rows, vec![vec![100, 100], vec![100], vec![500], vec![10]]);
+        assert_eq!(
+            wrap_legend(Vec::<i32>::new(), 300, |w| *w),
+            vec![Vec::<i32>::new()]
+        );
+    }
     use fmnist_report::fixture::simple;
     use fmnist_report::panels::experiment_figure;
 
