@@ -56,6 +56,9 @@ enum Task {
     GpuCheck(Passthrough),
     /// What changed between two reproductions (git revisions, report directories, `results`).
     Diff(Passthrough),
+    /// Opt-in studies with their own files, results and pages, never part of
+    /// `reproduce`: `cargo xtask study search` (about 5 minutes on 2 cores).
+    Study(Passthrough),
     /// Send the stored runs to another tool: `cargo xtask export mlflow --tracking-uri URL`.
     Export(Passthrough),
 }
@@ -92,6 +95,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Task::GpuCheck(p) => ("gpu-check", p),
         Task::Diff(p) => ("diff", p),
         Task::Export(p) => ("export", p),
+        Task::Study(p) => ("study", p),
     };
     let root = workspace_root();
     let cuda = xtask.cuda || matches!(xtask.task, Task::GpuCheck(_));

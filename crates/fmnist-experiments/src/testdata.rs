@@ -53,6 +53,43 @@ mod tests {
 # experiment\tseed\trun id
 ";
 
+    /// The search-comparison study's files (a copy of
+    /// `studies/search-comparison/`) load: 5 search seeds of random, Sobol
+    /// and TPE, each with and without halving, every search over the same
+    /// space with 16 trials (TPE's first round of 4 known before training),
+    /// all on the proxy task of `base/proxy.toml`.
+    #[test]
+    fn search_study_files_load() {
+        let dir =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/studies/search-comparison");
+        let experiments = crate::load_dir(&dir).expect("the study's files load");
+        let mut searches = std::collections::BTreeMap::<String, Vec<&crate::Experiment>>::new();
+        for e in &experiments {
+            let point = e.sweep.as_ref().expect("every file is a search");
+            searches.entry(point.sweep.clone()).or_default().push(e);
+        }
+        assert_eq!(searches.len(), 30, "{:?}", searches.keys());
+        for (name, points) in &searches {
+            let tpe = name.starts_with("tpe");
+            assert_eq!(points.len(), if tpe { 4 } else { 16 }, "{name}");
+            let point = points[0].sweep.as_ref().unwrap();
+            let keys: Vec<&str> = point.values.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(
+                keys,
+                ["optimizer.lr", "model.dropout", "model.hidden"],
+                "{name}"
+            );
+            assert_eq!(point.prune.is_some(), name.contains("-halving-"), "{name}");
+            let c = &points[0].config;
+            assert_eq!(
+                (c.epochs, c.train_limit, c.val_limit),
+                (9, Some(6000), Some(2000))
+            );
+            assert_eq!(c.validation.as_ref().map(|v| v.images), Some(10000));
+            assert_eq!(points[0].seeds, [0]);
+        }
+    }
+
     #[test]
     fn shipped_run_ids_are_pinned() {
         let text = format!("{HEADER}{}", first_seed_ids(&shipped()));

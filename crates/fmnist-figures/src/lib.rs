@@ -46,10 +46,11 @@ mod marks;
 mod output;
 mod plot;
 mod report;
+pub mod study;
 
 pub use error::FiguresError;
 pub use fmnist_report::panels::keep_only_shown_images;
-pub use fmnist_report::{ReportInput, Verdict};
+pub use fmnist_report::{ReportInput, Verdict, search_study};
 pub use report::{ReportSummary, write_report};
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ mod input;
 pub mod markdown;
 pub mod panels;
 pub mod pruning;
+pub mod search_study;
 pub mod show_work;
 pub mod sweep_figure;
 pub mod sweeps;

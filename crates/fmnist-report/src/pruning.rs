@@ -65,6 +65,21 @@ pub fn statements(points: &[Point<'_>]) -> Vec<String> {
     out
 }
 
+/// The epoch at which successive halving stopped each point (`None`: it
+/// trained to the end), replayed from the stored metrics as
+/// [`statements`] does, so it holds whatever the store holds (a run pruned
+/// here may be stored complete because another sweep trained it on);
+/// `None` when the sweep is not pruned.
+pub fn stopped_at(points: &[Point<'_>]) -> Option<Vec<Option<usize>>> {
+    let (first, _) = points.first()?;
+    let prune = first.sweep.as_ref()?.prune.as_ref()?;
+    let epochs = first.config.epochs;
+    let score =
+        |p: usize, epoch: usize| mean(&points[p].1, |r| at(r, prune.split, prune.quantity, epoch));
+    let brackets = brackets(points, prune, epochs);
+    Some(prune.replay_brackets(points.len(), &brackets, score).pruned)
+}
+
 /// The brackets the runner trained: a TPE sweep's rounds, each its own
 /// bracket (`Prune::round_shape`, as `TpeSweep::bracket` gives it), or the
 /// sweep's (`Prune::brackets`).

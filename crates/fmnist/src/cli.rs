@@ -52,6 +52,10 @@ pub enum Command {
     GpuCheck(GpuCheckArgs),
     /// What changed between two reproductions: git revisions, report directories or `results`.
     Diff(DiffArgs),
+    /// Opt-in studies beyond the report, with their own files, results and
+    /// pages (never part of `reproduce`): `study search`.
+    #[command(subcommand)]
+    Study(StudyCommand),
     /// Send the stored runs to another tool: `export mlflow`.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -315,6 +319,28 @@ pub struct DiffArgs {
     /// Draw the validation curves of the changed experiments into this directory.
     #[arg(long, value_name = "DIR")]
     pub figures: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StudyCommand {
+    /// Random, Sobol and TPE search, each with and without successive
+    /// halving, on one space and proxy task over 5 search seeds: regret
+    /// against epochs spent (studies/search-comparison/ → results-study/ →
+    /// reports/studies/search-comparison.md).
+    Search(StudyArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StudyArgs {
+    /// The study's files [default: ROOT/studies/search-comparison].
+    #[arg(long)]
+    pub files: Option<PathBuf>,
+    /// Where its page and figure go [default: ROOT/reports/studies].
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    /// Training options; `--results` defaults to ROOT/results-study.
+    #[command(flatten)]
+    pub train: TrainArgs,
 }
 
 #[derive(Debug, Subcommand)]

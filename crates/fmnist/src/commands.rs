@@ -15,7 +15,7 @@ use fmnist_train::DeviceSpec;
 
 use crate::cli::{
     Cli, Command, DataArgs, DataManifestArgs, ExecutorKind, ExportCommand, FiguresArgs,
-    ReproduceArgs, TrainArgs,
+    ReproduceArgs, StudyCommand, TrainArgs,
 };
 use fmnist_runner::{self as runner, Context, Job, Tally};
 
@@ -69,6 +69,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => crate::diff::diff(&global, &args),
         Command::RunTask(args) => crate::slurm::run_task(&args),
         Command::Export(ExportCommand::Mlflow(args)) => crate::export::mlflow(&global, &args),
+        Command::Study(StudyCommand::Search(args)) => crate::study::search(&global, &args),
     }
 }
 
@@ -120,6 +121,12 @@ fn absolutize_args(command: &mut Command, cwd: &Path) {
         Command::Diff(d) => crate::diff::absolutize(d, cwd),
         Command::RunTask(t) => abs(&mut t.plan),
         Command::Export(ExportCommand::Mlflow(m)) => abs_opt(&mut m.results),
+        Command::Study(StudyCommand::Search(s)) => {
+            abs_opt(&mut s.files);
+            abs_opt(&mut s.reports);
+            abs_opt(&mut s.train.results);
+            data(&mut s.train.data);
+        }
     }
 }
 
@@ -176,7 +183,7 @@ fn data_manifest(args: &DataManifestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn train_plan(
+pub(crate) fn train_plan(
     global: &Global,
     experiments: &[Experiment],
     args: &TrainArgs,

@@ -18,6 +18,7 @@ mod provenance;
 mod report;
 mod setup;
 mod slurm;
+mod study;
 
 use clap::Parser;
 
