@@ -31,7 +31,8 @@
 //!    scale);
 //! 2. drawing: `plot` (FIG. 1, two-panel figures, PNG and SVG),
 //!    `draw_classes`, `draw_sweeps`, `draw_sampled` (a sampled sweep: one
-//!    panel per setting), `diff_plot` (the figure of `fmnist diff`);
+//!    panel per setting), `diff_plot` (the figure of `fmnist diff`),
+//!    `study` (the figures of the opt-in studies, `fmnist study`);
 //! 3. `report`: `write_report`, which draws and writes exactly the artefacts
 //!    the page shows (a `match` on `fmnist_report::content::Drawing`).
 

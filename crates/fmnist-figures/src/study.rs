@@ -46,7 +46,7 @@ mod tests {
             write_study_figure(&figure(&methods, 0.8, "study"), &dir.path().join("s")).unwrap();
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(
-            svg.contains("random + halving") && svg.contains(">tpe<"),
+            svg.contains("random + halving") && svg.contains("\ntpe\n"),
             "labels"
         );
         assert!(std::fs::metadata(&files[0]).unwrap().len() > 1000);

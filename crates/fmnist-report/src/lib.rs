@@ -20,7 +20,8 @@
 //!    figure shows: curves or one panel per setting, pruned points,
 //!    identical lines, its caption), `pruning` (what successive
 //!    halving kept, saved and missed), `show_work` (a sampled sweep's
-//!    expected best of n trials), `panels` (what the curve figures
+//!    expected best of n trials), `search_study` (the opt-in comparison of
+//!    search methods: regret against epochs spent), `panels` (what the curve figures
 //!    show), `content` (the whole report: facts, figures still to draw,
 //!    verdicts, hypotheses);
 //! 4. rendering to text: `markdown` (`REPORT.md`, its detail pages under

@@ -168,10 +168,14 @@ pub fn budgets(methods: &[Method]) -> Vec<u32> {
 }
 
 /// Each method's regret over its seeds at every budget where all of them
-/// have found something: mean, min and max (a band), for the figure.
+/// have found something, up to the most epochs one of them spent (a
+/// search that stops early is not drawn as if it had gone on): mean, min
+/// and max (a band), for the figure.
 pub fn regret_band(method: &Method, reference: f64, budgets: &[u32]) -> Vec<BandPoint> {
+    let spent = method.finals().iter().map(|s| s.epochs).max().unwrap_or(0);
     budgets
         .iter()
+        .filter(|&&b| b <= spent)
         .filter_map(|&b| {
             let bests: Option<Vec<f64>> = method.curves.iter().map(|c| best_within(c, b)).collect();
             let regrets: Vec<f64> = bests?.iter().map(|v| reference - v).collect();
@@ -190,39 +194,51 @@ pub fn regret_band(method: &Method, reference: f64, budgets: &[u32]) -> Vec<Band
 }
 
 /// The study's figure: mean regret (band: min to max over search seeds)
-/// against epochs spent, one colour per sampler, dashed with halving.
+/// against epochs spent, one colour per sampler, dashed with halving; the
+/// left panel over every budget, the right from half the epochs of the
+/// cheapest method on, where the first trials' large regrets no longer
+/// hide the differences and every method is still drawn.
 pub fn figure(methods: &[Method], reference: f64, title: &str) -> PanelFigure {
     let budgets = budgets(methods);
-    let samplers: Vec<&str> = methods
-        .iter()
-        .map(|m| m.label.split(' ').next().unwrap_or(""))
-        .fold(Vec::new(), |mut v, s| {
-            if !v.contains(&s) {
-                v.push(s);
-            }
-            v
-        });
+    let cheapest = (methods.iter())
+        .filter_map(|m| m.finals().iter().map(|s| s.epochs).max())
+        .min();
+    let from = cheapest.map_or(0, |e| e / 2);
+    let zoom: Vec<u32> = budgets.iter().copied().filter(|&b| b >= from).collect();
+    PanelFigure {
+        title: title.to_string(),
+        panels: vec![
+            regret_panel(methods, reference, &budgets, "Every budget".into()),
+            regret_panel(methods, reference, &zoom, format!("From {from} epochs on")),
+        ],
+    }
+}
+
+fn regret_panel(methods: &[Method], reference: f64, budgets: &[u32], title: String) -> Panel {
+    let sampler = |m: &Method| m.label.split(' ').next().unwrap_or("").to_string();
+    let mut samplers: Vec<String> = Vec::new();
+    for m in methods {
+        if !samplers.contains(&sampler(m)) {
+            samplers.push(sampler(m));
+        }
+    }
     let curves = (methods.iter())
         .map(|m| {
-            let sampler = m.label.split(' ').next().unwrap_or("");
-            let i = samplers.iter().position(|s| *s == sampler).unwrap_or(0);
+            let i = samplers.iter().position(|s| *s == sampler(m)).unwrap_or(0);
             Curve {
                 label: m.label.clone(),
                 color: PALETTE[i % PALETTE.len()],
                 dashed: m.label.contains("halving"),
-                points: regret_band(m, reference, &budgets),
+                points: regret_band(m, reference, budgets),
             }
         })
         .collect();
-    PanelFigure {
-        title: title.to_string(),
-        panels: vec![Panel {
-            title: "Regret against epochs spent (mean, min-max over search seeds)".into(),
-            y_desc: "regret (percentage points)".into(),
-            percent: true,
-            curves,
-            legend: Corner::UpperRight,
-        }],
+    Panel {
+        title,
+        y_desc: "regret (percentage points)".into(),
+        percent: true,
+        curves,
+        legend: Corner::UpperRight,
     }
 }
 

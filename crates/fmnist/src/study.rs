@@ -152,7 +152,7 @@ fn write_page(
     reports: &Path,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(reports).with_context(|| format!("creating {}", reports.display()))?;
-    let title = "Search methods: regret against epochs spent";
+    let title = "Regret against epochs spent (mean; band: min to max over search seeds)";
     let fig = search_study::figure(methods, reference, title);
     fmnist_figures::study::write_study_figure(&fig, &reports.join(NAME))?;
     let text = search_study::markdown(methods, reference, proxy, &format!("{NAME}.svg"));
