@@ -65,6 +65,7 @@ mod tests {
             "draw_sweeps",
             "draw_sampled",
             "diff_plot",
+            "study",
         ],
         &["report"],
     ];

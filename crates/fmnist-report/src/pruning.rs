@@ -263,6 +263,47 @@ mod tests {
     }
 
     #[test]
+    fn where_halving_stopped_each_point_is_replayed_even_from_complete_runs() {
+        // Every run stored complete (another, unpruned sweep trained them
+        // on): rung 1 keeps points 2 (0.6) and 0 (0.5), rung 2 keeps point
+        // 2 (0.65 against 0.6). The study's trials read each point where it
+        // stopped: epochs 2, 1, 4, 1; the accuracy there, mean of the seeds.
+        let exps = experiments();
+        let rs = runs(false);
+        let points: Vec<Point<'_>> = (exps.iter())
+            .map(|e| {
+                let mine = rs.iter().filter(|r| r.manifest.experiment == e.name);
+                (e, mine.collect())
+            })
+            .collect();
+        assert_eq!(
+            stopped_at(&points),
+            Some(vec![Some(2), Some(1), None, Some(1)])
+        );
+        let trials = crate::search_study::trials(&points);
+        let got: Vec<(usize, u32)> = trials.iter().map(|t| (t.index, t.epochs)).collect();
+        assert_eq!(got, [(0, 2), (1, 1), (2, 4), (3, 1)]);
+        for (t, want) in trials.iter().zip([0.6, 0.4, 0.67, 0.1]) {
+            assert!((t.value - want).abs() < 1e-9, "{t:?}");
+        }
+        // Unpruned, every point is read at its last epoch.
+        let mut plain = exps.clone();
+        plain
+            .iter_mut()
+            .for_each(|e| e.sweep.as_mut().unwrap().prune = None);
+        let points: Vec<Point<'_>> = (plain.iter())
+            .zip(points.iter())
+            .map(|(e, (_, r))| (e, r.clone()))
+            .collect();
+        assert_eq!(stopped_at(&points), None);
+        assert!(
+            crate::search_study::trials(&points)
+                .iter()
+                .all(|t| t.epochs == 4)
+        );
+    }
+
+    #[test]
     fn a_tpe_sweep_s_rounds_are_replayed_each_as_its_bracket() {
         // The four points as two TPE rounds of two: round 0 keeps point 0
         // at epoch 1 (0.5 against 0.4), round 1 point 2 (0.6 against 0.1);

@@ -334,16 +334,18 @@ mod tests {
 
     #[test]
     fn best_so_far_orders_trials_by_when_they_stop() {
-        // Worked by hand: trial 2 stops first (1 epoch, 0.5), then trial 0
-        // (1 epoch, 0.6), then trial 3 (3 epochs, NaN: nothing found),
-        // then trial 1 (9 epochs, 0.8).
+        // Worked by hand: trial 0 stops first (1 epoch, 0.6), then trial 2
+        // (1 epoch, 0.5: the best stays 0.6), then trial 3 (3 epochs, NaN:
+        // nothing found), then trial 1 (9 epochs, 0.8), though its index
+        // comes before trials 2 and 3.
         let trials = [t(0, 1, 0.6), t(1, 9, 0.8), t(2, 1, 0.5), t(3, 3, f64::NAN)];
         let curve = best_so_far(&trials);
-        assert_eq!(curve, vec![s(1, 0.5), s(2, 0.6), s(5, 0.6), s(14, 0.8)]);
+        assert_eq!(curve, vec![s(1, 0.6), s(2, 0.6), s(5, 0.6), s(14, 0.8)]);
         assert_eq!(best_within(&curve, 0), None);
         assert_eq!(best_within(&curve, 4), Some(0.6));
         assert_eq!(best_within(&curve, 14), Some(0.8));
-        assert_eq!(epochs_to_reach(&curve, 0.6), Some(2));
+        assert_eq!(epochs_to_reach(&curve, 0.6), Some(1));
+        assert_eq!(epochs_to_reach(&curve, 0.7), Some(14));
         assert_eq!(epochs_to_reach(&curve, 0.81), None);
     }
 
@@ -385,9 +387,10 @@ mod tests {
         );
         let fig = figure(&[random.clone(), tpe.clone()], 0.95, "t");
         let band = &fig.panels[0].curves[1].points;
-        // At 10 epochs tpe's seeds have 0.85 and 0.8: regret 0.10 and 0.15.
-        assert_eq!((band[9].epoch, band[9].n), (10, 2));
-        assert!((band[9].mean - 0.125).abs() < 1e-12 && (band[9].max - 0.15).abs() < 1e-12);
+        // Nothing before 10 epochs; at 10, tpe's seeds have 0.85 and 0.8:
+        // regret 0.10 and 0.15; drawn up to its 20 epochs spent.
+        assert_eq!((band[0].epoch, band[0].n, band.len()), (10, 2, 11));
+        assert!((band[0].mean - 0.125).abs() < 1e-12 && (band[0].max - 0.15).abs() < 1e-12);
         assert!(text.contains(
             "with at most half of its epochs\": not met (it does on 1 of 2 search seeds)"
         ));
