@@ -45,7 +45,10 @@ def same(param, value):
     if isinstance(value, (int, float)):
         return math.isclose(float(param), float(value), rel_tol=1e-9)
     if isinstance(value, list):
-        items = [x.strip() for x in param.strip("[]").split(",") if x.strip()]
+        # Hidden widths have one spelling, `128x64`; other lists read `[a, b]`.
+        text = param.strip("[]")
+        parts = text.split(",") if param.startswith("[") or "," in text else text.split("x")
+        items = [x.strip() for x in parts if x.strip()]
         return len(items) == len(value) and all(same(p, v) for p, v in zip(items, value))
     return param == str(value)
 
